@@ -1,0 +1,18 @@
+// Package sdk is what a lendgate provider plugin is written against: plain Go
+// request and response types, the Provider interface, typed errors carrying the
+// unified error code, and Serve, which runs a Provider as a hashicorp/go-plugin
+// gRPC plugin. Plugin authors never see go-plugin or protobuf.
+//
+// The host side of the same wire (the handshake, the versioned plugin set and
+// the gRPC client that turns every answer back into these types) lives here
+// too, so that the protocol is defined in exactly one place.
+//
+// A minimal plugin:
+//
+//	type acme struct{ sdk.Unimplemented }
+//
+//	func (a *acme) Describe(ctx context.Context) (sdk.Info, error) { … }
+//	func (a *acme) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loan, error) { … }
+//
+//	func main() { sdk.Serve(&acme{}) }
+package sdk

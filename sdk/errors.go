@@ -1,0 +1,120 @@
+package sdk
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Code is a unified error code of the lending API (api.md §3).
+type Code string
+
+// The unified error codes.
+const (
+	CodeInvalidRequest         Code = "invalid_request"
+	CodeUnauthorized           Code = "unauthorized"
+	CodeForbidden              Code = "forbidden"
+	CodeProviderNotFound       Code = "provider_not_found"
+	CodeLoanNotFound           Code = "loan_not_found"
+	CodeItemNotFound           Code = "item_not_found"
+	CodeNotAvailable           Code = "not_available"
+	CodeAlreadyOnLoan          Code = "already_on_loan"
+	CodeDuplicateReference     Code = "duplicate_reference"
+	CodeLimitReached           Code = "limit_reached"
+	CodePatronMismatch         Code = "patron_mismatch"
+	CodePatronRejected         Code = "patron_rejected"
+	CodeUnsupportedCombination Code = "unsupported_combination"
+	CodeIdempotencyMismatch    Code = "idempotency_mismatch"
+	CodeUnsupportedOperation   Code = "unsupported_operation"
+	CodeRateLimited            Code = "rate_limited"
+	CodeTryLater               Code = "try_later"
+	CodeCircuitOpen            Code = "circuit_open"
+	CodePluginUnavailable      Code = "plugin_unavailable"
+	CodeProviderCredentials    Code = "provider_credentials"
+	CodeProviderError          Code = "provider_error"
+	CodeProviderTimeout        Code = "provider_timeout"
+)
+
+// Codes lists every unified code, in the order of api.md's table.
+var Codes = []Code{
+	CodeInvalidRequest, CodeUnauthorized, CodeForbidden, CodeProviderNotFound,
+	CodeLoanNotFound, CodeItemNotFound, CodeNotAvailable, CodeAlreadyOnLoan,
+	CodeDuplicateReference, CodeLimitReached, CodePatronMismatch,
+	CodePatronRejected, CodeUnsupportedCombination, CodeIdempotencyMismatch,
+	CodeUnsupportedOperation, CodeRateLimited, CodeTryLater, CodeCircuitOpen,
+	CodePluginUnavailable, CodeProviderCredentials, CodeProviderError,
+	CodeProviderTimeout,
+}
+
+// Known reports whether c is one of the unified codes.
+func (c Code) Known() bool {
+	for _, k := range Codes {
+		if k == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Error is an error with a unified code. It crosses the plugin wire intact:
+// what a plugin returns is what the host sees.
+type Error struct {
+	Code Code
+	// ProviderCode is the distributor's own code (e.g. "EBS-10003").
+	ProviderCode string
+	// Message is safe to show to the caller: never put a secret in it.
+	Message string
+	// RetryAfter, when positive, tells the caller when to come back.
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string {
+	if e.ProviderCode != "" {
+		return fmt.Sprintf("%s (%s): %s", e.Code, e.ProviderCode, e.Message)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Is makes errors.Is(err, &sdk.Error{Code: c}) match on the code alone.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && (t.ProviderCode == "" || t.ProviderCode == e.ProviderCode)
+}
+
+// Errorf returns an *Error with code and a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WithProviderCode sets the distributor's own code and returns e.
+func (e *Error) WithProviderCode(pc string) *Error {
+	e.ProviderCode = pc
+	return e
+}
+
+// WithRetryAfter sets when to come back and returns e.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	e.RetryAfter = d
+	return e
+}
+
+// AsError returns err as an *Error: itself when it is one (or wraps one), else
+// a CodeProviderError carrying err's message.
+func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: CodeProviderError, Message: err.Error()}
+}
+
+// CodeOf returns the unified code of err ("" for nil).
+func CodeOf(err error) Code {
+	if err == nil {
+		return ""
+	}
+	return AsError(err).Code
+}
