@@ -66,6 +66,19 @@ type Error struct {
 	Message string
 	// RetryAfter, when positive, tells the caller when to come back.
 	RetryAfter time.Duration
+
+	// cause is what the host saw when the error is its own (a canceled
+	// context, a broken transport); it keeps errors.Is(err, context.Canceled)
+	// true across the conversion.
+	cause error
+}
+
+// Unwrap returns the underlying cause, if any.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Wrap returns an *Error with code and message that unwraps to cause.
+func Wrap(code Code, cause error, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), cause: cause}
 }
 
 func (e *Error) Error() string {

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// The formats De Marque sells: one ISBN per format, so a loan or download is
+// always for exactly one of them.
+const (
+	formatEPUB = "epub"
+	formatPDF  = "pdf"
+	formatMOBI = "mobi"
+)
+
+// defaultFormat is used when neither the request nor the loan names one.
+const defaultFormat = formatEPUB
+
+// Checkout option names, as declared in Describe.
+const (
+	optLoanURL      = "loan_url"
+	optMedium       = "medium"
+	optLocalisation = "localisation"
+	optDuration     = "duration"
+	optIPAddress    = "ip_address"
+)
+
+// provider is the De Marque connector. One value serves every provider
+// instance (distributor account) the host configures.
+type provider struct {
+	sdk.Unimplemented
+
+	// log receives one line per call; never a password, query value or
+	// loan_url (a purchase's loan_url may carry a token).
+	log hclog.Logger
+	// now is the clock for expiry dates; tests replace it.
+	now func() time.Time
+
+	mu        sync.RWMutex
+	instances map[string]*instance
+}
+
+func newProvider() *provider {
+	return &provider{
+		log:       hclog.Default().Named("demarque"),
+		now:       time.Now,
+		instances: make(map[string]*instance),
+	}
+}
+
+// Describe tells the host what the warehouse offers: lending through
+// loan_url, regenerated links, purchased downloads and return notifications.
+// Renewal and return by the library are not offered (a return is started by
+// the reader and arrives as a notification).
+func (p *provider) Describe(context.Context) (sdk.Info, error) {
+	return sdk.Info{
+		Name:    "demarque",
+		Version: version,
+		Capabilities: []sdk.Capability{
+			sdk.CapCheckout, sdk.CapFulfill, sdk.CapDownload, sdk.CapNotifications,
+		},
+		Formats: []string{formatEPUB, formatPDF, formatMOBI},
+		Options: map[string][]string{
+			optLoanURL:      {},
+			optMedium:       {mediumDownload, mediumStreaming},
+			optLocalisation: {localisationOnSite, localisationOffSite},
+			optDuration:     {},
+			optIPAddress:    {},
+		},
+	}, nil
+}
+
+// Configure checks an instance's settings and keeps them, replacing what the
+// instance had before. A refused configuration leaves the old one in place.
+func (p *provider) Configure(_ context.Context, name string, settings map[string]string) error {
+	in, err := newInstance(settings)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.instances[name] = in
+	p.mu.Unlock()
+	p.log.Debug("configure", "instance", name, "base_url", in.base.String(), "organisation_id", in.organisation)
+	return nil
+}
+
+// Health reports a configured instance healthy without calling the
+// warehouse: it has no cheap endpoint, and a health probe must not create
+// loans or download links.
+func (p *provider) Health(_ context.Context, name string) error {
+	_, err := p.instance(name)
+	return err
+}
+
+func (p *provider) instance(name string) (*instance, error) {
+	p.mu.RLock()
+	in, ok := p.instances[name]
+	p.mu.RUnlock()
+	if !ok {
+		return nil, sdk.Errorf(sdk.CodeProviderCredentials, "instance not configured")
+	}
+	return in, nil
+}
+
+// validFormat reports whether f is a format the warehouse sells.
+func validFormat(f string) bool {
+	return f == formatEPUB || f == formatPDF || f == formatMOBI
+}
+
+// outcome is the code to log for err ("ok" for nil).
+func outcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return string(sdk.CodeOf(err))
+}
+
+var _ sdk.Provider = (*provider)(nil)

@@ -1,0 +1,110 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/hashicorp/go-hclog"
+	pb "github.com/lendgate/lendgate/sdk/internal/providerv1"
+	"google.golang.org/grpc"
+)
+
+// grpcServer adapts a Provider to the generated gRPC service.
+type grpcServer struct {
+	pb.UnimplementedProviderServer
+	impl Provider
+}
+
+func (s *grpcServer) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb.Info, error) {
+	info, err := s.impl.Describe(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return infoToPB(info), nil
+}
+
+func (s *grpcServer) Configure(ctx context.Context, r *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
+	if err := s.impl.Configure(ctx, r.GetInstance(), r.GetSettings()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.ConfigureResponse{}, nil
+}
+
+func (s *grpcServer) Checkout(ctx context.Context, r *pb.CheckoutRequest) (*pb.Loan, error) {
+	l, err := s.impl.Checkout(ctx, checkoutFromPB(r))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return loanToPB(l), nil
+}
+
+func (s *grpcServer) Fulfill(ctx context.Context, r *pb.FulfillRequest) (*pb.Fulfillment, error) {
+	f, err := s.impl.Fulfill(ctx, FulfillRequest{Instance: r.GetInstance(), Loan: loanRefFromPB(r.GetLoan()), Format: r.GetFormat()})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.Fulfillment{Links: linksToPB(f.Links)}, nil
+}
+
+func (s *grpcServer) Renew(ctx context.Context, r *pb.RenewRequest) (*pb.Loan, error) {
+	l, err := s.impl.Renew(ctx, RenewRequest{Instance: r.GetInstance(), Loan: loanRefFromPB(r.GetLoan()), Days: int(r.GetDays()), RenewalID: r.GetRenewalId()})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return loanToPB(l), nil
+}
+
+func (s *grpcServer) Return(ctx context.Context, r *pb.ReturnRequest) (*pb.Loan, error) {
+	l, err := s.impl.Return(ctx, ReturnRequest{Instance: r.GetInstance(), Loan: loanRefFromPB(r.GetLoan())})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return loanToPB(l), nil
+}
+
+func (s *grpcServer) Download(ctx context.Context, r *pb.DownloadRequest) (*pb.Fulfillment, error) {
+	f, err := s.impl.Download(ctx, downloadFromPB(r))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.Fulfillment{Links: linksToPB(f.Links)}, nil
+}
+
+func (s *grpcServer) CheckAccess(ctx context.Context, r *pb.AccessRequest) (*pb.AccessResponse, error) {
+	ok, err := s.impl.CheckAccess(ctx, AccessRequest{Instance: r.GetInstance(), Item: r.GetItem(), Patron: r.GetPatron(), Password: r.GetPassword()})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.AccessResponse{Access: ok}, nil
+}
+
+func (s *grpcServer) HandleNotification(ctx context.Context, r *pb.Notification) (*pb.Event, error) {
+	e, err := s.impl.HandleNotification(ctx, notificationFromPB(r))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return eventToPB(e), nil
+}
+
+func (s *grpcServer) Health(ctx context.Context, r *pb.HealthRequest) (*pb.HealthResponse, error) {
+	if err := s.impl.Health(ctx, r.GetInstance()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.HealthResponse{}, nil
+}
+
+// recoverPanics turns a panic in a plugin's method into CodeProviderError, so
+// that one bad answer from a distributor never takes the plugin process (and
+// every instance it serves) down.
+func recoverPanics(log hclog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error("plugin panicked", "method", info.FullMethod, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = toStatus(Errorf(CodeProviderError, "the plugin failed while handling %s", info.FullMethod))
+			}
+		}()
+		return handler(ctx, req)
+	}
+}
