@@ -24,7 +24,7 @@ func fromMillis(ms int64) time.Time {
 }
 
 func infoToPB(i Info) *pb.Info {
-	out := &pb.Info{Name: i.Name, Version: i.Version, Formats: i.Formats}
+	out := &pb.Info{Name: i.Name, Version: i.Version, Formats: i.Formats, Items: i.Items}
 	for _, c := range i.Capabilities {
 		out.Capabilities = append(out.Capabilities, string(c))
 	}
@@ -38,7 +38,7 @@ func infoToPB(i Info) *pb.Info {
 }
 
 func infoFromPB(p *pb.Info) Info {
-	i := Info{Name: p.GetName(), Version: p.GetVersion(), Formats: p.GetFormats()}
+	i := Info{Name: p.GetName(), Version: p.GetVersion(), Formats: p.GetFormats(), Items: p.GetItems()}
 	for _, c := range p.GetCapabilities() {
 		i.Capabilities = append(i.Capabilities, Capability(c))
 	}

@@ -59,7 +59,14 @@ type Info struct {
 	Capabilities []Capability
 	Formats      []string
 	Options      map[string][]string
+	// Items says what an item id is: ItemsISBN makes the host verify the
+	// check digit and convert ISBN-10 to ISBN-13 before any call; empty
+	// means the distributor's own record ids, passed as given.
+	Items string
 }
+
+// ItemsISBN is the Info.Items of distributors whose item ids are ISBN-13/EAN-13.
+const ItemsISBN = "isbn"
 
 // Has reports whether the plugin declared capability c.
 func (i Info) Has(c Capability) bool {

@@ -181,6 +181,7 @@ type Info struct {
 	Capabilities  []string                 `protobuf:"bytes,3,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	Formats       []string                 `protobuf:"bytes,4,rep,name=formats,proto3" json:"formats,omitempty"`
 	Options       map[string]*OptionValues `protobuf:"bytes,5,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Items         string                   `protobuf:"bytes,6,opt,name=items,proto3" json:"items,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -248,6 +249,13 @@ func (x *Info) GetOptions() map[string]*OptionValues {
 		return x.Options
 	}
 	return nil
+}
+
+func (x *Info) GetItems() string {
+	if x != nil {
+		return x.Items
+	}
+	return ""
 }
 
 type ConfigureRequest struct {
@@ -1390,13 +1398,14 @@ const file_provider_proto_rawDesc = "" +
 	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\"\x11\n" +
 	"\x0fDescribeRequest\"&\n" +
 	"\fOptionValues\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values\"\x95\x02\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\"\xab\x02\n" +
 	"\x04Info\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\"\n" +
 	"\fcapabilities\x18\x03 \x03(\tR\fcapabilities\x12\x18\n" +
 	"\aformats\x18\x04 \x03(\tR\aformats\x12A\n" +
-	"\aoptions\x18\x05 \x03(\v2'.lendgate.provider.v1.Info.OptionsEntryR\aoptions\x1a^\n" +
+	"\aoptions\x18\x05 \x03(\v2'.lendgate.provider.v1.Info.OptionsEntryR\aoptions\x12\x14\n" +
+	"\x05items\x18\x06 \x01(\tR\x05items\x1a^\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
 	"\x05value\x18\x02 \x01(\v2\".lendgate.provider.v1.OptionValuesR\x05value:\x028\x01\"\xbd\x01\n" +
