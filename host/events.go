@@ -1,0 +1,131 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// emit appends a loan event and then tells OnEvent. A failed append is
+// logged: the loan itself is already journaled.
+func (h *Host) emit(ctx context.Context, typ string, l Loan, data map[string]string, dedupeKey string) (Event, bool, error) {
+	e := Event{Type: typ, Provider: l.Provider, Loan: l.ID, Patron: l.Patron, Item: l.Item, At: time.Now().UTC(), Data: data}
+	stored, appended, err := h.store.AppendEvent(context.WithoutCancel(ctx), e, dedupeKey)
+	if err != nil {
+		h.log.Error("appending event failed", "type", typ, "provider", l.Provider, "loan", l.ID, "error", err)
+		return Event{}, false, err
+	}
+	if appended && h.cfg.OnEvent != nil {
+		h.cfg.OnEvent(stored)
+	}
+	return stored, appended, nil
+}
+
+// Events pages the event log, oldest first. limit defaults to 100 and is at
+// most 1000.
+func (h *Host) Events(ctx context.Context, after string, limit int) (EventPage, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	if limit > 1000 {
+		return EventPage{}, invalid("limit must be at most 1000")
+	}
+	if _, err := parseCursor(after); err != nil {
+		return EventPage{}, invalid("%v", err)
+	}
+	evs, err := h.store.Events(ctx, after, limit)
+	if err != nil {
+		return EventPage{}, err
+	}
+	next := after
+	if len(evs) > 0 {
+		next = evs[len(evs)-1].Cursor
+	}
+	return EventPage{Events: evs, Next: next}, nil
+}
+
+// maxNotificationBytes caps a distributor's callback body.
+const maxNotificationBytes = 64 << 10
+
+// Notify handles a distributor's callback to a per-loan notification URL
+// (api.md §5): the token must be one the host issued for this provider, the
+// plugin turns the call into an event, the event is applied to the loan and
+// appended to the log. The same notification delivered twice changes
+// nothing the second time.
+func (h *Host) Notify(ctx context.Context, provider, token, method string, header map[string][]string, body []byte) (err error) {
+	start := time.Now()
+	loanID := ""
+	defer func() { h.logCall(provider, "notification", loanID, start, err) }()
+	in, err := h.instance(provider)
+	if err != nil {
+		return err
+	}
+	id, ok := h.keys.loanOfToken(provider, token)
+	if !ok {
+		return sdk.Errorf(sdk.CodeLoanNotFound, "unknown notification token")
+	}
+	loanID = id
+	rec, err := h.store.Loan(ctx, provider, id)
+	if errors.Is(err, ErrNotFound) {
+		return sdk.Errorf(sdk.CodeLoanNotFound, "unknown notification token")
+	}
+	if err != nil {
+		return err
+	}
+	if len(body) > maxNotificationBytes {
+		return invalid("notification body is larger than %d bytes", maxNotificationBytes)
+	}
+	var ev sdk.Event
+	err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+		var err error
+		ev, err = p.HandleNotification(ctx, sdk.Notification{Instance: provider, Loan: loanRef(rec), Method: method, Header: header, Body: body})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	dedupe := fmt.Sprintf("notify|%s|%s|%s", provider, id, hex.EncodeToString(sum[:]))
+	changed := applyEvent(&rec.Loan, ev)
+	if changed {
+		if err := h.store.PutLoan(ctx, rec); err != nil {
+			return fmt.Errorf("journaling notification for %s: %w", id, err)
+		}
+	}
+	typ := ev.Type
+	if typ == "" {
+		typ = sdk.EventLoanNotified
+	}
+	data := ev.Data
+	_, _, err = h.emit(ctx, typ, rec.Loan, data, dedupe)
+	return err
+}
+
+// applyEvent applies a distributor's event to the loan; false when the loan
+// is already in that state.
+func applyEvent(l *Loan, ev sdk.Event) bool {
+	status := ""
+	switch ev.Type {
+	case sdk.EventLoanReturned:
+		status = StatusReturned
+	case sdk.EventLoanExpired:
+		status = StatusExpired
+	case sdk.EventLoanRevoked:
+		status = StatusRevoked
+	}
+	changed := false
+	if status != "" && l.Status != status {
+		l.Status = status
+		changed = true
+	}
+	if !ev.ExpiresAt.IsZero() && (l.ExpiresAt == nil || !l.ExpiresAt.Equal(ev.ExpiresAt)) {
+		l.ExpiresAt = timePtr(ev.ExpiresAt)
+		changed = true
+	}
+	return changed
+}

@@ -1,0 +1,221 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// Host runs the plugins and serves the lending API. Create it with New and
+// release it with Close.
+type Host struct {
+	cfg       Config
+	log       hclog.Logger
+	store     Store
+	ownStore  bool
+	keys      keys
+	auth      Authenticator
+	metrics   *metrics
+	plugins   map[string]*pluginProc
+	instances map[string]*instance
+	names     []string // instance names, sorted
+	flights   *flights
+	publicURL string
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// New validates cfg, opens the store and starts every plugin in parallel. A
+// plugin that fails to start does not fail New: its instances answer
+// plugin_unavailable while it is retried, and /readyz stays 503.
+func New(ctx context.Context, cfg Config) (*Host, error) {
+	if cfg.Secret == "" {
+		return nil, errors.New("config: secret is required (it keys redirect signatures, notification tokens and patron pseudonyms)")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = hclog.New(&hclog.LoggerOptions{Name: "lendgate", Level: hclog.LevelFromString(cfg.Log.Level),
+			JSONFormat: cfg.Log.Format == "json", Output: os.Stderr})
+	}
+	h := &Host{cfg: cfg, log: log, keys: keys{secret: []byte(cfg.Secret)}, metrics: newMetrics(),
+		plugins: map[string]*pluginProc{}, instances: map[string]*instance{}, flights: newFlights(),
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"), closed: make(chan struct{})}
+	if cfg.PublicURL != "" {
+		if u, err := url.Parse(cfg.PublicURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("config: public_url %q is not an absolute http(s) URL", cfg.PublicURL)
+		}
+	}
+	h.auth = cfg.Authenticator
+	if h.auth == nil {
+		h.auth = NewKeyAuthenticator(cfg.APIKeys, cfg.AdminKeys)
+	}
+	for name, pc := range cfg.Plugins {
+		if pc.Path == "" {
+			return nil, fmt.Errorf("config: plugins.%s.path is required", name)
+		}
+		h.plugins[name] = newPluginProc(name, pc, log, h.metrics)
+	}
+	for name, pc := range cfg.Providers {
+		if !validName(name) {
+			return nil, fmt.Errorf("config: provider name %q must be 1-100 characters of [A-Za-z0-9._-]", name)
+		}
+		p, ok := h.plugins[pc.Plugin]
+		if !ok {
+			return nil, fmt.Errorf("config: providers.%s.plugin: no plugin named %q", name, pc.Plugin)
+		}
+		in := newInstance(name, pc, p, log, h.metrics)
+		p.instances = append(p.instances, instanceSetup{name: name, settings: in.settings()})
+		h.instances[name] = in
+		h.names = append(h.names, name)
+	}
+	sort.Strings(h.names)
+	switch {
+	case cfg.StoreImpl != nil:
+		h.store = cfg.StoreImpl
+	default:
+		s, err := openStore(cfg.Store)
+		if err != nil {
+			return nil, err
+		}
+		h.store, h.ownStore = s, true
+	}
+	var wg sync.WaitGroup
+	for _, p := range h.plugins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = p.start(ctx) // logged; the plugin is retried in the background
+		}()
+	}
+	wg.Wait()
+	return h, nil
+}
+
+// Close stops every plugin (letting in-flight calls finish, bounded by each
+// plugin's longest instance timeout) and closes the store. It leaves no
+// plugin process behind.
+func (h *Host) Close(ctx context.Context) error {
+	var err error
+	h.closeOnce.Do(func() {
+		close(h.closed)
+		var wg sync.WaitGroup
+		for _, p := range h.plugins {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.stop(h.drainFor(p.name))
+			}()
+		}
+		wg.Wait()
+		if h.ownStore {
+			err = h.store.Close()
+		}
+	})
+	return err
+}
+
+// drainFor is how long a plugin's in-flight calls may take to finish: the
+// longest timeout of its instances.
+func (h *Host) drainFor(plugin string) time.Duration {
+	d := DefaultTimeout
+	for _, in := range h.instances {
+		if in.cfg.Plugin == plugin && time.Duration(in.cfg.Timeout) > d {
+			d = time.Duration(in.cfg.Timeout)
+		}
+	}
+	return d
+}
+
+// Ready reports whether every plugin has started and configured its instances.
+func (h *Host) Ready() bool {
+	for _, p := range h.plugins {
+		if !p.isReady() {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Host) instance(name string) (*instance, error) {
+	in, ok := h.instances[name]
+	if !ok {
+		return nil, sdk.Errorf(sdk.CodeProviderNotFound, "no provider instance named %q", name)
+	}
+	return in, nil
+}
+
+// Providers describes every provider instance.
+func (h *Host) Providers(ctx context.Context) []Provider {
+	out := make([]Provider, 0, len(h.names))
+	for _, n := range h.names {
+		p, _ := h.Provider(ctx, n)
+		out = append(out, p)
+	}
+	return out
+}
+
+// Provider describes one provider instance.
+func (h *Host) Provider(_ context.Context, name string) (Provider, error) {
+	in, err := h.instance(name)
+	if err != nil {
+		return Provider{}, err
+	}
+	ps, info := in.plugin.status()
+	p := Provider{
+		Name:         name,
+		Plugin:       ps,
+		Capabilities: []string{},
+		Formats:      append([]string{}, info.Formats...),
+		Options:      map[string][]string{},
+		Breaker:      in.breaker.status(),
+		Rate:         RateStatus{PerSecond: in.cfg.Rate.PerSecond, Burst: in.cfg.Rate.Burst, MaxWait: time.Duration(in.cfg.Rate.MaxWait).String()},
+		Timeout:      time.Duration(in.cfg.Timeout).String(),
+		Health:       "down",
+	}
+	for _, c := range info.Capabilities {
+		p.Capabilities = append(p.Capabilities, string(c))
+	}
+	for k, v := range info.Options {
+		p.Options[k] = append([]string{}, v...)
+	}
+	if ps.Up {
+		p.Health = "up"
+	}
+	return p, nil
+}
+
+// Reload hot-swaps a plugin binary (plugins.md "Hot swap"): the new binary
+// is started, checked, described, configured and health-checked before
+// calls switch to it; the old one drains and stops. On any failure the old
+// one keeps serving and the error is returned.
+func (h *Host) Reload(ctx context.Context, plugin string, r ReloadRequest) (ReloadResult, error) {
+	p, ok := h.plugins[plugin]
+	if !ok {
+		return ReloadResult{}, sdk.Errorf(sdk.CodeProviderNotFound, "no plugin named %q", plugin)
+	}
+	p.mu.Lock()
+	cfg := p.cfg
+	p.mu.Unlock()
+	if r.Path != "" {
+		cfg.Path = r.Path
+		cfg.SHA256 = "" // a new path's pin comes with the request, if any
+	}
+	if r.SHA256 != "" {
+		cfg.SHA256 = r.SHA256
+	}
+	res, err := p.swap(ctx, cfg, h.drainFor(plugin))
+	if err != nil {
+		return ReloadResult{}, sdk.Wrap(sdk.CodePluginUnavailable, err, "reload of plugin %s refused, the running plugin keeps serving: %v", plugin, err)
+	}
+	return res, nil
+}

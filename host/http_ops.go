@@ -1,0 +1,211 @@
+package host
+
+import (
+	"io"
+	"net/http"
+)
+
+// The HTTP codec of each operation: decode, call the Go method, encode.
+
+func (h *Host) httpProviders(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"providers": h.Providers(r.Context())})
+	return nil
+}
+
+func (h *Host) httpProvider(w http.ResponseWriter, r *http.Request) error {
+	p, err := h.Provider(r.Context(), r.PathValue("provider"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (h *Host) httpCheckout(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.instance(r.PathValue("provider")); err != nil {
+		return err
+	}
+	var req CheckoutRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	l, replayed, err := h.checkout(r.Context(), r.PathValue("provider"), req)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if replayed {
+		status = http.StatusOK
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, status, l)
+	return nil
+}
+
+func (h *Host) httpPatronLoans(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.instance(r.PathValue("provider")); err != nil {
+		return err
+	}
+	patron := r.URL.Query().Get("patron")
+	if patron == "" {
+		return invalid("query parameter patron is required")
+	}
+	loans, err := h.PatronLoans(r.Context(), r.PathValue("provider"), patron)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"loans": loans})
+	return nil
+}
+
+func (h *Host) httpLoan(w http.ResponseWriter, r *http.Request) error {
+	l, err := h.Loan(r.Context(), r.PathValue("provider"), r.PathValue("loan"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+func (h *Host) httpFulfill(w http.ResponseWriter, r *http.Request) error {
+	var req FulfillRequest
+	// The body is optional here: an empty one asks for every format.
+	if r.ContentLength != 0 {
+		if err := decodeOptional(r, &req); err != nil {
+			return err
+		}
+	}
+	f, err := h.Fulfill(r.Context(), r.PathValue("provider"), r.PathValue("loan"), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, f)
+	return nil
+}
+
+func (h *Host) httpContent(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	href, err := h.ContentLink(r.Context(), r.PathValue("provider"), r.PathValue("loan"), q.Get("format"), q.Get("exp"), q.Get("sig"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", href)
+	w.WriteHeader(http.StatusSeeOther)
+	return nil
+}
+
+func (h *Host) httpRenew(w http.ResponseWriter, r *http.Request) error {
+	var req RenewRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	l, replayed, err := h.renew(r.Context(), r.PathValue("provider"), r.PathValue("loan"), req)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+func (h *Host) httpReturn(w http.ResponseWriter, r *http.Request) error {
+	l, err := h.Return(r.Context(), r.PathValue("provider"), r.PathValue("loan"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+func (h *Host) httpDownload(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.instance(r.PathValue("provider")); err != nil {
+		return err
+	}
+	var req DownloadRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	f, err := h.Download(r.Context(), r.PathValue("provider"), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, f)
+	return nil
+}
+
+func (h *Host) httpAccessCheck(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.instance(r.PathValue("provider")); err != nil {
+		return err
+	}
+	var req AccessCheckRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	a, err := h.CheckAccess(r.Context(), r.PathValue("provider"), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (h *Host) httpNotify(w http.ResponseWriter, r *http.Request) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxNotificationBytes+1))
+	if err != nil {
+		return invalid("reading notification: %v", err)
+	}
+	header := map[string][]string{}
+	for _, k := range []string{"Content-Type", "User-Agent"} {
+		if v := r.Header.Values(k); len(v) > 0 {
+			header[k] = v
+		}
+	}
+	if err := h.Notify(r.Context(), r.PathValue("provider"), r.PathValue("token"), r.Method, header, body); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Host) httpEvents(w http.ResponseWriter, r *http.Request) error {
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return err
+	}
+	page, err := h.Events(r.Context(), r.URL.Query().Get("after"), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+func (h *Host) httpReload(w http.ResponseWriter, r *http.Request) error {
+	var req ReloadRequest
+	if r.ContentLength != 0 {
+		if err := decodeOptional(r, &req); err != nil {
+			return err
+		}
+	}
+	ctx := r.Context()
+	res, err := h.Reload(ctx, r.PathValue("plugin"), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// decodeOptional is decode for endpoints whose body may be empty.
+func decodeOptional(r *http.Request, v any) error {
+	err := decode(r, v)
+	if err == errNoBody { // identity: errors.Is would match any invalid_request
+		return nil
+	}
+	return err
+}

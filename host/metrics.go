@@ -1,0 +1,76 @@
+package host
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the Prometheus series of api.md §6, on a registry of the
+// host's own (no global registry: two hosts in one process stay apart).
+type metrics struct {
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	breaker     *prometheus.GaugeVec
+	rateLimited *prometheus.CounterVec
+	restarts    *prometheus.CounterVec
+	up          *prometheus.GaugeVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lendgate_requests_total", Help: "Calls to provider instances by operation and outcome code (ok for success).",
+		}, []string{"provider", "op", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "lendgate_request_duration_seconds", Help: "Duration of calls to provider instances.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"provider", "op"}),
+		breaker: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "lendgate_breaker_state", Help: "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
+		}, []string{"provider"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lendgate_rate_limited_total", Help: "Calls refused by an instance's rate limiter.",
+		}, []string{"provider"}),
+		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lendgate_plugin_restarts_total", Help: "Plugin process restarts after a crash.",
+		}, []string{"plugin"}),
+		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "lendgate_plugin_up", Help: "1 while the plugin process is serving.",
+		}, []string{"plugin"}),
+	}
+	m.reg.MustRegister(m.requests, m.duration, m.breaker, m.rateLimited, m.restarts, m.up)
+	return m
+}
+
+func (m *metrics) observe(provider, op, code string, d time.Duration) {
+	if code == "" {
+		code = "ok"
+	}
+	m.requests.WithLabelValues(provider, op, code).Inc()
+	m.duration.WithLabelValues(provider, op).Observe(d.Seconds())
+}
+
+func (m *metrics) breakerState(provider string, state int) {
+	m.breaker.WithLabelValues(provider).Set(float64(state))
+}
+
+func (m *metrics) limited(provider string) { m.rateLimited.WithLabelValues(provider).Inc() }
+
+func (m *metrics) pluginRestart(plugin string) { m.restarts.WithLabelValues(plugin).Inc() }
+
+func (m *metrics) pluginUp(plugin string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.up.WithLabelValues(plugin).Set(v)
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}

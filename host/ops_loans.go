@@ -1,0 +1,292 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/sdk"
+	"github.com/oklog/ulid/v2"
+)
+
+// logCall writes the one log line per call of api.md §6 and records its
+// metrics. Secrets never reach it: only names, ids and the outcome code.
+func (h *Host) logCall(provider, op, loan string, start time.Time, err error) {
+	d := time.Since(start)
+	code := string(sdk.CodeOf(err))
+	h.metrics.observe(provider, op, code, d)
+	args := []any{"provider", provider, "op", op, "loan", loan, "code", code, "duration", d}
+	level := hclog.Info
+	if err != nil {
+		level = hclog.Warn
+		if e := sdk.AsError(err); e.ProviderCode != "" {
+			args = append(args, "provider_code", e.ProviderCode)
+		}
+	}
+	h.log.Log(level, "call", args...)
+}
+
+func newLoanID() string { return "ln_" + ulid.Make().String() }
+
+// Checkout lends an item to a patron.
+func (h *Host) Checkout(ctx context.Context, provider string, r CheckoutRequest) (Loan, error) {
+	l, _, err := h.checkout(ctx, provider, r)
+	return l, err
+}
+
+func (h *Host) checkout(ctx context.Context, provider string, r CheckoutRequest) (l Loan, replayed bool, err error) {
+	start := time.Now()
+	defer func() { h.logCall(provider, "checkout", l.ID, start, err) }()
+	in, err := h.instance(provider)
+	if err != nil {
+		return Loan{}, false, err
+	}
+	if err := in.requireCapability(sdk.CapCheckout); err != nil {
+		return Loan{}, false, err
+	}
+	if err := checkPatron(r.Patron); err != nil {
+		return Loan{}, false, err
+	}
+	if err := checkText("patron_name", r.PatronName, maxPatronNameLen); err != nil {
+		return Loan{}, false, err
+	}
+	if err := checkDays(r.Days); err != nil {
+		return Loan{}, false, err
+	}
+	info, up := in.info()
+	item := r.Item
+	if up {
+		if item, err = normalizeItem(info, r.Item); err != nil {
+			return Loan{}, false, err
+		}
+		if err := checkFormat(info, r.Format); err != nil {
+			return Loan{}, false, err
+		}
+		if err := checkOptions(info, r.Options); err != nil {
+			return Loan{}, false, err
+		}
+	} else if r.Item == "" {
+		return Loan{}, false, invalid("item is required")
+	}
+	if r.Format == "" {
+		r.Format = in.cfg.Defaults.Format
+	}
+	if r.Days == 0 {
+		r.Days = in.cfg.Defaults.Days
+	}
+	r.Item = item
+	fp := fingerprint("checkout", provider, r)
+	return idempotent(ctx, h, "checkout/"+provider, r.IdempotencyKey, fp, func() (Loan, error) {
+		return h.lend(ctx, in, r)
+	})
+}
+
+// lend makes the distributor call of a checkout and journals the loan.
+func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest) (Loan, error) {
+	id := newLoanID()
+	patronKey := h.patronKey(in, r.Patron)
+	req := sdk.CheckoutRequest{Instance: in.name, LoanID: id, Item: r.Item, Patron: patronKey,
+		PatronName: r.PatronName, Format: r.Format, Days: r.Days, Options: r.Options}
+	if info, _ := in.info(); info.Has(sdk.CapNotifications) && h.publicURL != "" {
+		req.NotifyURL = h.publicURL + "/v1/notifications/" + url.PathEscape(in.name) + "/" + h.keys.notifyToken(in.name, id)
+	}
+	var got sdk.Loan
+	err := in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+		var err error
+		got, err = p.Checkout(ctx, req)
+		return err
+	})
+	if err != nil {
+		return Loan{}, err
+	}
+	now := time.Now().UTC()
+	loan := Loan{ID: id, Provider: in.name, Item: r.Item, Patron: r.Patron, Status: StatusActive,
+		Format: firstNonEmpty(got.Format, r.Format), CreatedAt: now, ExpiresAt: timePtr(got.ExpiresAt),
+		Links: linksFromSDK(got.Links), ProviderRef: got.ProviderRef}
+	rec := LoanRecord{Loan: loan, PatronKey: patronKey, PatronName: r.PatronName, Options: r.Options}
+	if err := h.store.PutLoan(ctx, rec); err != nil {
+		return Loan{}, fmt.Errorf("journaling loan %s: %w", id, err)
+	}
+	h.emit(ctx, sdk.EventLoanCreated, loan, nil, "")
+	return loan, nil
+}
+
+func (h *Host) patronKey(in *instance, patron string) string {
+	if in.cfg.SendPatronID {
+		return patron
+	}
+	return h.keys.pseudonym(in.name, patron)
+}
+
+// Loan returns a loan as the host knows it.
+func (h *Host) Loan(ctx context.Context, provider, id string) (Loan, error) {
+	rec, err := h.loanRecord(ctx, provider, id)
+	return rec.Loan, err
+}
+
+func (h *Host) loanRecord(ctx context.Context, provider, id string) (LoanRecord, error) {
+	if _, err := h.instance(provider); err != nil {
+		return LoanRecord{}, err
+	}
+	rec, err := h.store.Loan(ctx, provider, id)
+	if errors.Is(err, ErrNotFound) {
+		return LoanRecord{}, sdk.Errorf(sdk.CodeLoanNotFound, "no loan %q at provider %s", id, provider)
+	}
+	return rec, err
+}
+
+// PatronLoans returns a patron's loans at a provider, from the journal.
+func (h *Host) PatronLoans(ctx context.Context, provider, patron string) ([]Loan, error) {
+	if _, err := h.instance(provider); err != nil {
+		return nil, err
+	}
+	if err := checkPatron(patron); err != nil {
+		return nil, err
+	}
+	recs, err := h.store.PatronLoans(ctx, provider, patron)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Loan, len(recs))
+	for i, r := range recs {
+		out[i] = r.Loan
+	}
+	return out, nil
+}
+
+func loanRef(rec LoanRecord) sdk.LoanRef {
+	ref := sdk.LoanRef{ID: rec.Loan.ID, Item: rec.Loan.Item, Patron: rec.PatronKey, PatronName: rec.PatronName,
+		Format: rec.Loan.Format, ProviderRef: rec.Loan.ProviderRef, Options: rec.Options}
+	if rec.Loan.ExpiresAt != nil {
+		ref.ExpiresAt = *rec.Loan.ExpiresAt
+	}
+	return ref
+}
+
+func requireActive(l Loan) error {
+	if l.Status != StatusActive {
+		return sdk.Errorf(sdk.CodeNotAvailable, "loan %s is %s", l.ID, l.Status)
+	}
+	return nil
+}
+
+// Fulfill returns fresh access links for a loan and a signed redirect URL.
+func (h *Host) Fulfill(ctx context.Context, provider, loanID string, r FulfillRequest) (f Fulfillment, err error) {
+	start := time.Now()
+	defer func() { h.logCall(provider, "fulfill", loanID, start, err) }()
+	in, rec, err := h.activeLoan(ctx, provider, loanID, sdk.CapFulfill)
+	if err != nil {
+		return Fulfillment{}, err
+	}
+	if err := checkText("format", r.Format, 100); err != nil {
+		return Fulfillment{}, err
+	}
+	links, err := h.fulfill(ctx, in, rec, r.Format)
+	if err != nil {
+		return Fulfillment{}, err
+	}
+	f = Fulfillment{Loan: loanID, Links: links}
+	if h.publicURL != "" {
+		f.Redirect = h.contentURL(provider, loanID, firstNonEmpty(r.Format, rec.Loan.Format), time.Now().Add(redirectLifetime))
+	}
+	return f, nil
+}
+
+func (h *Host) activeLoan(ctx context.Context, provider, loanID string, c sdk.Capability) (*instance, LoanRecord, error) {
+	in, err := h.instance(provider)
+	if err != nil {
+		return nil, LoanRecord{}, err
+	}
+	if err := in.requireCapability(c); err != nil {
+		return nil, LoanRecord{}, err
+	}
+	rec, err := h.loanRecord(ctx, provider, loanID)
+	if err != nil {
+		return nil, LoanRecord{}, err
+	}
+	return in, rec, requireActive(rec.Loan)
+}
+
+func (h *Host) fulfill(ctx context.Context, in *instance, rec LoanRecord, format string) ([]Link, error) {
+	var got sdk.Fulfillment
+	err := in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+		var err error
+		got, err = p.Fulfill(ctx, sdk.FulfillRequest{Instance: in.name, Loan: loanRef(rec), Format: format})
+		return err
+	})
+	return linksFromSDK(got.Links), err
+}
+
+// redirectLifetime is how long a redirect URL handed out by Fulfill lives;
+// api.md §4 accepts at most 15 minutes.
+const (
+	redirectLifetime = 10 * time.Minute
+	maxRedirectAhead = 15 * time.Minute
+)
+
+func (h *Host) contentURL(provider, loan, format string, exp time.Time) string {
+	e := exp.Unix()
+	q := url.Values{"format": {format}, "exp": {strconv.FormatInt(e, 10)}, "sig": {h.keys.contentSig(provider, loan, format, e)}}
+	return h.publicURL + "/v1/providers/" + url.PathEscape(provider) + "/loans/" + url.PathEscape(loan) + "/content?" + q.Encode()
+}
+
+// ContentLink checks a redirect's signature and expiry and returns a fresh
+// link to send the browser to (api.md §4).
+func (h *Host) ContentLink(ctx context.Context, provider, loanID, format, exp, sig string) (href string, err error) {
+	start := time.Now()
+	defer func() { h.logCall(provider, "content", loanID, start, err) }()
+	e, perr := strconv.ParseInt(exp, 10, 64)
+	if perr != nil || sig == "" {
+		return "", sdk.Errorf(sdk.CodeForbidden, "missing or malformed signature")
+	}
+	if !h.keys.checkContentSig(provider, loanID, format, e, sig) {
+		return "", sdk.Errorf(sdk.CodeForbidden, "invalid signature")
+	}
+	now := time.Now()
+	if t := time.Unix(e, 0); t.Before(now) || t.After(now.Add(maxRedirectAhead)) {
+		return "", sdk.Errorf(sdk.CodeForbidden, "signature expired")
+	}
+	in, rec, err := h.activeLoan(ctx, provider, loanID, sdk.CapFulfill)
+	if err != nil {
+		return "", err
+	}
+	links, err := h.fulfill(ctx, in, rec, format)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range links {
+		if l.Rel == "content" && (format == "" || l.Format == format || l.Format == "") {
+			return l.Href, nil
+		}
+	}
+	return "", sdk.Errorf(sdk.CodeNotAvailable, "no %s content link for loan %s", format, loanID)
+}
+
+func linksFromSDK(ls []sdk.Link) []Link {
+	out := make([]Link, len(ls))
+	for i, l := range ls {
+		out[i] = Link{Format: l.Format, Rel: firstNonEmpty(l.Rel, "content"), Href: l.Href, Name: l.Name, ExpiresAt: timePtr(l.ExpiresAt)}
+	}
+	return out
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,199 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/lendgate/lendgate/sdk"
+	"github.com/lendgate/lendgate/sdk/isbn"
+)
+
+// Renew extends a loan. When r.Patron is set it must be the loan's patron.
+func (h *Host) Renew(ctx context.Context, provider, loanID string, r RenewRequest) (l Loan, err error) {
+	l, _, err = h.renew(ctx, provider, loanID, r)
+	return l, err
+}
+
+func (h *Host) renew(ctx context.Context, provider, loanID string, r RenewRequest) (l Loan, replayed bool, err error) {
+	start := time.Now()
+	defer func() { h.logCall(provider, "renew", loanID, start, err) }()
+	if r.Days < 1 || r.Days > maxDays {
+		return Loan{}, false, invalid("days must be between 1 and %d", maxDays)
+	}
+	if r.Patron != "" {
+		if err := checkPatron(r.Patron); err != nil {
+			return Loan{}, false, err
+		}
+	}
+	fp := fingerprint("renew", provider, loanID, r)
+	return idempotent(ctx, h, "renew/"+provider, r.IdempotencyKey, fp, func() (Loan, error) {
+		in, rec, err := h.activeLoan(ctx, provider, loanID, sdk.CapRenew)
+		if err != nil {
+			return Loan{}, err
+		}
+		if r.Patron != "" && r.Patron != rec.Loan.Patron {
+			return Loan{}, sdk.Errorf(sdk.CodePatronMismatch, "loan %s belongs to another patron", loanID)
+		}
+		var got sdk.Loan
+		err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+			var err error
+			got, err = p.Renew(ctx, sdk.RenewRequest{Instance: in.name, Loan: loanRef(rec), Days: r.Days, RenewalID: newLoanID()})
+			return err
+		})
+		if err != nil {
+			return Loan{}, err
+		}
+		rec.Loan = applyProviderLoan(rec.Loan, got)
+		if err := h.store.PutLoan(ctx, rec); err != nil {
+			return Loan{}, fmt.Errorf("journaling renewal of %s: %w", loanID, err)
+		}
+		h.emit(ctx, sdk.EventLoanRenewed, rec.Loan, map[string]string{"days": fmt.Sprint(r.Days)}, "")
+		return rec.Loan, nil
+	})
+}
+
+// applyProviderLoan takes what a distributor answered into the host's loan.
+func applyProviderLoan(l Loan, got sdk.Loan) Loan {
+	if !got.ExpiresAt.IsZero() {
+		l.ExpiresAt = timePtr(got.ExpiresAt)
+	}
+	if len(got.Links) > 0 {
+		l.Links = linksFromSDK(got.Links)
+	}
+	if len(got.ProviderRef) > 0 {
+		ref := cloneMap(l.ProviderRef)
+		if ref == nil {
+			ref = map[string]string{}
+		}
+		for k, v := range got.ProviderRef {
+			ref[k] = v
+		}
+		l.ProviderRef = ref
+	}
+	return l
+}
+
+// Return ends a loan early.
+func (h *Host) Return(ctx context.Context, provider, loanID string) (l Loan, err error) {
+	start := time.Now()
+	defer func() { h.logCall(provider, "return", loanID, start, err) }()
+	in, rec, err := h.activeLoan(ctx, provider, loanID, sdk.CapReturn)
+	if err != nil {
+		return Loan{}, err
+	}
+	var got sdk.Loan
+	err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+		var err error
+		got, err = p.Return(ctx, sdk.ReturnRequest{Instance: in.name, Loan: loanRef(rec)})
+		return err
+	})
+	if err != nil {
+		return Loan{}, err
+	}
+	rec.Loan = applyProviderLoan(rec.Loan, got)
+	rec.Loan.Status = StatusReturned
+	if err := h.store.PutLoan(ctx, rec); err != nil {
+		return Loan{}, fmt.Errorf("journaling return of %s: %w", loanID, err)
+	}
+	h.emit(ctx, sdk.EventLoanReturned, rec.Loan, nil, "")
+	return rec.Loan, nil
+}
+
+var customerPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+
+// Download returns a link for a purchased publication (De Marque 2.3). The
+// link is short-lived: send the browser to it at once.
+func (h *Host) Download(ctx context.Context, provider string, r DownloadRequest) (f Fulfillment, err error) {
+	start := time.Now()
+	defer func() { h.logCall(provider, "download", "", start, err) }()
+	in, err := h.instance(provider)
+	if err != nil {
+		return Fulfillment{}, err
+	}
+	if err := in.requireCapability(sdk.CapDownload); err != nil {
+		return Fulfillment{}, err
+	}
+	switch {
+	case r.Customer == "":
+		return Fulfillment{}, invalid("customer is required")
+	case !customerPattern.MatchString(r.Customer):
+		return Fulfillment{}, invalid("customer must be characters of [A-Za-z0-9_-]")
+	case r.Transaction == "":
+		return Fulfillment{}, invalid("transaction is required")
+	case r.Format == "":
+		return Fulfillment{}, invalid("format is required")
+	case r.PatronName == "":
+		return Fulfillment{}, invalid("patron_name is required (it is watermarked into the file)")
+	}
+	for field, v := range map[string]string{"transaction": r.Transaction, "format": r.Format, "patron_name": r.PatronName} {
+		if err := checkText(field, v, maxPatronNameLen); err != nil {
+			return Fulfillment{}, err
+		}
+	}
+	if r.Item, err = isbnItem(in, r.Item); err != nil {
+		return Fulfillment{}, err
+	}
+	if info, ok := in.info(); ok {
+		if err := checkFormat(info, r.Format); err != nil {
+			return Fulfillment{}, err
+		}
+	}
+	var got sdk.Fulfillment
+	err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+		var err error
+		got, err = p.Download(ctx, sdk.DownloadRequest{Instance: in.name, Customer: r.Customer, Transaction: r.Transaction,
+			Item: r.Item, Format: r.Format, PatronName: r.PatronName})
+		return err
+	})
+	if err != nil {
+		return Fulfillment{}, err
+	}
+	return Fulfillment{Links: linksFromSDK(got.Links)}, nil
+}
+
+// isbnItem normalises an item for the instance's plugin (ISBN or record id).
+func isbnItem(in *instance, item string) (string, error) {
+	info, ok := in.info()
+	if !ok {
+		// The plugin is down: check what can be checked without it.
+		if item == "" {
+			return "", invalid("item is required")
+		}
+		if _, err := isbn.Normalize(item); err != nil && len(item) == 13 {
+			return "", invalid("item: %v", err)
+		}
+		return item, nil
+	}
+	return normalizeItem(info, item)
+}
+
+// CheckAccess asks the distributor whether a patron has access to an item.
+// The password goes to the plugin only; it is never logged or stored.
+func (h *Host) CheckAccess(ctx context.Context, provider string, r AccessCheckRequest) (a AccessCheck, err error) {
+	start := time.Now()
+	defer func() { h.logCall(provider, "access_check", "", start, err) }()
+	in, err := h.instance(provider)
+	if err != nil {
+		return AccessCheck{}, err
+	}
+	if err := in.requireCapability(sdk.CapAccessCheck); err != nil {
+		return AccessCheck{}, err
+	}
+	if err := checkPatron(r.Patron); err != nil {
+		return AccessCheck{}, err
+	}
+	if len(r.Password) > 1024 {
+		return AccessCheck{}, invalid("password is too long")
+	}
+	if r.Item, err = isbnItem(in, r.Item); err != nil {
+		return AccessCheck{}, err
+	}
+	err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+		var err error
+		a.Access, err = p.CheckAccess(ctx, sdk.AccessRequest{Instance: in.name, Item: r.Item, Patron: h.patronKey(in, r.Patron), Password: r.Password})
+		return err
+	})
+	return a, err
+}

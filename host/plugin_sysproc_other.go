@@ -1,0 +1,9 @@
+//go:build !linux
+
+package host
+
+import "os/exec"
+
+// setParentDeathSignal is Linux only; elsewhere sdk.Serve's parent watch is
+// what stops an orphaned plugin.
+func setParentDeathSignal(*exec.Cmd) {}

@@ -1,0 +1,133 @@
+package host
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// Error is the host's error type: the SDK's, so that a plugin's error and the
+// host's own read the same. Check codes with CodeOf or errors.As.
+type Error = sdk.Error
+
+// CodeOf returns the unified code of err ("" for nil).
+func CodeOf(err error) sdk.Code { return sdk.CodeOf(err) }
+
+type problemKind struct {
+	status int
+	title  string
+}
+
+// problems is the table of api.md §3.
+var problems = map[sdk.Code]problemKind{
+	sdk.CodeInvalidRequest:         {400, "Invalid request"},
+	sdk.CodeUnauthorized:           {401, "Unauthorized"},
+	sdk.CodeForbidden:              {403, "Forbidden"},
+	sdk.CodeProviderNotFound:       {404, "Provider not found"},
+	sdk.CodeLoanNotFound:           {404, "Loan not found"},
+	sdk.CodeItemNotFound:           {404, "Item not found"},
+	sdk.CodeNotAvailable:           {409, "Item not available"},
+	sdk.CodeAlreadyOnLoan:          {409, "Already on loan"},
+	sdk.CodeDuplicateReference:     {409, "Duplicate reference"},
+	sdk.CodeLimitReached:           {409, "Limit reached"},
+	sdk.CodePatronMismatch:         {409, "Patron mismatch"},
+	sdk.CodePatronRejected:         {403, "Patron rejected"},
+	sdk.CodeUnsupportedCombination: {422, "Unsupported combination"},
+	sdk.CodeIdempotencyMismatch:    {422, "Idempotency key reused"},
+	sdk.CodeUnsupportedOperation:   {501, "Unsupported operation"},
+	sdk.CodeRateLimited:            {429, "Rate limited"},
+	sdk.CodeTryLater:               {503, "Try later"},
+	sdk.CodeCircuitOpen:            {503, "Circuit open"},
+	sdk.CodePluginUnavailable:      {503, "Plugin unavailable"},
+	sdk.CodeProviderCredentials:    {502, "Provider rejected our credentials"},
+	sdk.CodeProviderError:          {502, "Provider error"},
+	sdk.CodeProviderTimeout:        {504, "Provider timeout"},
+}
+
+// StatusOf returns the HTTP status of a unified code (500 for an unknown one).
+func StatusOf(c sdk.Code) int {
+	if p, ok := problems[c]; ok {
+		return p.status
+	}
+	return http.StatusInternalServerError
+}
+
+// retryable codes are worth the caller retrying as they are.
+func retryable(c sdk.Code) bool {
+	switch c {
+	case sdk.CodeRateLimited, sdk.CodeTryLater, sdk.CodeCircuitOpen, sdk.CodePluginUnavailable,
+		sdk.CodeProviderError, sdk.CodeProviderTimeout:
+		return true
+	}
+	return false
+}
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type         string `json:"type"`
+	Title        string `json:"title"`
+	Status       int    `json:"status"`
+	Detail       string `json:"detail,omitempty"`
+	Code         string `json:"code"`
+	Provider     string `json:"provider,omitempty"`
+	ProviderCode string `json:"provider_code,omitempty"`
+	Retryable    bool   `json:"retryable"`
+	// RetryAfter is in seconds, as in the Retry-After header.
+	RetryAfter int `json:"retry_after,omitempty"`
+}
+
+// problemFor renders err as a problem for provider.
+func problemFor(err error, provider string) (Problem, *Error) {
+	e := sdk.AsError(err)
+	var se *Error
+	if !errors.As(err, &se) {
+		// Not one of ours: an internal failure. Never echo its text, which
+		// could carry anything.
+		e = &Error{Code: sdk.CodeProviderError, Message: "internal error"}
+	}
+	k, ok := problems[e.Code]
+	if !ok {
+		k = problemKind{502, "Provider error"}
+	}
+	p := Problem{
+		Type:         "https://lendgate.dev/problems/" + strings.ReplaceAll(string(e.Code), "_", "-"),
+		Title:        k.title,
+		Status:       k.status,
+		Detail:       e.Message,
+		Code:         string(e.Code),
+		Provider:     provider,
+		ProviderCode: e.ProviderCode,
+		Retryable:    retryable(e.Code),
+	}
+	if e.RetryAfter > 0 {
+		p.RetryAfter = int(math.Ceil(e.RetryAfter.Seconds()))
+	}
+	return p, e
+}
+
+// writeProblem writes err as application/problem+json. 429 and 503 always
+// carry Retry-After.
+func writeProblem(w http.ResponseWriter, err error, provider string) {
+	p, _ := problemFor(err, provider)
+	if p.Status == http.StatusTooManyRequests || p.Status == http.StatusServiceUnavailable {
+		ra := p.RetryAfter
+		if ra <= 0 {
+			ra = 1
+			p.RetryAfter = 1
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(ra))
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func invalid(format string, args ...any) *Error {
+	return sdk.Errorf(sdk.CodeInvalidRequest, format, args...)
+}

@@ -1,0 +1,204 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/sdk"
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/time/rate"
+)
+
+// providerCall is one operation on a plugin.
+type providerCall func(ctx context.Context, p sdk.Provider) error
+
+// endpoint runs a providerCall; middleware wraps an endpoint in one layer of
+// resilience (go-kit's shape). An instance's chain is, outermost first:
+// limit, break, deadline, plugin.
+type endpoint func(ctx context.Context, c providerCall) error
+
+type middleware func(endpoint) endpoint
+
+func chain(e endpoint, outerFirst ...middleware) endpoint {
+	for i := len(outerFirst) - 1; i >= 0; i-- {
+		e = outerFirst[i](e)
+	}
+	return e
+}
+
+// limiter is an instance's token bucket plus the pause a distributor can ask
+// for (429/Retry-After, CB's EBS-10060).
+type limiter struct {
+	provider    string
+	lim         *rate.Limiter
+	maxWait     time.Duration
+	pausedUntil atomic.Int64 // unix nanoseconds
+	now         func() time.Time
+	metrics     *metrics
+}
+
+func newLimiter(provider string, c RateConfig, m *metrics) *limiter {
+	return &limiter{provider: provider, lim: rate.NewLimiter(rate.Limit(c.PerSecond), c.Burst),
+		maxWait: time.Duration(c.MaxWait), now: time.Now, metrics: m}
+}
+
+// admit decides at now whether a call may go ahead, and after what delay. A
+// call that would wait past maxWait is refused at once with rate_limited and
+// its reservation is given back.
+func (l *limiter) admit(now time.Time) (time.Duration, error) {
+	if until := l.pausedUntil.Load(); until > now.UnixNano() {
+		left := time.Duration(until - now.UnixNano())
+		if left > l.maxWait {
+			return 0, sdk.Errorf(sdk.CodeTryLater, "the distributor asked for a pause").WithRetryAfter(left)
+		}
+	}
+	r := l.lim.ReserveN(now, 1)
+	if !r.OK() {
+		l.metrics.limited(l.provider)
+		return 0, sdk.Errorf(sdk.CodeRateLimited, "rate limit of this provider instance reached")
+	}
+	delay := r.DelayFrom(now)
+	if until := l.pausedUntil.Load(); until > now.UnixNano() {
+		delay = max(delay, time.Duration(until-now.UnixNano()))
+	}
+	if delay > l.maxWait {
+		r.CancelAt(now)
+		l.metrics.limited(l.provider)
+		return 0, sdk.Errorf(sdk.CodeRateLimited, "rate limit of this provider instance reached").WithRetryAfter(delay)
+	}
+	return delay, nil
+}
+
+// pause holds calls until now+d, because the distributor asked for it.
+func (l *limiter) pause(d time.Duration) {
+	until := l.now().Add(d).UnixNano()
+	for {
+		cur := l.pausedUntil.Load()
+		if cur >= until || l.pausedUntil.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}
+
+func (l *limiter) middleware(next endpoint) endpoint {
+	return func(ctx context.Context, c providerCall) error {
+		delay, err := l.admit(l.now())
+		if err != nil {
+			return err
+		}
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return sdk.Wrap(sdk.CodeRateLimited, ctx.Err(), "canceled while waiting for the rate limiter")
+			}
+		}
+		err = next(ctx, c)
+		if e := (*sdk.Error)(nil); errors.As(err, &e) && e.RetryAfter > 0 && (e.Code == sdk.CodeTryLater) {
+			l.pause(e.RetryAfter)
+		}
+		return err
+	}
+}
+
+// breakerCounts is the set of codes a breaker counts as failures (api.md §3).
+func breakerCounts(err error) bool {
+	switch sdk.CodeOf(err) {
+	case sdk.CodePluginUnavailable, sdk.CodeProviderCredentials, sdk.CodeProviderError, sdk.CodeProviderTimeout:
+		return true
+	}
+	return false
+}
+
+// breaker is an instance's circuit breaker.
+type breaker struct {
+	cb       *gobreaker.CircuitBreaker[struct{}]
+	openFor  time.Duration
+	openedAt atomic.Int64
+	now      func() time.Time
+}
+
+func newBreaker(provider string, c BreakerConfig, log hclog.Logger, m *metrics) *breaker {
+	b := &breaker{openFor: time.Duration(c.OpenFor), now: time.Now}
+	b.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        provider,
+		MaxRequests: c.HalfOpenRequests,
+		Timeout:     time.Duration(c.OpenFor),
+		ReadyToTrip: func(counts gobreaker.Counts) bool {
+			return counts.ConsecutiveFailures >= c.ConsecutiveFailures
+		},
+		IsSuccessful: func(err error) bool { return err == nil || !breakerCounts(err) },
+		// A caller that gave up says nothing about the distributor.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			if to == gobreaker.StateOpen {
+				b.openedAt.Store(b.now().UnixNano())
+			}
+			log.Warn("breaker state change", "provider", name, "from", stateName(from), "to", stateName(to))
+			m.breakerState(name, int(to))
+		},
+	})
+	m.breakerState(provider, 0)
+	return b
+}
+
+func stateName(s gobreaker.State) string {
+	switch s {
+	case gobreaker.StateClosed:
+		return "closed"
+	case gobreaker.StateHalfOpen:
+		return "half-open"
+	default:
+		return "open"
+	}
+}
+
+func (b *breaker) middleware(next endpoint) endpoint {
+	return func(ctx context.Context, c providerCall) error {
+		_, err := b.cb.Execute(func() (struct{}, error) { return struct{}{}, next(ctx, c) })
+		switch {
+		case errors.Is(err, gobreaker.ErrOpenState):
+			left := time.Duration(b.openedAt.Load()+b.openFor.Nanoseconds()-b.now().UnixNano()) * time.Nanosecond
+			left = time.Duration(math.Max(float64(left), float64(time.Second)))
+			return sdk.Errorf(sdk.CodeCircuitOpen, "the circuit breaker of this provider instance is open").WithRetryAfter(left)
+		case errors.Is(err, gobreaker.ErrTooManyRequests):
+			return sdk.Errorf(sdk.CodeCircuitOpen, "the circuit breaker of this provider instance is half-open and probing").WithRetryAfter(time.Second)
+		}
+		return err
+	}
+}
+
+func (b *breaker) status() BreakerStatus {
+	return BreakerStatus{State: stateName(b.cb.State()), Failures: b.cb.Counts().ConsecutiveFailures}
+}
+
+// deadline bounds a call by the instance's timeout; the deadline rides the
+// context into the plugin and on into its outbound request.
+func deadline(timeout time.Duration) middleware {
+	return func(next endpoint) endpoint {
+		return func(ctx context.Context, c providerCall) error {
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			return next(ctx, c)
+		}
+	}
+}
+
+// pluginEndpoint runs the call on the plugin's current generation, waiting
+// for a restarting plugin until the deadline.
+func pluginEndpoint(p *pluginProc) endpoint {
+	return func(ctx context.Context, c providerCall) error {
+		g, err := p.acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer g.release()
+		return c(ctx, g.prov)
+	}
+}

@@ -1,0 +1,62 @@
+package host
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strconv"
+	"strings"
+)
+
+// keys derives every HMAC the host makes from the one configured secret.
+type keys struct {
+	secret []byte
+}
+
+func (k keys) mac(parts ...string) []byte {
+	m := hmac.New(sha256.New, k.secret)
+	m.Write([]byte(strings.Join(parts, "|")))
+	return m.Sum(nil)
+}
+
+// pseudonym is what instance's distributor knows of patron.
+func (k keys) pseudonym(instance, patron string) string {
+	key := k.mac("patron", instance)
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(patron))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+// contentSig is the redirect signature of api.md §4:
+// base64url(HMAC-SHA256(secret, provider|loan|format|exp)).
+func (k keys) contentSig(provider, loan, format string, exp int64) string {
+	return base64.RawURLEncoding.EncodeToString(k.mac(provider, loan, format, strconv.FormatInt(exp, 10)))
+}
+
+// checkContentSig compares in constant time; padded base64url is accepted.
+func (k keys) checkContentSig(provider, loan, format string, exp int64, sig string) bool {
+	got, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(sig, "="))
+	if err != nil {
+		return false
+	}
+	return hmac.Equal(got, k.mac(provider, loan, format, strconv.FormatInt(exp, 10)))
+}
+
+// notifyToken is the per-loan token of a notification URL.
+func (k keys) notifyToken(provider, loan string) string {
+	return loan + "." + base64.RawURLEncoding.EncodeToString(k.mac("notify", provider, loan))
+}
+
+// loanOfToken returns the loan a token was issued for, if the token is ours.
+func (k keys) loanOfToken(provider, token string) (string, bool) {
+	loan, mac, ok := strings.Cut(token, ".")
+	if !ok || loan == "" {
+		return "", false
+	}
+	got, err := base64.RawURLEncoding.DecodeString(mac)
+	if err != nil {
+		return "", false
+	}
+	return loan, hmac.Equal(got, k.mac("notify", provider, loan))
+}

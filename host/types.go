@@ -1,0 +1,174 @@
+package host
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Loan statuses (api.md "Loan").
+const (
+	StatusActive   = "active"
+	StatusReturned = "returned"
+	StatusExpired  = "expired"
+	StatusRevoked  = "revoked"
+)
+
+// Link is one access link.
+type Link struct {
+	Format    string     `json:"format"`
+	Rel       string     `json:"rel"`
+	Href      string     `json:"href"`
+	Name      string     `json:"name,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// Loan is a loan as the host knows it.
+type Loan struct {
+	ID          string            `json:"id"`
+	Provider    string            `json:"provider"`
+	Item        string            `json:"item"`
+	Patron      string            `json:"patron"`
+	Status      string            `json:"status"`
+	Format      string            `json:"format,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	ExpiresAt   *time.Time        `json:"expires_at,omitempty"`
+	Links       []Link            `json:"links"`
+	ProviderRef map[string]string `json:"provider_ref,omitempty"`
+}
+
+// CheckoutRequest asks to lend an item to a patron (api.md "Checkout request").
+type CheckoutRequest struct {
+	Item       string            `json:"item"`
+	Patron     string            `json:"patron"`
+	PatronName string            `json:"patron_name,omitempty"`
+	Format     string            `json:"format,omitempty"`
+	Days       int               `json:"days,omitempty"`
+	Options    map[string]string `json:"options,omitempty"`
+	// IdempotencyKey makes retries safe: the same key and request return the
+	// first answer without reaching the distributor again.
+	IdempotencyKey string `json:"-"`
+}
+
+// FulfillRequest asks for fresh links, optionally in one format.
+type FulfillRequest struct {
+	Format string `json:"format,omitempty"`
+}
+
+// Fulfillment is a set of fresh links, plus a signed redirect URL for
+// browsers (api.md §4).
+type Fulfillment struct {
+	Loan     string `json:"loan,omitempty"`
+	Links    []Link `json:"links"`
+	Redirect string `json:"redirect,omitempty"`
+}
+
+// RenewRequest extends a loan by Days.
+type RenewRequest struct {
+	Days int `json:"days"`
+	// Patron, when set, must be the loan's patron (patron_mismatch otherwise).
+	Patron         string `json:"patron,omitempty"`
+	IdempotencyKey string `json:"-"`
+}
+
+// DownloadRequest asks for a download link of a purchased publication.
+type DownloadRequest struct {
+	Customer    string `json:"customer"`
+	Transaction string `json:"transaction"`
+	Item        string `json:"item"`
+	Format      string `json:"format"`
+	PatronName  string `json:"patron_name"`
+}
+
+// AccessCheckRequest asks whether a patron has access to an item. Password is
+// passed to the distributor and never logged or stored.
+type AccessCheckRequest struct {
+	Item     string `json:"item"`
+	Patron   string `json:"patron"`
+	Password string `json:"password,omitempty"`
+}
+
+// AccessCheck is the answer to an access check.
+type AccessCheck struct {
+	Access bool `json:"access"`
+}
+
+// Event is one loan event (api.md §5).
+type Event struct {
+	ID       string            `json:"id"`
+	Cursor   string            `json:"cursor"`
+	Type     string            `json:"type"`
+	Provider string            `json:"provider"`
+	Loan     string            `json:"loan"`
+	Patron   string            `json:"patron"`
+	Item     string            `json:"item"`
+	At       time.Time         `json:"at"`
+	Data     map[string]string `json:"data,omitempty"`
+}
+
+// EventPage is a page of the event log.
+type EventPage struct {
+	Events []Event `json:"events"`
+	Next   string  `json:"next"`
+}
+
+// Provider describes a provider instance (api.md "Provider").
+type Provider struct {
+	Name         string              `json:"name"`
+	Plugin       PluginStatus        `json:"plugin"`
+	Capabilities []string            `json:"capabilities"`
+	Formats      []string            `json:"formats"`
+	Options      map[string][]string `json:"options"`
+	Breaker      BreakerStatus       `json:"breaker"`
+	Rate         RateStatus          `json:"rate"`
+	Timeout      string              `json:"timeout"`
+	Health       string              `json:"health"`
+}
+
+// PluginStatus is the plugin serving a provider instance.
+type PluginStatus struct {
+	Name     string `json:"name"`
+	Version  string `json:"version"`
+	Protocol int    `json:"protocol"`
+	SHA256   string `json:"sha256"`
+	PID      int    `json:"pid"`
+	Up       bool   `json:"up"`
+	Restarts int    `json:"restarts"`
+	Error    string `json:"error,omitempty"`
+}
+
+// BreakerStatus is an instance's circuit breaker.
+type BreakerStatus struct {
+	State    string `json:"state"`
+	Failures uint32 `json:"failures"`
+}
+
+// RateStatus is an instance's limiter settings.
+type RateStatus struct {
+	PerSecond float64 `json:"per_second"`
+	Burst     int     `json:"burst"`
+	MaxWait   string  `json:"max_wait"`
+}
+
+// ReloadRequest asks to hot-swap a plugin binary; empty fields keep the
+// configured path and pin.
+type ReloadRequest struct {
+	Path   string `json:"path,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// ReloadResult tells what a swap replaced.
+type ReloadResult struct {
+	Plugin string        `json:"plugin"`
+	Old    PluginVersion `json:"old"`
+	New    PluginVersion `json:"new"`
+}
+
+// PluginVersion identifies one build of a plugin.
+type PluginVersion struct {
+	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+	PID     int    `json:"pid"`
+}
+
+// rawJSON keeps stored answers as they were sent.
+type rawJSON = json.RawMessage

@@ -1,0 +1,123 @@
+package host
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/lendgate/lendgate/sdk"
+	"github.com/lendgate/lendgate/sdk/isbn"
+)
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+
+// validName reports whether s is a valid patron id or provider name: 1–100
+// characters of [A-Za-z0-9._-].
+func validName(s string) bool { return namePattern.MatchString(s) }
+
+// Limits on free-text fields.
+const (
+	maxItemLen           = 200
+	maxPatronNameLen     = 200
+	maxIdempotencyKeyLen = 100
+	maxDays              = 366
+	maxOptionValueLen    = 2048
+)
+
+func checkPatron(p string) error {
+	if p == "" {
+		return invalid("patron is required")
+	}
+	if !validName(p) {
+		return invalid("patron must be 1-100 characters of [A-Za-z0-9._-]")
+	}
+	return nil
+}
+
+func checkText(field, v string, max int) error {
+	if len(v) > max {
+		return invalid("%s is longer than %d bytes", field, max)
+	}
+	if !utf8.ValidString(v) {
+		return invalid("%s is not valid UTF-8", field)
+	}
+	for _, r := range v {
+		if r < 0x20 || r == 0x7f {
+			return invalid("%s contains a control character", field)
+		}
+	}
+	return nil
+}
+
+// normalizeItem checks an item id for the plugin's kind of ids: ISBN-13/EAN
+// with a verified check digit (ISBN-10 converted) for ISBN-based plugins, a
+// plain record id otherwise.
+func normalizeItem(info sdk.Info, item string) (string, error) {
+	if item == "" {
+		return "", invalid("item is required")
+	}
+	if err := checkText("item", item, maxItemLen); err != nil {
+		return "", err
+	}
+	if info.Items != sdk.ItemsISBN {
+		return item, nil
+	}
+	n, err := isbn.Normalize(item)
+	if err != nil {
+		return "", invalid("item: %v", err)
+	}
+	return n, nil
+}
+
+// checkFormat refuses a format the plugin did not declare.
+func checkFormat(info sdk.Info, format string) error {
+	if format == "" || len(info.Formats) == 0 {
+		return nil
+	}
+	for _, f := range info.Formats {
+		if f == format {
+			return nil
+		}
+	}
+	return invalid("format %q is not offered (offered: %s)", format, strings.Join(info.Formats, ", "))
+}
+
+// checkOptions refuses options the plugin did not declare and values outside
+// the declared lists.
+func checkOptions(info sdk.Info, opts map[string]string) error {
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		allowed, ok := info.Options[k]
+		if !ok {
+			return invalid("unknown option %q", k)
+		}
+		v := opts[k]
+		if err := checkText(fmt.Sprintf("options.%s", k), v, maxOptionValueLen); err != nil {
+			return err
+		}
+		if len(allowed) == 0 {
+			continue
+		}
+		found := false
+		for _, a := range allowed {
+			found = found || a == v
+		}
+		if !found {
+			return invalid("option %s=%q is not one of %s", k, v, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+func checkDays(days int) error {
+	if days < 0 || days > maxDays {
+		return invalid("days must be between 1 and %d", maxDays)
+	}
+	return nil
+}
