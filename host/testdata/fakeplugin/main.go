@@ -1,0 +1,117 @@
+// Command fakeplugin is a provider plugin for the host's own tests: it
+// answers at once and its behaviour is steered by the checkout option "mode":
+// "error:<code>" answers that unified code, "sleep:<duration>" waits (honouring
+// the deadline), "panic" panics, "exit" ends the process.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+var version = "1.0.0"
+
+type fake struct {
+	sdk.Unimplemented
+	mu        sync.Mutex
+	instances map[string]map[string]string
+}
+
+func (f *fake) Describe(context.Context) (sdk.Info, error) {
+	return sdk.Info{
+		Name: "fake", Version: version, Items: sdk.ItemsISBN,
+		Capabilities: []sdk.Capability{sdk.CapCheckout, sdk.CapFulfill, sdk.CapRenew, sdk.CapReturn, sdk.CapNotifications},
+		Formats:      []string{"epub", "pdf"},
+		Options:      map[string][]string{"mode": nil, "level": {"low", "high"}},
+	}, nil
+}
+
+func (f *fake) Configure(_ context.Context, instance string, settings map[string]string) error {
+	if settings["fail_configure"] == "true" {
+		return sdk.Errorf(sdk.CodeProviderCredentials, "configure refused for %s", instance)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.instances[instance] = settings
+	return nil
+}
+
+func (f *fake) Health(_ context.Context, instance string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.instances[instance]["fail_health"] == "true" {
+		return sdk.Errorf(sdk.CodeProviderError, "unhealthy")
+	}
+	return nil
+}
+
+func behave(ctx context.Context, mode string) error {
+	switch {
+	case strings.HasPrefix(mode, "error:"):
+		return sdk.Errorf(sdk.Code(strings.TrimPrefix(mode, "error:")), "as asked").WithProviderCode("FAKE-1").WithRetryAfter(3 * time.Second)
+	case strings.HasPrefix(mode, "sleep:"):
+		d, _ := time.ParseDuration(strings.TrimPrefix(mode, "sleep:"))
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return sdk.Errorf(sdk.CodeProviderTimeout, "deadline reached in the plugin")
+		}
+	case mode == "panic":
+		panic("asked to panic")
+	case mode == "exit":
+		os.Exit(3)
+	}
+	return nil
+}
+
+func (f *fake) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loan, error) {
+	if err := behave(ctx, r.Options["mode"]); err != nil {
+		return sdk.Loan{}, err
+	}
+	return sdk.Loan{
+		Format:      r.Format,
+		ExpiresAt:   time.Now().Add(time.Duration(max(r.Days, 1)) * 24 * time.Hour),
+		Links:       []sdk.Link{{Format: r.Format, Rel: "content", Href: "https://content.example/" + r.LoanID}},
+		ProviderRef: map[string]string{"patron_seen": r.Patron, "notify_url": r.NotifyURL, "version": version},
+	}, nil
+}
+
+func (f *fake) Fulfill(ctx context.Context, r sdk.FulfillRequest) (sdk.Fulfillment, error) {
+	if err := behave(ctx, r.Loan.Options["mode"]); err != nil {
+		return sdk.Fulfillment{}, err
+	}
+	format := r.Format
+	if format == "" {
+		format = r.Loan.Format
+	}
+	return sdk.Fulfillment{Links: []sdk.Link{{Format: format, Rel: "content", Href: "https://content.example/" + r.Loan.ID + "/" + format + "?v=" + version}}}, nil
+}
+
+func (f *fake) Renew(_ context.Context, r sdk.RenewRequest) (sdk.Loan, error) {
+	return sdk.Loan{ExpiresAt: r.Loan.ExpiresAt.Add(time.Duration(r.Days) * 24 * time.Hour), ProviderRef: map[string]string{"renewal": r.RenewalID}}, nil
+}
+
+func (f *fake) Return(context.Context, sdk.ReturnRequest) (sdk.Loan, error) {
+	return sdk.Loan{}, nil
+}
+
+func (f *fake) HandleNotification(_ context.Context, n sdk.Notification) (sdk.Event, error) {
+	var body struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(n.Body, &body); err != nil {
+		return sdk.Event{}, sdk.Errorf(sdk.CodeInvalidRequest, "unreadable notification")
+	}
+	if body.Type == "return" {
+		return sdk.Event{Type: sdk.EventLoanReturned, Data: map[string]string{"type": body.Type}}, nil
+	}
+	return sdk.Event{Type: sdk.EventLoanNotified, Data: map[string]string{"type": body.Type}}, nil
+}
+
+func main() { sdk.Serve(&fake{instances: map[string]map[string]string{}}) }

@@ -1,0 +1,108 @@
+// Package testbin builds the repository's programs (plugins, servers) for
+// tests that need real processes, once per test binary and build flags.
+package testbin
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	mu    sync.Mutex
+	dir   string
+	built = map[string]string{}
+)
+
+// Build compiles the main package pkg (an import path, e.g.
+// "github.com/lendgate/lendgate/plugins/demarque") with optional -ldflags and
+// returns the binary's path. Binaries live until the test process exits.
+func Build(tb testing.TB, pkg string, ldflags string) string {
+	tb.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	key := pkg + "\x00" + ldflags
+	if p, ok := built[key]; ok {
+		return p
+	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "lendgate-testbin-")
+		if err != nil {
+			tb.Fatalf("temp dir: %v", err)
+		}
+		dir = d
+	}
+	sum := sha256.Sum256([]byte(key))
+	out := filepath.Join(dir, filepath.Base(pkg)+"-"+hex.EncodeToString(sum[:4]))
+	args := []string{"build", "-o", out}
+	if ldflags != "" {
+		args = append(args, "-ldflags", ldflags)
+	}
+	args = append(args, pkg)
+	cmd := exec.Command(GoTool(), args...)
+	cmd.Env = os.Environ()
+	if b, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	built[key] = out
+	return out
+}
+
+// Copy copies the binary at src to a new file in a test's temp dir, for tests
+// that alter or remove a binary.
+func Copy(tb testing.TB, src string) string {
+	tb.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dst := filepath.Join(tb.TempDir(), filepath.Base(src))
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return dst
+}
+
+// SHA256 returns the hex SHA-256 of the file at path.
+func SHA256(tb testing.TB, path string) string {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// GoTool returns the path of the go command that runs the tests.
+func GoTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return "go"
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// Cleanup removes the binaries; call it from TestMain after m.Run.
+func Cleanup() {
+	mu.Lock()
+	defer mu.Unlock()
+	if dir != "" && strings.Contains(dir, "lendgate-testbin-") {
+		os.RemoveAll(dir)
+	}
+	dir = ""
+	built = map[string]string{}
+}
