@@ -64,7 +64,7 @@ func classify(status int, providerCode string) (sdk.Code, string) {
 		}
 	}
 	if status >= 500 && status <= 599 {
-		return sdk.CodeProviderError, "the warehouse failed"
+		return sdk.CodeProviderError, fmt.Sprintf("the warehouse failed (HTTP %d)", status)
 	}
 	return sdk.CodeProviderError, fmt.Sprintf("the warehouse answered HTTP %d", status)
 }

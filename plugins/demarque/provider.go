@@ -59,6 +59,7 @@ func newProvider() *provider {
 func (p *provider) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
 		Name:    "demarque",
+		Items:   sdk.ItemsISBN,
 		Version: version,
 		Capabilities: []sdk.Capability{
 			sdk.CapCheckout, sdk.CapFulfill, sdk.CapDownload, sdk.CapNotifications,

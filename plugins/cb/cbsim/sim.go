@@ -119,15 +119,14 @@ type Sim struct {
 	deliveryBase       string
 	now                func() time.Time
 
-	mu       sync.Mutex
-	orders   []*Order
-	byRef    map[string]*Order // OrderReference → order
-	byCb     map[string]*Order // CbOrderReference → order
-	nextCb   int
-	faults   Faults
-	calls    int
-	callsTo  map[string]int
-	userMail map[string]bool // unused placeholder removed below
+	mu      sync.Mutex
+	orders  []*Order
+	byRef   map[string]*Order // OrderReference → order
+	byCb    map[string]*Order // CbOrderReference → order
+	nextCb  int
+	faults  Faults
+	calls   int
+	callsTo map[string]int
 }
 
 // New returns a Sim with the test catalogue of the package documentation.
@@ -177,7 +176,8 @@ func (s *Sim) Calls() int {
 }
 
 // CallsTo returns how many requests the Sim received for one operation
-// (OpPlaceOrder, OpCheckAccess, or the last path segment of any other path).
+// (OpPlaceOrder, OpCheckAccess, or for any other path the rest of it after
+// BasePath+"/").
 func (s *Sim) CallsTo(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -246,19 +246,22 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	var serve func(http.ResponseWriter, map[string]string)
+	switch op {
+	case OpPlaceOrder:
+		serve = s.placeOrder
+	case OpCheckAccess:
+		serve = s.checkAccess
+	default:
+		http.NotFound(w, r)
+		return
+	}
 	fields, ok := decodeFields(r)
 	if !ok {
 		writeEBS(w, http.StatusBadRequest, ebsFailure, "The request is not a JSON object.")
 		return
 	}
-	switch op {
-	case OpPlaceOrder:
-		s.placeOrder(w, fields)
-	case OpCheckAccess:
-		s.checkAccess(w, fields)
-	default:
-		http.NotFound(w, r)
-	}
+	serve(w, fields)
 }
 
 // fault answers according to f and reports whether it did.

@@ -24,15 +24,15 @@ const (
 	// RecordUnknown is not in the catalogue: INVALID_CONTENT_PROVIDER_RECORD_ID.
 	RecordUnknown = "record-unknown"
 	// The trigger records below answer a checkout with the error they name.
-	RecordInactive         = "record-inactive"          // 409 PRODUCT_INACTIVE
-	RecordUnavailable      = "record-unavailable"       // 409 PRODUCT_UNAVAILABLE
-	RecordBorrowerLimit    = "record-borrower-limit"    // 409 BORROWER_LIMIT_REACHED
-	RecordLibraryLimit     = "record-library-limit"     // 409 LIBRARY_LIMIT_REACHED
-	RecordMaxDownloads     = "record-max-downloads"     // 409 MAX_NO_OF_DOWNLOADS_FOR_PRODUCT_REACHED
+	RecordInactive         = "record-inactive"           // 409 PRODUCT_INACTIVE
+	RecordUnavailable      = "record-unavailable"        // 409 PRODUCT_UNAVAILABLE
+	RecordBorrowerLimit    = "record-borrower-limit"     // 409 BORROWER_LIMIT_REACHED
+	RecordLibraryLimit     = "record-library-limit"      // 409 LIBRARY_LIMIT_REACHED
+	RecordMaxDownloads     = "record-max-downloads"      // 409 MAX_NO_OF_DOWNLOADS_FOR_PRODUCT_REACHED
 	RecordCreateLoanFailed = "record-create-loan-failed" // 500 CREATE_LOAN_FAILED
-	RecordSomethingNew     = "record-something-new"     // 422 SOMETHING_NEW (a code no table knows)
-	RecordMissingContent   = "record-missing-content"   // 409 MISSING_CONTENT_IN_LOAN
-	RecordInvalidRegion    = "record-invalid-region"    // 400 INVALID_REGION_ID
+	RecordSomethingNew     = "record-something-new"      // 422 SOMETHING_NEW (a code no table knows)
+	RecordMissingContent   = "record-missing-content"    // 409 MISSING_CONTENT_IN_LOAN
+	RecordInvalidRegion    = "record-invalid-region"     // 400 INVALID_REGION_ID
 )
 
 // The formats of the seed.

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// The settings an instance takes (besides the host's allow_insecure_http and
+// max_body_bytes).
+const (
+	settingBaseURL  = "base_url"
+	settingUsername = "username"
+	settingPassword = "password" // secret
+)
+
+// Provider is the CB connector: one value serves every configured instance.
+type Provider struct {
+	sdk.Unimplemented
+
+	// log is where the connector logs; never a password.
+	log hclog.Logger
+	// now is the clock, replaced in tests.
+	now func() time.Time
+	// amsterdam is CB's time zone, for EBS-10060's next midnight.
+	amsterdam *time.Location
+
+	mu        sync.Mutex
+	instances map[string]*instance
+}
+
+// instance is one configured CB account.
+type instance struct {
+	name     string
+	baseURL  string // without a trailing slash
+	username string
+	password string // secret: never log or echo it
+	client   *http.Client
+}
+
+func newProvider() *Provider {
+	p := &Provider{
+		log:       hclog.Default().Named("cb"),
+		now:       time.Now,
+		instances: map[string]*instance{},
+	}
+	loc, err := time.LoadLocation("Europe/Amsterdam")
+	if err != nil {
+		// Only without time/tzdata: fall back to CET, wrong by an hour in
+		// summer, rather than refuse to start.
+		p.log.Error("loading Europe/Amsterdam, using CET", "error", err)
+		loc = time.FixedZone("CET", 3600)
+	}
+	p.amsterdam = loc
+	return p
+}
+
+// Describe tells the host what the plugin offers.
+func (p *Provider) Describe(ctx context.Context) (sdk.Info, error) {
+	return sdk.Info{
+		Name:    "cb",
+		Version: version,
+		Capabilities: []sdk.Capability{
+			sdk.CapCheckout, sdk.CapFulfill, sdk.CapRenew, sdk.CapAccessCheck,
+		},
+		Formats: []string{"epub", "pdf"},
+		Options: map[string][]string{
+			optReadingMethod: {"D", "CR"},
+			optProtection:    {"00", "02", "03"},
+		},
+	}, nil
+}
+
+// Configure checks an instance's settings and replaces its previous ones.
+func (p *Provider) Configure(ctx context.Context, name string, settings map[string]string) error {
+	base, err := sdk.BaseURL(settings, settingBaseURL)
+	if err != nil {
+		return err
+	}
+	for _, key := range []string{settingUsername, settingPassword} {
+		if settings[key] == "" {
+			return sdk.Errorf(sdk.CodeInvalidRequest, "setting %q is required", key)
+		}
+	}
+	inst := &instance{
+		name:     name,
+		baseURL:  strings.TrimSuffix(base.String(), "/"),
+		username: settings[settingUsername],
+		password: settings[settingPassword],
+		client:   sdk.HTTPClient(settings),
+	}
+	p.mu.Lock()
+	old := p.instances[name]
+	p.instances[name] = inst
+	p.mu.Unlock()
+	if old != nil {
+		old.client.CloseIdleConnections()
+	}
+	p.log.Debug("instance configured", "instance", name, "base_url", sdk.RedactURL(base))
+	return nil
+}
+
+// Health reports a configured instance healthy without calling CB: the
+// service has no cheap call that does not place an order.
+func (p *Provider) Health(ctx context.Context, name string) error {
+	_, err := p.instance(name)
+	return err
+}
+
+func (p *Provider) instance(name string) (*instance, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	inst, ok := p.instances[name]
+	if !ok {
+		return nil, sdk.Errorf(sdk.CodeProviderCredentials, "instance %q not configured", name)
+	}
+	return inst, nil
+}
+
+var _ sdk.Provider = (*Provider)(nil)

@@ -1,0 +1,106 @@
+package demarquesim
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Faults are applied to every API request until SetFaults is called again
+// with the zero value. Latency comes first; then Drop, Status or Garbage, in
+// that order, replaces the normal answer.
+type Faults struct {
+	// Latency delays the answer (real time, not the simulator's clock). A
+	// client that gives up first gets no answer.
+	Latency time.Duration
+	// Status, when non-zero, answers this status with the JSON error body
+	// {"error": Code, "message": …}.
+	Status int
+	// Code is the error string of that body; empty means a generic one for
+	// the status (access_denied for 401, not_found for 404, …).
+	Code string
+	// RetryAfter, with Status 429 (or 503), sets the Retry-After header in
+	// whole seconds, rounded up.
+	RetryAfter time.Duration
+	// Garbage answers 200 with a body that is not JSON.
+	Garbage bool
+	// Drop hijacks the connection and closes it without an answer.
+	Drop bool
+}
+
+// GarbageBody is what Faults.Garbage answers.
+const GarbageBody = "\x00\x1f<html>not json at all"
+
+// SetFaults replaces the faults applied to API requests.
+func (s *Sim) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+}
+
+// apply carries out the faults; false when it answered (or dropped) the
+// request itself.
+func (f Faults) apply(w http.ResponseWriter, r *http.Request) bool {
+	if f.Latency > 0 {
+		t := time.NewTimer(f.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return false
+		}
+	}
+	switch {
+	case f.Drop:
+		drop(w)
+		return false
+	case f.Status != 0:
+		if f.RetryAfter > 0 && (f.Status == http.StatusTooManyRequests || f.Status == http.StatusServiceUnavailable) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(f.RetryAfter.Seconds()))))
+		}
+		code := f.Code
+		if code == "" {
+			code = genericCode(f.Status)
+		}
+		writeError(w, f.Status, code, "injected fault")
+		return false
+	case f.Garbage:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(GarbageBody))
+		return false
+	}
+	return true
+}
+
+// drop closes the connection without answering.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	// Not hijackable (HTTP/2): aborting the handler resets the stream.
+	panic(http.ErrAbortHandler)
+}
+
+func genericCode(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusUnauthorized:
+		return "access_denied"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusTooManyRequests:
+		return "too_many_requests"
+	case http.StatusServiceUnavailable:
+		return "service_unavailable"
+	}
+	if status >= 500 {
+		return "server_error"
+	}
+	return "error"
+}

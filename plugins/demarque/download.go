@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/lendgate/lendgate/sdk"
+	"github.com/lendgate/lendgate/sdk/isbn"
+)
+
+// downloadValidity is how long the warehouse's download link lives (seed
+// demarque-download.txt: "valid for one minute"). The host must only hand it
+// out through its 303 redirect.
+const downloadValidity = time.Minute
+
+// customerPattern is the seed's customer_id: alphanumerical, "-" and "_".
+var customerPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// Download asks the retail API for a one-minute download link of a purchased
+// publication (seed 2.3). uname is watermarked into the file.
+func (p *provider) Download(ctx context.Context, r sdk.DownloadRequest) (f sdk.Fulfillment, err error) {
+	format := r.Format
+	defer func() {
+		p.log.Debug("download", "instance", r.Instance, "format", format, "outcome", outcome(err))
+	}()
+	fail := func(e *sdk.Error) (sdk.Fulfillment, error) {
+		return sdk.Fulfillment{}, p.inContext(e, "download", r.Instance, format)
+	}
+
+	in, err := p.instance(r.Instance)
+	if err != nil {
+		return sdk.Fulfillment{}, err
+	}
+	if !validFormat(format) {
+		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "format %q is not one of pdf, epub, mobi", format))
+	}
+	if !customerPattern.MatchString(r.Customer) {
+		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "customer must be letters, digits, - or _"))
+	}
+	if r.Transaction == "" || len(r.Transaction) >= maxIDLen || r.Transaction == "." || r.Transaction == ".." {
+		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "transaction is required (1–%d characters)", maxIDLen-1))
+	}
+	item, err := isbn.Normalize(r.Item)
+	if err != nil {
+		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "item %q is not a valid ISBN (check digit; De Marque has one ISBN per format)", r.Item))
+	}
+	if r.PatronName == "" {
+		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "patron_name is required (it is watermarked into the file)"))
+	}
+
+	target := in.downloadURL(r.Customer, r.Transaction, item, format, r.PatronName)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "the download request cannot be built"))
+	}
+	req.SetBasicAuth(in.username, in.password)
+	req.Header.Set("Accept", "application/json")
+	href, e := p.call(ctx, in, req)
+	if e != nil {
+		return fail(e)
+	}
+	return sdk.Fulfillment{Links: []sdk.Link{{
+		Format:    format,
+		Rel:       "content",
+		Href:      href,
+		ExpiresAt: p.now().UTC().Add(downloadValidity),
+	}}}, nil
+}
+
+// downloadURL is {base_url}/api/organisations/{organisation_id}/customers/
+// {customer}/transactions/{transaction}/publications/{isbn}/download_links/
+// {format}?uname={patron_name}, every segment escaped.
+func (in *instance) downloadURL(customer, transaction, item, format, uname string) string {
+	var b strings.Builder
+	b.WriteString(strings.TrimSuffix(in.base.String(), "/"))
+	for _, seg := range []string{
+		"api", "organisations", in.organisation, "customers", customer,
+		"transactions", transaction, "publications", item, "download_links", format,
+	} {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(seg))
+	}
+	b.WriteString("?" + url.Values{"uname": {uname}}.Encode())
+	return b.String()
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// Settings keys of an ehub instance.
+const (
+	settingBaseURL = "base_url"
+	// settingAPIKey is a secret: it goes into the Authorization header and
+	// nowhere else (never a log line, never an error).
+	settingAPIKey = "api_key"
+)
+
+// The formats eHUB names in its documentation. Answers may carry others; they
+// are kept.
+var formats = []string{"ebook", "audio-stream", "audio-downloadable"}
+
+// Provider is the eHUB connector. One plugin process serves any number of
+// instances (eHUB accounts), each with its own base URL, api key and client.
+type Provider struct {
+	sdk.Unimplemented
+
+	// logger receives warnings about odd answers (malformed links,
+	// unparsable expiry). Tests replace it to capture the lines.
+	logger hclog.Logger
+	// now is the clock for Retry-After dates.
+	now func() time.Time
+
+	mu        sync.RWMutex
+	instances map[string]*instance
+}
+
+// instance is one configured eHUB account.
+type instance struct {
+	base   *url.URL
+	apiKey string
+	client *http.Client
+}
+
+func newProvider() *Provider {
+	return &Provider{
+		logger:    hclog.Default().Named("ehub"),
+		now:       time.Now,
+		instances: map[string]*instance{},
+	}
+}
+
+// Describe tells the host what the plugin offers: checkout and fulfillment,
+// no options.
+func (p *Provider) Describe(ctx context.Context) (sdk.Info, error) {
+	return sdk.Info{
+		Name:         "ehub",
+		Version:      version,
+		Capabilities: []sdk.Capability{sdk.CapCheckout, sdk.CapFulfill},
+		Formats:      append([]string(nil), formats...),
+	}, nil
+}
+
+// Configure validates an instance's settings and swaps them in whole, so a
+// call in flight sees either the old or the new instance, never a mix.
+func (p *Provider) Configure(ctx context.Context, name string, settings map[string]string) error {
+	base, err := sdk.BaseURL(settings, settingBaseURL)
+	if err != nil {
+		return err
+	}
+	key := settings[settingAPIKey]
+	if key == "" {
+		return sdk.Errorf(sdk.CodeInvalidRequest, "setting %q is required", settingAPIKey)
+	}
+	if hasControl(key) || strings.ContainsAny(key, " \t") {
+		// Name the setting, never show the value.
+		return sdk.Errorf(sdk.CodeInvalidRequest, "setting %q contains whitespace or control characters", settingAPIKey)
+	}
+	in := &instance{base: base, apiKey: key, client: sdk.HTTPClient(settings)}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.instances == nil {
+		p.instances = map[string]*instance{}
+	}
+	p.instances[name] = in
+	return nil
+}
+
+// Health reports a configured instance healthy without calling eHUB: the
+// seed documents no cheap call that would not create a loan.
+func (p *Provider) Health(ctx context.Context, name string) error {
+	_, err := p.instance(name)
+	return err
+}
+
+func (p *Provider) instance(name string) (*instance, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	in, ok := p.instances[name]
+	if !ok {
+		return nil, sdk.Errorf(sdk.CodeProviderCredentials, "instance not configured")
+	}
+	return in, nil
+}
+
+// hasControl reports whether s contains a control character, which would
+// break a header or a log line.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return true
+		}
+	}
+	return false
+}
+
+var _ sdk.Provider = (*Provider)(nil)
