@@ -1,0 +1,115 @@
+// Command server runs the lendgate host as a standalone HTTP service, a
+// sidecar for an ILS not written in Go:
+//
+//	go run ./examples/server -config lendgate.json
+//
+// SIGHUP re-reads the config file and hot-swaps every plugin to the binary
+// and pin it names now (instances and other settings need a restart); SIGTERM or SIGINT stops accepting requests,
+// drains those in flight and stops the plugins.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/lendgate/lendgate/host"
+)
+
+func main() {
+	configPath := flag.String("config", "lendgate.json", "config file (JSON, see config.md)")
+	listen := flag.String("listen", "", "listen address (default: the config's listen, else 127.0.0.1:8080)")
+	drain := flag.Duration("drain", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	flag.Parse()
+	if err := run(*configPath, *listen, *drain); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(configPath, listen string, drain time.Duration) error {
+	cfg, err := host.LoadConfig(configPath)
+	if err != nil {
+		return err
+	}
+	if listen == "" {
+		listen = cfg.Listen
+	}
+	if listen == "" {
+		listen = "127.0.0.1:8080"
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	h, err := host.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer h.Close(context.Background())
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("lendgate listening on http://%s\n", ln.Addr())
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go reloadOn(ctx, hup, h, configPath)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Drain: stop accepting, let requests in flight finish, then the
+	// deferred Close stops the plugins.
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("draining: %w", err)
+	}
+	return nil
+}
+
+// reloadOn swaps every plugin on each SIGHUP, to the path and pin the config
+// file gives now.
+func reloadOn(ctx context.Context, hup <-chan os.Signal, h *host.Host, configPath string) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			cfg, err := host.LoadConfig(configPath)
+			if err != nil {
+				log.Printf("reload: %v", err)
+				continue
+			}
+			names := make([]string, 0, len(cfg.Plugins))
+			for n := range cfg.Plugins {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				pc := cfg.Plugins[n]
+				res, err := h.Reload(ctx, n, host.ReloadRequest{Path: pc.Path, SHA256: pc.SHA256})
+				if err != nil {
+					log.Printf("reload %s: %v", n, err)
+					continue
+				}
+				log.Printf("reloaded %s: %s (pid %d) -> %s (pid %d)", n, res.Old.Version, res.Old.PID, res.New.Version, res.New.PID)
+			}
+		}
+	}
+}
