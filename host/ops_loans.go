@@ -22,7 +22,11 @@ func (h *Host) logCall(provider, op, loan string, start time.Time, err error) {
 	args := []any{"provider", provider, "op", op, "loan", loan, "code", code, "duration", d}
 	level := hclog.Info
 	if err != nil {
-		level = hclog.Warn
+		// A caller's mistake or a distributor's refusal is business as usual;
+		// failures of the distributor, the plugin or the host are not.
+		if retryable(sdk.CodeOf(err)) {
+			level = hclog.Warn
+		}
 		if e := sdk.AsError(err); e.ProviderCode != "" {
 			args = append(args, "provider_code", e.ProviderCode)
 		}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/host"
+)
+
+// sandbox is everything the walk-through talks to.
+type sandbox struct {
+	h      *host.Host
+	url    string
+	apiKey string
+	dists  []*distributor
+	dir    string
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// buildPlugins compiles each plugin into dir and returns the catalog with
+// every binary pinned by its SHA-256, as production configs should be.
+func buildPlugins(ctx context.Context, dir string, names []string) (map[string]host.PluginConfig, error) {
+	out := map[string]host.PluginConfig{}
+	for _, n := range names {
+		bin := filepath.Join(dir, "lendgate-plugin-"+n)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/lendgate/lendgate/plugins/"+n)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("building plugin %s: %w", n, err)
+		}
+		sum, err := fileSHA256(bin)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = host.PluginConfig{Path: bin, SHA256: sum}
+	}
+	return out, nil
+}
+
+// start builds and starts everything: plugins, simulators, host, HTTP server.
+func start(ctx context.Context, listen string, logs io.Writer) (*sandbox, func(), error) {
+	dir, err := os.MkdirTemp("", "lendgate-sandbox-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := []func(){func() { os.RemoveAll(dir) }}
+	stop := func() {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+	}
+	dists := distributors()
+	var names []string
+	for _, d := range dists {
+		names = append(names, d.plugin)
+	}
+	plugins, err := buildPlugins(ctx, dir, names)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	s := &sandbox{url: "http://" + ln.Addr().String(), apiKey: "sandbox-" + randomHex(8), dists: dists, dir: dir}
+	providers := map[string]host.ProviderConfig{}
+	for _, d := range dists {
+		srv := httptest.NewServer(d.sim)
+		d.simURL = srv.URL
+		cleanup = append(cleanup, srv.Close)
+		for name, pc := range d.providers(srv.URL) {
+			providers[name] = pc
+		}
+	}
+	cfg := host.Config{
+		PublicURL: s.url,
+		APIKeys:   []string{s.apiKey},
+		AdminKeys: []string{"admin-" + randomHex(8)},
+		Secret:    randomHex(32), // the sandbox may generate one; a real host refuses to start without
+		Store:     host.StoreConfig{Driver: "bolt", DSN: filepath.Join(dir, "lendgate.db")},
+		Plugins:   plugins,
+		Providers: providers,
+		Logger:    hclog.New(&hclog.LoggerOptions{Name: "lendgate", Level: hclog.Error, Output: logs}),
+	}
+	h, err := host.New(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		stop()
+		return nil, nil, err
+	}
+	s.h = h
+	cleanup = append(cleanup, func() { h.Close(context.Background()) })
+	srv := &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	cleanup = append(cleanup, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+	if !h.Ready() {
+		stop()
+		return nil, nil, fmt.Errorf("not every plugin started; see the log above")
+	}
+	return s, stop, nil
+}
