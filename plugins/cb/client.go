@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -42,11 +43,11 @@ func (p *Provider) post(ctx context.Context, inst *instance, op string, body any
 	req.Header.Set("Accept", "application/json")
 	req.SetBasicAuth(inst.username, inst.password)
 
-	start := p.now()
+	start := time.Now() // wall clock: the duration is only logged
 	resp, err := inst.client.Do(req)
 	if err != nil {
 		e := sdk.TransportError(ctx, err)
-		p.log.Debug("call failed", "instance", inst.name, "op", op, "code", e.Code, "duration", p.now().Sub(start))
+		p.log.Debug("call failed", "instance", inst.name, "op", op, "code", e.Code, "duration", time.Since(start))
 		return answer{}, e
 	}
 	defer resp.Body.Close()
@@ -56,7 +57,7 @@ func (p *Provider) post(ctx context.Context, inst *instance, op string, body any
 		p.log.Debug("reading answer failed", "instance", inst.name, "op", op, "status", resp.StatusCode, "code", e.Code)
 		return answer{}, e
 	}
-	p.log.Debug("call", "instance", inst.name, "op", op, "status", resp.StatusCode, "duration", p.now().Sub(start))
+	p.log.Debug("call", "instance", inst.name, "op", op, "status", resp.StatusCode, "duration", time.Since(start))
 	return answer{status: resp.StatusCode, header: resp.Header, body: data}, nil
 }
 

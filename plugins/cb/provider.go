@@ -64,6 +64,7 @@ func newProvider() *Provider {
 func (p *Provider) Describe(ctx context.Context) (sdk.Info, error) {
 	return sdk.Info{
 		Name:    "cb",
+		Items:   sdk.ItemsISBN,
 		Version: version,
 		Capabilities: []sdk.Capability{
 			sdk.CapCheckout, sdk.CapFulfill, sdk.CapRenew, sdk.CapAccessCheck,

@@ -47,6 +47,11 @@ func decodeAnswer(rep reply, now time.Time) (checkoutAnswer, error) {
 		// Without the id the loan could never be fulfilled.
 		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "eHUB's answer has no checkout id")
 	}
+	if _, ok := a.FormatMetadata[""]; ok {
+		// Unknown format ids are kept, but an empty one names no format:
+		// its links could not be told apart or asked for.
+		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "eHUB's answer has an empty format id")
+	}
 	return a, nil
 }
 

@@ -3,6 +3,7 @@ package cbsim
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -230,6 +231,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f := s.faults
 	s.mu.Unlock()
 
+	// Read the whole body first: only then does the server notice a client
+	// that goes away, which ends a Latency wait.
+	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+
 	if f.Latency > 0 && !wait(r.Context(), f.Latency) {
 		return // the client went away
 	}
@@ -256,8 +261,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	fields, ok := decodeFields(r)
-	if !ok {
+	fields, ok := decodeFields(body)
+	if readErr != nil || !ok {
 		writeEBS(w, http.StatusBadRequest, ebsFailure, "The request is not a JSON object.")
 		return
 	}
@@ -308,9 +313,9 @@ func wait(ctx context.Context, d time.Duration) bool {
 // examples send numbers as strings; a number is taken as its text). A value
 // of any other type is kept as "\x00" so that the field checks call it
 // malformed.
-func decodeFields(r *http.Request) (map[string]string, bool) {
+func decodeFields(body []byte) (map[string]string, bool) {
 	var raw map[string]json.RawMessage
-	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20)).Decode(&raw); err != nil || raw == nil {
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
 		return nil, false
 	}
 	out := make(map[string]string, len(raw))
@@ -332,7 +337,9 @@ func decodeFields(r *http.Request) (map[string]string, bool) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // delivery URLs keep their & as CB's examples do
+	enc.Encode(v)
 }
 
 type message struct {

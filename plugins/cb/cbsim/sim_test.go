@@ -165,7 +165,7 @@ func TestPlaceOrderRefusals(t *testing.T) {
 		{"UserId missing", with(base, "UserId", "<delete>"), 400, "EBS-10075"},
 		{"D+00", with(base, "Protection", "00"), 200, "EBS-10043"},
 		{"CR+03", with(base, "ReadingMethod", "CR", "Protection", "03"), 200, "EBS-10043"},
-		{"unknown EAN", with(base, "EAN", "9789000000008"), 200, "EBS-10003"},
+		{"unknown EAN", with(base, "EAN", "9789000000005"), 200, "EBS-10003"},
 		{"not found", with(base, "EAN", cbsim.EANNotFound), 200, "EBS-10003"},
 		{"failure", with(base, "EAN", cbsim.EANFailure), 500, "EBS-00001"},
 		{"not deliverable", with(base, "EAN", cbsim.EANNotDeliverable), 200, "EBS-10004"},

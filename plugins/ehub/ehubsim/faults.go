@@ -1,6 +1,8 @@
 package ehubsim
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -65,6 +67,13 @@ func (s *Sim) CallsFor(op Op) int {
 // apply injects f into one call and reports whether it answered the call.
 func (f Faults) apply(w http.ResponseWriter, r *http.Request) bool {
 	if f.Latency > 0 {
+		// The server notices a client going away only once the request
+		// body has been read, so read it now and hand the handler a copy.
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		if err != nil {
+			return true
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		t := time.NewTimer(f.Latency)
 		select {
 		case <-t.C:

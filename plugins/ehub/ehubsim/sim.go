@@ -68,6 +68,9 @@ const DefaultAPIKey = "ehub-key"
 // DefaultLoanDays is the loan period unless WithLoanDays says otherwise.
 const DefaultLoanDays = 21
 
+// maxBody caps a request body: a checkout request is a few dozen bytes.
+const maxBody = 64 << 10
+
 // BlockedPatron is on the default blocked list: its checkouts answer
 // INVALID_PATRON.
 const BlockedPatron = "blocked"
@@ -206,7 +209,7 @@ type checkoutBody struct {
 
 func (s *Sim) create(w http.ResponseWriter, r *http.Request, patron string) {
 	var in checkoutBody
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&in); err != nil {
 		writeError(w, &apiError{status: http.StatusBadRequest, Code: "INVALID_REQUEST", Message: "the body is not a checkout request"})
 		return
 	}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"example.com/acme-lending/acmesim"
+	"github.com/lendgate/lendgate/sdk"
+	"github.com/lendgate/lendgate/sdk/sdktest"
+)
+
+// TestConformance runs lendgate's conformance kit on the plugin binary, as
+// the host would run it, against the simulator.
+func TestConformance(t *testing.T) {
+	sim := acmesim.New()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+
+	checkout := sdk.CheckoutRequest{Item: acmesim.ISBNAvailable, Patron: "reader-1", Format: "epub", Days: 14}
+	checkoutOf := func(item string) func(context.Context, sdk.Provider, string) error {
+		return func(ctx context.Context, p sdk.Provider, instance string) error {
+			r := checkout
+			r.Instance, r.LoanID, r.Item = instance, "ln_"+item, item
+			_, err := p.Checkout(ctx, r)
+			return err
+		}
+	}
+	// withFaults makes a checkout while the simulator misbehaves.
+	withFaults := func(f acmesim.Faults) func(context.Context, sdk.Provider, string) error {
+		return func(ctx context.Context, p sdk.Provider, instance string) error {
+			sim.SetFaults(f)
+			defer sim.SetFaults(acmesim.Faults{})
+			return checkoutOf(acmesim.ISBNAvailable)(ctx, p, instance)
+		}
+	}
+
+	sdktest.Run(t, sdktest.Config{
+		Binary:   sdktest.Build(t, "."),
+		Settings: map[string]string{"base_url": srv.URL, "api_key": acmesim.APIKey, sdk.SettingAllowInsecureHTTP: "true"},
+		Checkout: checkout,
+		ErrorCases: []sdktest.ErrorCase{
+			{Name: "not in catalogue", Call: checkoutOf(acmesim.ISBNUnknown), Code: sdk.CodeItemNotFound, ProviderCode: "NOT_IN_CATALOGUE"},
+			{Name: "no copies", Call: checkoutOf(acmesim.ISBNNoCopies), Code: sdk.CodeNotAvailable, ProviderCode: "NO_COPIES"},
+			{Name: "maintenance", Call: withFaults(acmesim.Faults{Maintenance: true, RetryAfter: 30 * time.Second}),
+				Code: sdk.CodeTryLater, ProviderCode: "MAINTENANCE", RetryAfter: 30 * time.Second},
+		},
+		Slow: withFaults(acmesim.Faults{Latency: time.Minute}),
+	})
+}

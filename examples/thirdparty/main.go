@@ -1,0 +1,122 @@
+// Command acme-lending is the lendgate provider plugin for Acme Books: it
+// lends e-books (checkout) and hands out fresh download links for a loan
+// (fulfill) through Acme's JSON API. The lendgate host runs it; build it with
+//
+//	go build -o bin/lendgate-plugin-acme .
+package main
+
+import (
+	"context"
+	"net/url"
+	"sync"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// version is what Describe reports; a release sets it with
+// -ldflags "-X main.version=1.2.3".
+var version = "0.1.0"
+
+func main() { sdk.Serve(newProvider()) }
+
+// provider serves every Acme account (provider instance) the host
+// configures. Embedding sdk.Unimplemented makes renew, return, download,
+// access checks and notifications answer unsupported_operation.
+type provider struct {
+	sdk.Unimplemented
+
+	mu       sync.RWMutex
+	accounts map[string]*account // by instance name
+}
+
+func newProvider() *provider { return &provider{accounts: map[string]*account{}} }
+
+// Describe tells the host what Acme offers. Items ISBN makes the host check
+// ISBN check digits and turn ISBN-10 into ISBN-13 before calling us.
+func (p *provider) Describe(context.Context) (sdk.Info, error) {
+	return sdk.Info{
+		Name:         "acme",
+		Version:      version,
+		Capabilities: []sdk.Capability{sdk.CapCheckout, sdk.CapFulfill},
+		Formats:      []string{"epub"},
+		Items:        sdk.ItemsISBN,
+	}, nil
+}
+
+// Configure receives an instance's settings, secrets included: they arrive
+// here and nowhere else (never in argv or the environment).
+func (p *provider) Configure(_ context.Context, instance string, settings map[string]string) error {
+	a, err := newAccount(settings)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.accounts[instance] = a
+	return nil
+}
+
+// Health reports a configured instance healthy: Acme has no cheap endpoint
+// without side effects.
+func (p *provider) Health(_ context.Context, instance string) error {
+	_, err := p.account(instance)
+	return err
+}
+
+func (p *provider) account(instance string) (*account, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	a, ok := p.accounts[instance]
+	if !ok {
+		return nil, sdk.Errorf(sdk.CodeProviderCredentials, "instance %q is not configured", instance)
+	}
+	return a, nil
+}
+
+// refLoanID is the ProviderRef key of Acme's loan id: the host stores the
+// ProviderRef with the loan and hands it back to Fulfill.
+const refLoanID = "acme_loan_id"
+
+// Checkout lends r.Item to r.Patron (the host's pseudonym of the patron).
+// ctx carries the host's deadline: pass it to every request.
+func (p *provider) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loan, error) {
+	a, err := p.account(r.Instance)
+	if err != nil {
+		return sdk.Loan{}, err
+	}
+	if r.Format != "" && r.Format != "epub" {
+		return sdk.Loan{}, sdk.Errorf(sdk.CodeInvalidRequest, "Acme lends epub only, not %q", r.Format)
+	}
+	req := loanRequest{ISBN: r.Item, Reader: r.Patron, Days: r.Days}
+	var out loanAnswer
+	if err := a.call(ctx, "POST", "/api/loans", req, &out); err != nil {
+		return sdk.Loan{}, err
+	}
+	return sdk.Loan{
+		Format:      "epub",
+		ExpiresAt:   out.Expires,
+		Links:       []sdk.Link{{Format: "epub", Rel: "content", Href: out.DownloadURL}},
+		ProviderRef: map[string]string{refLoanID: out.LoanID},
+	}, nil
+}
+
+// Fulfill asks Acme for a fresh download link of an existing loan.
+func (p *provider) Fulfill(ctx context.Context, r sdk.FulfillRequest) (sdk.Fulfillment, error) {
+	a, err := p.account(r.Instance)
+	if err != nil {
+		return sdk.Fulfillment{}, err
+	}
+	id := r.Loan.ProviderRef[refLoanID]
+	if id == "" {
+		return sdk.Fulfillment{}, sdk.Errorf(sdk.CodeLoanNotFound, "the loan has no Acme loan id")
+	}
+	var out linkAnswer
+	if err := a.call(ctx, "GET", "/api/loans/"+url.PathEscape(id)+"/link", nil, &out); err != nil {
+		return sdk.Fulfillment{}, err
+	}
+	return sdk.Fulfillment{Links: []sdk.Link{
+		{Format: "epub", Rel: "content", Href: out.DownloadURL, ExpiresAt: out.Expires},
+	}}, nil
+}
+
+var _ sdk.Provider = (*provider)(nil)

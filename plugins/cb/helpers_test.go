@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/plugins/cb/cbsim"
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// Credentials of the test instance, odd enough to be found if they leak.
+const (
+	testUsername = "library-t"
+	testPassword = "inst-pass-7Qx"
+)
+
+// testNow is the fake clock's time: 12:00 in Amsterdam on the day summer
+// time starts, so next midnight is 12 hours away (a 23-hour day).
+var testNow = time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC)
+
+// syncBuffer collects log output from concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newTestProvider returns a provider with the fake clock and a Trace-level
+// logger writing to the returned buffer.
+func newTestProvider() (*Provider, *syncBuffer) {
+	logs := &syncBuffer{}
+	p := newProvider()
+	p.log = hclog.New(&hclog.LoggerOptions{Name: "cb", Level: hclog.Trace, Output: logs})
+	p.now = func() time.Time { return testNow }
+	return p, logs
+}
+
+type fixture struct {
+	p    *Provider
+	sim  *cbsim.Sim
+	logs *syncBuffer
+	ctx  context.Context
+}
+
+// setup serves a simulator and configures instance "cb-test" against it.
+func setup(t *testing.T, opts ...cbsim.Option) fixture {
+	t.Helper()
+	sim := cbsim.New(append([]cbsim.Option{cbsim.WithCredentials(testUsername, testPassword)}, opts...)...)
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	p, logs := newTestProvider()
+	ctx := context.Background()
+	if err := p.Configure(ctx, "cb-test", settings(srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	return fixture{p: p, sim: sim, logs: logs, ctx: ctx}
+}
+
+func settings(serverURL string) map[string]string {
+	return map[string]string{
+		settingBaseURL:               cbsim.BaseURL(serverURL),
+		settingUsername:              testUsername,
+		settingPassword:              testPassword,
+		sdk.SettingAllowInsecureHTTP: "true",
+	}
+}
+
+func checkout(item, loanID, patron string) sdk.CheckoutRequest {
+	return sdk.CheckoutRequest{Instance: "cb-test", LoanID: loanID, Item: item, Patron: patron}
+}
+
+// wantCode fails unless err is an *sdk.Error with code and providerCode.
+func wantCode(t *testing.T, err error, code sdk.Code, providerCode string) *sdk.Error {
+	t.Helper()
+	var e *sdk.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("got %v, want an *sdk.Error %s (%s)", err, code, providerCode)
+	}
+	if e.Code != code || e.ProviderCode != providerCode {
+		t.Fatalf("got %s (%s) %q, want %s (%s)", e.Code, e.ProviderCode, e.Message, code, providerCode)
+	}
+	return e
+}

@@ -1,0 +1,131 @@
+package sdktest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// Config names the plugin to check and gives the kit what it needs to
+// exercise it. Zero values take the defaults below.
+type Config struct {
+	// Binary is the path of a built plugin binary, started over go-plugin as
+	// the host starts it (see Build).
+	Binary string
+	// Provider is a Provider value, served in this process over the same
+	// gRPC wire. Set exactly one of Binary and Provider.
+	Provider sdk.Provider
+
+	// Instance is the provider instance the kit configures (default
+	// "sdktest").
+	Instance string
+	// Settings are the instance's settings, as the host would pass them
+	// (include sdk.SettingAllowInsecureHTTP for a plain-http simulator).
+	Settings map[string]string
+
+	// Checkout is a checkout the simulator accepts. The kit sets Instance
+	// and a fresh LoanID on every use. Required when the plugin declares
+	// checkout; fulfill, renew, return and notifications run on its loan.
+	Checkout sdk.CheckoutRequest
+	// RenewDays is the renewal asked for when renew is declared (default 7).
+	RenewDays int
+	// Download is a download the simulator accepts (the kit sets Instance).
+	// Required when the plugin declares download.
+	Download sdk.DownloadRequest
+	// Access is an access check the simulator answers (the kit sets
+	// Instance). Required when the plugin declares access_check.
+	Access sdk.AccessRequest
+	// Notification returns a callback the distributor would send about loan
+	// (the loan made by the Checkout sample). The kit fills Instance, and
+	// Loan when its ID is empty. Required when the plugin declares
+	// notifications.
+	Notification func(loan sdk.LoanRef) sdk.Notification
+
+	// ErrorCases are calls that the simulator refuses, with the error each
+	// must answer across the wire.
+	ErrorCases []ErrorCase
+
+	// Slow, when set, makes a call that takes far longer than Deadline
+	// (e.g. with simulator latency); it must pass ctx to the plugin. The
+	// deadline check is skipped without it.
+	Slow func(ctx context.Context, p sdk.Provider, instance string) error
+	// Deadline is the deadline given to Slow (default 300ms).
+	Deadline time.Duration
+	// Slack is how late past Deadline an answer may come before the kit calls
+	// the deadline ignored (default 5s: generous, so that a loaded machine
+	// never fails the check, while a plugin that waits on its distributor
+	// regardless of the deadline still does).
+	Slack time.Duration
+
+	// CallTimeout bounds every other call, as the host's per-instance
+	// timeout does (default 10s).
+	CallTimeout time.Duration
+	// Concurrency is the number of simultaneous checkouts (default 32).
+	Concurrency int
+}
+
+// ErrorCase is a call the simulator refuses and the error it must answer.
+type ErrorCase struct {
+	// Name names the subtest (error_case/<Name>).
+	Name string
+	// Call makes the call against p for the configured instance. It may
+	// change the simulator (inject a fault) and must put it back.
+	Call func(ctx context.Context, p sdk.Provider, instance string) error
+	// Code is the unified code the error must carry.
+	Code sdk.Code
+	// ProviderCode, when set, is the distributor's code the error must carry.
+	ProviderCode string
+	// RetryAfter, when positive, is the retry-after the error must carry (the
+	// wire keeps whole milliseconds).
+	RetryAfter time.Duration
+}
+
+// The defaults of Config.
+const (
+	DefaultInstance    = "sdktest"
+	DefaultRenewDays   = 7
+	DefaultDeadline    = 300 * time.Millisecond
+	DefaultSlack       = 5 * time.Second
+	DefaultCallTimeout = 10 * time.Second
+	DefaultConcurrency = 32
+)
+
+// withDefaults checks c and fills its zero values.
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.Binary == "" && c.Provider == nil:
+		return c, errors.New("set Config.Binary (a plugin binary) or Config.Provider (a Provider value)")
+	case c.Binary != "" && c.Provider != nil:
+		return c, errors.New("set only one of Config.Binary and Config.Provider")
+	}
+	for i, ec := range c.ErrorCases {
+		if ec.Name == "" || ec.Call == nil || ec.Code == "" {
+			return c, fmt.Errorf("ErrorCases[%d] needs a Name, a Call and a Code", i)
+		}
+		if !ec.Code.Known() {
+			return c, fmt.Errorf("ErrorCases[%d] %q: %q is not a unified code", i, ec.Name, ec.Code)
+		}
+	}
+	if c.Instance == "" {
+		c.Instance = DefaultInstance
+	}
+	if c.RenewDays <= 0 {
+		c.RenewDays = DefaultRenewDays
+	}
+	if c.Deadline <= 0 {
+		c.Deadline = DefaultDeadline
+	}
+	if c.Slack <= 0 {
+		c.Slack = DefaultSlack
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = DefaultCallTimeout
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	return c, nil
+}

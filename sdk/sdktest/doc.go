@@ -1,0 +1,71 @@
+// Package sdktest is the conformance kit of lendgate provider plugins: what a
+// plugin author runs in `go test` to prove that a plugin keeps the protocol
+// the host relies on (plugins.md "The SDK a third party writes against").
+//
+// Run takes a plugin, either a built binary (started over hashicorp/go-plugin
+// exactly as the host starts it: the handshake, AutoMTLS, gRPC only) or a
+// Provider value (served in this process over the same gRPC wire), plus
+// samples that the plugin's simulator accepts, and checks in named subtests:
+//
+//   - handshake: the binary starts, speaks gRPC and negotiates
+//     sdk.ProtocolVersion, and refuses to run without the host's magic cookie;
+//   - describe: a name, a version, known capability names, formats;
+//   - configure: the instance accepts its settings (twice, as on a swap) and
+//     reports healthy;
+//   - capability/*: every declared capability, exercised with the samples
+//     (checkout, then fulfill, renew, notifications and return on that loan;
+//     download; access check);
+//   - undeclared/*: every capability not declared answers
+//     unsupported_operation;
+//   - error_case/*: the errors of Config.ErrorCases cross the wire with their
+//     unified code, provider code and retry-after;
+//   - deadline: a call slower than its deadline answers provider_timeout
+//     promptly (in Provider mode the kit also sees that the plugin's method
+//     itself gave up, i.e. it passed the deadline on to its outbound request);
+//   - unknown_instance: a call for an instance never configured answers an
+//     error with a unified code, not a success, a transport failure or a panic;
+//   - concurrent_checkouts: 32 checkouts at once answer a loan or a unified
+//     code, never a transport failure;
+//   - panic_recovery: the SDK this module builds against turns a panic into
+//     provider_error and keeps serving (checked on a small plugin of the
+//     kit's own, built with the go command and run as a real process);
+//   - unified_codes, no_panics (Provider mode): what the plugin returned on
+//     its side of the wire used only unified codes and never panicked.
+//
+// # Usage
+//
+// A plugin with a simulator package runs the kit from its own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		sim := acmesim.New()
+//		srv := httptest.NewServer(sim)
+//		t.Cleanup(srv.Close)
+//		checkout := sdk.CheckoutRequest{Item: acmesim.ISBNAvailable, Patron: "reader-1", Format: "epub", Days: 14}
+//		sdktest.Run(t, sdktest.Config{
+//			Binary:   sdktest.Build(t, "."), // or Provider: newProvider()
+//			Settings: map[string]string{"base_url": srv.URL, "api_key": acmesim.APIKey, sdk.SettingAllowInsecureHTTP: "true"},
+//			Checkout: checkout,
+//			ErrorCases: []sdktest.ErrorCase{{
+//				Name: "no copies left",
+//				Call: func(ctx context.Context, p sdk.Provider, instance string) error {
+//					r := checkout
+//					r.Instance, r.LoanID, r.Item = instance, "ln_no_copies", acmesim.ISBNNoCopies
+//					_, err := p.Checkout(ctx, r)
+//					return err
+//				},
+//				Code: sdk.CodeNotAvailable, ProviderCode: "NO_COPIES",
+//			}},
+//			Slow: func(ctx context.Context, p sdk.Provider, instance string) error {
+//				sim.SetFaults(acmesim.Faults{Latency: time.Minute})
+//				defer sim.SetFaults(acmesim.Faults{})
+//				r := checkout
+//				r.Instance, r.LoanID = instance, "ln_slow"
+//				_, err := p.Checkout(ctx, r)
+//				return err
+//			},
+//		})
+//	}
+//
+// Subtests run one after the other, so a sample or error case may change its
+// simulator (inject a fault) and put it back before it returns.
+package sdktest

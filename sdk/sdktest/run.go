@@ -1,0 +1,125 @@
+package sdktest
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hashicorp/go-plugin"
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// kit is one run of the conformance checks against one plugin.
+type kit struct {
+	c    Config
+	p    sdk.Provider // the host's side of the wire
+	w    *watch       // the plugin's side, in Provider mode only
+	info sdk.Info
+	run  string // makes loan ids unique across runs against one simulator
+	seq  atomic.Int64
+}
+
+// Run checks the plugin that c names; see the package doc for the checks.
+// Each check is a subtest; Run stops early only when the plugin cannot be
+// started, described or configured, since every other check needs that.
+func Run(t *testing.T, c Config) {
+	t.Helper()
+	c, err := c.withDefaults()
+	if err != nil {
+		t.Fatalf("sdktest: %v", err)
+	}
+	k := &kit{c: c, run: rand.Text()[:8]}
+
+	if c.Binary != "" {
+		p, hs, err := startBinary(t, c.Binary)
+		if !t.Run("handshake", func(t *testing.T) { k.checkHandshake(t, hs, err) }) {
+			return
+		}
+		k.p = p
+	} else {
+		k.w = newWatch(c.Provider)
+		p, err := serveInProcess(t, k.w)
+		if err != nil {
+			t.Fatalf("sdktest: serving the provider: %v", err)
+		}
+		k.p = p
+	}
+
+	if !t.Run("describe", k.checkDescribe) || !t.Run("configure", k.checkConfigure) {
+		return
+	}
+	k.checkCapabilities(t)
+	k.checkUndeclared(t)
+	for _, ec := range c.ErrorCases {
+		t.Run("error_case/"+ec.Name, func(t *testing.T) { k.checkErrorCase(t, ec) })
+	}
+	t.Run("deadline", k.checkDeadline)
+	t.Run("unknown_instance", k.checkUnknownInstance)
+	t.Run("concurrent_checkouts", k.checkConcurrentCheckouts)
+	t.Run("panic_recovery", checkPanicRecovery)
+	if k.w != nil {
+		t.Run("unified_codes", k.checkUnifiedCodes)
+		t.Run("no_panics", k.checkNoPanics)
+	}
+}
+
+// callCtx is the context of one call: the host's per-instance timeout.
+func (k *kit) callCtx(t *testing.T) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(t.Context(), k.c.CallTimeout)
+}
+
+// loanID is a fresh host loan id.
+func (k *kit) loanID() string {
+	return fmt.Sprintf("ln_sdktest_%s_%d", k.run, k.seq.Add(1))
+}
+
+// checkout is the Checkout sample for the configured instance with a fresh
+// loan id.
+func (k *kit) checkout() sdk.CheckoutRequest {
+	r := k.c.Checkout
+	r.Instance, r.LoanID = k.c.Instance, k.loanID()
+	return r
+}
+
+// loanRef is the host's record of the loan that r made, as the host hands it
+// back to the plugin.
+func loanRef(r sdk.CheckoutRequest, l sdk.Loan) sdk.LoanRef {
+	format := l.Format
+	if format == "" {
+		format = r.Format
+	}
+	return sdk.LoanRef{ID: r.LoanID, Item: r.Item, Patron: r.Patron, PatronName: r.PatronName, Format: format,
+		ExpiresAt: l.ExpiresAt, ProviderRef: l.ProviderRef, Options: r.Options}
+}
+
+// checkHandshake checks what go-plugin negotiated, and that the binary
+// refuses to run without the host.
+func (k *kit) checkHandshake(t *testing.T, hs handshake, startErr error) {
+	if startErr != nil {
+		t.Fatalf("the plugin did not start over go-plugin (gRPC, AutoMTLS, protocol %d): %v", sdk.ProtocolVersion, startErr)
+	}
+	if hs.version != sdk.ProtocolVersion {
+		t.Errorf("negotiated protocol version %d, want %d", hs.version, sdk.ProtocolVersion)
+	}
+	if hs.protocol != plugin.ProtocolGRPC {
+		t.Errorf("negotiated transport %q, want %q", hs.protocol, plugin.ProtocolGRPC)
+	}
+
+	// Run by hand (no magic cookie), a plugin must say so and exit, not
+	// wait for a host that will never come.
+	ctx, cancel := k.callCtx(t)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, k.c.Binary)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	switch {
+	case ctx.Err() != nil:
+		t.Errorf("run without the host's magic cookie, the binary did not exit within %s", k.c.CallTimeout)
+	case err == nil:
+		t.Errorf("run without the host's magic cookie, the binary exited 0; want a refusal (output %q)", out)
+	}
+}
