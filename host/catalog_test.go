@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
-	"strings"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 

@@ -26,6 +26,12 @@ type demarqueEnv struct {
 
 func startDemarque(t *testing.T) *demarqueEnv {
 	t.Helper()
+	return startDemarqueWith(t, nil)
+}
+
+// startDemarqueWith lets a test change the instance's config.
+func startDemarqueWith(t *testing.T, edit func(*host.ProviderConfig)) *demarqueEnv {
+	t.Helper()
 	sim := demarquesim.New()
 	simSrv := httptest.NewServer(sim)
 	t.Cleanup(simSrv.Close)
@@ -40,6 +46,11 @@ func startDemarque(t *testing.T) *demarqueEnv {
 			AllowInsecureHTTP: true,
 		}},
 		StoreImpl: host.NewMemoryStore(),
+	}
+	if edit != nil {
+		pc := cfg.Providers["demarque-mtl"]
+		edit(&pc)
+		cfg.Providers["demarque-mtl"] = pc
 	}
 	return &demarqueEnv{env: start(t, cfg), sim: sim, simURL: simSrv.URL}
 }

@@ -42,7 +42,11 @@ type generation struct {
 	inflight  atomic.Int64
 	retired   atomic.Bool
 	stopWatch chan struct{}
+	dead      chan struct{} // closed once the process is known to be gone
+	deadOnce  sync.Once
 }
+
+func (g *generation) markDead() { g.deadOnce.Do(func() { close(g.dead) }) }
 
 // acquire registers a call on g; false when g is retired (swapped or
 // stopped) and the caller must pick the current generation again.
@@ -72,6 +76,7 @@ func (g *generation) drain(max time.Duration) bool {
 
 // stop kills g's process, bounded by killTimeout.
 func (g *generation) stop() {
+	defer g.markDead()
 	if g.stopWatch != nil {
 		select {
 		case <-g.stopWatch:
@@ -175,7 +180,7 @@ func (p *pluginProc) launch(ctx context.Context, cfg PluginConfig) (*generation,
 		SkipHostEnv:  true,
 		StartTimeout: 30 * time.Second,
 	})
-	g := &generation{client: client, sha256: sum, stopWatch: make(chan struct{})}
+	g := &generation{client: client, sha256: sum, stopWatch: make(chan struct{}), dead: make(chan struct{})}
 	fail := func(step string, err error) (*generation, error) {
 		g.stop()
 		return nil, fmt.Errorf("%s plugin %q: %w", step, p.name, err)
@@ -277,9 +282,12 @@ func (p *pluginProc) setDown(state string, err error) {
 }
 
 // watch notices that g's process exited without being stopped, and restarts
-// the plugin. go-plugin offers no exit notification, so it polls.
+// the plugin. go-plugin offers no exit notification: on Linux a pidfd tells
+// at once; elsewhere, and as a backstop, it polls.
 func (p *pluginProc) watch(g *generation) {
 	defer p.wg.Done()
+	exited, release := exitNotifier(g.pid)
+	defer release()
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -288,24 +296,29 @@ func (p *pluginProc) watch(g *generation) {
 			return
 		case <-p.stopCh:
 			return
+		case <-exited:
 		case <-t.C:
-			if !g.client.Exited() || g.retired.Load() {
+			if !g.client.Exited() {
 				continue
 			}
-			p.mu.Lock()
-			current := p.gen == g
-			p.mu.Unlock()
-			if !current {
-				return
-			}
-			p.log.Error("plugin process exited; restarting", "pid", g.pid)
-			g.retired.Store(true)
-			g.stop()
-			p.setDown("restarting", errors.New("plugin process exited"))
-			p.scheduleRestart()
-			return
 		}
+		break
 	}
+	g.markDead()
+	if g.retired.Load() {
+		return // stopped on purpose (swap or Close)
+	}
+	p.mu.Lock()
+	current := p.gen == g
+	p.mu.Unlock()
+	if !current {
+		return
+	}
+	p.log.Error("plugin process exited; restarting", "pid", g.pid)
+	g.retired.Store(true)
+	g.stop()
+	p.setDown("restarting", errors.New("plugin process exited"))
+	p.scheduleRestart()
 }
 
 // scheduleRestart retries the start in the background with capped

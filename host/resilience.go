@@ -134,8 +134,9 @@ func newBreaker(provider string, c BreakerConfig, log hclog.Logger, m *metrics) 
 			return counts.ConsecutiveFailures >= c.ConsecutiveFailures
 		},
 		IsSuccessful: func(err error) bool { return err == nil || !breakerCounts(err) },
-		// A caller that gave up says nothing about the distributor.
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		// A caller that gave up says nothing about the distributor, and a
+		// plugin crash is the restart logic's business: neither counts.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, errPluginCrashed) },
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			if to == gobreaker.StateOpen {
 				b.openedAt.Store(b.now().UnixNano())
@@ -190,6 +191,14 @@ func deadline(timeout time.Duration) middleware {
 	}
 }
 
+// errPluginCrashed marks the failure of a call that was in flight when its
+// plugin process died.
+var errPluginCrashed = errors.New("plugin process exited during the call")
+
+// crashWait bounds how long a failed call waits to learn whether its plugin
+// process died (the exit watch reports within microseconds on Linux).
+const crashWait = 200 * time.Millisecond
+
 // pluginEndpoint runs the call on the plugin's current generation, waiting
 // for a restarting plugin until the deadline.
 func pluginEndpoint(p *pluginProc) endpoint {
@@ -199,6 +208,16 @@ func pluginEndpoint(p *pluginProc) endpoint {
 			return err
 		}
 		defer g.release()
-		return c(ctx, g.prov)
+		err = c(ctx, g.prov)
+		if sdk.CodeOf(err) == sdk.CodePluginUnavailable && !errors.Is(err, context.Canceled) {
+			t := time.NewTimer(crashWait)
+			defer t.Stop()
+			select {
+			case <-g.dead:
+				return sdk.Wrap(sdk.CodePluginUnavailable, errPluginCrashed, "plugin %s stopped during the call; it is being restarted", p.name).WithRetryAfter(time.Second)
+			case <-t.C:
+			}
+		}
+		return err
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
+	"github.com/lendgate/lendgate/sdk/isbn"
 )
 
 // capabilities are the capability names of api.md "Provider", in the order
@@ -148,6 +149,9 @@ func (k *kit) checkCheckout(t *testing.T) (sdk.LoanRef, bool) {
 // such rather than as a plugin fault.
 func (k *kit) checkSample(t *testing.T) {
 	r := k.c.Checkout
+	if k.info.Items == sdk.ItemsISBN && !isbn.Valid(r.Item) {
+		t.Errorf("Config.Checkout: item %q is not an ISBN-13 with a valid check digit; the host hands the plugin nothing else", r.Item)
+	}
 	if r.Format != "" && !slices.Contains(k.info.Formats, r.Format) {
 		t.Errorf("Config.Checkout: format %q is not declared (%v); the host would refuse it", r.Format, k.info.Formats)
 	}

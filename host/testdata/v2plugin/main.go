@@ -11,7 +11,9 @@ import (
 
 type p struct{ sdk.Unimplemented }
 
-func (p) Describe(context.Context) (sdk.Info, error) { return sdk.Info{Name: "v2", Version: "2.0.0"}, nil }
+func (p) Describe(context.Context) (sdk.Info, error) {
+	return sdk.Info{Name: "v2", Version: "2.0.0"}, nil
+}
 
 func main() {
 	hs := sdk.HandshakeConfig()
