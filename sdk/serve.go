@@ -27,15 +27,20 @@ func Serve(p Provider) {
 		HandshakeConfig:  HandshakeConfig(),
 		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {PluginName: &GRPCPlugin{Impl: p}}},
 		Logger:           log,
-		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			opts = append(opts,
-				grpc.MaxRecvMsgSize(MaxMessageBytes),
-				grpc.MaxSendMsgSize(MaxMessageBytes),
-				grpc.ChainUnaryInterceptor(recoverPanics(log)),
-			)
-			return grpc.NewServer(opts...)
-		},
+		GRPCServer:       NewGRPCServer,
 	})
+}
+
+// NewGRPCServer is the gRPC server Serve runs a plugin on: the protocol's
+// message size limits and the interceptor that turns a panic into
+// CodeProviderError. The conformance kit serves Provider values on it too.
+func NewGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	opts = append(opts,
+		grpc.MaxRecvMsgSize(MaxMessageBytes),
+		grpc.MaxSendMsgSize(MaxMessageBytes),
+		grpc.ChainUnaryInterceptor(recoverPanics(hclog.Default())),
+	)
+	return grpc.NewServer(opts...)
 }
 
 // exitWithParent exits the process once its parent is gone: the host sets a

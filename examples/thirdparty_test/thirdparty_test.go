@@ -74,7 +74,7 @@ func TestWriteAPluginIn15Minutes(t *testing.T) {
 		cmd := exec.CommandContext(ctx, goTool, args...)
 		cmd.Dir = dir
 		// Offline from the module cache, with the go that runs this test.
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOPROXY=off", "GOWORK=off")
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOWORK=off")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
