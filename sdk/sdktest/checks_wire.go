@@ -158,7 +158,9 @@ func (k *kit) checkUnknownInstance(t *testing.T) {
 }
 
 // checkConcurrentCheckouts makes Concurrency checkouts at once, each with its
-// own loan id: every one answers a loan or a unified code, and none fails
+// own loan id and its own patron (the sample's patron with "-<n>" appended,
+// so that distributors refusing a second loan of an item to one patron
+// still lend): every one answers a loan or a unified code, and none fails
 // the transport (a plugin that serialises badly, deadlocks or crashes under
 // load does).
 func (k *kit) checkConcurrentCheckouts(t *testing.T) {
@@ -170,6 +172,7 @@ func (k *kit) checkConcurrentCheckouts(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		r := k.checkout()
+		r.Patron = fmt.Sprintf("%s-%d", r.Patron, i+1)
 		wg.Go(func() {
 			ctx, cancel := k.callCtx(t)
 			defer cancel()
@@ -191,6 +194,9 @@ func (k *kit) checkConcurrentCheckouts(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d concurrent checkouts lent", ok, n)
+	if ok == 0 {
+		t.Errorf("none of %d concurrent checkouts lent, though the sample checkout does", n)
+	}
 	ctx, cancel := k.callCtx(t)
 	defer cancel()
 	if _, err := k.p.Describe(ctx); err != nil {

@@ -16,7 +16,9 @@ type Config struct {
 	// the host starts it (see Build).
 	Binary string
 	// Provider is a Provider value, served in this process over the same
-	// gRPC wire. Set exactly one of Binary and Provider.
+	// gRPC wire on sdk.NewGRPCServer (the SDK's size limits and panic
+	// recovery, as in a plugin process). Set exactly one of Binary and
+	// Provider.
 	Provider sdk.Provider
 
 	// Instance is the provider instance the kit configures (default

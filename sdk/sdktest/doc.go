@@ -4,8 +4,10 @@
 //
 // Run takes a plugin, either a built binary (started over hashicorp/go-plugin
 // exactly as the host starts it: the handshake, AutoMTLS, gRPC only) or a
-// Provider value (served in this process over the same gRPC wire), plus
-// samples that the plugin's simulator accepts, and checks in named subtests:
+// Provider value (served in this process over the same gRPC wire, on the
+// server sdk.Serve uses: sdk.NewGRPCServer, with its message size limits and
+// panic recovery), plus samples that the plugin's simulator accepts, and
+// checks in named subtests:
 //
 //   - handshake: the binary starts, speaks gRPC and negotiates
 //     sdk.ProtocolVersion, and refuses to run without the host's magic cookie;

@@ -119,20 +119,17 @@ func stopClient(c *plugin.Client) {
 	}
 }
 
-// serveInProcess serves impl on a gRPC server on a loopback port, with the
-// protocol's message size limit, and returns the client side: the same
-// wire, converters and error details as between the host and a plugin
-// process, without go-plugin's process management.
-//
-// sdk.Serve turns panics into provider_error with a gRPC interceptor that
-// sdk does not export; here the watch around impl does the same (see
-// watch.leave).
+// serveInProcess serves impl on a loopback port on the gRPC server that
+// sdk.Serve runs a plugin on (sdk.NewGRPCServer: the protocol's message size
+// limits and the SDK's panic recovery), and returns the client side: the
+// same wire, converters, error details and recovery as between the host and
+// a plugin process, without go-plugin's process management.
 func serveInProcess(t *testing.T, impl sdk.Provider) (sdk.Provider, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listening on loopback: %w", err)
 	}
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(sdk.MaxMessageBytes), grpc.MaxSendMsgSize(sdk.MaxMessageBytes))
+	srv := sdk.NewGRPCServer(nil)
 	if err := (&sdk.GRPCPlugin{Impl: impl}).GRPCServer(nil, srv); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("registering the provider service: %w", err)

@@ -9,10 +9,10 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// panicMessage starts the message of the provider_error that a recovered
-// panic becomes, both in sdk.Serve's interceptor and in watch.leave. The
-// kit looks for it to tell a panic from a distributor's failure when it only
-// sees the host's side of the wire.
+// panicMessage starts the message of the provider_error that the SDK's
+// recovery interceptor (sdk.NewGRPCServer, which sdk.Serve runs on) makes of
+// a panic. The kit looks for it to tell a panic from a distributor's failure
+// when it only sees the host's side of the wire.
 const panicMessage = "the plugin failed while handling"
 
 // watch wraps a Provider on the plugin's side of the wire (Provider mode):
@@ -44,23 +44,25 @@ func (w *watch) enter() {
 	w.inflight++
 }
 
-// leave ends a call to op. It must be deferred directly: it recovers a panic
-// and turns it into provider_error, as sdk.Serve's interceptor does, so that
-// a panicking plugin fails its check instead of the whole test binary.
+// leave ends a call to op. It must be deferred directly: it records a panic
+// and panics again with the same value, so that the SDK's own interceptor
+// (sdk.NewGRPCServer) turns it into provider_error exactly as it does in a
+// plugin process. The watch only keeps the record for no_panics.
 func (w *watch) leave(op string, errp *error) {
 	r := recover()
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if r != nil {
 		w.panics[fmt.Sprintf("%s: %v", op, r)]++
-		*errp = sdk.Errorf(sdk.CodeProviderError, "%s %s", panicMessage, op)
-	}
-	if c := sdk.CodeOf(*errp); c != "" && !c.Known() {
+	} else if c := sdk.CodeOf(*errp); c != "" && !c.Known() {
 		w.badCodes[fmt.Sprintf("%s: %q", op, c)]++
 	}
 	w.inflight--
 	if w.inflight == 0 {
 		close(w.idle)
+	}
+	w.mu.Unlock()
+	if r != nil {
+		panic(r)
 	}
 }
 
