@@ -47,17 +47,17 @@ func (p *Provider) post(ctx context.Context, inst *instance, op string, body any
 	resp, err := inst.client.Do(req)
 	if err != nil {
 		e := sdk.TransportError(ctx, err)
-		p.log.Debug("call failed", "instance", inst.name, "op", op, "code", e.Code, "duration", time.Since(start))
+		p.logger().Debug("call failed", "instance", inst.name, "op", op, "code", e.Code, "duration", time.Since(start))
 		return answer{}, e
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		e := sdk.TransportError(ctx, err)
-		p.log.Debug("reading answer failed", "instance", inst.name, "op", op, "status", resp.StatusCode, "code", e.Code)
+		p.logger().Debug("reading answer failed", "instance", inst.name, "op", op, "status", resp.StatusCode, "code", e.Code)
 		return answer{}, e
 	}
-	p.log.Debug("call", "instance", inst.name, "op", op, "status", resp.StatusCode, "duration", time.Since(start))
+	p.logger().Debug("call", "instance", inst.name, "op", op, "status", resp.StatusCode, "duration", time.Since(start))
 	return answer{status: resp.StatusCode, header: resp.Header, body: data}, nil
 }
 

@@ -78,7 +78,7 @@ func (p *Provider) ebsError(op, providerCode, text string) *sdk.Error {
 		e.WithRetryAfter(nextMidnight(now, p.amsterdam).Sub(now))
 	}
 	if m.localBug {
-		p.log.Error("CB refused a field that local validation should have refused: fix the cb plugin",
+		p.logger().Error("CB refused a field that local validation should have refused: fix the cb plugin",
 			"op", op, "provider_code", providerCode, "message", text)
 	}
 	return e

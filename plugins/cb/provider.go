@@ -45,7 +45,7 @@ type instance struct {
 
 func newProvider() *Provider {
 	p := &Provider{
-		log:       hclog.Default().Named("cb"),
+
 		now:       time.Now,
 		instances: map[string]*instance{},
 	}
@@ -53,7 +53,7 @@ func newProvider() *Provider {
 	if err != nil {
 		// Only without time/tzdata: fall back to CET, wrong by an hour in
 		// summer, rather than refuse to start.
-		p.log.Error("loading Europe/Amsterdam, using CET", "error", err)
+		p.logger().Error("loading Europe/Amsterdam, using CET", "error", err)
 		loc = time.FixedZone("CET", 3600)
 	}
 	p.amsterdam = loc
@@ -102,7 +102,7 @@ func (p *Provider) Configure(ctx context.Context, name string, settings map[stri
 	if old != nil {
 		old.client.CloseIdleConnections()
 	}
-	p.log.Debug("instance configured", "instance", name, "base_url", sdk.RedactURL(base))
+	p.logger().Debug("instance configured", "instance", name, "base_url", sdk.RedactURL(base))
 	return nil
 }
 
@@ -124,3 +124,13 @@ func (p *Provider) instance(name string) (*instance, error) {
 }
 
 var _ sdk.Provider = (*Provider)(nil)
+
+// logger is where the connector logs: the test's logger when one is set,
+// else the plugin process's default, looked up at each use because
+// sdk.Serve installs it after the provider is built.
+func (p *Provider) logger() hclog.Logger {
+	if p.log != nil {
+		return p.log
+	}
+	return hclog.Default().Named("cb")
+}

@@ -34,7 +34,7 @@ func (p *provider) inContext(e *sdk.Error, op, instance, format string) *sdk.Err
 		return nil
 	}
 	if e.Code == sdk.CodeInvalidRequest && e.ProviderCode != "" {
-		p.log.Error("the warehouse refused a request our validation let through", "op", op, "instance", instance, "format", format, "provider_code", e.ProviderCode)
+		p.logger().Error("the warehouse refused a request our validation let through", "op", op, "instance", instance, "format", format, "provider_code", e.ProviderCode)
 	}
 	e.Message = fmt.Sprintf("%s (%s): %s", op, format, e.Message)
 	return e

@@ -25,7 +25,7 @@ var customerPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 func (p *provider) Download(ctx context.Context, r sdk.DownloadRequest) (f sdk.Fulfillment, err error) {
 	format := r.Format
 	defer func() {
-		p.log.Debug("download", "instance", r.Instance, "format", format, "outcome", outcome(err))
+		p.logger().Debug("download", "instance", r.Instance, "format", format, "outcome", outcome(err))
 	}()
 	fail := func(e *sdk.Error) (sdk.Fulfillment, error) {
 		return sdk.Fulfillment{}, p.inContext(e, "download", r.Instance, format)

@@ -57,7 +57,7 @@ func (p *provider) Checkout(ctx context.Context, r sdk.CheckoutRequest) (loan sd
 		format = defaultFormat
 	}
 	defer func() {
-		p.log.Debug("checkout", "instance", r.Instance, "loan", r.LoanID, "format", format, "outcome", outcome(err))
+		p.logger().Debug("checkout", "instance", r.Instance, "loan", r.LoanID, "format", format, "outcome", outcome(err))
 	}()
 	fail := func(e *sdk.Error) (sdk.Loan, error) {
 		return sdk.Loan{}, p.inContext(e, "checkout", r.Instance, format)
@@ -123,7 +123,7 @@ func (p *provider) Fulfill(ctx context.Context, r sdk.FulfillRequest) (f sdk.Ful
 		format = defaultFormat
 	}
 	defer func() {
-		p.log.Debug("fulfill", "instance", r.Instance, "loan", r.Loan.ID, "format", format, "outcome", outcome(err))
+		p.logger().Debug("fulfill", "instance", r.Instance, "loan", r.Loan.ID, "format", format, "outcome", outcome(err))
 	}()
 	fail := func(e *sdk.Error) (sdk.Fulfillment, error) {
 		return sdk.Fulfillment{}, p.inContext(e, "fulfillment", r.Instance, format)

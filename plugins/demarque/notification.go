@@ -44,7 +44,7 @@ var notificationTimeLayouts = []string{
 // the body must still be about the loan the token was issued for.
 func (p *provider) HandleNotification(_ context.Context, n sdk.Notification) (ev sdk.Event, err error) {
 	defer func() {
-		p.log.Debug("notification", "instance", n.Instance, "loan", n.Loan.ID, "type", ev.Type, "outcome", outcome(err))
+		p.logger().Debug("notification", "instance", n.Instance, "loan", n.Loan.ID, "type", ev.Type, "outcome", outcome(err))
 	}()
 	if _, err := p.instance(n.Instance); err != nil {
 		return sdk.Event{}, err

@@ -46,7 +46,7 @@ type provider struct {
 
 func newProvider() *provider {
 	return &provider{
-		log:       hclog.Default().Named("demarque"),
+
 		now:       time.Now,
 		instances: make(map[string]*instance),
 	}
@@ -85,7 +85,7 @@ func (p *provider) Configure(_ context.Context, name string, settings map[string
 	p.mu.Lock()
 	p.instances[name] = in
 	p.mu.Unlock()
-	p.log.Debug("configure", "instance", name, "base_url", in.base.String(), "organisation_id", in.organisation)
+	p.logger().Debug("configure", "instance", name, "base_url", in.base.String(), "organisation_id", in.organisation)
 	return nil
 }
 
@@ -121,3 +121,13 @@ func outcome(err error) string {
 }
 
 var _ sdk.Provider = (*provider)(nil)
+
+// logger is where the connector logs: the test's logger when one is set,
+// else the plugin process's default, looked up at each use because
+// sdk.Serve installs it after the provider is built.
+func (p *provider) logger() hclog.Logger {
+	if p.log != nil {
+		return p.log
+	}
+	return hclog.Default().Named("demarque")
+}

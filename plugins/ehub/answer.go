@@ -67,7 +67,7 @@ func (p *Provider) parseCheckout(rep reply, format string) (sdk.Loan, error) {
 		format = names[0]
 	}
 	if len(names) == 0 {
-		p.logger.Warn("checkout answer lists no formats", "checkout_id", a.ID)
+		p.logf().Warn("checkout answer lists no formats", "checkout_id", a.ID)
 	}
 	return sdk.Loan{
 		Format:      format,
@@ -119,7 +119,7 @@ func (p *Provider) checkHref(id, format, rel, href string) {
 	if err == nil {
 		shown = cleanText(sdk.RedactURL(u), 200)
 	}
-	p.logger.Warn("eHUB link is not an absolute URL; passed on verbatim",
+	p.logf().Warn("eHUB link is not an absolute URL; passed on verbatim",
 		"checkout_id", id, "format", format, "rel", rel, "href", shown)
 }
 
@@ -136,7 +136,7 @@ func stripQuery(href string) string {
 // failing a loan eHUB has already made.
 func (p *Provider) expiry(a checkoutAnswer) time.Time {
 	if a.ExpirationDate == "" {
-		p.logger.Warn("checkout answer has no expirationDate", "checkout_id", a.ID)
+		p.logf().Warn("checkout answer has no expirationDate", "checkout_id", a.ID)
 		return time.Time{}
 	}
 	for _, layout := range []string{
@@ -150,6 +150,6 @@ func (p *Provider) expiry(a checkoutAnswer) time.Time {
 			return t.UTC()
 		}
 	}
-	p.logger.Warn("unreadable expirationDate in eHUB's answer", "checkout_id", a.ID, "expiration_date", cleanText(a.ExpirationDate, 64))
+	p.logf().Warn("unreadable expirationDate in eHUB's answer", "checkout_id", a.ID, "expiration_date", cleanText(a.ExpirationDate, 64))
 	return time.Time{}
 }

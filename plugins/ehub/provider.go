@@ -48,7 +48,7 @@ type instance struct {
 
 func newProvider() *Provider {
 	return &Provider{
-		logger:    hclog.Default().Named("ehub"),
+
 		now:       time.Now,
 		instances: map[string]*instance{},
 	}
@@ -119,3 +119,13 @@ func hasControl(s string) bool {
 }
 
 var _ sdk.Provider = (*Provider)(nil)
+
+// logf is where the connector logs: the test's logger when one is set,
+// else the plugin process's default, looked up at each use because
+// sdk.Serve installs it after the provider is built.
+func (p *Provider) logf() hclog.Logger {
+	if p.logger != nil {
+		return p.logger
+	}
+	return hclog.Default().Named("ehub")
+}
