@@ -45,7 +45,7 @@ func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
 		{"loan of another provider", "GET", "/v1/providers/fake-b/loans/" + l.ID, nil, nil, 404, "loan_not_found"},
 		{"unknown path", "GET", "/v1/nothing", nil, nil, 404, "invalid_request"},
 		{"wrong method", "PUT", "/v1/providers/fake-a/loans", `{}`, nil, 405, "invalid_request"},
-		{"patron query missing", "GET", "/v1/providers/fake-a/loans", nil, nil, 400, "invalid_request"},
+		{"patron or status query missing", "GET", "/v1/providers/fake-a/loans", nil, nil, 400, "invalid_request"},
 		{"bad cursor", "GET", "/v1/events?after=xyz", nil, nil, 400, "invalid_request"},
 		{"unsupported operation", "POST", "/v1/providers/fake-a/downloads", `{"customer":"c","transaction":"t","item":"` + isbnOK + `","format":"epub","patron_name":"J"}`, nil, 501, "unsupported_operation"},
 		{"idempotency key too long", "POST", "/v1/providers/fake-a/loans", `{"item":"` + isbnOK + `","patron":"p1"}`, []string{"Idempotency-Key", strings.Repeat("k", 101)}, 400, "invalid_request"},

@@ -27,17 +27,17 @@ import (
 // Secrets of the CB tests: distinctive, so that a leak into the logs cannot
 // be a coincidence.
 const (
-	cbAccountPassword = "cb-basic-pw-4Rt9qZ"  // the instance's Basic auth password (setting)
-	cbReaderPassword  = "reader-pw-Vx81Lk0p"  // a Bookshelf user's password (access checks)
-	cbReader          = "reader-7"            // a Bookshelf user known by its own id
-	cbReaderGranted   = cbsim.EANAvailable2   // what the reader may read without an order
-	cbBadCheckDigit   = "9999999999999"       // CB's own "unavailable" example
-	cbPatron          = "patron-42"           // the ILS's patron id
-	cbOtherPatron     = "someone-else"        // another ILS patron
-	cbMain            = "cb-main"             // pseudonyms, the default
-	cbPause           = "cb-pause"            // only for EBS-10060, which pauses its instance
-	cbAccess          = "cb-access"           // send_patron_id: Bookshelf users by their own id
-	cbUnknownReader   = "reader-nobody"       // not a Bookshelf user: EBS-10038
+	cbAccountPassword = "cb-basic-pw-4Rt9qZ" // the instance's Basic auth password (setting)
+	cbReaderPassword  = "reader-pw-Vx81Lk0p" // a Bookshelf user's password (access checks)
+	cbReader          = "reader-7"           // a Bookshelf user known by its own id
+	cbReaderGranted   = cbsim.EANAvailable2  // what the reader may read without an order
+	cbBadCheckDigit   = "9999999999999"      // CB's own "unavailable" example
+	cbPatron          = "patron-42"          // the ILS's patron id
+	cbOtherPatron     = "someone-else"       // another ILS patron
+	cbMain            = "cb-main"            // pseudonyms, the default
+	cbPause           = "cb-pause"           // only for EBS-10060, which pauses its instance
+	cbAccess          = "cb-access"          // send_patron_id: Bookshelf users by their own id
+	cbUnknownReader   = "reader-nobody"      // not a Bookshelf user: EBS-10038
 	cbLoans           = "/v1/providers/cb-main/loans"
 )
 
@@ -372,10 +372,18 @@ func TestCBErrorTable(t *testing.T) {
 		})
 	}
 	c.t = t
-	// 10063…10075 mean our own validation let a bad field through: the
-	// plugin says so at error level (relayed into the host's log).
-	if !strings.Contains(c.logs.String(), "local validation should have refused") {
-		t.Errorf("the plugin did not log the field CB refused at error level")
+	// 10063…10075 mean our own validation let a bad field through:
+	// providers.md wants it logged at error level, and the plugin's line
+	// reaches the host's log through the plugin's stderr.
+	refused := logLines(t, c.logs.String(), "local validation should have refused")
+	if len(refused) != 4 {
+		t.Errorf("%d log lines about a field CB refused, want 4 (one per EBS-10063…10075 row)", len(refused))
+	}
+	for _, l := range refused {
+		if l["@level"] != "error" {
+			t.Errorf("the plugin's line about a refused field reaches the host's log at level %v, want error: %v", l["@level"], l["@message"])
+			break
+		}
 	}
 	// The shoulder/tail title is lent for exactly 21 days.
 	checkout(c.env, cbMain, mergeBody(cbBody(cbsim.EANShoulderTail, cbPatron, nil), "days", 21))
@@ -487,10 +495,13 @@ func TestCBAccessCheck(t *testing.T) {
 	logs := c.logs.String()
 	// The check is honest only if the capture holds the call lines: the
 	// host's, and the plugin's own relayed from its stderr.
-	for _, want := range []string{`"op":"access_check"`, `"op":"checkout"`, `"op":"checkAccess"`, `"op":"placeOrder"`} {
+	for _, want := range []string{`"op":"access_check"`, `"op":"checkout"`, "/" + cbsim.OpCheckAccess + `"`, "/" + cbsim.OpPlaceOrder + `"`} {
 		if !strings.Contains(logs, want) {
-			t.Fatalf("the capture has no %s line; logs:\n%s", want, logs)
+			t.Fatalf("the capture has no line with %s; logs:\n%s", want, logs)
 		}
+	}
+	if len(logLines(t, logs, "request")) == 0 {
+		t.Fatalf("the capture has none of the plugin's request lines; logs:\n%s", logs)
 	}
 	for name, secret := range map[string]string{
 		"CB account password": cbAccountPassword, "access-check password": cbReaderPassword,
@@ -500,4 +511,20 @@ func TestCBAccessCheck(t *testing.T) {
 			t.Errorf("the %s appears in the logs", name)
 		}
 	}
+}
+
+// logLines returns the captured JSON log lines whose message contains msg.
+func logLines(t *testing.T, logs, msg string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if s, _ := m["@message"].(string); strings.Contains(s, msg) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -43,6 +43,9 @@ type Config struct {
 	OnEvent func(Event) `json:"-"`
 	// StoreImpl, when set, is used instead of opening Store.
 	StoreImpl Store `json:"-"`
+	// SweepInterval is how often the journal's housekeeping runs: expiring
+	// loans, marking lost checkouts unknown, purging old keys (default 30s).
+	SweepInterval time.Duration `json:"-"`
 }
 
 // LogConfig sets the host's log level ("trace" … "error") and format
@@ -57,6 +60,8 @@ type LogConfig struct {
 type StoreConfig struct {
 	Driver string `json:"driver,omitempty"`
 	DSN    string `json:"dsn,omitempty"`
+	// IdempotencyTTL is how long Idempotency-Keys are kept (default 24h).
+	IdempotencyTTL Duration `json:"idempotency_ttl,omitempty"`
 }
 
 // ClusterConfig shares limits and breaker state across nodes (Redis address).

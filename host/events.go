@@ -11,19 +11,20 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// emit appends a loan event and then tells OnEvent. A failed append is
-// logged: the loan itself is already journaled.
-func (h *Host) emit(ctx context.Context, typ string, l Loan, data map[string]string, dedupeKey string) (Event, bool, error) {
+// apply journals a loan and its event in one transaction, then tells
+// OnEvent. With a dedupe key seen before it changes nothing.
+func (h *Host) apply(ctx context.Context, rec LoanRecord, typ string, data map[string]string, dedupeKey string) (Event, bool, error) {
+	l := rec.Loan
 	e := Event{Type: typ, Provider: l.Provider, Loan: l.ID, Patron: l.Patron, Item: l.Item, At: time.Now().UTC(), Data: data}
-	stored, appended, err := h.store.AppendEvent(context.WithoutCancel(ctx), e, dedupeKey)
+	stored, applied, err := h.store.Apply(ctx, rec, e, dedupeKey)
 	if err != nil {
-		h.log.Error("appending event failed", "type", typ, "provider", l.Provider, "loan", l.ID, "error", err)
+		h.log.Error("journaling event failed", "type", typ, "provider", l.Provider, "loan", l.ID, "error", err)
 		return Event{}, false, err
 	}
-	if appended && h.cfg.OnEvent != nil {
+	if applied && h.cfg.OnEvent != nil {
 		h.cfg.OnEvent(stored)
 	}
-	return stored, appended, nil
+	return stored, applied, nil
 }
 
 // Events pages the event log, oldest first. limit defaults to 100 and is at
@@ -91,19 +92,17 @@ func (h *Host) Notify(ctx context.Context, provider, token, method string, heade
 	}
 	sum := sha256.Sum256(body)
 	dedupe := fmt.Sprintf("notify|%s|%s|%s", provider, id, hex.EncodeToString(sum[:]))
-	changed := applyEvent(&rec.Loan, ev)
-	if changed {
-		if err := h.store.PutLoan(ctx, rec); err != nil {
-			return fmt.Errorf("journaling notification for %s: %w", id, err)
-		}
-	}
+	applyEvent(&rec.Loan, ev)
 	typ := ev.Type
 	if typ == "" {
 		typ = sdk.EventLoanNotified
 	}
-	data := ev.Data
-	_, _, err = h.emit(ctx, typ, rec.Loan, data, dedupe)
-	return err
+	// One transaction: the loan's new state and the event, or, for a
+	// notification delivered before, nothing at all.
+	if _, _, err := h.apply(context.WithoutCancel(ctx), rec, typ, ev.Data, dedupe); err != nil {
+		return fmt.Errorf("journaling notification for %s: %w", id, err)
+	}
+	return nil
 }
 
 // applyEvent applies a distributor's event to the loan; false when the loan

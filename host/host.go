@@ -33,6 +33,7 @@ type Host struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+	bg        sync.WaitGroup // background loops (the sweeper)
 }
 
 // New validates cfg, opens the store and starts every plugin in parallel. A
@@ -83,7 +84,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	case cfg.StoreImpl != nil:
 		h.store = cfg.StoreImpl
 	default:
-		s, err := openStore(cfg.Store)
+		s, err := openStore(ctx, cfg.Store)
 		if err != nil {
 			return nil, err
 		}
@@ -98,6 +99,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		}()
 	}
 	wg.Wait()
+	interval := cfg.SweepInterval
+	if interval <= 0 {
+		interval = DefaultSweepInterval
+	}
+	h.bg.Add(1)
+	go h.sweepLoop(interval)
 	return h, nil
 }
 
@@ -108,6 +115,7 @@ func (h *Host) Close(ctx context.Context) error {
 	var err error
 	h.closeOnce.Do(func() {
 		close(h.closed)
+		h.bg.Wait()
 		var wg sync.WaitGroup
 		for _, p := range h.plugins {
 			wg.Add(1)

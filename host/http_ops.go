@@ -47,11 +47,27 @@ func (h *Host) httpPatronLoans(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.instance(r.PathValue("provider")); err != nil {
 		return err
 	}
-	patron := r.URL.Query().Get("patron")
-	if patron == "" {
-		return invalid("query parameter patron is required")
+	q := r.URL.Query()
+	patron, status := q.Get("patron"), q.Get("status")
+	var loans []Loan
+	var err error
+	switch {
+	case patron != "":
+		loans, err = h.PatronLoans(r.Context(), r.PathValue("provider"), patron)
+		if status != "" {
+			kept := loans[:0]
+			for _, l := range loans {
+				if l.Status == status {
+					kept = append(kept, l)
+				}
+			}
+			loans = kept
+		}
+	case status != "":
+		loans, err = h.LoansByStatus(r.Context(), r.PathValue("provider"), status)
+	default:
+		return invalid("query parameter patron or status is required")
 	}
-	loans, err := h.PatronLoans(r.Context(), r.PathValue("provider"), patron)
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// flights makes a retry that arrives while the first request with the same
-// key still runs wait for it, so the distributor is reached once.
+// flights makes a retry that arrives on this node while the first request
+// with the same key still runs wait for it without polling the store.
 type flights struct {
 	mu sync.Mutex
 	m  map[string]chan struct{}
@@ -21,7 +21,7 @@ type flights struct {
 
 func newFlights() *flights { return &flights{m: map[string]chan struct{}{}} }
 
-// begin returns done=nil and a release func when the caller owns the key, or
+// begin returns wait=nil and a release func when the caller owns the key, or
 // a channel to wait on when another request holds it.
 func (f *flights) begin(key string) (wait <-chan struct{}, release func()) {
 	f.mu.Lock()
@@ -68,64 +68,109 @@ func fingerprint(parts ...any) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// idempotent runs fn at most once per (scope, key): a retry with the same
-// fingerprint gets the stored answer (replayed=true), one with another
-// fingerprint idempotency_mismatch. An empty key runs fn as is.
-func idempotent[T any](ctx context.Context, h *Host, scope, key, fp string, fn func() (T, error)) (out T, replayed bool, err error) {
+// idempotencyPoll is how often a retry checks the store for the outcome of
+// a first request running on another node.
+const idempotencyPoll = 25 * time.Millisecond
+
+// idempotent runs fn at most once per (scope, key) across every node
+// sharing the store. fn receives the reference reserved for the request
+// (the loan id); a retry after a crash reuses it. A retry with the same
+// fingerprint gets the stored answer (replayed=true); one with another
+// fingerprint idempotency_mismatch; one that arrives while the first runs
+// waits for it. lease is how long a claim can be in progress before a retry
+// may take it over (its owner must have died). An empty key runs fn as is.
+func idempotent[T any](ctx context.Context, h *Host, scope, key, fp string, lease time.Duration, fn func(ref string) (T, error)) (out T, replayed bool, err error) {
 	if key == "" {
-		out, err = fn()
+		out, err = fn(newLoanID())
 		return out, false, err
-	}
-	if len(key) > maxIdempotencyKeyLen {
-		return out, false, invalid("Idempotency-Key is longer than %d characters", maxIdempotencyKeyLen)
 	}
 	if err := checkText("Idempotency-Key", key, maxIdempotencyKeyLen); err != nil {
 		return out, false, err
 	}
 	for {
-		if rec, err := h.store.Idempotency(ctx, scope, key); err == nil {
-			if rec.Fingerprint != fp {
-				return out, false, sdk.Errorf(sdk.CodeIdempotencyMismatch, "this Idempotency-Key was used with a different request")
-			}
-			if rec.Status >= 400 {
-				var se storedError
-				if err := json.Unmarshal(rec.Body, &se); err != nil {
-					return out, false, err
-				}
-				return out, true, &sdk.Error{Code: se.Code, ProviderCode: se.ProviderCode, Message: se.Message}
-			}
-			if err := json.Unmarshal(rec.Body, &out); err != nil {
-				return out, false, err
-			}
-			return out, true, nil
-		} else if !errors.Is(err, ErrNotFound) {
-			return out, false, err
-		}
 		wait, release := h.flights.begin(scope + "\x00" + key)
 		if wait != nil {
 			select {
 			case <-wait:
-				continue // the first request finished: read its answer
+				continue
 			case <-ctx.Done():
-				return out, false, sdk.Wrap(sdk.CodeTryLater, ctx.Err(), "a request with this Idempotency-Key is still running").WithRetryAfter(time.Second)
+				return out, false, inProgress(ctx)
 			}
 		}
-		defer release()
-		out, err = fn()
-		if !replayable(err) {
-			return out, false, err
-		}
-		rec := IdempotencyRecord{Scope: scope, Key: key, Fingerprint: fp, Status: 200, CreatedAt: time.Now().UTC()}
+		now := time.Now().UTC()
+		rec, claimed, err := h.store.ClaimIdempotency(ctx, IdempotencyRecord{Scope: scope, Key: key, Fingerprint: fp,
+			Ref: newLoanID(), CreatedAt: now, UpdatedAt: now}, now.Add(-lease))
 		if err != nil {
-			e := sdk.AsError(err)
-			rec.Status = StatusOf(e.Code)
-			rec.Body, _ = json.Marshal(storedError{Code: e.Code, ProviderCode: e.ProviderCode, Message: e.Message})
-		} else if rec.Body, err = json.Marshal(out); err != nil {
+			release()
 			return out, false, err
 		}
-		if perr := h.store.PutIdempotency(ctx, rec); perr != nil {
-			h.log.Error("storing idempotency record failed", "scope", scope, "error", perr)
+		if rec.Fingerprint != fp {
+			if claimed {
+				// A stale claim of another request: leave it as it was found.
+				_ = h.store.ReleaseIdempotency(context.WithoutCancel(ctx), scope, key)
+			}
+			release()
+			return out, false, sdk.Errorf(sdk.CodeIdempotencyMismatch, "this Idempotency-Key was used with a different request")
 		}
+		if !claimed {
+			release()
+			if rec.Status != 0 {
+				out, err = replay[T](rec)
+				return out, true, err
+			}
+			// In progress on another node: poll until it is done or stale.
+			t := time.NewTimer(idempotencyPoll)
+			select {
+			case <-t.C:
+				continue
+			case <-ctx.Done():
+				t.Stop()
+				return out, false, inProgress(ctx)
+			}
+		}
+		out, err = fn(rec.Ref)
+		h.settle(ctx, rec, out, err)
+		release()
 		return out, false, err
 	}
+}
+
+func inProgress(ctx context.Context) error {
+	return sdk.Wrap(sdk.CodeTryLater, ctx.Err(), "a request with this Idempotency-Key is still running").WithRetryAfter(time.Second)
+}
+
+// settle stores the outcome of a claimed key, or releases the claim when
+// the outcome is not kept.
+func (h *Host) settle(ctx context.Context, rec IdempotencyRecord, out any, err error) {
+	ctx = context.WithoutCancel(ctx)
+	if !replayable(err) {
+		if rerr := h.store.ReleaseIdempotency(ctx, rec.Scope, rec.Key); rerr != nil {
+			h.log.Error("releasing idempotency key failed", "scope", rec.Scope, "error", rerr)
+		}
+		return
+	}
+	rec.Status = 200
+	rec.UpdatedAt = time.Now().UTC()
+	if err != nil {
+		e := sdk.AsError(err)
+		rec.Status = StatusOf(e.Code)
+		rec.Body, _ = json.Marshal(storedError{Code: e.Code, ProviderCode: e.ProviderCode, Message: e.Message})
+	} else {
+		rec.Body, _ = json.Marshal(out)
+	}
+	if cerr := h.store.CompleteIdempotency(ctx, rec); cerr != nil {
+		h.log.Error("storing idempotency record failed", "scope", rec.Scope, "error", cerr)
+	}
+}
+
+func replay[T any](rec IdempotencyRecord) (out T, err error) {
+	if rec.Status >= 400 {
+		var se storedError
+		if err := json.Unmarshal(rec.Body, &se); err != nil {
+			return out, err
+		}
+		return out, &sdk.Error{Code: se.Code, ProviderCode: se.ProviderCode, Message: se.Message}
+	}
+	err = json.Unmarshal(rec.Body, &out)
+	return out, err
 }

@@ -65,3 +65,10 @@ func (in *instance) requireCapability(c sdk.Capability) error {
 func (in *instance) do(ctx context.Context, c providerCall) error {
 	return in.call(ctx, c)
 }
+
+// lease bounds how long one call to this instance can run: the limiter's
+// longest wait, the deadline, and a margin for the journal. A claim on an
+// Idempotency-Key older than this belongs to a node that died.
+func (in *instance) lease() time.Duration {
+	return time.Duration(in.cfg.Rate.MaxWait) + time.Duration(in.cfg.Timeout) + 5*time.Second
+}

@@ -84,15 +84,28 @@ func (h *Host) checkout(ctx context.Context, provider string, r CheckoutRequest)
 	}
 	r.Item = item
 	fp := fingerprint("checkout", provider, r)
-	return idempotent(ctx, h, "checkout/"+provider, r.IdempotencyKey, fp, func() (Loan, error) {
-		return h.lend(ctx, in, r)
+	return idempotent(ctx, h, "checkout/"+provider, r.IdempotencyKey, fp, in.lease(), func(id string) (Loan, error) {
+		return h.lend(ctx, in, r, id)
 	})
 }
 
-// lend makes the distributor call of a checkout and journals the loan.
-func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest) (Loan, error) {
-	id := newLoanID()
+// lend makes the distributor call of a checkout and journals the loan: as
+// pending before the call, so that a crash during it leaves a trace the
+// sweeper turns into status unknown; as active, with its loan.created
+// event, in one transaction after it.
+func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, id string) (Loan, error) {
+	if prev, err := h.store.Loan(ctx, in.name, id); err == nil && prev.Loan.Status == StatusActive {
+		// A retry (same Idempotency-Key) after a crash that struck between
+		// journaling the loan and storing the answer: the loan exists.
+		return prev.Loan, nil
+	}
 	patronKey := h.patronKey(in, r.Patron)
+	now := time.Now().UTC()
+	rec := LoanRecord{Loan: Loan{ID: id, Provider: in.name, Item: r.Item, Patron: r.Patron, Status: StatusPending,
+		Format: r.Format, CreatedAt: now, Links: []Link{}}, PatronKey: patronKey, PatronName: r.PatronName, Options: r.Options}
+	if err := h.store.PutLoan(ctx, rec); err != nil {
+		return Loan{}, fmt.Errorf("journaling pending loan %s: %w", id, err)
+	}
 	req := sdk.CheckoutRequest{Instance: in.name, LoanID: id, Item: r.Item, Patron: patronKey,
 		PatronName: r.PatronName, Format: r.Format, Days: r.Days, Options: r.Options}
 	if info, _ := in.info(); info.Has(sdk.CapNotifications) && h.publicURL != "" {
@@ -104,19 +117,33 @@ func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest) (Loan,
 		got, err = p.Checkout(ctx, req)
 		return err
 	})
+	wctx := context.WithoutCancel(ctx) // the journal must follow what the distributor did
 	if err != nil {
+		if outcomeUnknown(err) {
+			rec.Loan.Status = StatusUnknown
+			if perr := h.store.PutLoan(wctx, rec); perr != nil {
+				h.log.Error("journaling loan of unknown outcome failed", "provider", in.name, "loan", id, "error", perr)
+			}
+		} else if derr := h.store.DeleteLoan(wctx, in.name, id); derr != nil {
+			h.log.Error("removing refused pending loan failed", "provider", in.name, "loan", id, "error", derr)
+		}
 		return Loan{}, err
 	}
-	now := time.Now().UTC()
-	loan := Loan{ID: id, Provider: in.name, Item: r.Item, Patron: r.Patron, Status: StatusActive,
-		Format: firstNonEmpty(got.Format, r.Format), CreatedAt: now, ExpiresAt: timePtr(got.ExpiresAt),
-		Links: linksFromSDK(got.Links), ProviderRef: got.ProviderRef}
-	rec := LoanRecord{Loan: loan, PatronKey: patronKey, PatronName: r.PatronName, Options: r.Options}
-	if err := h.store.PutLoan(ctx, rec); err != nil {
+	rec.Loan.Status = StatusActive
+	rec.Loan.Format = firstNonEmpty(got.Format, r.Format)
+	rec.Loan.ExpiresAt = timePtr(got.ExpiresAt)
+	rec.Loan.Links = linksFromSDK(got.Links)
+	rec.Loan.ProviderRef = got.ProviderRef
+	if _, _, err := h.apply(wctx, rec, sdk.EventLoanCreated, nil, "created|"+in.name+"|"+id); err != nil {
 		return Loan{}, fmt.Errorf("journaling loan %s: %w", id, err)
 	}
-	h.emit(ctx, sdk.EventLoanCreated, loan, nil, "")
-	return loan, nil
+	return rec.Loan, nil
+}
+
+// outcomeUnknown reports whether a failed call may still have reached the
+// distributor and taken effect: a timeout, or a plugin that died during it.
+func outcomeUnknown(err error) bool {
+	return sdk.CodeOf(err) == sdk.CodeProviderTimeout || errors.Is(err, errPluginCrashed)
 }
 
 func (h *Host) patronKey(in *instance, patron string) string {
@@ -152,6 +179,36 @@ func (h *Host) PatronLoans(ctx context.Context, provider, patron string) ([]Loan
 		return nil, err
 	}
 	recs, err := h.store.PatronLoans(ctx, provider, patron)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Loan, len(recs))
+	for i, r := range recs {
+		out[i] = r.Loan
+	}
+	return out, nil
+}
+
+// loanStatuses are the statuses a loan can have in the journal.
+var loanStatuses = []string{StatusActive, StatusReturned, StatusExpired, StatusRevoked, StatusPending, StatusUnknown}
+
+// maxStatusList bounds LoansByStatus.
+const maxStatusList = 1000
+
+// LoansByStatus returns up to 1000 loans in a status at a provider: with
+// StatusUnknown, the checkouts whose outcome the host could not learn.
+func (h *Host) LoansByStatus(ctx context.Context, provider, status string) ([]Loan, error) {
+	if _, err := h.instance(provider); err != nil {
+		return nil, err
+	}
+	known := false
+	for _, s := range loanStatuses {
+		known = known || s == status
+	}
+	if !known {
+		return nil, invalid("status must be one of %v", loanStatuses)
+	}
+	recs, err := h.store.LoansByStatus(ctx, provider, status, maxStatusList)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,11 @@ func (h *Host) renew(ctx context.Context, provider, loanID string, r RenewReques
 		}
 	}
 	fp := fingerprint("renew", provider, loanID, r)
-	return idempotent(ctx, h, "renew/"+provider, r.IdempotencyKey, fp, func() (Loan, error) {
+	in, err := h.instance(provider)
+	if err != nil {
+		return Loan{}, false, err
+	}
+	return idempotent(ctx, h, "renew/"+provider, r.IdempotencyKey, fp, in.lease(), func(renewalID string) (Loan, error) {
 		in, rec, err := h.activeLoan(ctx, provider, loanID, sdk.CapRenew)
 		if err != nil {
 			return Loan{}, err
@@ -39,17 +43,16 @@ func (h *Host) renew(ctx context.Context, provider, loanID string, r RenewReques
 		var got sdk.Loan
 		err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
 			var err error
-			got, err = p.Renew(ctx, sdk.RenewRequest{Instance: in.name, Loan: loanRef(rec), Days: r.Days, RenewalID: newLoanID()})
+			got, err = p.Renew(ctx, sdk.RenewRequest{Instance: in.name, Loan: loanRef(rec), Days: r.Days, RenewalID: renewalID})
 			return err
 		})
 		if err != nil {
 			return Loan{}, err
 		}
 		rec.Loan = applyProviderLoan(rec.Loan, got)
-		if err := h.store.PutLoan(ctx, rec); err != nil {
+		if _, _, err := h.apply(context.WithoutCancel(ctx), rec, sdk.EventLoanRenewed, map[string]string{"days": fmt.Sprint(r.Days)}, "renewed|"+provider+"|"+renewalID); err != nil {
 			return Loan{}, fmt.Errorf("journaling renewal of %s: %w", loanID, err)
 		}
-		h.emit(ctx, sdk.EventLoanRenewed, rec.Loan, map[string]string{"days": fmt.Sprint(r.Days)}, "")
 		return rec.Loan, nil
 	})
 }
@@ -94,10 +97,9 @@ func (h *Host) Return(ctx context.Context, provider, loanID string) (l Loan, err
 	}
 	rec.Loan = applyProviderLoan(rec.Loan, got)
 	rec.Loan.Status = StatusReturned
-	if err := h.store.PutLoan(ctx, rec); err != nil {
+	if _, _, err := h.apply(context.WithoutCancel(ctx), rec, sdk.EventLoanReturned, nil, "returned|"+provider+"|"+loanID); err != nil {
 		return Loan{}, fmt.Errorf("journaling return of %s: %w", loanID, err)
 	}
-	h.emit(ctx, sdk.EventLoanReturned, rec.Loan, nil, "")
 	return rec.Loan, nil
 }
 

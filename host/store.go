@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -14,26 +12,49 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // Store is the host's journal: loans, loan events and idempotency records.
-// Implementations must be safe for concurrent use and must not lose a write
-// they acknowledged.
+// Implementations must be safe for concurrent use (by several host
+// processes, for a shared store) and must not lose a write they
+// acknowledged. The behavioural suite in host/storetest runs against every
+// driver.
 type Store interface {
 	// PutLoan creates or replaces a loan record.
 	PutLoan(ctx context.Context, r LoanRecord) error
+	// DeleteLoan removes a loan record (a pending checkout that the
+	// distributor refused); deleting a missing one is not an error.
+	DeleteLoan(ctx context.Context, provider, id string) error
 	// Loan returns one loan record, or ErrNotFound.
 	Loan(ctx context.Context, provider, id string) (LoanRecord, error)
 	// PatronLoans returns a patron's loans at a provider, oldest first.
 	PatronLoans(ctx context.Context, provider, patron string) ([]LoanRecord, error)
-	// AppendEvent appends e, assigning its ID and Cursor, unless an event with
-	// the same non-empty dedupe key was appended before: then it returns that
-	// event and false.
-	AppendEvent(ctx context.Context, e Event, dedupeKey string) (Event, bool, error)
-	// Events returns up to limit events after the cursor (""; from the start),
-	// oldest first.
+	// LoansByStatus returns up to limit loans in a status at a provider (""
+	// for every provider), oldest first.
+	LoansByStatus(ctx context.Context, provider, status string, limit int) ([]LoanRecord, error)
+	// ExpiredLoans returns up to limit active loans whose expiry is before t.
+	ExpiredLoans(ctx context.Context, t time.Time, limit int) ([]LoanRecord, error)
+	// Apply writes r and appends e in one transaction, assigning e's ID and
+	// Cursor. When dedupeKey is non-empty and was applied before, it writes
+	// nothing and returns the earlier event and false.
+	Apply(ctx context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error)
+	// Events returns up to limit events after the cursor ("": from the
+	// start), oldest first.
 	Events(ctx context.Context, after string, limit int) ([]Event, error)
-	// PutIdempotency stores the outcome of a request made with a key.
-	PutIdempotency(ctx context.Context, r IdempotencyRecord) error
-	// Idempotency returns the outcome stored for a key, or ErrNotFound.
+
+	// ClaimIdempotency records that a request with r's scope and key has
+	// started (r.Status 0). If a record exists it is returned with false,
+	// unless it is still in progress and its UpdatedAt is before staleBefore
+	// (its owner died): then the claim takes it over, keeping its Ref, and
+	// returns the taken-over record with true.
+	ClaimIdempotency(ctx context.Context, r IdempotencyRecord, staleBefore time.Time) (IdempotencyRecord, bool, error)
+	// CompleteIdempotency stores the outcome (Status, Body) of a claimed key.
+	CompleteIdempotency(ctx context.Context, r IdempotencyRecord) error
+	// ReleaseIdempotency deletes an in-progress claim whose outcome is not
+	// kept, so that a retry runs again.
+	ReleaseIdempotency(ctx context.Context, scope, key string) error
+	// Idempotency returns the record for a key, or ErrNotFound.
 	Idempotency(ctx context.Context, scope, key string) (IdempotencyRecord, error)
+	// PurgeIdempotency deletes completed records created before t.
+	PurgeIdempotency(ctx context.Context, t time.Time) (int, error)
+
 	// Close releases the store.
 	Close() error
 }
@@ -49,22 +70,27 @@ type LoanRecord struct {
 	Options    map[string]string `json:"options,omitempty"`
 }
 
-// IdempotencyRecord is the stored first answer to a request with an
-// Idempotency-Key.
+// IdempotencyRecord is a request made with an Idempotency-Key: in progress
+// (Status 0) or its first answer.
 type IdempotencyRecord struct {
-	Scope       string    `json:"scope"`
-	Key         string    `json:"key"`
-	Fingerprint string    `json:"fingerprint"`
-	Status      int       `json:"status"`
-	Body        []byte    `json:"body"`
-	CreatedAt   time.Time `json:"created_at"`
+	Scope       string `json:"scope"`
+	Key         string `json:"key"`
+	Fingerprint string `json:"fingerprint"`
+	// Ref is what the first attempt reserved (the loan id), so that a
+	// retry after a crash reuses it and the distributor sees one order.
+	Ref       string    `json:"ref,omitempty"`
+	Status    int       `json:"status"`
+	Body      []byte    `json:"body,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // formatCursor renders an event sequence number as a cursor that sorts as
 // text in the same order as the numbers.
 func formatCursor(seq uint64) string { return fmt.Sprintf("%016d", seq) }
 
-func parseCursor(c string) (uint64, error) {
+// ParseCursor reads an event cursor ("" is the start).
+func ParseCursor(c string) (uint64, error) {
 	if c == "" {
 		return 0, nil
 	}
@@ -75,100 +101,18 @@ func parseCursor(c string) (uint64, error) {
 	return n, nil
 }
 
-// MemoryStore is a Store in memory, for tests: it forgets everything on exit.
-type MemoryStore struct {
-	mu     sync.Mutex
-	loans  map[string]LoanRecord
-	events []Event
-	dedupe map[string]int
-	idem   map[string]IdempotencyRecord
-}
+// FormatCursor renders sequence number seq as an event cursor; every store
+// numbers events from 1 and uses it, so cursors look alike across drivers.
+func FormatCursor(seq uint64) string { return formatCursor(seq) }
 
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{loans: map[string]LoanRecord{}, dedupe: map[string]int{}, idem: map[string]IdempotencyRecord{}}
-}
+func parseCursor(c string) (uint64, error) { return ParseCursor(c) }
 
-func (s *MemoryStore) PutLoan(_ context.Context, r LoanRecord) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.loans[r.Loan.Provider+"/"+r.Loan.ID] = cloneRecord(r)
-	return nil
-}
-
-func (s *MemoryStore) Loan(_ context.Context, provider, id string) (LoanRecord, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.loans[provider+"/"+id]
-	if !ok {
-		return LoanRecord{}, ErrNotFound
-	}
-	return cloneRecord(r), nil
-}
-
-func (s *MemoryStore) PatronLoans(_ context.Context, provider, patron string) ([]LoanRecord, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []LoanRecord{}
-	for _, r := range s.loans {
-		if r.Loan.Provider == provider && r.Loan.Patron == patron {
-			out = append(out, cloneRecord(r))
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Loan.ID < out[j].Loan.ID })
-	return out, nil
-}
-
-func (s *MemoryStore) AppendEvent(_ context.Context, e Event, dedupeKey string) (Event, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if dedupeKey != "" {
-		if i, ok := s.dedupe[dedupeKey]; ok {
-			return s.events[i], false, nil
-		}
-	}
-	seq := uint64(len(s.events) + 1)
-	e.Cursor = formatCursor(seq)
-	e.ID = "ev_" + e.Cursor
-	s.events = append(s.events, e)
-	if dedupeKey != "" {
-		s.dedupe[dedupeKey] = len(s.events) - 1
-	}
-	return e, true, nil
-}
-
-func (s *MemoryStore) Events(_ context.Context, after string, limit int) ([]Event, error) {
-	from, err := parseCursor(after)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []Event{}
-	for i := from; i < uint64(len(s.events)) && len(out) < limit; i++ {
-		out = append(out, s.events[i])
-	}
-	return out, nil
-}
-
-func (s *MemoryStore) PutIdempotency(_ context.Context, r IdempotencyRecord) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.idem[r.Scope+"\x00"+r.Key] = r
-	return nil
-}
-
-func (s *MemoryStore) Idempotency(_ context.Context, scope, key string) (IdempotencyRecord, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.idem[scope+"\x00"+key]
-	if !ok {
-		return IdempotencyRecord{}, ErrNotFound
-	}
-	return r, nil
-}
-
-func (s *MemoryStore) Close() error { return nil }
+// Loan status of a checkout in flight (journaled before the distributor is
+// called) and of one whose outcome the host cannot know (see reconcile).
+const (
+	StatusPending = "pending"
+	StatusUnknown = "unknown"
+)
 
 // cloneRecord copies the maps and slices of r so that callers never share
 // them with the store.
@@ -189,5 +133,3 @@ func cloneMap(m map[string]string) map[string]string {
 	}
 	return out
 }
-
-var _ Store = (*MemoryStore)(nil)

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -12,16 +13,18 @@ import (
 
 // BoltStore is the embedded default Store: one bbolt file. Every write is a
 // bbolt transaction, synced before it returns, so an acknowledged loan or
-// event survives a crash.
+// event survives a crash. One process opens the file at a time (bbolt's
+// file lock); several nodes need the postgres driver.
 type BoltStore struct {
 	db *bolt.DB
 }
 
 var (
-	bucketLoans  = []byte("loans")
-	bucketEvents = []byte("events")
-	bucketDedupe = []byte("event_dedupe")
-	bucketIdem   = []byte("idempotency")
+	bucketLoans   = []byte("loans")        // provider\x00id → LoanRecord
+	bucketPatrons = []byte("patron_loans") // provider\x00patron\x00id → nil
+	bucketEvents  = []byte("events")       // big-endian seq → Event
+	bucketDedupe  = []byte("event_dedupe") // dedupe key → seq
+	bucketIdem    = []byte("idempotency")  // scope\x00key → IdempotencyRecord
 )
 
 // OpenBoltStore opens (or creates) the bbolt file at path. A file that is
@@ -32,7 +35,7 @@ func OpenBoltStore(path string) (*BoltStore, error) {
 		return nil, fmt.Errorf("opening bolt store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketLoans, bucketEvents, bucketDedupe, bucketIdem} {
+		for _, b := range [][]byte{bucketLoans, bucketPatrons, bucketEvents, bucketDedupe, bucketIdem} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -48,40 +51,97 @@ func OpenBoltStore(path string) (*BoltStore, error) {
 
 func loanKey(provider, id string) []byte { return []byte(provider + "\x00" + id) }
 
-func (s *BoltStore) PutLoan(_ context.Context, r LoanRecord) error {
+func patronKey(provider, patron, id string) []byte {
+	return []byte(provider + "\x00" + patron + "\x00" + id)
+}
+
+func putLoan(tx *bolt.Tx, r LoanRecord) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
+	if err := tx.Bucket(bucketLoans).Put(loanKey(r.Loan.Provider, r.Loan.ID), b); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketPatrons).Put(patronKey(r.Loan.Provider, r.Loan.Patron, r.Loan.ID), nil)
+}
+
+func (s *BoltStore) PutLoan(_ context.Context, r LoanRecord) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putLoan(tx, r) })
+}
+
+func (s *BoltStore) DeleteLoan(_ context.Context, provider, id string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketLoans).Put(loanKey(r.Loan.Provider, r.Loan.ID), b)
+		b := tx.Bucket(bucketLoans).Get(loanKey(provider, id))
+		if b == nil {
+			return nil
+		}
+		var r LoanRecord
+		if err := json.Unmarshal(b, &r); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketPatrons).Delete(patronKey(provider, r.Loan.Patron, id)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketLoans).Delete(loanKey(provider, id))
 	})
 }
 
-func (s *BoltStore) Loan(_ context.Context, provider, id string) (LoanRecord, error) {
+func getLoan(tx *bolt.Tx, provider, id string) (LoanRecord, error) {
 	var r LoanRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketLoans).Get(loanKey(provider, id))
-		if b == nil {
-			return ErrNotFound
-		}
-		return json.Unmarshal(b, &r)
+	b := tx.Bucket(bucketLoans).Get(loanKey(provider, id))
+	if b == nil {
+		return r, ErrNotFound
+	}
+	return r, json.Unmarshal(b, &r)
+}
+
+func (s *BoltStore) Loan(_ context.Context, provider, id string) (r LoanRecord, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		r, err = getLoan(tx, provider, id)
+		return err
 	})
 	return r, err
 }
 
 func (s *BoltStore) PatronLoans(_ context.Context, provider, patron string) ([]LoanRecord, error) {
 	out := []LoanRecord{}
-	prefix := []byte(provider + "\x00")
+	prefix := []byte(provider + "\x00" + patron + "\x00")
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketPatrons).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			r, err := getLoan(tx, provider, string(k[len(prefix):]))
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// scan visits every loan (of a provider, when given) in id order. The
+// status and expiry queries are scans: fine for one library's journal; a
+// consortium belongs on postgres.
+func (s *BoltStore) scan(provider string, limit int, keep func(LoanRecord) bool) ([]LoanRecord, error) {
+	out := []LoanRecord{}
+	var prefix []byte
+	if provider != "" {
+		prefix = []byte(provider + "\x00")
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketLoans).Cursor()
-		for k, v := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var r LoanRecord
 			if err := json.Unmarshal(v, &r); err != nil {
 				return err
 			}
-			if r.Loan.Patron == patron {
+			if keep(r) {
 				out = append(out, r)
+				if limit > 0 && len(out) == limit {
+					return nil
+				}
 			}
 		}
 		return nil
@@ -89,8 +149,18 @@ func (s *BoltStore) PatronLoans(_ context.Context, provider, patron string) ([]L
 	return out, err
 }
 
-func (s *BoltStore) AppendEvent(_ context.Context, e Event, dedupeKey string) (Event, bool, error) {
-	appended := false
+func (s *BoltStore) LoansByStatus(_ context.Context, provider, status string, limit int) ([]LoanRecord, error) {
+	return s.scan(provider, limit, func(r LoanRecord) bool { return r.Loan.Status == status })
+}
+
+func (s *BoltStore) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]LoanRecord, error) {
+	return s.scan("", limit, func(r LoanRecord) bool {
+		return r.Loan.Status == StatusActive && r.Loan.ExpiresAt != nil && r.Loan.ExpiresAt.Before(t)
+	})
+}
+
+func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
+	applied := false
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		events := tx.Bucket(bucketEvents)
 		dd := tx.Bucket(bucketDedupe)
@@ -98,6 +168,9 @@ func (s *BoltStore) AppendEvent(_ context.Context, e Event, dedupeKey string) (E
 			if seq := dd.Get([]byte(dedupeKey)); seq != nil {
 				return json.Unmarshal(events.Get(seq), &e)
 			}
+		}
+		if err := putLoan(tx, r); err != nil {
+			return err
 		}
 		n, err := events.NextSequence()
 		if err != nil {
@@ -113,13 +186,13 @@ func (s *BoltStore) AppendEvent(_ context.Context, e Event, dedupeKey string) (E
 		if err := events.Put(key, b); err != nil {
 			return err
 		}
-		appended = true
+		applied = true
 		if dedupeKey != "" {
 			return dd.Put([]byte(dedupeKey), key)
 		}
 		return nil
 	})
-	return e, appended, err
+	return e, applied, err
 }
 
 func (s *BoltStore) Events(_ context.Context, after string, limit int) ([]Event, error) {
@@ -142,20 +215,64 @@ func (s *BoltStore) Events(_ context.Context, after string, limit int) ([]Event,
 	return out, err
 }
 
-func (s *BoltStore) PutIdempotency(_ context.Context, r IdempotencyRecord) error {
-	b, err := json.Marshal(r)
+func (s *BoltStore) ClaimIdempotency(_ context.Context, r IdempotencyRecord, staleBefore time.Time) (out IdempotencyRecord, claimed bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIdem)
+		k := []byte(idemKey(r.Scope, r.Key))
+		if v := b.Get(k); v != nil {
+			if err := json.Unmarshal(v, &out); err != nil {
+				return err
+			}
+			if out.Status != 0 || !out.UpdatedAt.Before(staleBefore) {
+				return nil
+			}
+			out.UpdatedAt = r.UpdatedAt
+		} else {
+			out = r
+		}
+		claimed = true
+		v, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		return b.Put(k, v)
+	})
+	return out, claimed, err
+}
+
+func (s *BoltStore) CompleteIdempotency(_ context.Context, r IdempotencyRecord) error {
+	v, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketIdem).Put([]byte(r.Scope+"\x00"+r.Key), b)
+		return tx.Bucket(bucketIdem).Put([]byte(idemKey(r.Scope, r.Key)), v)
+	})
+}
+
+func (s *BoltStore) ReleaseIdempotency(_ context.Context, scope, key string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIdem)
+		k := []byte(idemKey(scope, key))
+		v := b.Get(k)
+		if v == nil {
+			return nil
+		}
+		var r IdempotencyRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		if r.Status != 0 {
+			return nil
+		}
+		return b.Delete(k)
 	})
 }
 
 func (s *BoltStore) Idempotency(_ context.Context, scope, key string) (IdempotencyRecord, error) {
 	var r IdempotencyRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketIdem).Get([]byte(scope + "\x00" + key))
+		b := tx.Bucket(bucketIdem).Get([]byte(idemKey(scope, key)))
 		if b == nil {
 			return ErrNotFound
 		}
@@ -164,22 +281,28 @@ func (s *BoltStore) Idempotency(_ context.Context, scope, key string) (Idempoten
 	return r, err
 }
 
+func (s *BoltStore) PurgeIdempotency(_ context.Context, t time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIdem)
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var r IdempotencyRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			if r.Status != 0 && r.CreatedAt.Before(t) {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
 func (s *BoltStore) Close() error { return s.db.Close() }
 
 var _ Store = (*BoltStore)(nil)
-
-// openStore opens the store that c names.
-func openStore(c StoreConfig) (Store, error) {
-	switch c.Driver {
-	case "", "bolt":
-		dsn := c.DSN
-		if dsn == "" {
-			dsn = "./lendgate.db"
-		}
-		return OpenBoltStore(dsn)
-	case "memory":
-		return NewMemoryStore(), nil
-	default:
-		return nil, fmt.Errorf("unknown store driver %q (bolt, memory)", c.Driver)
-	}
-}

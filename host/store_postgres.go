@@ -1,0 +1,442 @@
+package host
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PostgresStore is the Store for several host nodes: PostgreSQL through pgx,
+// schema migrations embedded and applied at open. Records are kept as JSON
+// (jsonb) beside the columns the queries filter on; those timestamp columns
+// hold microseconds, so expiry, staleness and purge compare times to the
+// microsecond.
+type PostgresStore struct {
+	pool *pgxpool.Pool
+}
+
+//go:embed migrations/postgres/*.sql
+var postgresMigrations embed.FS
+
+// Advisory lock keys (per database): one migrator at a time, and one Apply
+// at a time from its sequence number to its commit, so that events commit
+// in cursor order and a reader paging with "after" never skips one that
+// commits later with a lower number.
+const (
+	pgLockMigrations int64 = 0x6c656e6467617465 // "lendgate"
+	pgLockEvents     int64 = 0x6c656e646576656e // "lendeven"
+)
+
+// OpenPostgresStore connects to dsn and applies the schema migrations. Its
+// errors name the server and database, never the password.
+func OpenPostgresStore(ctx context.Context, dsn string) (*PostgresStore, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx quotes the DSN, redacting its password only on a best-effort
+		// basis when the DSN is malformed: say nothing of its text.
+		return nil, errors.New("opening postgres store: the dsn does not parse (its text is not shown: it may hold a password); " +
+			"want postgres://user:password@host:port/database or host=… dbname=… key=value pairs")
+	}
+	where := redactedDSN(cfg.ConnConfig)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("opening postgres store %s: %w", where, err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("opening postgres store %s: %w", where, err)
+	}
+	if err := migratePostgres(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrating postgres store %s: %w", where, err)
+	}
+	return &PostgresStore{pool: pool}, nil
+}
+
+// redactedDSN renders where c connects, without its password.
+func redactedDSN(c *pgx.ConnConfig) string {
+	u := url.URL{Scheme: "postgres", Path: "/" + c.Database}
+	if c.User != "" {
+		u.User = url.User(c.User)
+	}
+	if strings.HasPrefix(c.Host, "/") { // a Unix socket directory
+		u.RawQuery = url.Values{"host": {c.Host}, "port": {strconv.Itoa(int(c.Port))}}.Encode()
+	} else {
+		u.Host = net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port)))
+	}
+	return u.String()
+}
+
+type pgMigration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// postgresMigrationList reads the embedded migrations, NNNN_name.sql, in
+// version order.
+func postgresMigrationList() ([]pgMigration, error) {
+	files, err := fs.Glob(postgresMigrations, "migrations/postgres/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []pgMigration
+	seen := map[int]string{}
+	for _, f := range files {
+		name := path.Base(f)
+		num, _, _ := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number", name)
+		}
+		if prev, ok := seen[v]; ok {
+			return nil, fmt.Errorf("migrations %s and %s have the same number", prev, name)
+		}
+		seen[v] = name
+		b, err := fs.ReadFile(postgresMigrations, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pgMigration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// migratePostgres applies the migrations not yet recorded in
+// schema_migrations, all in one transaction under an advisory lock, so that
+// nodes starting at once apply each exactly once.
+func migratePostgres(ctx context.Context, pool *pgxpool.Pool) error {
+	ms, err := postgresMigrationList()
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", pgLockMigrations); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    integer PRIMARY KEY,
+			name       text NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, "SELECT version FROM schema_migrations")
+		done, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			return err
+		}
+		applied := map[int]bool{}
+		for _, v := range done {
+			applied[int(v)] = true
+		}
+		for _, m := range ms {
+			if applied[m.version] {
+				continue
+			}
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return fmt.Errorf("applying %s: %w", m.name, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// pgExecer is a pool or a transaction.
+type pgExecer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func pgPutLoan(ctx context.Context, db pgExecer, r LoanRecord) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = db.Exec(ctx, `INSERT INTO loans (provider, id, patron, status, expires_at, record)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (provider, id) DO UPDATE SET patron = EXCLUDED.patron, status = EXCLUDED.status,
+			expires_at = EXCLUDED.expires_at, record = EXCLUDED.record`,
+		r.Loan.Provider, r.Loan.ID, r.Loan.Patron, r.Loan.Status, r.Loan.ExpiresAt, json.RawMessage(b))
+	return err
+}
+
+func (s *PostgresStore) PutLoan(ctx context.Context, r LoanRecord) error {
+	if err := pgPutLoan(ctx, s.pool, r); err != nil {
+		return fmt.Errorf("postgres store: putting loan %s/%s: %w", r.Loan.Provider, r.Loan.ID, err)
+	}
+	return nil
+}
+
+func (s *PostgresStore) DeleteLoan(ctx context.Context, provider, id string) error {
+	if _, err := s.pool.Exec(ctx, "DELETE FROM loans WHERE provider = $1 AND id = $2", provider, id); err != nil {
+		return fmt.Errorf("postgres store: deleting loan %s/%s: %w", provider, id, err)
+	}
+	return nil
+}
+
+func (s *PostgresStore) Loan(ctx context.Context, provider, id string) (LoanRecord, error) {
+	var r LoanRecord
+	var b []byte
+	err := s.pool.QueryRow(ctx, "SELECT record FROM loans WHERE provider = $1 AND id = $2", provider, id).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("postgres store: reading loan %s/%s: %w", provider, id, err)
+	}
+	return r, json.Unmarshal(b, &r)
+}
+
+// loans runs a query of loan records. Loans come oldest first: in id order
+// (loan ids are ULIDs), then provider, as the other drivers order them.
+func (s *PostgresStore) loans(ctx context.Context, what, sql string, args ...any) ([]LoanRecord, error) {
+	rows, _ := s.pool.Query(ctx, sql, args...)
+	recs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: listing %s: %w", what, err)
+	}
+	out := make([]LoanRecord, len(recs))
+	for i, b := range recs {
+		if err := json.Unmarshal(b, &out[i]); err != nil {
+			return nil, fmt.Errorf("postgres store: listing %s: %w", what, err)
+		}
+	}
+	return out, nil
+}
+
+// pgLimit is a LIMIT argument: NULL (no limit) for limit <= 0.
+func pgLimit(limit int) any {
+	if limit <= 0 {
+		return nil
+	}
+	return limit
+}
+
+func (s *PostgresStore) PatronLoans(ctx context.Context, provider, patron string) ([]LoanRecord, error) {
+	return s.loans(ctx, "patron loans",
+		"SELECT record FROM loans WHERE provider = $1 AND patron = $2 ORDER BY id", provider, patron)
+}
+
+func (s *PostgresStore) LoansByStatus(ctx context.Context, provider, status string, limit int) ([]LoanRecord, error) {
+	if provider == "" {
+		return s.loans(ctx, "loans by status",
+			"SELECT record FROM loans WHERE status = $1 ORDER BY id, provider LIMIT $2", status, pgLimit(limit))
+	}
+	return s.loans(ctx, "loans by status",
+		"SELECT record FROM loans WHERE provider = $1 AND status = $2 ORDER BY id LIMIT $3", provider, status, pgLimit(limit))
+}
+
+func (s *PostgresStore) ExpiredLoans(ctx context.Context, t time.Time, limit int) ([]LoanRecord, error) {
+	return s.loans(ctx, "expired loans",
+		"SELECT record FROM loans WHERE status = $1 AND expires_at < $2 ORDER BY id, provider LIMIT $3",
+		StatusActive, t, pgLimit(limit))
+}
+
+func (s *PostgresStore) Apply(ctx context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
+	out, applied := e, false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Held until commit: see pgLockEvents. It also orders Applies of
+		// one dedupe key, so that the check below sees the first.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", pgLockEvents); err != nil {
+			return err
+		}
+		if dedupeKey != "" {
+			stored, found, err := pgDedupedEvent(ctx, tx, dedupeKey)
+			if err != nil || found {
+				out = stored
+				return err
+			}
+		}
+		var seq int64
+		if err := tx.QueryRow(ctx, "SELECT nextval(pg_get_serial_sequence('events', 'seq'))").Scan(&seq); err != nil {
+			return err
+		}
+		e.Cursor = formatCursor(uint64(seq))
+		e.ID = "ev_" + e.Cursor
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO events (seq, event, dedupe_key) VALUES ($1, $2, NULLIF($3, ''))
+			ON CONFLICT (dedupe_key) DO NOTHING`, seq, json.RawMessage(b), dedupeKey)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			// Applied meanwhile by a writer that did not take the lock:
+			// nothing is written yet, so this transaction writes nothing.
+			stored, _, err := pgDedupedEvent(ctx, tx, dedupeKey)
+			out = stored
+			return err
+		}
+		if err := pgPutLoan(ctx, tx, r); err != nil {
+			return err
+		}
+		out, applied = e, true
+		return nil
+	})
+	if err != nil {
+		return Event{}, false, fmt.Errorf("postgres store: applying %s event to loan %s/%s: %w", e.Type, r.Loan.Provider, r.Loan.ID, err)
+	}
+	return out, applied, nil
+}
+
+// pgDedupedEvent returns the event applied with dedupeKey, if any.
+func pgDedupedEvent(ctx context.Context, tx pgx.Tx, dedupeKey string) (Event, bool, error) {
+	var e Event
+	var b []byte
+	err := tx.QueryRow(ctx, "SELECT event FROM events WHERE dedupe_key = $1", dedupeKey).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, false, nil
+	}
+	if err != nil {
+		return e, false, err
+	}
+	return e, true, json.Unmarshal(b, &e)
+}
+
+func (s *PostgresStore) Events(ctx context.Context, after string, limit int) ([]Event, error) {
+	from, err := parseCursor(after)
+	if err != nil {
+		return nil, err
+	}
+	out := []Event{}
+	if limit <= 0 || from >= math.MaxInt64 {
+		return out, nil
+	}
+	rows, _ := s.pool.Query(ctx, "SELECT event FROM events WHERE seq > $1 ORDER BY seq LIMIT $2", int64(from), limit)
+	evs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: reading events after %q: %w", after, err)
+	}
+	for _, b := range evs {
+		var e Event
+		if err := json.Unmarshal(b, &e); err != nil {
+			return nil, fmt.Errorf("postgres store: reading events after %q: %w", after, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (s *PostgresStore) ClaimIdempotency(ctx context.Context, r IdempotencyRecord, staleBefore time.Time) (IdempotencyRecord, bool, error) {
+	rec, err := json.Marshal(r)
+	if err != nil {
+		return IdempotencyRecord{}, false, err
+	}
+	updated, err := json.Marshal(r.UpdatedAt)
+	if err != nil {
+		return IdempotencyRecord{}, false, err
+	}
+	fail := func(err error) (IdempotencyRecord, bool, error) {
+		return IdempotencyRecord{}, false, fmt.Errorf("postgres store: claiming idempotency key %s/%s: %w", r.Scope, r.Key, err)
+	}
+	// Each statement is atomic on its own: one INSERT wins a new key, and
+	// one UPDATE wins a stale one (the others re-check its WHERE after the
+	// winner commits). A key released between the two is claimed again.
+	for range 10 {
+		tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency (scope, key, record, status, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING`,
+			r.Scope, r.Key, json.RawMessage(rec), r.Status, r.CreatedAt, r.UpdatedAt)
+		if err != nil {
+			return fail(err)
+		}
+		if tag.RowsAffected() == 1 {
+			return r, true, nil
+		}
+		var b []byte
+		err = s.pool.QueryRow(ctx, `UPDATE idempotency SET updated_at = $3, record = jsonb_set(record, '{updated_at}', $4)
+			WHERE scope = $1 AND key = $2 AND status = 0 AND updated_at < $5 RETURNING record`,
+			r.Scope, r.Key, r.UpdatedAt, json.RawMessage(updated), staleBefore).Scan(&b)
+		if err == nil {
+			var out IdempotencyRecord
+			if err := json.Unmarshal(b, &out); err != nil {
+				return fail(err)
+			}
+			return out, true, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return fail(err)
+		}
+		cur, err := s.Idempotency(ctx, r.Scope, r.Key)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		return cur, false, nil
+	}
+	return fail(errors.New("the key was released and claimed again ten times over"))
+}
+
+func (s *PostgresStore) CompleteIdempotency(ctx context.Context, r IdempotencyRecord) error {
+	rec, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO idempotency (scope, key, record, status, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (scope, key) DO UPDATE SET record = EXCLUDED.record, status = EXCLUDED.status,
+			created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
+		r.Scope, r.Key, json.RawMessage(rec), r.Status, r.CreatedAt, r.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("postgres store: completing idempotency key %s/%s: %w", r.Scope, r.Key, err)
+	}
+	return nil
+}
+
+func (s *PostgresStore) ReleaseIdempotency(ctx context.Context, scope, key string) error {
+	_, err := s.pool.Exec(ctx, "DELETE FROM idempotency WHERE scope = $1 AND key = $2 AND status = 0", scope, key)
+	if err != nil {
+		return fmt.Errorf("postgres store: releasing idempotency key %s/%s: %w", scope, key, err)
+	}
+	return nil
+}
+
+func (s *PostgresStore) Idempotency(ctx context.Context, scope, key string) (IdempotencyRecord, error) {
+	var r IdempotencyRecord
+	var b []byte
+	err := s.pool.QueryRow(ctx, "SELECT record FROM idempotency WHERE scope = $1 AND key = $2", scope, key).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("postgres store: reading idempotency key %s/%s: %w", scope, key, err)
+	}
+	return r, json.Unmarshal(b, &r)
+}
+
+func (s *PostgresStore) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, "DELETE FROM idempotency WHERE status <> 0 AND created_at < $1", t)
+	if err != nil {
+		return 0, fmt.Errorf("postgres store: purging idempotency records: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// Close closes the connection pool.
+func (s *PostgresStore) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+var _ Store = (*PostgresStore)(nil)

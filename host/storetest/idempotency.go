@@ -1,0 +1,213 @@
+package storetest
+
+import (
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/lendgate/lendgate/host"
+)
+
+func claim(scope, key, ref string, seconds int) host.IdempotencyRecord {
+	return host.IdempotencyRecord{Scope: scope, Key: key, Fingerprint: "fp-" + ref, Ref: ref,
+		CreatedAt: at(seconds), UpdatedAt: at(seconds)}
+}
+
+func testIdempotencyClaimCompleteRelease(t *testing.T, o *opened) {
+	ctx, s := t.Context(), o.s
+	if _, err := s.Idempotency(ctx, "checkout", "k1"); !errors.Is(err, host.ErrNotFound) {
+		t.Fatalf("Idempotency of an empty store: %v, want ErrNotFound", err)
+	}
+	first := claim("checkout", "k1", "ln_A", 0)
+	got, claimed, err := s.ClaimIdempotency(ctx, first, at(-60))
+	if err != nil || !claimed {
+		t.Fatalf("first claim = %v, %v", claimed, err)
+	}
+	mustJSON(t, got, first, "the claimed record")
+	stored, err := s.Idempotency(ctx, "checkout", "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustJSON(t, stored, first, "the stored claim")
+
+	// A second claim while the first is in progress (not stale) loses and
+	// sees the first.
+	got, claimed, err = s.ClaimIdempotency(ctx, claim("checkout", "k1", "ln_B", 5), at(-55))
+	if err != nil || claimed {
+		t.Fatalf("second claim = %v, %v", claimed, err)
+	}
+	mustJSON(t, got, first, "the record a losing claim sees")
+
+	// The same key in another scope is another record.
+	other := claim("renew", "k1", "ln_C", 5)
+	if _, claimed, err := s.ClaimIdempotency(ctx, other, at(-55)); err != nil || !claimed {
+		t.Fatalf("claim in another scope = %v, %v", claimed, err)
+	}
+
+	done := first
+	done.Status, done.Body, done.UpdatedAt = 201, []byte(`{"id":"ln_A","links":[]}`), at(2)
+	if err := s.CompleteIdempotency(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	stored, err = s.Idempotency(ctx, "checkout", "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustJSON(t, stored, done, "the completed record")
+	if string(stored.Body) != string(done.Body) {
+		t.Fatalf("body %q, want %q", stored.Body, done.Body)
+	}
+	// A completed record is never taken over, however old.
+	got, claimed, err = s.ClaimIdempotency(ctx, claim("checkout", "k1", "ln_D", 99999), at(99999))
+	if err != nil || claimed {
+		t.Fatalf("claim of a completed key = %v, %v", claimed, err)
+	}
+	mustJSON(t, got, done, "the record a claim of a completed key sees")
+	// Nor released.
+	if err := s.ReleaseIdempotency(ctx, "checkout", "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Idempotency(ctx, "checkout", "k1"); err != nil {
+		t.Fatalf("Release removed a completed record: %v", err)
+	}
+
+	// Releasing an in-progress claim lets a retry claim the key again.
+	if err := s.ReleaseIdempotency(ctx, "renew", "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Idempotency(ctx, "renew", "k1"); !errors.Is(err, host.ErrNotFound) {
+		t.Fatalf("Idempotency after Release: %v, want ErrNotFound", err)
+	}
+	retry := claim("renew", "k1", "ln_E", 10)
+	if got, claimed, err := s.ClaimIdempotency(ctx, retry, at(-50)); err != nil || !claimed || got.Ref != "ln_E" {
+		t.Fatalf("claim after Release = %+v, %v, %v", got, claimed, err)
+	}
+	if err := s.ReleaseIdempotency(ctx, "nothing", "here"); err != nil {
+		t.Fatalf("releasing a missing key: %v", err)
+	}
+}
+
+func testIdempotencyStaleTakeover(t *testing.T, o *opened) {
+	ctx, s := t.Context(), o.s
+	first := claim("checkout", "k1", "ln_A", 0)
+	if _, claimed, err := s.ClaimIdempotency(ctx, first, at(-60)); err != nil || !claimed {
+		t.Fatalf("first claim = %v, %v", claimed, err)
+	}
+	// UpdatedAt equal to staleBefore: not before it, so not stale.
+	got, claimed, err := s.ClaimIdempotency(ctx, claim("checkout", "k1", "ln_B", 60), at(0))
+	if err != nil || claimed {
+		t.Fatalf("claim at the edge of staleness = %v, %v", claimed, err)
+	}
+	mustJSON(t, got, first, "the record a losing claim sees")
+
+	// Its owner died: a later claim takes it over, keeping its Ref (and the
+	// rest), with the new UpdatedAt.
+	later := claim("checkout", "k1", "ln_C", 120)
+	got, claimed, err = s.ClaimIdempotency(ctx, later, at(60))
+	if err != nil || !claimed {
+		t.Fatalf("claim of a stale key = %v, %v", claimed, err)
+	}
+	want := first
+	want.UpdatedAt = later.UpdatedAt
+	mustJSON(t, got, want, "the taken-over record")
+	stored, err := s.Idempotency(ctx, "checkout", "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustJSON(t, stored, want, "the stored taken-over record")
+	// The new owner's claim is fresh again.
+	if _, claimed, err := s.ClaimIdempotency(ctx, claim("checkout", "k1", "ln_D", 130), at(60)); err != nil || claimed {
+		t.Fatalf("claim right after a takeover = %v, %v", claimed, err)
+	}
+}
+
+func testIdempotencyPurge(t *testing.T, o *opened) {
+	ctx, s := t.Context(), o.s
+	put := func(key string, created, status int) {
+		r := claim("checkout", key, "ln_"+key, created)
+		if _, claimed, err := s.ClaimIdempotency(ctx, r, at(-1000)); err != nil || !claimed {
+			t.Fatalf("claim %s = %v, %v", key, claimed, err)
+		}
+		if status != 0 {
+			r.Status, r.Body = status, []byte(`{}`)
+			if err := s.CompleteIdempotency(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	put("old-done", 0, 201)
+	put("old-failed", 1, 409)
+	put("old-running", 2, 0)
+	put("new-done", 100, 200)
+	put("edge-done", 50, 200) // created at t: not before it
+	n, err := s.PurgeIdempotency(ctx, at(50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("Purge removed %d records, want 2", n)
+	}
+	for key, kept := range map[string]bool{"old-done": false, "old-failed": false, "old-running": true, "new-done": true, "edge-done": true} {
+		_, err := s.Idempotency(ctx, "checkout", key)
+		if kept && err != nil {
+			t.Errorf("%s: %v, want kept", key, err)
+		}
+		if !kept && !errors.Is(err, host.ErrNotFound) {
+			t.Errorf("%s: %v, want purged", key, err)
+		}
+	}
+	if n, err := s.PurgeIdempotency(ctx, at(50)); err != nil || n != 0 {
+		t.Fatalf("second Purge = %d, %v", n, err)
+	}
+}
+
+func testConcurrentClaims(t *testing.T, o *opened) {
+	const n = 16
+	var mu sync.Mutex
+	won := 0
+	refs := map[string]bool{}
+	errs := parallel(n, o.nodes(2), func(i int, s host.Store) error {
+		got, claimed, err := s.ClaimIdempotency(t.Context(), claim("checkout", "k1", name("ln", i), 0), at(-60))
+		mu.Lock()
+		defer mu.Unlock()
+		if claimed {
+			won++
+		}
+		refs[got.Ref] = true
+		return err
+	})
+	mustNoErrors(t, errs)
+	if won != 1 {
+		t.Fatalf("%d of %d concurrent claims won, want 1", won, n)
+	}
+	if len(refs) != 1 {
+		t.Fatalf("concurrent claims saw %d different records, want the winner's", len(refs))
+	}
+}
+
+func testConcurrentStaleTakeovers(t *testing.T, o *opened) {
+	const n = 16
+	ctx := t.Context()
+	first := claim("checkout", "k1", "ln_A", 0)
+	if _, claimed, err := o.s.ClaimIdempotency(ctx, first, at(-60)); err != nil || !claimed {
+		t.Fatalf("first claim = %v, %v", claimed, err)
+	}
+	var mu sync.Mutex
+	won := 0
+	errs := parallel(n, o.nodes(2), func(i int, s host.Store) error {
+		got, claimed, err := s.ClaimIdempotency(ctx, claim("checkout", "k1", name("ln", i), 120+i), at(60))
+		mu.Lock()
+		defer mu.Unlock()
+		if claimed {
+			won++
+		}
+		if err == nil && got.Ref != "ln_A" {
+			return errors.New("a claim saw Ref " + got.Ref + ", want the first claim's ln_A")
+		}
+		return err
+	})
+	mustNoErrors(t, errs)
+	if won != 1 {
+		t.Fatalf("%d of %d concurrent takeovers of a stale key won, want 1", won, n)
+	}
+}
