@@ -15,11 +15,13 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/internal/testbin"
+	"github.com/lendgate/lendgate/internal/testserver"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testbin.Cleanup()
+	testserver.Cleanup()
 	os.Exit(code)
 }
 

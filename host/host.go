@@ -30,6 +30,7 @@ type Host struct {
 	names     []string // instance names, sorted
 	flights   *flights
 	publicURL string
+	cluster   *cluster
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -66,6 +67,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		}
 		h.plugins[name] = newPluginProc(name, pc, log, h.metrics)
 	}
+	if cfg.Cluster.Redis != "" {
+		cl, err := dialCluster(ctx, cfg.Cluster.Redis, log)
+		if err != nil {
+			return nil, err
+		}
+		h.cluster = cl
+	}
 	for name, pc := range cfg.Providers {
 		if !validName(name) {
 			return nil, fmt.Errorf("config: provider name %q must be 1-100 characters of [A-Za-z0-9._-]", name)
@@ -74,7 +82,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		if !ok {
 			return nil, fmt.Errorf("config: providers.%s.plugin: no plugin named %q", name, pc.Plugin)
 		}
-		in := newInstance(name, pc, p, log, h.metrics)
+		in := newInstance(name, pc, p, log, h.metrics, h.cluster)
 		p.instances = append(p.instances, instanceSetup{name: name, settings: in.settings()})
 		h.instances[name] = in
 		h.names = append(h.names, name)
@@ -127,6 +135,9 @@ func (h *Host) Close(ctx context.Context) error {
 		wg.Wait()
 		if h.ownStore {
 			err = h.store.Close()
+		}
+		if h.cluster != nil {
+			h.cluster.close()
 		}
 	})
 	return err

@@ -105,10 +105,8 @@ func idempotent[T any](ctx context.Context, h *Host, scope, key, fp string, leas
 			return out, false, err
 		}
 		if rec.Fingerprint != fp {
-			if claimed {
-				// A stale claim of another request: leave it as it was found.
-				_ = h.store.ReleaseIdempotency(context.WithoutCancel(ctx), scope, key)
-			}
+			// Another request's key (if its claim was stale and just taken
+			// over, it keeps its reference for that request's own retry).
 			release()
 			return out, false, sdk.Errorf(sdk.CodeIdempotencyMismatch, "this Idempotency-Key was used with a different request")
 		}

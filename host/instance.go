@@ -19,11 +19,16 @@ type instance struct {
 	call    endpoint
 }
 
-func newInstance(name string, cfg ProviderConfig, p *pluginProc, log hclog.Logger, m *metrics) *instance {
+func newInstance(name string, cfg ProviderConfig, p *pluginProc, log hclog.Logger, m *metrics, cl *cluster) *instance {
 	cfg = cfg.withDefaults()
 	in := &instance{name: name, cfg: cfg, plugin: p,
 		limiter: newLimiter(name, cfg.Rate, m),
 		breaker: newBreaker(name, cfg.Breaker, log, m),
+	}
+	in.limiter.log = log
+	if cl != nil {
+		in.limiter.shared = newSharedLimit(cl, name, cfg.Rate)
+		in.breaker.shared = newSharedBreaker(cl, name, time.Duration(cfg.Breaker.OpenFor))
 	}
 	in.call = chain(pluginEndpoint(p), in.limiter.middleware, in.breaker.middleware, deadline(time.Duration(cfg.Timeout)))
 	return in

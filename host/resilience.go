@@ -39,6 +39,10 @@ type limiter struct {
 	pausedUntil atomic.Int64 // unix nanoseconds
 	now         func() time.Time
 	metrics     *metrics
+	// shared, when set, is the instance's bucket in Redis; the local bucket
+	// serves while Redis is unreachable.
+	shared *sharedLimit
+	log    hclog.Logger
 }
 
 func newLimiter(provider string, c RateConfig, m *metrics) *limiter {
@@ -86,24 +90,46 @@ func (l *limiter) pause(d time.Duration) {
 
 func (l *limiter) middleware(next endpoint) endpoint {
 	return func(ctx context.Context, c providerCall) error {
-		delay, err := l.admit(l.now())
-		if err != nil {
+		if err := l.take(ctx); err != nil {
 			return err
 		}
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return sdk.Wrap(sdk.CodeRateLimited, ctx.Err(), "canceled while waiting for the rate limiter")
-			}
-		}
-		err = next(ctx, c)
+		err := next(ctx, c)
 		if e := (*sdk.Error)(nil); errors.As(err, &e) && e.RetryAfter > 0 && (e.Code == sdk.CodeTryLater) {
 			l.pause(e.RetryAfter)
 		}
 		return err
+	}
+}
+
+// take admits a call through the shared bucket when there is one, else the
+// local one, waiting within max_wait.
+func (l *limiter) take(ctx context.Context) error {
+	if l.shared != nil {
+		if until := l.pausedUntil.Load(); until > l.now().UnixNano() {
+			if _, err := l.admit(l.now()); err != nil { // the pause answers as locally
+				return err
+			}
+		}
+		err := l.shared.admit(ctx)
+		if err == nil || sdk.CodeOf(err) == sdk.CodeRateLimited {
+			if err != nil {
+				l.metrics.limited(l.provider)
+			}
+			return err
+		}
+		l.log.Warn("shared rate limit unreachable; using this node's", "provider", l.provider, "error", err)
+	}
+	delay, err := l.admit(l.now())
+	if err != nil || delay <= 0 {
+		return err
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return sdk.Wrap(sdk.CodeRateLimited, ctx.Err(), "canceled while waiting for the rate limiter")
 	}
 }
 
@@ -122,6 +148,8 @@ type breaker struct {
 	openFor  time.Duration
 	openedAt atomic.Int64
 	now      func() time.Time
+	// shared, when set, carries the open state to and from other nodes.
+	shared *sharedBreaker
 }
 
 func newBreaker(provider string, c BreakerConfig, log hclog.Logger, m *metrics) *breaker {
@@ -139,7 +167,14 @@ func newBreaker(provider string, c BreakerConfig, log hclog.Logger, m *metrics) 
 		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, errPluginCrashed) },
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			if to == gobreaker.StateOpen {
-				b.openedAt.Store(b.now().UnixNano())
+				now := b.now()
+				b.openedAt.Store(now.UnixNano())
+				if b.shared != nil {
+					go b.shared.opened(now)
+				}
+			}
+			if to == gobreaker.StateClosed && b.shared != nil {
+				go b.shared.closed()
 			}
 			log.Warn("breaker state change", "provider", name, "from", stateName(from), "to", stateName(to))
 			m.breakerState(name, int(to))
@@ -162,6 +197,11 @@ func stateName(s gobreaker.State) string {
 
 func (b *breaker) middleware(next endpoint) endpoint {
 	return func(ctx context.Context, c providerCall) error {
+		if b.shared != nil && b.cb.State() == gobreaker.StateClosed {
+			if left := b.shared.openLeft(ctx, b.now()); left > 0 {
+				return sdk.Errorf(sdk.CodeCircuitOpen, "the circuit breaker of this provider instance is open (on another node)").WithRetryAfter(max(left, time.Second))
+			}
+		}
 		_, err := b.cb.Execute(func() (struct{}, error) { return struct{}{}, next(ctx, c) })
 		switch {
 		case errors.Is(err, gobreaker.ErrOpenState):
@@ -176,7 +216,11 @@ func (b *breaker) middleware(next endpoint) endpoint {
 }
 
 func (b *breaker) status() BreakerStatus {
-	return BreakerStatus{State: stateName(b.cb.State()), Failures: b.cb.Counts().ConsecutiveFailures}
+	st := BreakerStatus{State: stateName(b.cb.State()), Failures: b.cb.Counts().ConsecutiveFailures}
+	if b.shared != nil && st.State == "closed" && b.shared.openLeft(context.Background(), b.now()) > 0 {
+		st.State = "open"
+	}
+	return st
 }
 
 // deadline bounds a call by the instance's timeout; the deadline rides the

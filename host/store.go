@@ -117,7 +117,9 @@ const (
 // cloneRecord copies the maps and slices of r so that callers never share
 // them with the store.
 func cloneRecord(r LoanRecord) LoanRecord {
-	r.Loan.Links = append([]Link(nil), r.Loan.Links...)
+	if r.Loan.Links != nil {
+		r.Loan.Links = append([]Link{}, r.Loan.Links...)
+	}
 	r.Loan.ProviderRef = cloneMap(r.Loan.ProviderRef)
 	r.Options = cloneMap(r.Options)
 	return r

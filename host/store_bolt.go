@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -59,6 +60,11 @@ func putLoan(tx *bolt.Tx, r LoanRecord) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
+	}
+	if prev, err := getLoan(tx, r.Loan.Provider, r.Loan.ID); err == nil && prev.Loan.Patron != r.Loan.Patron {
+		if err := tx.Bucket(bucketPatrons).Delete(patronKey(r.Loan.Provider, prev.Loan.Patron, r.Loan.ID)); err != nil {
+			return err
+		}
 	}
 	if err := tx.Bucket(bucketLoans).Put(loanKey(r.Loan.Provider, r.Loan.ID), b); err != nil {
 		return err
@@ -121,10 +127,23 @@ func (s *BoltStore) PatronLoans(_ context.Context, provider, patron string) ([]L
 	return out, err
 }
 
-// scan visits every loan (of a provider, when given) in id order. The
-// status and expiry queries are scans: fine for one library's journal; a
-// consortium belongs on postgres.
+// scan returns the loans (of a provider, when given) that keep selects, in
+// id order, at most limit. The status and expiry queries are scans: fine for
+// one library's journal; a consortium belongs on postgres.
 func (s *BoltStore) scan(provider string, limit int, keep func(LoanRecord) bool) ([]LoanRecord, error) {
+	out, err := s.scanAll(provider, keep)
+	if err != nil {
+		return nil, err
+	}
+	// Keys sort by provider first: across providers, order by id.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Loan.ID < out[j].Loan.ID })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (s *BoltStore) scanAll(provider string, keep func(LoanRecord) bool) ([]LoanRecord, error) {
 	out := []LoanRecord{}
 	var prefix []byte
 	if provider != "" {
@@ -139,9 +158,6 @@ func (s *BoltStore) scan(provider string, limit int, keep func(LoanRecord) bool)
 			}
 			if keep(r) {
 				out = append(out, r)
-				if limit > 0 && len(out) == limit {
-					return nil
-				}
 			}
 		}
 		return nil
