@@ -248,15 +248,37 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	}
 }
 
-func TestSwapFailingHealthOrConfigureKeepsOld(t *testing.T) {
+func TestFailingSwapsKeepTheOldPluginServing(t *testing.T) {
 	cfg := fakeConfig(t)
-	a := cfg.Providers["fake-a"]
-	a.Settings = map[string]string{"fail_health": "false"}
-	cfg.Providers["fake-a"] = a
 	e := start(t, cfg)
 	before := providerStatus(t, e.h, "fake-a").Plugin
-	_, err := e.h.Reload(context.Background(), "nope", host.ReloadRequest{})
-	if host.CodeOf(err) != "provider_not_found" {
+	fakePkg := "github.com/lendgate/lendgate/host/testdata/fakeplugin"
+	tests := []struct {
+		name string
+		req  host.ReloadRequest
+		want string
+	}{
+		{"failing health", host.ReloadRequest{Path: testbin.Build(t, fakePkg, "-X main.healthy=false")}, "health"},
+		{"crash at start", host.ReloadRequest{Path: testbin.Build(t, fakePkg, "-X main.startup=crash")}, "start"},
+		{"wrong protocol", host.ReloadRequest{Path: testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/v2plugin", "")}, "Plugin version: 2"},
+		{"wrong checksum", host.ReloadRequest{Path: cfg.Plugins["fake"].Path, SHA256: strings.Repeat("1", 64)}, "sha256 mismatch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.h.Reload(context.Background(), "fake", tt.req)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("reload: %v, want an error mentioning %q", err, tt.want)
+			}
+			now := providerStatus(t, e.h, "fake-a").Plugin
+			if now.PID != before.PID || !now.Up || now.Version != before.Version {
+				t.Fatalf("the running plugin changed: %+v → %+v", before, now)
+			}
+			if _, err := e.h.Checkout(context.Background(), "fake-a", host.CheckoutRequest{Item: isbnOK, Patron: "p1"}); err != nil {
+				t.Fatalf("the old plugin does not serve after a failed swap: %v", err)
+			}
+		})
+	}
+	if _, err := e.h.Reload(context.Background(), "nope", host.ReloadRequest{}); host.CodeOf(err) != "provider_not_found" {
 		t.Errorf("reload of an unknown plugin: %v", err)
 	}
 	res, err := e.h.Reload(context.Background(), "fake", host.ReloadRequest{})

@@ -1,7 +1,8 @@
 // Command fakeplugin is a provider plugin for the host's own tests: it
 // answers at once and its behaviour is steered by the checkout option "mode":
 // "error:<code>" answers that unified code, "sleep:<duration>" waits (honouring
-// the deadline), "panic" panics, "exit" ends the process.
+// the deadline), "panic" panics, "exit" ends the process. Build flags make a
+// binary that fails its health checks or crashes at start.
 package main
 
 import (
@@ -15,7 +16,12 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
-var version = "1.0.0"
+// Set with -ldflags "-X main.version=… -X main.healthy=false -X main.startup=crash".
+var (
+	version = "1.0.0"
+	healthy = "true"  // "false": every instance fails its health check
+	startup = "serve" // "crash": exit before the handshake
+)
 
 type fake struct {
 	sdk.Unimplemented
@@ -45,7 +51,7 @@ func (f *fake) Configure(_ context.Context, instance string, settings map[string
 func (f *fake) Health(_ context.Context, instance string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.instances[instance]["fail_health"] == "true" {
+	if healthy == "false" || f.instances[instance]["fail_health"] == "true" {
 		return sdk.Errorf(sdk.CodeProviderError, "unhealthy")
 	}
 	return nil
@@ -114,4 +120,9 @@ func (f *fake) HandleNotification(_ context.Context, n sdk.Notification) (sdk.Ev
 	return sdk.Event{Type: sdk.EventLoanNotified, Data: map[string]string{"type": body.Type}}, nil
 }
 
-func main() { sdk.Serve(&fake{instances: map[string]map[string]string{}}) }
+func main() {
+	if startup == "crash" {
+		os.Exit(2)
+	}
+	sdk.Serve(&fake{instances: map[string]map[string]string{}})
+}
