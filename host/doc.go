@@ -25,5 +25,21 @@
 //     refusals; answers that never reached the distributor or may succeed on
 //     retry (rate_limited, circuit_open, plugin_unavailable, try_later,
 //     provider_error, provider_timeout) are not stored, so a retry tries
-//     again. A retry that arrives while the first request runs waits for it.
+//     again, with the loan id the first attempt reserved. A retry that
+//     arrives while the first request runs waits for it (on another node:
+//     polling the store) rather than answering 409; if the caller gives up
+//     first it gets try_later with Retry-After. Keys are scoped per
+//     operation and provider instance.
+//   - A claim on a key whose owner died is taken over after the instance's
+//     lease: max_wait + timeout + 5 s, the longest a call can run.
+//   - Calls that were in flight when their plugin process died answer
+//     plugin_unavailable but do not count towards the breaker: a crash is
+//     the restart logic's business, and counting it would open the breaker
+//     for open_for after every crash under load.
+//   - A failed hot swap answers plugin_unavailable (503) with the reason;
+//     the running plugin keeps serving.
+//   - With cluster.redis, a node that cannot reach Redis falls back to its
+//     own limiter (and logs it) rather than refusing every call. A breaker
+//     opened on one node holds on every node until open_for has passed;
+//     after that each node probes on its own.
 package host
