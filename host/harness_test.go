@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lendgate/lendgate/internal/testlog"
+
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/internal/testbin"
@@ -31,30 +33,12 @@ const (
 	testSecret   = "secret-for-tests-only"
 )
 
-// syncBuffer is a log sink safe for the host's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is a host on real plugin processes behind a real HTTP server.
 type env struct {
 	t    *testing.T
 	h    *host.Host
 	srv  *httptest.Server
-	logs *syncBuffer
+	logs *testlog.Buffer
 }
 
 func fakePlugin(t testing.TB) string {
@@ -79,7 +63,7 @@ func fakeConfig(t testing.TB) host.Config {
 // start runs a host on cfg with logs captured at trace level.
 func start(t *testing.T, cfg host.Config) *env {
 	t.Helper()
-	e := &env{t: t, logs: &syncBuffer{}}
+	e := &env{t: t, logs: &testlog.Buffer{}}
 	var handler http.Handler = http.NotFoundHandler()
 	var mu sync.RWMutex
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -25,9 +25,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/lendgate/lendgate/internal/testlog"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
@@ -92,7 +93,7 @@ func TestWriteAPluginIn15Minutes(t *testing.T) {
 	gocmd("build", "-o", "bin/acmesim", "./cmd/acmesim")
 	simURL, apiKey := startSim(t, filepath.Join(dir, "bin", "acmesim"))
 	cfg := readmeConfig(t, configJSON, dir, sum, simURL, apiKey)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: logs})
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -352,22 +353,4 @@ func lend(t *testing.T, h *host.Host, sum, hostKey string) {
 			t.Errorf("POST loans of %s: %d %+v (%v), want %d %q", tc.item, resp.StatusCode, body, err, tc.status, tc.code)
 		}
 	}
-}
-
-// syncBuffer is a log sink safe for the host's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -2,15 +2,15 @@ package testserver
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/lendgate/lendgate/internal/testlog"
 )
 
 // Redis starts a redis-server for t alone, without persistence, and
@@ -37,24 +37,6 @@ func Redis(t testing.TB) (addr string) {
 	}
 }
 
-// syncBuffer collects a server's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startRedis starts bin on a free port and waits until it answers PING.
 // retry says whether another port may do better.
 func startRedis(bin string) (addr string, stop func() error, retry bool, err error) {
@@ -63,7 +45,7 @@ func startRedis(bin string) (addr string, stop func() error, retry bool, err err
 		return "", nil, false, err
 	}
 	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	var out syncBuffer
+	var out testlog.Buffer
 	cmd := exec.Command(bin, "--save", "", "--appendonly", "no", "--bind", "127.0.0.1",
 		"--port", strconv.Itoa(port), "--daemonize", "no", "--unixsocket", "", "--loglevel", "warning")
 	cmd.Stdout, cmd.Stderr = &out, &out

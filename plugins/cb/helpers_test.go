@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/lendgate/lendgate/internal/testlog"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
@@ -24,28 +24,10 @@ const (
 // time starts, so next midnight is 12 hours away (a 23-hour day).
 var testNow = time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC)
 
-// syncBuffer collects log output from concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newTestProvider returns a provider with the fake clock and a Trace-level
 // logger writing to the returned buffer.
-func newTestProvider() (*Provider, *syncBuffer) {
-	logs := &syncBuffer{}
+func newTestProvider() (*Provider, *testlog.Buffer) {
+	logs := &testlog.Buffer{}
 	p := newProvider()
 	p.log = hclog.New(&hclog.LoggerOptions{Name: "cb", Level: hclog.Trace, Output: logs})
 	p.now = func() time.Time { return testNow }
@@ -55,7 +37,7 @@ func newTestProvider() (*Provider, *syncBuffer) {
 type fixture struct {
 	p    *Provider
 	sim  *cbsim.Sim
-	logs *syncBuffer
+	logs *testlog.Buffer
 	ctx  context.Context
 }
 

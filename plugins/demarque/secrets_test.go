@@ -1,37 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/lendgate/lendgate/internal/testlog"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 	"github.com/lendgate/lendgate/sdk"
 )
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestPasswordNeverLeaks runs every operation, succeeding and failing, with
 // every log (the provider's and sdk.HTTPClient's, which uses hclog's
@@ -40,7 +22,7 @@ func (s *syncBuffer) String() string {
 func TestPasswordNeverLeaks(t *testing.T) {
 	const password = "pa55-W0rd-that-must-not-leak"
 	const wrong = "wr0ng-pa55-that-must-not-leak"
-	var logs syncBuffer
+	var logs testlog.Buffer
 	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs, JSONFormat: true})
 	prev := hclog.SetDefault(logger)
 	t.Cleanup(func() { hclog.SetDefault(prev) })
