@@ -83,7 +83,10 @@ func (h *Host) checkout(ctx context.Context, provider string, r CheckoutRequest)
 		r.Days = in.cfg.Defaults.Days
 	}
 	r.Item = item
-	fp := fingerprint("checkout", provider, r)
+	fp := "" // only a request with a key needs one
+	if r.IdempotencyKey != "" {
+		fp = fingerprint("checkout", provider, r)
+	}
 	return idempotent(ctx, h, "checkout/"+provider, r.IdempotencyKey, fp, in.lease(), func(id string) (Loan, error) {
 		return h.lend(ctx, in, r, id)
 	})

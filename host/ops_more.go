@@ -27,7 +27,10 @@ func (h *Host) renew(ctx context.Context, provider, loanID string, r RenewReques
 			return Loan{}, false, err
 		}
 	}
-	fp := fingerprint("renew", provider, loanID, r)
+	fp := ""
+	if r.IdempotencyKey != "" {
+		fp = fingerprint("renew", provider, loanID, r)
+	}
 	in, err := h.instance(provider)
 	if err != nil {
 		return Loan{}, false, err
