@@ -53,7 +53,7 @@ func replayable(err error) bool {
 		return true
 	}
 	var e *sdk.Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) || errors.Is(err, errOutcomeUnknown) {
 		return false
 	}
 	return !retryable(e.Code) && e.Code != sdk.CodeUnauthorized && e.Code != sdk.CodeIdempotencyMismatch

@@ -97,15 +97,22 @@ func (h *Host) checkout(ctx context.Context, provider string, r CheckoutRequest)
 // sweeper turns into status unknown; as active, with its loan.created
 // event, in one transaction after it.
 func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, id string) (Loan, error) {
-	if prev, err := h.store.Loan(ctx, in.name, id); err == nil && prev.Loan.Status == StatusActive {
-		// A retry (same Idempotency-Key) after a crash that struck between
-		// journaling the loan and storing the answer: the loan exists.
+	now := time.Now().UTC()
+	// A record under this id means an earlier attempt with the same
+	// Idempotency-Key got this far before its process died.
+	prev, perr := h.store.Loan(ctx, in.name, id)
+	retry := perr == nil
+	if retry && prev.Loan.Status == StatusActive {
+		// It died between journaling the loan and storing the answer.
 		return prev.Loan, nil
 	}
+	createdAt := now
+	if retry {
+		createdAt = prev.Loan.CreatedAt
+	}
 	patronKey := h.patronKey(in, r.Patron)
-	now := time.Now().UTC()
 	rec := LoanRecord{Loan: Loan{ID: id, Provider: in.name, Item: r.Item, Patron: r.Patron, Status: StatusPending,
-		Format: r.Format, CreatedAt: now, Links: []Link{}}, PatronKey: patronKey, PatronName: r.PatronName, Options: r.Options}
+		Format: r.Format, CreatedAt: createdAt, Links: []Link{}}, PatronKey: patronKey, PatronName: r.PatronName, Options: r.Options}
 	if err := h.store.PutLoan(ctx, rec); err != nil {
 		return Loan{}, fmt.Errorf("journaling pending loan %s: %w", id, err)
 	}
@@ -122,13 +129,23 @@ func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, id str
 	})
 	wctx := context.WithoutCancel(ctx) // the journal must follow what the distributor did
 	if err != nil {
-		if outcomeUnknown(err) {
+		switch {
+		case retry:
+			// The earlier attempt may have placed the order (a
+			// distributor that dedupes says so with duplicate_reference):
+			// the loan stays, as unknown, and the answer is not final.
 			rec.Loan.Status = StatusUnknown
-			if perr := h.store.PutLoan(wctx, rec); perr != nil {
-				h.log.Error("journaling loan of unknown outcome failed", "provider", in.name, "loan", id, "error", perr)
+			h.putLoanLogged(wctx, rec)
+			e := sdk.AsError(err)
+			return Loan{}, sdk.Wrap(e.Code, errOutcomeUnknown, "an earlier attempt with this Idempotency-Key may have placed the order; loan %s is journaled with status unknown: %s", id, e.Message).
+				WithProviderCode(e.ProviderCode).WithRetryAfter(e.RetryAfter)
+		case outcomeUnknown(err):
+			rec.Loan.Status = StatusUnknown
+			h.putLoanLogged(wctx, rec)
+		default:
+			if derr := h.store.DeleteLoan(wctx, in.name, id); derr != nil {
+				h.log.Error("removing refused pending loan failed", "provider", in.name, "loan", id, "error", derr)
 			}
-		} else if derr := h.store.DeleteLoan(wctx, in.name, id); derr != nil {
-			h.log.Error("removing refused pending loan failed", "provider", in.name, "loan", id, "error", derr)
 		}
 		return Loan{}, err
 	}
@@ -142,6 +159,16 @@ func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, id str
 	}
 	return rec.Loan, nil
 }
+
+func (h *Host) putLoanLogged(ctx context.Context, rec LoanRecord) {
+	if err := h.store.PutLoan(ctx, rec); err != nil {
+		h.log.Error("journaling loan of unknown outcome failed", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)
+	}
+}
+
+// errOutcomeUnknown marks an answer that must not be kept for its
+// Idempotency-Key: the loan's fate is not known yet.
+var errOutcomeUnknown = errors.New("outcome unknown")
 
 // outcomeUnknown reports whether a failed call may still have reached the
 // distributor and taken effect: a timeout, or a plugin that died during it.

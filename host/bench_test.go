@@ -1,0 +1,189 @@
+package host_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// The host's cost over a bare go-plugin call (issue #7), one call at a time:
+//
+//	go test -run xxx -bench . -benchtime 2000x ./host
+//
+// examples/bench measures the same paths under concurrency, plus swaps,
+// crashes and memory. Allocations are the test process's: the host plus the
+// gRPC client side (and the HTTP client for BenchmarkHTTPCheckout); the
+// floor benchmarks are the gRPC client alone.
+
+// benchPatronKey and benchLoanID have the length of the host's patron
+// pseudonyms and loan ids, so the floor sends the host's payload.
+const (
+	benchPatronKey = "0123456789abcdef0123456789abcdef"
+	benchLoanID    = "ln_01JBENCH0000000000000000000"
+)
+
+// benchLogger formats at the host's default level (info) and discards.
+func benchLogger() hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Name: "lendgate", Level: hclog.Info, Output: io.Discard})
+}
+
+// benchFloor starts the fake plugin exactly as the host does and returns
+// its Provider, with fake-a configured.
+func benchFloor(b *testing.B) sdk.Provider {
+	b.Helper()
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.HandshakeConfig(),
+		VersionedPlugins: sdk.VersionedPlugins(),
+		Cmd:              exec.Command(fakePlugin(b)),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		GRPCDialOptions:  sdk.GRPCDialOptions(),
+		Logger:           benchLogger(),
+		SkipHostEnv:      true,
+		StartTimeout:     30 * time.Second,
+	})
+	b.Cleanup(client.Kill)
+	rpc, err := client.Client()
+	if err != nil {
+		b.Fatal(err)
+	}
+	prov, err := sdk.Dispense(rpc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := prov.Configure(context.Background(), "fake-a", map[string]string{}); err != nil {
+		b.Fatal(err)
+	}
+	return prov
+}
+
+// benchHost is fakeConfig's host with fake-a's rate limit lifted.
+func benchHost(b *testing.B) *host.Host {
+	b.Helper()
+	cfg := fakeConfig(b)
+	a := cfg.Providers["fake-a"]
+	a.Rate = host.RateConfig{PerSecond: 1e9, Burst: 1e9}
+	cfg.Providers["fake-a"] = a
+	cfg.Logger = benchLogger()
+	h, err := host.New(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close(context.Background()) })
+	if !h.Ready() {
+		b.Fatal("the fake plugin did not start")
+	}
+	return h
+}
+
+var benchCheckout = host.CheckoutRequest{Item: isbnOK, Patron: "patron-42", PatronName: "Jane Doe"}
+
+func benchFloorCheckoutRequest() sdk.CheckoutRequest {
+	return sdk.CheckoutRequest{Instance: "fake-a", LoanID: benchLoanID, Item: isbnOK, Patron: benchPatronKey,
+		PatronName: "Jane Doe", Format: "epub", Days: 14}
+}
+
+// run calls fn b.N times after a short warm-up, failing on the first error.
+func benchRun(b *testing.B, fn func(context.Context) error) {
+	b.Helper()
+	ctx := context.Background()
+	for range 50 {
+		if err := fn(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := fn(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkFloorCheckout(b *testing.B) {
+	prov := benchFloor(b)
+	req := benchFloorCheckoutRequest()
+	benchRun(b, func(ctx context.Context) error {
+		_, err := prov.Checkout(ctx, req)
+		return err
+	})
+}
+
+func BenchmarkFloorFulfill(b *testing.B) {
+	prov := benchFloor(b)
+	l, err := prov.Checkout(context.Background(), benchFloorCheckoutRequest())
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := sdk.FulfillRequest{Instance: "fake-a", Loan: sdk.LoanRef{ID: benchLoanID, Item: isbnOK, Patron: benchPatronKey,
+		PatronName: "Jane Doe", Format: l.Format, ProviderRef: l.ProviderRef, ExpiresAt: l.ExpiresAt.UTC()}}
+	benchRun(b, func(ctx context.Context) error {
+		_, err := prov.Fulfill(ctx, req)
+		return err
+	})
+}
+
+func BenchmarkGoAPICheckout(b *testing.B) {
+	h := benchHost(b)
+	benchRun(b, func(ctx context.Context) error {
+		_, err := h.Checkout(ctx, "fake-a", benchCheckout)
+		return err
+	})
+}
+
+func BenchmarkGoAPIFulfill(b *testing.B) {
+	h := benchHost(b)
+	l, err := h.Checkout(context.Background(), "fake-a", benchCheckout)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRun(b, func(ctx context.Context) error {
+		_, err := h.Fulfill(ctx, "fake-a", l.ID, host.FulfillRequest{})
+		return err
+	})
+}
+
+func BenchmarkHTTPCheckout(b *testing.B) {
+	h := benchHost(b)
+	srv := httptest.NewServer(h.Handler())
+	b.Cleanup(srv.Close)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	b.Cleanup(client.CloseIdleConnections)
+	body, err := json.Marshal(benchCheckout)
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := srv.URL + "/v1/providers/fake-a/loans"
+	benchRun(b, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+testAPIKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusCreated {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+}
