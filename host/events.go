@@ -15,6 +15,9 @@ import (
 // OnEvent. With a dedupe key seen before it changes nothing.
 func (h *Host) apply(ctx context.Context, rec LoanRecord, typ string, data map[string]string, dedupeKey string) (Event, bool, error) {
 	l := rec.Loan
+	if data == nil {
+		data = map[string]string{}
+	}
 	e := Event{Type: typ, Provider: l.Provider, Loan: l.ID, Patron: l.Patron, Item: l.Item, At: time.Now().UTC(), Data: data}
 	stored, applied, err := h.store.Apply(ctx, rec, e, dedupeKey)
 	if err != nil {

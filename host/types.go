@@ -102,7 +102,7 @@ type Event struct {
 	Patron   string            `json:"patron"`
 	Item     string            `json:"item"`
 	At       time.Time         `json:"at"`
-	Data     map[string]string `json:"data,omitempty"`
+	Data     map[string]string `json:"data"`
 }
 
 // EventPage is a page of the event log.
