@@ -247,7 +247,6 @@ func (p *pluginProc) start(ctx context.Context) error {
 // setUp makes g the current generation and watches it for a crash.
 func (p *pluginProc) setUp(g *generation) {
 	p.mu.Lock()
-	old := p.gen
 	p.gen = g
 	p.cur.Store(g)
 	p.state = "up"
@@ -259,7 +258,6 @@ func (p *pluginProc) setUp(g *generation) {
 		close(p.ready)
 	}
 	p.mu.Unlock()
-	_ = old
 	p.metrics.pluginUp(p.name, true)
 	p.wg.Add(1)
 	go p.watch(g)
