@@ -94,7 +94,8 @@ func benchFloorCheckoutRequest() sdk.CheckoutRequest {
 		PatronName: "Jane Doe", Format: "epub", Days: 14}
 }
 
-// run calls fn b.N times after a short warm-up, failing on the first error.
+// benchRun calls fn b.N times after a short warm-up, failing on the first
+// error.
 func benchRun(b *testing.B, fn func(context.Context) error) {
 	b.Helper()
 	ctx := context.Background()

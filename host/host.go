@@ -83,6 +83,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 			return nil, fmt.Errorf("config: providers.%s.plugin: no plugin named %q", name, pc.Plugin)
 		}
 		in := newInstance(name, pc, p, log, h.metrics, h.cluster)
+		in.patrons = h.keys.pseudonymizer(name)
 		p.instances = append(p.instances, instanceSetup{name: name, settings: in.settings()})
 		h.instances[name] = in
 		h.names = append(h.names, name)

@@ -17,6 +17,7 @@ type instance struct {
 	limiter *limiter
 	breaker *breaker
 	call    endpoint
+	patrons *pseudonymizer
 }
 
 func newInstance(name string, cfg ProviderConfig, p *pluginProc, log hclog.Logger, m *metrics, cl *cluster) *instance {

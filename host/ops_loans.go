@@ -19,14 +19,17 @@ func (h *Host) logCall(provider, op, loan string, start time.Time, err error) {
 	d := time.Since(start)
 	code := string(sdk.CodeOf(err))
 	h.metrics.observe(provider, op, code, d)
-	args := []any{"provider", provider, "op", op, "loan", loan, "code", code, "duration", d}
 	level := hclog.Info
+	// A caller's mistake or a distributor's refusal is business as usual;
+	// failures of the distributor, the plugin or the host are not.
+	if err != nil && retryable(sdk.CodeOf(err)) {
+		level = hclog.Warn
+	}
+	if h.log.GetLevel() > level {
+		return // nothing to format
+	}
+	args := []any{"provider", provider, "op", op, "loan", loan, "code", code, "duration", d.String()}
 	if err != nil {
-		// A caller's mistake or a distributor's refusal is business as usual;
-		// failures of the distributor, the plugin or the host are not.
-		if retryable(sdk.CodeOf(err)) {
-			level = hclog.Warn
-		}
 		if e := sdk.AsError(err); e.ProviderCode != "" {
 			args = append(args, "provider_code", e.ProviderCode)
 		}
@@ -87,8 +90,12 @@ func (h *Host) checkout(ctx context.Context, provider string, r CheckoutRequest)
 	if r.IdempotencyKey != "" {
 		fp = fingerprint("checkout", provider, r)
 	}
-	return idempotent(ctx, h, "checkout/"+provider, r.IdempotencyKey, fp, in.lease(), func(id string) (Loan, error) {
-		return h.lend(ctx, in, r, id)
+	scope := ""
+	if r.IdempotencyKey != "" {
+		scope = "checkout/" + provider
+	}
+	return idempotent(ctx, h, scope, r.IdempotencyKey, fp, in.lease(), func(id string) (Loan, error) {
+		return h.lend(ctx, in, r, id, r.IdempotencyKey != "")
 	})
 }
 
@@ -96,12 +103,18 @@ func (h *Host) checkout(ctx context.Context, provider string, r CheckoutRequest)
 // pending before the call, so that a crash during it leaves a trace the
 // sweeper turns into status unknown; as active, with its loan.created
 // event, in one transaction after it.
-func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, id string) (Loan, error) {
+func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, id string, keyed bool) (Loan, error) {
 	now := time.Now().UTC()
 	// A record under this id means an earlier attempt with the same
-	// Idempotency-Key got this far before its process died.
-	prev, perr := h.store.Loan(ctx, in.name, id)
-	retry := perr == nil
+	// Idempotency-Key got this far before its process died (without a key
+	// the id is new: nothing to look up).
+	var prev LoanRecord
+	retry := false
+	if keyed {
+		var perr error
+		prev, perr = h.store.Loan(ctx, in.name, id)
+		retry = perr == nil
+	}
 	if retry && prev.Loan.Status == StatusActive {
 		// It died between journaling the loan and storing the answer.
 		return prev.Loan, nil
@@ -180,7 +193,7 @@ func (h *Host) patronKey(in *instance, patron string) string {
 	if in.cfg.SendPatronID {
 		return patron
 	}
-	return h.keys.pseudonym(in.name, patron)
+	return in.patrons.pseudonym(patron)
 }
 
 // Loan returns a loan as the host knows it.

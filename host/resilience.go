@@ -94,8 +94,10 @@ func (l *limiter) middleware(next endpoint) endpoint {
 			return err
 		}
 		err := next(ctx, c)
-		if e := (*sdk.Error)(nil); errors.As(err, &e) && e.RetryAfter > 0 && (e.Code == sdk.CodeTryLater) {
-			l.pause(e.RetryAfter)
+		if err != nil {
+			if e := sdk.AsError(err); e.RetryAfter > 0 && e.Code == sdk.CodeTryLater {
+				l.pause(e.RetryAfter)
+			}
 		}
 		return err
 	}

@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"hash"
+	"io"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // keys derives every HMAC the host makes from the one configured secret.
@@ -20,12 +23,28 @@ func (k keys) mac(parts ...string) []byte {
 	return m.Sum(nil)
 }
 
-// pseudonym is what instance's distributor knows of patron.
-func (k keys) pseudonym(instance, patron string) string {
+// pseudonymizer computes one instance's patron pseudonyms: the first 32
+// hex characters of HMAC-SHA256(HMAC-SHA256(secret, "patron|"+instance),
+// patron id). The instance key is derived once; the HMAC states are pooled
+// because every checkout needs one.
+type pseudonymizer struct {
+	pool sync.Pool
+}
+
+func (k keys) pseudonymizer(instance string) *pseudonymizer {
 	key := k.mac("patron", instance)
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(patron))
-	return hex.EncodeToString(m.Sum(nil))[:32]
+	return &pseudonymizer{pool: sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
+
+func (p *pseudonymizer) pseudonym(patron string) string {
+	m := p.pool.Get().(hash.Hash)
+	defer p.pool.Put(m)
+	m.Reset()
+	io.WriteString(m, patron)
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], m.Sum(sum[:0]))
+	return string(out[:32])
 }
 
 // contentSig is the redirect signature of api.md §4:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -87,7 +88,14 @@ type IdempotencyRecord struct {
 
 // formatCursor renders an event sequence number as a cursor that sorts as
 // text in the same order as the numbers.
-func formatCursor(seq uint64) string { return fmt.Sprintf("%016d", seq) }
+func formatCursor(seq uint64) string {
+	var b [20]byte
+	d := strconv.AppendUint(b[:0], seq, 10)
+	if len(d) >= 16 {
+		return string(d)
+	}
+	return strings.Repeat("0", 16-len(d)) + string(d)
+}
 
 // ParseCursor reads an event cursor ("" is the start).
 func ParseCursor(c string) (uint64, error) {
