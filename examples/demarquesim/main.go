@@ -9,60 +9,28 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
+	"github.com/lendgate/lendgate/internal/simserve"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 )
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (port 0 picks a free one)")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *listen); err != nil {
+	sim := demarquesim.New()
+	err := simserve.Run(*listen, func(string) http.Handler { return sim }, func(base string) {
+		fmt.Println(base)
+		fmt.Printf("organisation_id %s, username %s, password %s\n",
+			demarquesim.DefaultOrganisation, demarquesim.DefaultUsername, demarquesim.DefaultPassword)
+		for _, isbn := range []string{demarquesim.ISBNAvailable, demarquesim.ISBNSecond, demarquesim.ISBNThird} {
+			fmt.Printf("loan_url %s\n", sim.LoanURL(base, isbn))
+		}
+	})
+	if err != nil {
 		log.Fatal(err)
 	}
-}
-
-func run(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", addr, err)
-	}
-	sim := demarquesim.New()
-	base := "http://" + ln.Addr().String()
-	fmt.Println(base)
-	fmt.Printf("organisation_id %s, username %s, password %s\n",
-		demarquesim.DefaultOrganisation, demarquesim.DefaultUsername, demarquesim.DefaultPassword)
-	for _, isbn := range []string{demarquesim.ISBNAvailable, demarquesim.ISBNSecond, demarquesim.ISBNThird} {
-		fmt.Printf("loan_url %s\n", sim.LoanURL(base, isbn))
-	}
-
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serving: %w", err)
-	}
-	return nil
 }
