@@ -130,9 +130,12 @@ func (h *Host) httpRenew(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Host) httpReturn(w http.ResponseWriter, r *http.Request) error {
-	l, err := h.Return(r.Context(), r.PathValue("provider"), r.PathValue("loan"))
+	l, replayed, err := h.returnLoan(r.Context(), r.PathValue("provider"), r.PathValue("loan"), r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(w, http.StatusOK, l)
 	return nil

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+
+	"github.com/lendgate/lendgate/host"
 )
 
 func TestIdempotentCheckout(t *testing.T) {
@@ -75,5 +77,35 @@ func TestIdempotentRefusalIsReplayed(t *testing.T) {
 	p := e.expectProblem(e.do("POST", "/v1/providers/fake-a/loans", body, "Idempotency-Key", "k"), 409, "not_available")
 	if p.ProviderCode != "FAKE-1" {
 		t.Errorf("replayed refusal lost its provider code: %+v", p)
+	}
+}
+
+func TestIdempotentReturn(t *testing.T) {
+	e := start(t, fakeConfig(t))
+	l := checkout(e, "fake-a", map[string]any{"item": isbnOK, "patron": "p1"})
+	first := e.do("DELETE", "/v1/providers/fake-a/loans/"+l.ID, nil, "Idempotency-Key", "ret-1")
+	again := e.do("DELETE", "/v1/providers/fake-a/loans/"+l.ID, nil, "Idempotency-Key", "ret-1")
+	if first.status != 200 || again.status != 200 || string(first.body) != string(again.body) || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("return then its retry: %d %s / %d %s", first.status, first.body, again.status, again.body)
+	}
+	// Without the key a second return is refused: the loan is returned.
+	e.expectProblem(e.do("DELETE", "/v1/providers/fake-a/loans/"+l.ID, nil), 409, "not_available")
+	// Through Go, the key rides the context.
+	l2 := checkout(e, "fake-a", map[string]any{"item": isbnOK, "patron": "p1"})
+	ctx := host.WithIdempotencyKey(t.Context(), "ret-2")
+	a, err1 := e.h.Return(ctx, "fake-a", l2.ID)
+	b, err2 := e.h.Return(ctx, "fake-a", l2.ID)
+	if err1 != nil || err2 != nil || a.Status != "returned" || b.ID != a.ID {
+		t.Fatalf("Go returns: %v %v", err1, err2)
+	}
+	returned := 0
+	page, _ := e.h.Events(t.Context(), "", 100)
+	for _, ev := range page.Events {
+		if ev.Type == "loan.returned" {
+			returned++
+		}
+	}
+	if returned != 2 {
+		t.Errorf("%d loan.returned events, want 2 (one per loan)", returned)
 	}
 }

@@ -82,9 +82,46 @@ func applyProviderLoan(l Loan, got sdk.Loan) Loan {
 }
 
 // Return ends a loan early.
+//
+// A return carries no body; its Idempotency-Key rides the context
+// (WithIdempotencyKey): a retried return with the key answers the first
+// return's loan instead of not_available.
 func (h *Host) Return(ctx context.Context, provider, loanID string) (l Loan, err error) {
+	l, _, err = h.returnLoan(ctx, provider, loanID, IdempotencyKey(ctx))
+	return l, err
+}
+
+type idemKeyCtx struct{}
+
+// WithIdempotencyKey returns ctx carrying an Idempotency-Key for Return,
+// which has no request body to carry one.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idemKeyCtx{}, key)
+}
+
+// IdempotencyKey returns the key WithIdempotencyKey put in ctx ("" if none).
+func IdempotencyKey(ctx context.Context) string {
+	k, _ := ctx.Value(idemKeyCtx{}).(string)
+	return k
+}
+
+func (h *Host) returnLoan(ctx context.Context, provider, loanID, key string) (l Loan, replayed bool, err error) {
 	start := time.Now()
 	defer func() { h.logCall(provider, "return", loanID, start, err) }()
+	in, err := h.instance(provider)
+	if err != nil {
+		return Loan{}, false, err
+	}
+	fp := ""
+	if key != "" {
+		fp = fingerprint("return", provider, loanID)
+	}
+	return idempotent(ctx, h, "return/"+provider, key, fp, in.lease(), func(string) (Loan, error) {
+		return h.returnActive(ctx, provider, loanID)
+	})
+}
+
+func (h *Host) returnActive(ctx context.Context, provider, loanID string) (Loan, error) {
 	in, rec, err := h.activeLoan(ctx, provider, loanID, sdk.CapReturn)
 	if err != nil {
 		return Loan{}, err
