@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -30,8 +29,7 @@ type Provider struct {
 	// amsterdam is CB's time zone, for EBS-10060's next midnight.
 	amsterdam *time.Location
 
-	mu        sync.Mutex
-	instances map[string]*instance
+	instances sdk.Instances[*instance]
 }
 
 // instance is one configured CB account.
@@ -44,11 +42,7 @@ type instance struct {
 }
 
 func newProvider() *Provider {
-	p := &Provider{
-
-		now:       time.Now,
-		instances: map[string]*instance{},
-	}
+	p := &Provider{now: time.Now}
 	loc, err := time.LoadLocation("Europe/Amsterdam")
 	if err != nil {
 		// Only without time/tzdata: fall back to CET, wrong by an hour in
@@ -95,11 +89,7 @@ func (p *Provider) Configure(ctx context.Context, name string, settings map[stri
 		password: settings[settingPassword],
 		client:   sdk.HTTPClient(settings),
 	}
-	p.mu.Lock()
-	old := p.instances[name]
-	p.instances[name] = inst
-	p.mu.Unlock()
-	if old != nil {
+	if old, replaced := p.instances.Set(name, inst); replaced {
 		old.client.CloseIdleConnections()
 	}
 	p.logger().Debug("instance configured", "instance", name, "base_url", sdk.RedactURL(base))
@@ -113,15 +103,7 @@ func (p *Provider) Health(ctx context.Context, name string) error {
 	return err
 }
 
-func (p *Provider) instance(name string) (*instance, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	inst, ok := p.instances[name]
-	if !ok {
-		return nil, sdk.Errorf(sdk.CodeProviderCredentials, "instance %q not configured", name)
-	}
-	return inst, nil
-}
+func (p *Provider) instance(name string) (*instance, error) { return p.instances.Get(name) }
 
 var _ sdk.Provider = (*Provider)(nil)
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -40,17 +39,10 @@ type provider struct {
 	// now is the clock for expiry dates; tests replace it.
 	now func() time.Time
 
-	mu        sync.RWMutex
-	instances map[string]*instance
+	instances sdk.Instances[*instance]
 }
 
-func newProvider() *provider {
-	return &provider{
-
-		now:       time.Now,
-		instances: make(map[string]*instance),
-	}
-}
+func newProvider() *provider { return &provider{now: time.Now} }
 
 // Describe tells the host what the warehouse offers: lending through
 // loan_url, regenerated links, purchased downloads and return notifications.
@@ -82,9 +74,7 @@ func (p *provider) Configure(_ context.Context, name string, settings map[string
 	if err != nil {
 		return err
 	}
-	p.mu.Lock()
-	p.instances[name] = in
-	p.mu.Unlock()
+	p.instances.Set(name, in)
 	p.logger().Debug("configure", "instance", name, "base_url", in.base.String(), "organisation_id", in.organisation)
 	return nil
 }
@@ -97,15 +87,7 @@ func (p *provider) Health(_ context.Context, name string) error {
 	return err
 }
 
-func (p *provider) instance(name string) (*instance, error) {
-	p.mu.RLock()
-	in, ok := p.instances[name]
-	p.mu.RUnlock()
-	if !ok {
-		return nil, sdk.Errorf(sdk.CodeProviderCredentials, "instance not configured")
-	}
-	return in, nil
-}
+func (p *provider) instance(name string) (*instance, error) { return p.instances.Get(name) }
 
 // validFormat reports whether f is a format the warehouse sells.
 func validFormat(f string) bool {

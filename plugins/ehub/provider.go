@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -35,8 +34,7 @@ type Provider struct {
 	// now is the clock for Retry-After dates.
 	now func() time.Time
 
-	mu        sync.RWMutex
-	instances map[string]*instance
+	instances sdk.Instances[*instance]
 }
 
 // instance is one configured eHUB account.
@@ -47,11 +45,7 @@ type instance struct {
 }
 
 func newProvider() *Provider {
-	return &Provider{
-
-		now:       time.Now,
-		instances: map[string]*instance{},
-	}
+	return &Provider{now: time.Now}
 }
 
 // Describe tells the host what the plugin offers: checkout and fulfillment,
@@ -81,12 +75,9 @@ func (p *Provider) Configure(ctx context.Context, name string, settings map[stri
 		return sdk.Errorf(sdk.CodeInvalidRequest, "setting %q contains whitespace or control characters", settingAPIKey)
 	}
 	in := &instance{base: base, apiKey: key, client: sdk.HTTPClient(settings)}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.instances == nil {
-		p.instances = map[string]*instance{}
+	if old, replaced := p.instances.Set(name, in); replaced {
+		old.client.CloseIdleConnections()
 	}
-	p.instances[name] = in
 	return nil
 }
 
@@ -97,15 +88,7 @@ func (p *Provider) Health(ctx context.Context, name string) error {
 	return err
 }
 
-func (p *Provider) instance(name string) (*instance, error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	in, ok := p.instances[name]
-	if !ok {
-		return nil, sdk.Errorf(sdk.CodeProviderCredentials, "instance not configured")
-	}
-	return in, nil
-}
+func (p *Provider) instance(name string) (*instance, error) { return p.instances.Get(name) }
 
 // hasControl reports whether s contains a control character, which would
 // break a header or a log line.
