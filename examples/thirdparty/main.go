@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"net/url"
-	"sync"
 
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -25,11 +24,10 @@ func main() { sdk.Serve(newProvider()) }
 type provider struct {
 	sdk.Unimplemented
 
-	mu       sync.RWMutex
-	accounts map[string]*account // by instance name
+	accounts sdk.Instances[*account] // by instance name
 }
 
-func newProvider() *provider { return &provider{accounts: map[string]*account{}} }
+func newProvider() *provider { return &provider{} }
 
 // Describe tells the host what Acme offers. Items ISBN makes the host check
 // ISBN check digits and turn ISBN-10 into ISBN-13 before calling us.
@@ -50,9 +48,7 @@ func (p *provider) Configure(_ context.Context, instance string, settings map[st
 	if err != nil {
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.accounts[instance] = a
+	p.accounts.Set(instance, a)
 	return nil
 }
 
@@ -63,15 +59,8 @@ func (p *provider) Health(_ context.Context, instance string) error {
 	return err
 }
 
-func (p *provider) account(instance string) (*account, error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	a, ok := p.accounts[instance]
-	if !ok {
-		return nil, sdk.Errorf(sdk.CodeProviderCredentials, "instance %q is not configured", instance)
-	}
-	return a, nil
-}
+// account answers provider_credentials for an instance never configured.
+func (p *provider) account(instance string) (*account, error) { return p.accounts.Get(instance) }
 
 // refLoanID is the ProviderRef key of Acme's loan id: the host stores the
 // ProviderRef with the loan and hands it back to Fulfill.
