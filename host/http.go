@@ -53,8 +53,8 @@ func (h *Host) Handler() http.Handler {
 	api("POST /v1/providers/{provider}/loans/{loan}/fulfillment", h.httpFulfill)
 	api("POST /v1/providers/{provider}/loans/{loan}/renewal", h.httpRenew)
 	api("DELETE /v1/providers/{provider}/loans/{loan}", h.httpReturn)
-	api("POST /v1/providers/{provider}/downloads", h.httpDownload)
-	api("POST /v1/providers/{provider}/access-checks", h.httpAccessCheck)
+	api("POST /v1/providers/{provider}/downloads", providerOp(h, h.Download))
+	api("POST /v1/providers/{provider}/access-checks", providerOp(h, h.CheckAccess))
 	api("GET /v1/events", h.httpEvents)
 	mux.Handle("POST /v1/admin/plugins/{plugin}/reload", h.authed(true, h.httpReload))
 	// No API key: the signature, the token, or nothing is the authority.

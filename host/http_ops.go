@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"io"
 	"net/http"
 )
@@ -141,36 +142,26 @@ func (h *Host) httpReturn(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Host) httpDownload(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.instance(r.PathValue("provider")); err != nil {
-		return err
+// providerOp is the codec of an operation that takes a JSON body at a
+// provider and answers 200: the provider must exist before the body is
+// read, so that an unknown provider answers 404 whatever the body.
+func providerOp[Req, Resp any](h *Host, op func(ctx context.Context, provider string, r Req) (Resp, error)) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		provider := r.PathValue("provider")
+		if _, err := h.instance(provider); err != nil {
+			return err
+		}
+		var req Req
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		out, err := op(r.Context(), provider, req)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
-	var req DownloadRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	f, err := h.Download(r.Context(), r.PathValue("provider"), req)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, f)
-	return nil
-}
-
-func (h *Host) httpAccessCheck(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.instance(r.PathValue("provider")); err != nil {
-		return err
-	}
-	var req AccessCheckRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	a, err := h.CheckAccess(r.Context(), r.PathValue("provider"), req)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
 }
 
 func (h *Host) httpNotify(w http.ResponseWriter, r *http.Request) error {
