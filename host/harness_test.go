@@ -12,11 +12,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/lendgate/lendgate/internal/testlog"
-
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/internal/testbin"
+	"github.com/lendgate/lendgate/internal/testlog"
 	"github.com/lendgate/lendgate/internal/testserver"
 )
 

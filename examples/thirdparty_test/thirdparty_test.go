@@ -28,11 +28,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lendgate/lendgate/internal/testlog"
-
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/internal/testbin"
+	"github.com/lendgate/lendgate/internal/testlog"
 	"github.com/lendgate/lendgate/sdk"
 )
 

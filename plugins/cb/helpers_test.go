@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lendgate/lendgate/internal/testlog"
-
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/internal/testlog"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 	"github.com/lendgate/lendgate/sdk"
 )

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lendgate/lendgate/internal/testlog"
-
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/internal/testlog"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 	"github.com/lendgate/lendgate/sdk"
 )
