@@ -169,11 +169,15 @@ func (h *Host) httpNotify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return invalid("reading notification: %v", err)
 	}
+	// The plugin gets the distributor's headers, less credentials a proxy
+	// in front of the host may have added.
 	header := map[string][]string{}
-	for _, k := range []string{"Content-Type", "User-Agent"} {
-		if v := r.Header.Values(k); len(v) > 0 {
-			header[k] = v
+	for k, v := range r.Header {
+		switch k {
+		case "Authorization", "Proxy-Authorization", "Cookie":
+			continue
 		}
+		header[k] = v
 	}
 	if err := h.Notify(r.Context(), r.PathValue("provider"), r.PathValue("token"), r.Method, header, body); err != nil {
 		return err
