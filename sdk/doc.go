@@ -15,4 +15,9 @@
 //	func (a *acme) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loan, error) { … }
 //
 //	func main() { sdk.Serve(&acme{}) }
+//
+// Keep each instance's settings in an Instances (set in Configure, got in
+// every operation), make outbound calls with HTTPClient, check a base URL
+// with BaseURL, and return errors made with Errorf so that the host and the
+// library see the unified code and the distributor's own.
 package sdk
