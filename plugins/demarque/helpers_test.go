@@ -5,11 +5,11 @@ import (
 	"errors"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/internal/testclock"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -19,37 +19,18 @@ import (
 
 const testInstance = "demarque-test"
 
-// fakeClock is shared by the provider and the simulator so that expiry
-// dates agree without real time passing.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a provider configured against a simulator.
 type env struct {
 	p        *provider
 	sim      *demarquesim.Sim
 	srv      *httptest.Server
-	clock    *fakeClock
+	clock    *testclock.Clock
 	settings map[string]string
 }
 
 func newEnv(t *testing.T, opts ...demarquesim.Option) *env {
 	t.Helper()
-	clk := &fakeClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 	sim := demarquesim.New(append([]demarquesim.Option{demarquesim.WithClock(clk.Now)}, opts...)...)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)

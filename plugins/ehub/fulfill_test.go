@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/lendgate/lendgate/internal/testclock"
 	"github.com/lendgate/lendgate/plugins/ehub/ehubsim"
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -90,7 +90,7 @@ func TestFulfill(t *testing.T) {
 
 func TestFulfillExpiredLoan(t *testing.T) {
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	clock := &fakeClock{t: now}
+	clock := testclock.New(now)
 	f := newFixture(t, ehubsim.DefaultAPIKey, ehubsim.WithClock(clock.Now), ehubsim.WithLoanDays(1))
 	loan, err := f.checkout(t, ehubsim.RecordEbook, "p", "")
 	if err != nil {
@@ -99,26 +99,7 @@ func TestFulfillExpiredLoan(t *testing.T) {
 	if want := now.AddDate(0, 0, 1); !loan.ExpiresAt.Equal(want) {
 		t.Errorf("expires %v, want %v", loan.ExpiresAt, want)
 	}
-	clock.Add(48 * time.Hour)
+	clock.Advance(48 * time.Hour)
 	_, err = f.fulfill(t, loan.ProviderRef["checkout_id"], "p", "")
 	wantCode(t, err, sdk.CodeLoanNotFound, "INACTIVE_LOAN")
-}
-
-// fakeClock is a clock tests move by hand; the simulator reads it from its
-// server goroutines, hence the lock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }

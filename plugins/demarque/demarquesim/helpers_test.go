@@ -8,33 +8,16 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/lendgate/lendgate/internal/testclock"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 )
 
-// fakeClock is a settable clock for the simulator.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock is a settable clock for the simulator.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 }
 
 // start serves a simulator on a test server.

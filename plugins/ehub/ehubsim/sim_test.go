@@ -6,28 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/lendgate/lendgate/internal/testclock"
 )
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 type client struct {
 	t      *testing.T
@@ -78,7 +61,7 @@ func (c *client) checkout(record, format string) (int, map[string]any) {
 }
 
 func TestSeedRecordAnswersLikeTheSeed(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2015, 12, 11, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2015, 12, 11, 0, 0, 0, 0, time.UTC))
 	s := New(WithClock(clock.Now))
 	c := newClient(t, s)
 
@@ -181,7 +164,7 @@ func TestAuthAndPatron(t *testing.T) {
 }
 
 func TestLoanLifecycle(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := New(WithClock(clock.Now), WithLoanDays(7))
 	c := newClient(t, s)
 
@@ -208,7 +191,7 @@ func TestLoanLifecycle(t *testing.T) {
 		t.Errorf("malformed id GET: %d %v", status, m)
 	}
 
-	clock.Add(7 * 24 * time.Hour)
+	clock.Advance(7 * 24 * time.Hour)
 	if status, _, m := c.do(http.MethodGet, "/v1/checkouts/"+id, ""); status != 410 || m["code"] != "INACTIVE_LOAN" {
 		t.Errorf("expired GET: %d %v", status, m)
 	}
