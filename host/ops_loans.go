@@ -64,20 +64,17 @@ func (h *Host) checkout(ctx context.Context, provider string, r CheckoutRequest)
 	if err := checkDays(r.Days); err != nil {
 		return Loan{}, false, err
 	}
-	info, up := in.info()
-	item := r.Item
-	if up {
-		if item, err = normalizeItem(info, r.Item); err != nil {
-			return Loan{}, false, err
-		}
+	item, err := itemFor(in, r.Item)
+	if err != nil {
+		return Loan{}, false, err
+	}
+	if info, up := in.info(); up {
 		if err := checkFormat(info, r.Format); err != nil {
 			return Loan{}, false, err
 		}
 		if err := checkOptions(info, r.Options); err != nil {
 			return Loan{}, false, err
 		}
-	} else if r.Item == "" {
-		return Loan{}, false, invalid("item is required")
 	}
 	if r.Format == "" {
 		r.Format = in.cfg.Defaults.Format

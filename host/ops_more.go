@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
-	"github.com/lendgate/lendgate/sdk/isbn"
 )
 
 // Renew extends a loan. When r.Patron is set it must be the loan's patron.
@@ -174,7 +173,7 @@ func (h *Host) Download(ctx context.Context, provider string, r DownloadRequest)
 			return Fulfillment{}, err
 		}
 	}
-	if r.Item, err = isbnItem(in, r.Item); err != nil {
+	if r.Item, err = itemFor(in, r.Item); err != nil {
 		return Fulfillment{}, err
 	}
 	if info, ok := in.info(); ok {
@@ -195,16 +194,14 @@ func (h *Host) Download(ctx context.Context, provider string, r DownloadRequest)
 	return Fulfillment{Links: linksFromSDK(got.Links)}, nil
 }
 
-// isbnItem normalises an item for the instance's plugin (ISBN or record id).
-func isbnItem(in *instance, item string) (string, error) {
+// itemFor normalises an item for the instance's plugin (ISBN or record id).
+func itemFor(in *instance, item string) (string, error) {
 	info, ok := in.info()
 	if !ok {
-		// The plugin is down: check what can be checked without it.
+		// The plugin is down, so what an item id is cannot be known; the
+		// call answers plugin_unavailable anyway.
 		if item == "" {
 			return "", invalid("item is required")
-		}
-		if _, err := isbn.Normalize(item); err != nil && len(item) == 13 {
-			return "", invalid("item: %v", err)
 		}
 		return item, nil
 	}
@@ -229,7 +226,7 @@ func (h *Host) CheckAccess(ctx context.Context, provider string, r AccessCheckRe
 	if len(r.Password) > 1024 {
 		return AccessCheck{}, invalid("password is too long")
 	}
-	if r.Item, err = isbnItem(in, r.Item); err != nil {
+	if r.Item, err = itemFor(in, r.Item); err != nil {
 		return AccessCheck{}, err
 	}
 	err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
