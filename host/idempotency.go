@@ -56,7 +56,7 @@ func replayable(err error) bool {
 	if !errors.As(err, &e) || errors.Is(err, errOutcomeUnknown) {
 		return false
 	}
-	return !retryable(e.Code) && e.Code != sdk.CodeUnauthorized && e.Code != sdk.CodeIdempotencyMismatch
+	return !e.Code.Retryable() && e.Code != sdk.CodeUnauthorized && e.Code != sdk.CodeIdempotencyMismatch
 }
 
 func fingerprint(parts ...any) string {

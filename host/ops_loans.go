@@ -22,7 +22,7 @@ func (h *Host) logCall(provider, op, loan string, start time.Time, err error) {
 	level := hclog.Info
 	// A caller's mistake or a distributor's refusal is business as usual;
 	// failures of the distributor, the plugin or the host are not.
-	if err != nil && retryable(sdk.CodeOf(err)) {
+	if err != nil && sdk.CodeOf(err).Retryable() {
 		level = hclog.Warn
 	}
 	if h.log.GetLevel() > level {

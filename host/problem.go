@@ -18,54 +18,9 @@ type Error = sdk.Error
 // CodeOf returns the unified code of err ("" for nil).
 func CodeOf(err error) sdk.Code { return sdk.CodeOf(err) }
 
-type problemKind struct {
-	status int
-	title  string
-}
-
-// problems is the table of api.md §3.
-var problems = map[sdk.Code]problemKind{
-	sdk.CodeInvalidRequest:         {400, "Invalid request"},
-	sdk.CodeUnauthorized:           {401, "Unauthorized"},
-	sdk.CodeForbidden:              {403, "Forbidden"},
-	sdk.CodeProviderNotFound:       {404, "Provider not found"},
-	sdk.CodeLoanNotFound:           {404, "Loan not found"},
-	sdk.CodeItemNotFound:           {404, "Item not found"},
-	sdk.CodeNotAvailable:           {409, "Item not available"},
-	sdk.CodeAlreadyOnLoan:          {409, "Already on loan"},
-	sdk.CodeDuplicateReference:     {409, "Duplicate reference"},
-	sdk.CodeLimitReached:           {409, "Limit reached"},
-	sdk.CodePatronMismatch:         {409, "Patron mismatch"},
-	sdk.CodePatronRejected:         {403, "Patron rejected"},
-	sdk.CodeUnsupportedCombination: {422, "Unsupported combination"},
-	sdk.CodeIdempotencyMismatch:    {422, "Idempotency key reused"},
-	sdk.CodeUnsupportedOperation:   {501, "Unsupported operation"},
-	sdk.CodeRateLimited:            {429, "Rate limited"},
-	sdk.CodeTryLater:               {503, "Try later"},
-	sdk.CodeCircuitOpen:            {503, "Circuit open"},
-	sdk.CodePluginUnavailable:      {503, "Plugin unavailable"},
-	sdk.CodeProviderCredentials:    {502, "Provider rejected our credentials"},
-	sdk.CodeProviderError:          {502, "Provider error"},
-	sdk.CodeProviderTimeout:        {504, "Provider timeout"},
-}
-
-// StatusOf returns the HTTP status of a unified code (500 for an unknown one).
-func StatusOf(c sdk.Code) int {
-	if p, ok := problems[c]; ok {
-		return p.status
-	}
-	return http.StatusInternalServerError
-}
-
-// retryable codes are worth the caller retrying as they are.
-func retryable(c sdk.Code) bool {
-	switch c {
-	case sdk.CodeRateLimited, sdk.CodeTryLater, sdk.CodeCircuitOpen, sdk.CodePluginUnavailable,
-		sdk.CodeProviderError, sdk.CodeProviderTimeout:
-		return true
-	}
-	return false
-}
+// StatusOf returns the HTTP status of a unified code (502 for an unknown one,
+// which reads as provider_error).
+func StatusOf(c sdk.Code) int { return c.Status() }
 
 // Problem is an RFC 9457 problem details body.
 type Problem struct {
@@ -90,19 +45,16 @@ func problemFor(err error, provider string) (Problem, *Error) {
 		// could carry anything.
 		e = &Error{Code: sdk.CodeProviderError, Message: "internal error"}
 	}
-	k, ok := problems[e.Code]
-	if !ok {
-		k = problemKind{502, "Provider error"}
-	}
+	k := e.Code.Info()
 	p := Problem{
 		Type:         "https://lendgate.dev/problems/" + strings.ReplaceAll(string(e.Code), "_", "-"),
-		Title:        k.title,
-		Status:       k.status,
+		Title:        k.Title,
+		Status:       k.Status,
 		Detail:       e.Message,
 		Code:         string(e.Code),
 		Provider:     provider,
 		ProviderCode: e.ProviderCode,
-		Retryable:    retryable(e.Code),
+		Retryable:    k.Retryable,
 	}
 	if e.RetryAfter > 0 {
 		p.RetryAfter = int(math.Ceil(e.RetryAfter.Seconds()))

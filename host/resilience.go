@@ -135,14 +135,8 @@ func (l *limiter) take(ctx context.Context) error {
 	}
 }
 
-// breakerCounts is the set of codes a breaker counts as failures (api.md §3).
-func breakerCounts(err error) bool {
-	switch sdk.CodeOf(err) {
-	case sdk.CodePluginUnavailable, sdk.CodeProviderCredentials, sdk.CodeProviderError, sdk.CodeProviderTimeout:
-		return true
-	}
-	return false
-}
+// breakerCounts reports whether a breaker counts err as a failure (api.md §3).
+func breakerCounts(err error) bool { return sdk.CodeOf(err).CountsForBreaker() }
 
 // breaker is an instance's circuit breaker.
 type breaker struct {

@@ -24,7 +24,7 @@ func fromMillis(ms int64) time.Time {
 }
 
 func infoToPB(i Info) *pb.Info {
-	out := &pb.Info{Name: i.Name, Version: i.Version, Formats: i.Formats, Items: i.Items}
+	out := &pb.Info{Name: i.Name, Version: i.Version, Formats: i.Formats, Items: i.Items, DedupesCheckout: i.DedupesCheckout}
 	for _, c := range i.Capabilities {
 		out.Capabilities = append(out.Capabilities, string(c))
 	}
@@ -38,7 +38,7 @@ func infoToPB(i Info) *pb.Info {
 }
 
 func infoFromPB(p *pb.Info) Info {
-	i := Info{Name: p.GetName(), Version: p.GetVersion(), Formats: p.GetFormats(), Items: p.GetItems()}
+	i := Info{Name: p.GetName(), Version: p.GetVersion(), Formats: p.GetFormats(), Items: p.GetItems(), DedupesCheckout: p.GetDedupesCheckout()}
 	for _, c := range p.GetCapabilities() {
 		i.Capabilities = append(i.Capabilities, Capability(c))
 	}
@@ -134,4 +134,12 @@ func eventToPB(e Event) *pb.Event {
 
 func eventFromPB(p *pb.Event) Event {
 	return Event{Type: p.GetType(), At: fromMillis(p.GetAtUnixMs()), ExpiresAt: fromMillis(p.GetExpiresAtUnixMs()), Data: p.GetData()}
+}
+
+func resolveToPB(r ResolveRequest) *pb.ResolveRequest {
+	return &pb.ResolveRequest{Instance: r.Instance, Loan: loanRefToPB(r.Loan), Days: int32(r.Days), NotifyUrl: r.NotifyURL}
+}
+
+func resolveFromPB(p *pb.ResolveRequest) ResolveRequest {
+	return ResolveRequest{Instance: p.GetInstance(), Loan: loanRefFromPB(p.GetLoan()), Days: int(p.GetDays()), NotifyURL: p.GetNotifyUrl()}
 }

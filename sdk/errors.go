@@ -33,6 +33,8 @@ const (
 	CodeProviderCredentials    Code = "provider_credentials"
 	CodeProviderError          Code = "provider_error"
 	CodeProviderTimeout        Code = "provider_timeout"
+	CodeJournalUnavailable     Code = "journal_unavailable"
+	CodeOutcomeUnknown         Code = "outcome_unknown"
 )
 
 // Codes lists every unified code, in the order of api.md's table.
@@ -43,17 +45,7 @@ var Codes = []Code{
 	CodePatronRejected, CodeUnsupportedCombination, CodeIdempotencyMismatch,
 	CodeUnsupportedOperation, CodeRateLimited, CodeTryLater, CodeCircuitOpen,
 	CodePluginUnavailable, CodeProviderCredentials, CodeProviderError,
-	CodeProviderTimeout,
-}
-
-// Known reports whether c is one of the unified codes.
-func (c Code) Known() bool {
-	for _, k := range Codes {
-		if k == c {
-			return true
-		}
-	}
-	return false
+	CodeProviderTimeout, CodeJournalUnavailable, CodeOutcomeUnknown,
 }
 
 // Error is an error with a unified code. It crosses the plugin wire intact:
@@ -66,6 +58,11 @@ type Error struct {
 	Message string
 	// RetryAfter, when positive, tells the caller when to come back.
 	RetryAfter time.Duration
+	// Scope says what a RetryAfter pauses: the whole instance (the zero
+	// value: the distributor asked every caller to wait, as with its HTTP
+	// 429) or only this request (an answer about one item, such as a title
+	// that has no price yet).
+	Scope Scope
 
 	// cause is what the host saw when the error is its own (a canceled
 	// context, a broken transport); it keeps errors.Is(err, context.Canceled)
@@ -105,9 +102,27 @@ func (e *Error) WithProviderCode(pc string) *Error {
 	return e
 }
 
-// WithRetryAfter sets when to come back and returns e.
+// WithRetryAfter sets when to come back (at most MaxRetryAfter) and returns e.
 func (e *Error) WithRetryAfter(d time.Duration) *Error {
-	e.RetryAfter = d
+	e.RetryAfter = BoundRetryAfter(d)
+	return e
+}
+
+// Scope is what a distributor's pause applies to.
+type Scope int
+
+// The scopes of a pause.
+const (
+	// ScopeInstance pauses every call to the provider instance until
+	// RetryAfter has passed.
+	ScopeInstance Scope = iota
+	// ScopeRequest answers this request only; other calls go on.
+	ScopeRequest
+)
+
+// ForRequest marks e's pause as about this request only and returns e.
+func (e *Error) ForRequest() *Error {
+	e.Scope = ScopeRequest
 	return e
 }
 

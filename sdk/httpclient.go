@@ -202,17 +202,31 @@ func TransportError(ctx context.Context, err error) *Error {
 }
 
 // RetryAfter parses a Retry-After header (seconds or HTTP date) relative to
-// now; 0 when absent or unreadable.
+// now; 0 when absent or unreadable. The result is at most MaxRetryAfter,
+// however large the header's number (api.md §7).
 func RetryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
+	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+	if s, err := strconv.ParseUint(v, 10, 64); err == nil {
+		if s >= uint64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter
+		}
 		return time.Duration(s) * time.Second
+	} else if errors.Is(err, strconv.ErrRange) {
+		return MaxRetryAfter // all digits, too many of them
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return BoundRetryAfter(t.Sub(now))
 	}
 	return 0
+}
+
+// MaxRetryAfter bounds every pause a distributor or a plugin can ask for.
+const MaxRetryAfter = 24 * time.Hour
+
+// BoundRetryAfter returns d within [0, MaxRetryAfter].
+func BoundRetryAfter(d time.Duration) time.Duration {
+	return min(max(d, 0), MaxRetryAfter)
 }

@@ -48,6 +48,8 @@ const (
 	CapDownload      Capability = "download"
 	CapAccessCheck   Capability = "access_check"
 	CapNotifications Capability = "notifications"
+	// CapResolve: the plugin implements Resolver.
+	CapResolve Capability = "resolve"
 )
 
 // Info describes a plugin: its name and version, the operations it offers,
@@ -63,6 +65,12 @@ type Info struct {
 	// check digit and convert ISBN-10 to ISBN-13 before any call; empty
 	// means the distributor's own record ids, passed as given.
 	Items string
+	// DedupesCheckout declares that the distributor recognises a checkout
+	// re-sent under the same CheckoutRequest.LoanID and places no second
+	// order (De Marque's transaction_id, CB's OrderReference). Only then does
+	// the host re-send a checkout whose first outcome it could not learn;
+	// otherwise a retry answers CodeOutcomeUnknown and sends nothing.
+	DedupesCheckout bool
 }
 
 // ItemsISBN is the Info.Items of distributors whose item ids are ISBN-13/EAN-13.
@@ -191,6 +199,32 @@ type Notification struct {
 	Body     []byte
 }
 
+// Resolver is implemented by a plugin that declares CapResolve: it finds out
+// whether a checkout whose outcome the host could not learn (a timeout, a
+// crash mid-call) took effect at the distributor.
+type Resolver interface {
+	// Resolve answers Placed with the loan as the distributor has it, or
+	// Placed=false when the distributor certainly holds no such loan. An
+	// error (any code) means it cannot tell now: the host keeps the loan
+	// unknown and asks again later.
+	Resolve(ctx context.Context, r ResolveRequest) (Resolution, error)
+}
+
+// ResolveRequest names a loan of unknown outcome. Loan carries what the
+// checkout sent (ID, Item, Patron, PatronName, Format, Options).
+type ResolveRequest struct {
+	Instance  string
+	Loan      LoanRef
+	Days      int
+	NotifyURL string
+}
+
+// Resolution is what a distributor knows of a loan of unknown outcome.
+type Resolution struct {
+	Placed bool
+	Loan   Loan
+}
+
 // Event types, as in api.md §5.
 const (
 	EventLoanCreated  = "loan.created"
@@ -199,6 +233,9 @@ const (
 	EventLoanExpired  = "loan.expired"
 	EventLoanRevoked  = "loan.revoked"
 	EventLoanNotified = "loan.notified"
+	// EventLoanResolved is the host's own: a loan of unknown outcome was
+	// settled (data "outcome": "placed" or "not_placed").
+	EventLoanResolved = "loan.resolved"
 )
 
 // Event is what a notification means for its loan.

@@ -86,4 +86,15 @@ func (c *grpcClient) Health(ctx context.Context, instance string) error {
 	return fromStatus(ctx, err)
 }
 
-var _ Provider = (*grpcClient)(nil)
+func (c *grpcClient) Resolve(ctx context.Context, r ResolveRequest) (Resolution, error) {
+	res, err := c.c.Resolve(ctx, resolveToPB(r))
+	if err != nil {
+		return Resolution{}, fromStatus(ctx, err)
+	}
+	return Resolution{Placed: res.GetPlaced(), Loan: loanFromPB(res.GetLoan())}, nil
+}
+
+var (
+	_ Provider = (*grpcClient)(nil)
+	_ Resolver = (*grpcClient)(nil)
+)

@@ -4,38 +4,12 @@ import (
 	"context"
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	pb "github.com/lendgate/lendgate/sdk/internal/providerv1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
-
-// grpcCodes gives each unified code the closest gRPC code, so that the status
-// reads sensibly in gRPC tooling. The host reads the ErrorDetail, not this.
-var grpcCodes = map[Code]codes.Code{
-	CodeInvalidRequest:         codes.InvalidArgument,
-	CodeUnauthorized:           codes.Unauthenticated,
-	CodeForbidden:              codes.PermissionDenied,
-	CodeProviderNotFound:       codes.NotFound,
-	CodeLoanNotFound:           codes.NotFound,
-	CodeItemNotFound:           codes.NotFound,
-	CodeNotAvailable:           codes.FailedPrecondition,
-	CodeAlreadyOnLoan:          codes.AlreadyExists,
-	CodeDuplicateReference:     codes.AlreadyExists,
-	CodeLimitReached:           codes.ResourceExhausted,
-	CodePatronMismatch:         codes.FailedPrecondition,
-	CodePatronRejected:         codes.PermissionDenied,
-	CodeUnsupportedCombination: codes.InvalidArgument,
-	CodeIdempotencyMismatch:    codes.InvalidArgument,
-	CodeUnsupportedOperation:   codes.Unimplemented,
-	CodeRateLimited:            codes.ResourceExhausted,
-	CodeTryLater:               codes.Unavailable,
-	CodeCircuitOpen:            codes.Unavailable,
-	CodePluginUnavailable:      codes.Unavailable,
-	CodeProviderCredentials:    codes.Unauthenticated,
-	CodeProviderError:          codes.Internal,
-	CodeProviderTimeout:        codes.DeadlineExceeded,
-}
 
 // toStatus turns a plugin's error into the gRPC status that carries it. An
 // error that is not an *Error becomes CodeProviderError; an unknown code too,
@@ -45,12 +19,9 @@ func toStatus(err error) error {
 	if !e.Code.Known() {
 		e = &Error{Code: CodeProviderError, ProviderCode: string(e.Code), Message: e.Message, RetryAfter: e.RetryAfter}
 	}
-	gc, ok := grpcCodes[e.Code]
-	if !ok {
-		gc = codes.Unknown
-	}
-	st, derr := status.New(gc, e.Message).WithDetails(&pb.ErrorDetail{
+	st, derr := status.New(e.Code.Info().grpc, e.Message).WithDetails(&pb.ErrorDetail{
 		Code: string(e.Code), ProviderCode: e.ProviderCode, Message: e.Message, RetryAfterMs: e.RetryAfter.Milliseconds(),
+		Scope: int32(e.Scope),
 	})
 	if derr != nil {
 		return status.Error(codes.Internal, e.Message)
@@ -69,8 +40,7 @@ func fromStatus(ctx context.Context, err error) error {
 	if ok {
 		for _, d := range st.Details() {
 			if ed, ok := d.(*pb.ErrorDetail); ok {
-				return &Error{Code: Code(ed.GetCode()), ProviderCode: ed.GetProviderCode(), Message: ed.GetMessage(),
-					RetryAfter: time.Duration(ed.GetRetryAfterMs()) * time.Millisecond}
+				return errorFromDetail(ed)
 			}
 		}
 	}
@@ -83,4 +53,45 @@ func fromStatus(ctx context.Context, err error) error {
 		return &Error{Code: CodeUnsupportedOperation, Message: "the plugin does not implement this operation"}
 	}
 	return &Error{Code: CodePluginUnavailable, Message: "plugin unavailable: " + st.Message(), cause: err}
+}
+
+// Caps on what a plugin's error may carry into the host (api.md §7: the
+// host trusts plugins only so far).
+const (
+	maxWireMessage      = 1024
+	maxWireProviderCode = 100
+)
+
+// errorFromDetail reads a plugin's error as the host may believe it: a code
+// outside the table becomes CodeProviderError with the plugin's string kept
+// as the provider code, texts are capped and the pause is bounded.
+func errorFromDetail(ed *pb.ErrorDetail) *Error {
+	e := &Error{Code: Code(ed.GetCode()), ProviderCode: capText(ed.GetProviderCode(), maxWireProviderCode),
+		Message: capText(ed.GetMessage(), maxWireMessage)}
+	if !e.Code.Known() || e.Code.hostOnly() {
+		e.ProviderCode = capText(string(e.Code), maxWireProviderCode)
+		e.Code = CodeProviderError
+	}
+	if ms := ed.GetRetryAfterMs(); ms > 0 {
+		e.RetryAfter = MaxRetryAfter
+		if ms < MaxRetryAfter.Milliseconds() {
+			e.RetryAfter = time.Duration(ms) * time.Millisecond
+		}
+	}
+	if Scope(ed.GetScope()) == ScopeRequest {
+		e.Scope = ScopeRequest
+	}
+	return e
+}
+
+// capText cuts s to at most n bytes, on a rune boundary.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
 }

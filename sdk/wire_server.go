@@ -94,6 +94,20 @@ func (s *grpcServer) Health(ctx context.Context, r *pb.HealthRequest) (*pb.Healt
 	return &pb.HealthResponse{}, nil
 }
 
+// Resolve serves the optional Resolver; a plugin without it answers
+// Unimplemented, which the host reads as unsupported_operation.
+func (s *grpcServer) Resolve(ctx context.Context, r *pb.ResolveRequest) (*pb.Resolution, error) {
+	rv, ok := s.impl.(Resolver)
+	if !ok {
+		return nil, toStatus(unsupported("resolve"))
+	}
+	res, err := rv.Resolve(ctx, resolveFromPB(r))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.Resolution{Placed: res.Placed, Loan: loanToPB(res.Loan)}, nil
+}
+
 // recoverPanics turns a panic in a plugin's method into CodeProviderError, so
 // that one bad answer from a distributor never takes the plugin process (and
 // every instance it serves) down.

@@ -27,11 +27,13 @@ const (
 
 // ErrorDetail rides in the gRPC status of every failed call.
 type ErrorDetail struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	ProviderCode  string                 `protobuf:"bytes,2,opt,name=provider_code,json=providerCode,proto3" json:"provider_code,omitempty"`
-	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
-	RetryAfterMs  int64                  `protobuf:"varint,4,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Code         string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	ProviderCode string                 `protobuf:"bytes,2,opt,name=provider_code,json=providerCode,proto3" json:"provider_code,omitempty"`
+	Message      string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	RetryAfterMs int64                  `protobuf:"varint,4,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"`
+	// scope of the pause retry_after asks for: 0 the instance, 1 this request.
+	Scope         int32 `protobuf:"varint,5,opt,name=scope,proto3" json:"scope,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -90,6 +92,13 @@ func (x *ErrorDetail) GetMessage() string {
 func (x *ErrorDetail) GetRetryAfterMs() int64 {
 	if x != nil {
 		return x.RetryAfterMs
+	}
+	return 0
+}
+
+func (x *ErrorDetail) GetScope() int32 {
+	if x != nil {
+		return x.Scope
 	}
 	return 0
 }
@@ -175,15 +184,18 @@ func (x *OptionValues) GetValues() []string {
 }
 
 type Info struct {
-	state         protoimpl.MessageState   `protogen:"open.v1"`
-	Name          string                   `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Version       string                   `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
-	Capabilities  []string                 `protobuf:"bytes,3,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
-	Formats       []string                 `protobuf:"bytes,4,rep,name=formats,proto3" json:"formats,omitempty"`
-	Options       map[string]*OptionValues `protobuf:"bytes,5,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Items         string                   `protobuf:"bytes,6,opt,name=items,proto3" json:"items,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState   `protogen:"open.v1"`
+	Name         string                   `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version      string                   `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	Capabilities []string                 `protobuf:"bytes,3,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	Formats      []string                 `protobuf:"bytes,4,rep,name=formats,proto3" json:"formats,omitempty"`
+	Options      map[string]*OptionValues `protobuf:"bytes,5,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Items        string                   `protobuf:"bytes,6,opt,name=items,proto3" json:"items,omitempty"`
+	// dedupes_checkout: the distributor answers a checkout re-sent under the
+	// same loan id without placing a second order.
+	DedupesCheckout bool `protobuf:"varint,7,opt,name=dedupes_checkout,json=dedupesCheckout,proto3" json:"dedupes_checkout,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Info) Reset() {
@@ -256,6 +268,13 @@ func (x *Info) GetItems() string {
 		return x.Items
 	}
 	return ""
+}
+
+func (x *Info) GetDedupesCheckout() bool {
+	if x != nil {
+		return x.DedupesCheckout
+	}
+	return false
 }
 
 type ConfigureRequest struct {
@@ -1386,26 +1405,148 @@ func (*HealthResponse) Descriptor() ([]byte, []int) {
 	return file_provider_proto_rawDescGZIP(), []int{21}
 }
 
+type ResolveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Loan          *LoanRef               `protobuf:"bytes,2,opt,name=loan,proto3" json:"loan,omitempty"`
+	Days          int32                  `protobuf:"varint,3,opt,name=days,proto3" json:"days,omitempty"`
+	NotifyUrl     string                 `protobuf:"bytes,4,opt,name=notify_url,json=notifyUrl,proto3" json:"notify_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveRequest) Reset() {
+	*x = ResolveRequest{}
+	mi := &file_provider_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveRequest) ProtoMessage() {}
+
+func (x *ResolveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveRequest.ProtoReflect.Descriptor instead.
+func (*ResolveRequest) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ResolveRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *ResolveRequest) GetLoan() *LoanRef {
+	if x != nil {
+		return x.Loan
+	}
+	return nil
+}
+
+func (x *ResolveRequest) GetDays() int32 {
+	if x != nil {
+		return x.Days
+	}
+	return 0
+}
+
+func (x *ResolveRequest) GetNotifyUrl() string {
+	if x != nil {
+		return x.NotifyUrl
+	}
+	return ""
+}
+
+type Resolution struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Placed        bool                   `protobuf:"varint,1,opt,name=placed,proto3" json:"placed,omitempty"`
+	Loan          *Loan                  `protobuf:"bytes,2,opt,name=loan,proto3" json:"loan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Resolution) Reset() {
+	*x = Resolution{}
+	mi := &file_provider_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Resolution) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Resolution) ProtoMessage() {}
+
+func (x *Resolution) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Resolution.ProtoReflect.Descriptor instead.
+func (*Resolution) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *Resolution) GetPlaced() bool {
+	if x != nil {
+		return x.Placed
+	}
+	return false
+}
+
+func (x *Resolution) GetLoan() *Loan {
+	if x != nil {
+		return x.Loan
+	}
+	return nil
+}
+
 var File_provider_proto protoreflect.FileDescriptor
 
 const file_provider_proto_rawDesc = "" +
 	"\n" +
-	"\x0eprovider.proto\x12\x14lendgate.provider.v1\"\x86\x01\n" +
+	"\x0eprovider.proto\x12\x14lendgate.provider.v1\"\x9c\x01\n" +
 	"\vErrorDetail\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12#\n" +
 	"\rprovider_code\x18\x02 \x01(\tR\fproviderCode\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12$\n" +
-	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\"\x11\n" +
+	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\x12\x14\n" +
+	"\x05scope\x18\x05 \x01(\x05R\x05scope\"\x11\n" +
 	"\x0fDescribeRequest\"&\n" +
 	"\fOptionValues\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values\"\xab\x02\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\"\xd6\x02\n" +
 	"\x04Info\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\"\n" +
 	"\fcapabilities\x18\x03 \x03(\tR\fcapabilities\x12\x18\n" +
 	"\aformats\x18\x04 \x03(\tR\aformats\x12A\n" +
 	"\aoptions\x18\x05 \x03(\v2'.lendgate.provider.v1.Info.OptionsEntryR\aoptions\x12\x14\n" +
-	"\x05items\x18\x06 \x01(\tR\x05items\x1a^\n" +
+	"\x05items\x18\x06 \x01(\tR\x05items\x12)\n" +
+	"\x10dedupes_checkout\x18\a \x01(\bR\x0fdedupesCheckout\x1a^\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
 	"\x05value\x18\x02 \x01(\v2\".lendgate.provider.v1.OptionValuesR\x05value:\x028\x01\"\xbd\x01\n" +
@@ -1513,7 +1654,17 @@ const file_provider_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"+\n" +
 	"\rHealthRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\"\x10\n" +
-	"\x0eHealthResponse2\xca\x06\n" +
+	"\x0eHealthResponse\"\x92\x01\n" +
+	"\x0eResolveRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\x121\n" +
+	"\x04loan\x18\x02 \x01(\v2\x1d.lendgate.provider.v1.LoanRefR\x04loan\x12\x12\n" +
+	"\x04days\x18\x03 \x01(\x05R\x04days\x12\x1d\n" +
+	"\n" +
+	"notify_url\x18\x04 \x01(\tR\tnotifyUrl\"T\n" +
+	"\n" +
+	"Resolution\x12\x16\n" +
+	"\x06placed\x18\x01 \x01(\bR\x06placed\x12.\n" +
+	"\x04loan\x18\x02 \x01(\v2\x1a.lendgate.provider.v1.LoanR\x04loan2\x9d\a\n" +
 	"\bProvider\x12M\n" +
 	"\bDescribe\x12%.lendgate.provider.v1.DescribeRequest\x1a\x1a.lendgate.provider.v1.Info\x12\\\n" +
 	"\tConfigure\x12&.lendgate.provider.v1.ConfigureRequest\x1a'.lendgate.provider.v1.ConfigureResponse\x12M\n" +
@@ -1524,7 +1675,8 @@ const file_provider_proto_rawDesc = "" +
 	"\bDownload\x12%.lendgate.provider.v1.DownloadRequest\x1a!.lendgate.provider.v1.Fulfillment\x12X\n" +
 	"\vCheckAccess\x12#.lendgate.provider.v1.AccessRequest\x1a$.lendgate.provider.v1.AccessResponse\x12U\n" +
 	"\x12HandleNotification\x12\".lendgate.provider.v1.Notification\x1a\x1b.lendgate.provider.v1.Event\x12S\n" +
-	"\x06Health\x12#.lendgate.provider.v1.HealthRequest\x1a$.lendgate.provider.v1.HealthResponseB6Z4github.com/lendgate/lendgate/sdk/internal/providerv1b\x06proto3"
+	"\x06Health\x12#.lendgate.provider.v1.HealthRequest\x1a$.lendgate.provider.v1.HealthResponse\x12Q\n" +
+	"\aResolve\x12$.lendgate.provider.v1.ResolveRequest\x1a .lendgate.provider.v1.ResolutionB6Z4github.com/lendgate/lendgate/sdk/internal/providerv1b\x06proto3"
 
 var (
 	file_provider_proto_rawDescOnce sync.Once
@@ -1538,7 +1690,7 @@ func file_provider_proto_rawDescGZIP() []byte {
 	return file_provider_proto_rawDescData
 }
 
-var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_provider_proto_goTypes = []any{
 	(*ErrorDetail)(nil),       // 0: lendgate.provider.v1.ErrorDetail
 	(*DescribeRequest)(nil),   // 1: lendgate.provider.v1.DescribeRequest
@@ -1562,57 +1714,63 @@ var file_provider_proto_goTypes = []any{
 	(*Event)(nil),             // 19: lendgate.provider.v1.Event
 	(*HealthRequest)(nil),     // 20: lendgate.provider.v1.HealthRequest
 	(*HealthResponse)(nil),    // 21: lendgate.provider.v1.HealthResponse
-	nil,                       // 22: lendgate.provider.v1.Info.OptionsEntry
-	nil,                       // 23: lendgate.provider.v1.ConfigureRequest.SettingsEntry
-	nil,                       // 24: lendgate.provider.v1.Loan.ProviderRefEntry
-	nil,                       // 25: lendgate.provider.v1.LoanRef.ProviderRefEntry
-	nil,                       // 26: lendgate.provider.v1.LoanRef.OptionsEntry
-	nil,                       // 27: lendgate.provider.v1.CheckoutRequest.OptionsEntry
-	nil,                       // 28: lendgate.provider.v1.Notification.HeaderEntry
-	nil,                       // 29: lendgate.provider.v1.Event.DataEntry
+	(*ResolveRequest)(nil),    // 22: lendgate.provider.v1.ResolveRequest
+	(*Resolution)(nil),        // 23: lendgate.provider.v1.Resolution
+	nil,                       // 24: lendgate.provider.v1.Info.OptionsEntry
+	nil,                       // 25: lendgate.provider.v1.ConfigureRequest.SettingsEntry
+	nil,                       // 26: lendgate.provider.v1.Loan.ProviderRefEntry
+	nil,                       // 27: lendgate.provider.v1.LoanRef.ProviderRefEntry
+	nil,                       // 28: lendgate.provider.v1.LoanRef.OptionsEntry
+	nil,                       // 29: lendgate.provider.v1.CheckoutRequest.OptionsEntry
+	nil,                       // 30: lendgate.provider.v1.Notification.HeaderEntry
+	nil,                       // 31: lendgate.provider.v1.Event.DataEntry
 }
 var file_provider_proto_depIdxs = []int32{
-	22, // 0: lendgate.provider.v1.Info.options:type_name -> lendgate.provider.v1.Info.OptionsEntry
-	23, // 1: lendgate.provider.v1.ConfigureRequest.settings:type_name -> lendgate.provider.v1.ConfigureRequest.SettingsEntry
+	24, // 0: lendgate.provider.v1.Info.options:type_name -> lendgate.provider.v1.Info.OptionsEntry
+	25, // 1: lendgate.provider.v1.ConfigureRequest.settings:type_name -> lendgate.provider.v1.ConfigureRequest.SettingsEntry
 	6,  // 2: lendgate.provider.v1.Loan.links:type_name -> lendgate.provider.v1.Link
-	24, // 3: lendgate.provider.v1.Loan.provider_ref:type_name -> lendgate.provider.v1.Loan.ProviderRefEntry
-	25, // 4: lendgate.provider.v1.LoanRef.provider_ref:type_name -> lendgate.provider.v1.LoanRef.ProviderRefEntry
-	26, // 5: lendgate.provider.v1.LoanRef.options:type_name -> lendgate.provider.v1.LoanRef.OptionsEntry
-	27, // 6: lendgate.provider.v1.CheckoutRequest.options:type_name -> lendgate.provider.v1.CheckoutRequest.OptionsEntry
+	26, // 3: lendgate.provider.v1.Loan.provider_ref:type_name -> lendgate.provider.v1.Loan.ProviderRefEntry
+	27, // 4: lendgate.provider.v1.LoanRef.provider_ref:type_name -> lendgate.provider.v1.LoanRef.ProviderRefEntry
+	28, // 5: lendgate.provider.v1.LoanRef.options:type_name -> lendgate.provider.v1.LoanRef.OptionsEntry
+	29, // 6: lendgate.provider.v1.CheckoutRequest.options:type_name -> lendgate.provider.v1.CheckoutRequest.OptionsEntry
 	8,  // 7: lendgate.provider.v1.FulfillRequest.loan:type_name -> lendgate.provider.v1.LoanRef
 	6,  // 8: lendgate.provider.v1.Fulfillment.links:type_name -> lendgate.provider.v1.Link
 	8,  // 9: lendgate.provider.v1.RenewRequest.loan:type_name -> lendgate.provider.v1.LoanRef
 	8,  // 10: lendgate.provider.v1.ReturnRequest.loan:type_name -> lendgate.provider.v1.LoanRef
 	8,  // 11: lendgate.provider.v1.Notification.loan:type_name -> lendgate.provider.v1.LoanRef
-	28, // 12: lendgate.provider.v1.Notification.header:type_name -> lendgate.provider.v1.Notification.HeaderEntry
-	29, // 13: lendgate.provider.v1.Event.data:type_name -> lendgate.provider.v1.Event.DataEntry
-	2,  // 14: lendgate.provider.v1.Info.OptionsEntry.value:type_name -> lendgate.provider.v1.OptionValues
-	17, // 15: lendgate.provider.v1.Notification.HeaderEntry.value:type_name -> lendgate.provider.v1.HeaderValues
-	1,  // 16: lendgate.provider.v1.Provider.Describe:input_type -> lendgate.provider.v1.DescribeRequest
-	4,  // 17: lendgate.provider.v1.Provider.Configure:input_type -> lendgate.provider.v1.ConfigureRequest
-	9,  // 18: lendgate.provider.v1.Provider.Checkout:input_type -> lendgate.provider.v1.CheckoutRequest
-	10, // 19: lendgate.provider.v1.Provider.Fulfill:input_type -> lendgate.provider.v1.FulfillRequest
-	12, // 20: lendgate.provider.v1.Provider.Renew:input_type -> lendgate.provider.v1.RenewRequest
-	13, // 21: lendgate.provider.v1.Provider.Return:input_type -> lendgate.provider.v1.ReturnRequest
-	14, // 22: lendgate.provider.v1.Provider.Download:input_type -> lendgate.provider.v1.DownloadRequest
-	15, // 23: lendgate.provider.v1.Provider.CheckAccess:input_type -> lendgate.provider.v1.AccessRequest
-	18, // 24: lendgate.provider.v1.Provider.HandleNotification:input_type -> lendgate.provider.v1.Notification
-	20, // 25: lendgate.provider.v1.Provider.Health:input_type -> lendgate.provider.v1.HealthRequest
-	3,  // 26: lendgate.provider.v1.Provider.Describe:output_type -> lendgate.provider.v1.Info
-	5,  // 27: lendgate.provider.v1.Provider.Configure:output_type -> lendgate.provider.v1.ConfigureResponse
-	7,  // 28: lendgate.provider.v1.Provider.Checkout:output_type -> lendgate.provider.v1.Loan
-	11, // 29: lendgate.provider.v1.Provider.Fulfill:output_type -> lendgate.provider.v1.Fulfillment
-	7,  // 30: lendgate.provider.v1.Provider.Renew:output_type -> lendgate.provider.v1.Loan
-	7,  // 31: lendgate.provider.v1.Provider.Return:output_type -> lendgate.provider.v1.Loan
-	11, // 32: lendgate.provider.v1.Provider.Download:output_type -> lendgate.provider.v1.Fulfillment
-	16, // 33: lendgate.provider.v1.Provider.CheckAccess:output_type -> lendgate.provider.v1.AccessResponse
-	19, // 34: lendgate.provider.v1.Provider.HandleNotification:output_type -> lendgate.provider.v1.Event
-	21, // 35: lendgate.provider.v1.Provider.Health:output_type -> lendgate.provider.v1.HealthResponse
-	26, // [26:36] is the sub-list for method output_type
-	16, // [16:26] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	30, // 12: lendgate.provider.v1.Notification.header:type_name -> lendgate.provider.v1.Notification.HeaderEntry
+	31, // 13: lendgate.provider.v1.Event.data:type_name -> lendgate.provider.v1.Event.DataEntry
+	8,  // 14: lendgate.provider.v1.ResolveRequest.loan:type_name -> lendgate.provider.v1.LoanRef
+	7,  // 15: lendgate.provider.v1.Resolution.loan:type_name -> lendgate.provider.v1.Loan
+	2,  // 16: lendgate.provider.v1.Info.OptionsEntry.value:type_name -> lendgate.provider.v1.OptionValues
+	17, // 17: lendgate.provider.v1.Notification.HeaderEntry.value:type_name -> lendgate.provider.v1.HeaderValues
+	1,  // 18: lendgate.provider.v1.Provider.Describe:input_type -> lendgate.provider.v1.DescribeRequest
+	4,  // 19: lendgate.provider.v1.Provider.Configure:input_type -> lendgate.provider.v1.ConfigureRequest
+	9,  // 20: lendgate.provider.v1.Provider.Checkout:input_type -> lendgate.provider.v1.CheckoutRequest
+	10, // 21: lendgate.provider.v1.Provider.Fulfill:input_type -> lendgate.provider.v1.FulfillRequest
+	12, // 22: lendgate.provider.v1.Provider.Renew:input_type -> lendgate.provider.v1.RenewRequest
+	13, // 23: lendgate.provider.v1.Provider.Return:input_type -> lendgate.provider.v1.ReturnRequest
+	14, // 24: lendgate.provider.v1.Provider.Download:input_type -> lendgate.provider.v1.DownloadRequest
+	15, // 25: lendgate.provider.v1.Provider.CheckAccess:input_type -> lendgate.provider.v1.AccessRequest
+	18, // 26: lendgate.provider.v1.Provider.HandleNotification:input_type -> lendgate.provider.v1.Notification
+	20, // 27: lendgate.provider.v1.Provider.Health:input_type -> lendgate.provider.v1.HealthRequest
+	22, // 28: lendgate.provider.v1.Provider.Resolve:input_type -> lendgate.provider.v1.ResolveRequest
+	3,  // 29: lendgate.provider.v1.Provider.Describe:output_type -> lendgate.provider.v1.Info
+	5,  // 30: lendgate.provider.v1.Provider.Configure:output_type -> lendgate.provider.v1.ConfigureResponse
+	7,  // 31: lendgate.provider.v1.Provider.Checkout:output_type -> lendgate.provider.v1.Loan
+	11, // 32: lendgate.provider.v1.Provider.Fulfill:output_type -> lendgate.provider.v1.Fulfillment
+	7,  // 33: lendgate.provider.v1.Provider.Renew:output_type -> lendgate.provider.v1.Loan
+	7,  // 34: lendgate.provider.v1.Provider.Return:output_type -> lendgate.provider.v1.Loan
+	11, // 35: lendgate.provider.v1.Provider.Download:output_type -> lendgate.provider.v1.Fulfillment
+	16, // 36: lendgate.provider.v1.Provider.CheckAccess:output_type -> lendgate.provider.v1.AccessResponse
+	19, // 37: lendgate.provider.v1.Provider.HandleNotification:output_type -> lendgate.provider.v1.Event
+	21, // 38: lendgate.provider.v1.Provider.Health:output_type -> lendgate.provider.v1.HealthResponse
+	23, // 39: lendgate.provider.v1.Provider.Resolve:output_type -> lendgate.provider.v1.Resolution
+	29, // [29:40] is the sub-list for method output_type
+	18, // [18:29] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
@@ -1626,7 +1784,7 @@ func file_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_proto_rawDesc), len(file_provider_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -33,6 +33,7 @@ const (
 	Provider_CheckAccess_FullMethodName        = "/lendgate.provider.v1.Provider/CheckAccess"
 	Provider_HandleNotification_FullMethodName = "/lendgate.provider.v1.Provider/HandleNotification"
 	Provider_Health_FullMethodName             = "/lendgate.provider.v1.Provider/Health"
+	Provider_Resolve_FullMethodName            = "/lendgate.provider.v1.Provider/Resolve"
 )
 
 // ProviderClient is the client API for Provider service.
@@ -49,6 +50,10 @@ type ProviderClient interface {
 	CheckAccess(ctx context.Context, in *AccessRequest, opts ...grpc.CallOption) (*AccessResponse, error)
 	HandleNotification(ctx context.Context, in *Notification, opts ...grpc.CallOption) (*Event, error)
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
+	// Resolve finds out whether a checkout whose outcome the host could not
+	// learn took effect (capability "resolve"). Added in protocol 1 without a
+	// version change: a plugin that lacks it answers Unimplemented.
+	Resolve(ctx context.Context, in *ResolveRequest, opts ...grpc.CallOption) (*Resolution, error)
 }
 
 type providerClient struct {
@@ -159,6 +164,16 @@ func (c *providerClient) Health(ctx context.Context, in *HealthRequest, opts ...
 	return out, nil
 }
 
+func (c *providerClient) Resolve(ctx context.Context, in *ResolveRequest, opts ...grpc.CallOption) (*Resolution, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Resolution)
+	err := c.cc.Invoke(ctx, Provider_Resolve_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ProviderServer is the server API for Provider service.
 // All implementations must embed UnimplementedProviderServer
 // for forward compatibility.
@@ -173,6 +188,10 @@ type ProviderServer interface {
 	CheckAccess(context.Context, *AccessRequest) (*AccessResponse, error)
 	HandleNotification(context.Context, *Notification) (*Event, error)
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
+	// Resolve finds out whether a checkout whose outcome the host could not
+	// learn took effect (capability "resolve"). Added in protocol 1 without a
+	// version change: a plugin that lacks it answers Unimplemented.
+	Resolve(context.Context, *ResolveRequest) (*Resolution, error)
 	mustEmbedUnimplementedProviderServer()
 }
 
@@ -212,6 +231,9 @@ func (UnimplementedProviderServer) HandleNotification(context.Context, *Notifica
 }
 func (UnimplementedProviderServer) Health(context.Context, *HealthRequest) (*HealthResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Health not implemented")
+}
+func (UnimplementedProviderServer) Resolve(context.Context, *ResolveRequest) (*Resolution, error) {
+	return nil, status.Error(codes.Unimplemented, "method Resolve not implemented")
 }
 func (UnimplementedProviderServer) mustEmbedUnimplementedProviderServer() {}
 func (UnimplementedProviderServer) testEmbeddedByValue()                  {}
@@ -414,6 +436,24 @@ func _Provider_Health_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Provider_Resolve_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProviderServer).Resolve(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Provider_Resolve_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProviderServer).Resolve(ctx, req.(*ResolveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Provider_ServiceDesc is the grpc.ServiceDesc for Provider service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -460,6 +500,10 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Health",
 			Handler:    _Provider_Health_Handler,
+		},
+		{
+			MethodName: "Resolve",
+			Handler:    _Provider_Resolve_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
