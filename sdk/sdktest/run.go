@@ -21,8 +21,8 @@ type kit struct {
 	w        *watch       // the plugin's side, in Provider mode only
 	overruns *overrunLog  // the plugin's log of late returns, in Binary mode only
 	info     sdk.Info
-	run  string // makes loan ids unique across runs against one simulator
-	seq  atomic.Int64
+	run      string // makes loan ids unique across runs against one simulator
+	seq      atomic.Int64
 }
 
 // Run checks the plugin that c names; see the package doc for the checks.

@@ -81,7 +81,7 @@ func startBinary(t *testing.T, path string) (sdk.Provider, handshake, error) {
 		StartTimeout: 30 * time.Second,
 		// The raw JSON lines, for the deadline check.
 		Stderr: overruns,
-		Logger:       hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: logs}),
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: logs}),
 	})
 	t.Cleanup(func() {
 		stopClient(client)
