@@ -271,7 +271,7 @@ func (x *Exchange) request(ctx context.Context, r Request) (*http.Request, error
 		req.Header.Set("Content-Type", contentType)
 	}
 	for k, v := range x.Header {
-		req.Header[k] = v
+		req.Header[http.CanonicalHeaderKey(k)] = v
 	}
 	for k, v := range r.Header {
 		req.Header[http.CanonicalHeaderKey(k)] = v
