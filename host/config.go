@@ -3,8 +3,11 @@ package host
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -73,6 +76,11 @@ type ClusterConfig struct {
 type PluginConfig struct {
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256,omitempty"`
+
+	// written is Path as the config file gave it, when LoadConfig resolved
+	// it against the file's directory (for the error about a missing
+	// binary).
+	written string
 }
 
 // ProviderConfig is one provider instance: a distributor account served by a
@@ -166,7 +174,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // LoadConfig reads a JSON config file strictly: an unknown key is an error
 // naming the key and its path, and every string "env:NAME" is replaced by the
-// environment variable NAME (an unset variable is an error).
+// environment variable NAME (an unset variable is an error). Relative paths
+// (plugin binaries, the bolt file) are resolved against the directory of the
+// config file, not the working directory, so that a server started from
+// anywhere (a systemd unit, a deployment pipeline) finds the same files.
 func LoadConfig(path string) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -176,7 +187,47 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	resolvePaths(&c, dir)
 	return c, nil
+}
+
+// resolvePaths makes c's relative file paths relative to dir: every plugin
+// binary, and the bolt file (its default "./lendgate.db" too). A postgres
+// DSN is not a path.
+func resolvePaths(c *Config, dir string) {
+	for name, p := range c.Plugins {
+		if p.Path != "" && !filepath.IsAbs(p.Path) {
+			p.written = p.Path
+			p.Path = filepath.Join(dir, p.Path)
+			c.Plugins[name] = p
+		}
+	}
+	if c.Store.Driver == "" || c.Store.Driver == "bolt" {
+		if c.Store.DSN == "" {
+			c.Store.DSN = "lendgate.db"
+		}
+		if !filepath.IsAbs(c.Store.DSN) {
+			c.Store.DSN = filepath.Join(dir, c.Store.DSN)
+		}
+	}
+}
+
+// binaryError explains a plugin binary that cannot be read: the path tried
+// and, when the config gave it relative, where it was resolved from.
+func binaryError(cfg PluginConfig, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == cfg.Path {
+		err = pe.Err // the path is said once, below
+	}
+	if cfg.written != "" {
+		return fmt.Errorf("plugin binary %s (%q in the config; relative paths are relative to the config file's directory): %w",
+			cfg.Path, cfg.written, err)
+	}
+	return fmt.Errorf("plugin binary %s: %w", cfg.Path, err)
 }
 
 // ParseConfig is LoadConfig on bytes, with lookup resolving "env:" values.

@@ -148,7 +148,7 @@ func fileSHA256(path string) (string, error) {
 func (p *pluginProc) launch(ctx context.Context, cfg PluginConfig) (*generation, error) {
 	sum, err := fileSHA256(cfg.Path)
 	if err != nil {
-		return nil, fmt.Errorf("start plugin %q: %w", p.name, err)
+		return nil, fmt.Errorf("start plugin %q: %w", p.name, binaryError(cfg, err))
 	}
 	var secure *plugin.SecureConfig
 	if cfg.SHA256 != "" {

@@ -36,6 +36,19 @@ type Loan struct {
 	ProviderRef map[string]string `json:"provider_ref,omitempty"`
 }
 
+// MarshalJSON writes the loan as api.md's Loan. Only an active loan carries
+// its links: a returned, expired or revoked one answers "links": [] (a
+// distributor's link may still open the book after the loan ended), and
+// links are never null.
+func (l Loan) MarshalJSON() ([]byte, error) {
+	type plain Loan // the same fields, without this method
+	p := plain(l)
+	if l.Status != StatusActive || p.Links == nil {
+		p.Links = []Link{}
+	}
+	return json.Marshal(p)
+}
+
 // CheckoutRequest asks to lend an item to a patron (api.md "Checkout request").
 type CheckoutRequest struct {
 	Item       string            `json:"item"`

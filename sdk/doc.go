@@ -17,7 +17,11 @@
 //	func main() { sdk.Serve(&acme{}) }
 //
 // Keep each instance's settings in an Instances (set in Configure, got in
-// every operation), make outbound calls with HTTPClient, check a base URL
-// with BaseURL, and return errors made with Errorf so that the host and the
-// library see the unified code and the distributor's own.
+// every operation), check a base URL with BaseURL, talk to the distributor
+// through an Exchange (HTTPClient's client, an ErrorTable for its error
+// answers, Retry-After, no secrets or addresses in messages), and return
+// errors made with Errorf so that the host and the library see the unified
+// code and the distributor's own: an error that is not an *Error reaches the
+// host as a generic provider_error, and the conformance kit (sdk/sdktest)
+// fails it.
 package sdk

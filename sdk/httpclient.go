@@ -182,23 +182,10 @@ func BaseURL(settings map[string]string, key string) (*url.URL, error) {
 
 // TransportError turns a failed outbound request into the unified code: a
 // deadline becomes CodeProviderTimeout, anything else CodeProviderError. The
-// URL is left out of the message.
+// message says what kind of failure it was, never where: neither the URL nor
+// the address a dial error names.
 func TransportError(ctx context.Context, err error) *Error {
-	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded {
-		return Errorf(CodeProviderTimeout, "distributor did not answer in time")
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return Errorf(CodeProviderTimeout, "distributor did not answer in time")
-	}
-	if errors.Is(err, ErrBodyTooLarge) {
-		return Errorf(CodeProviderError, "distributor answer too large")
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return Errorf(CodeProviderError, "distributor unreachable: %v", err)
+	return transportError(ctx, err, "the distributor")
 }
 
 // RetryAfter parses a Retry-After header (seconds or HTTP date) relative to

@@ -119,6 +119,7 @@ func recoverPanics(log hclog.Logger) grpc.UnaryServerInterceptor {
 				err = toStatus(Errorf(CodeProviderError, "the plugin failed while handling %s", info.FullMethod))
 			}
 		}()
+		defer noteOverrun(log, ctx, info.FullMethod)
 		return handler(ctx, req)
 	}
 }

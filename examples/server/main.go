@@ -29,7 +29,11 @@ func main() {
 	configPath := flag.String("config", "lendgate.json", "config file (JSON, see config.md)")
 	listen := flag.String("listen", "", "listen address (default: the config's listen, else 127.0.0.1:8080)")
 	drain := flag.Duration("drain", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	checkOnly := flag.Bool("check", false, "validate the config (keys, pins, plugin handshake), print a report and exit 0 or 1")
 	flag.Parse()
+	if *checkOnly {
+		os.Exit(checkMain(*configPath))
+	}
 	if err := run(*configPath, *listen, *drain); err != nil {
 		log.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -15,8 +14,7 @@ import (
 // the host would run it, against the simulator.
 func TestConformance(t *testing.T) {
 	sim := acmesim.New()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
+	srv := sdktest.Simulator(t, sim) // httptest, minus waiting on handlers the plugin left
 
 	checkout := sdk.CheckoutRequest{Item: acmesim.ISBNAvailable, Patron: "reader-1", Format: "epub", Days: 14}
 	checkoutOf := func(item string) func(context.Context, sdk.Provider, string) error {
@@ -40,9 +38,18 @@ func TestConformance(t *testing.T) {
 		Binary:   sdktest.Build(t, "."),
 		Settings: map[string]string{"base_url": srv.URL, "api_key": acmesim.APIKey, sdk.SettingAllowInsecureHTTP: "true"},
 		Checkout: checkout,
+		// Did the call reach Acme? A stub that answers success fails here.
+		Effects: sdktest.Effects{
+			Checkout: func(_ sdk.CheckoutRequest, l sdk.Loan) bool { return sim.Lent(l.ProviderRef[refLoanID]) },
+			Return:   func(l sdk.LoanRef) bool { return sim.Returned(l.ProviderRef[refLoanID]) },
+		},
 		ErrorCases: []sdktest.ErrorCase{
 			{Name: "not in catalogue", Call: checkoutOf(acmesim.ISBNUnknown), Code: sdk.CodeItemNotFound, ProviderCode: "NOT_IN_CATALOGUE"},
 			{Name: "no copies", Call: checkoutOf(acmesim.ISBNNoCopies), Code: sdk.CodeNotAvailable, ProviderCode: "NO_COPIES"},
+			{Name: "not released", Call: checkoutOf(acmesim.ISBNNotReleased),
+				Code: sdk.CodeTryLater, ProviderCode: "NOT_RELEASED", RetryAfter: acmesim.NotReleasedFor},
+			{Name: "rate limited", Call: withFaults(acmesim.Faults{RateLimited: true, RetryAfter: 20 * time.Second}),
+				Code: sdk.CodeTryLater, ProviderCode: "SLOW_DOWN", RetryAfter: 20 * time.Second},
 			{Name: "maintenance", Call: withFaults(acmesim.Faults{Maintenance: true, RetryAfter: 30 * time.Second}),
 				Code: sdk.CodeTryLater, ProviderCode: "MAINTENANCE", RetryAfter: 30 * time.Second},
 		},

@@ -1,12 +1,13 @@
 // Command acme-lending is the lendgate provider plugin for Acme Books: it
-// lends e-books (checkout) and hands out fresh download links for a loan
-// (fulfill) through Acme's JSON API. The lendgate host runs it; build it with
+// lends e-books (checkout), hands out fresh download links for a loan
+// (fulfill) and takes loans back early (return) through Acme's JSON API. The lendgate host runs it; build it with
 //
 //	go build -o bin/lendgate-plugin-acme .
 package main
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 
 	"github.com/lendgate/lendgate/sdk"
@@ -19,12 +20,12 @@ var version = "0.1.0"
 func main() { sdk.Serve(newProvider()) }
 
 // provider serves every Acme account (provider instance) the host
-// configures. Embedding sdk.Unimplemented makes renew, return, download,
-// access checks and notifications answer unsupported_operation.
+// configures. Embedding sdk.Unimplemented makes renew, download, access
+// checks and notifications answer unsupported_operation.
 type provider struct {
 	sdk.Unimplemented
 
-	accounts sdk.Instances[*account] // by instance name
+	accounts sdk.Instances[*sdk.Exchange] // by instance name
 }
 
 func newProvider() *provider { return &provider{} }
@@ -35,7 +36,7 @@ func (p *provider) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
 		Name:         "acme",
 		Version:      version,
-		Capabilities: []sdk.Capability{sdk.CapCheckout, sdk.CapFulfill},
+		Capabilities: []sdk.Capability{sdk.CapCheckout, sdk.CapFulfill, sdk.CapReturn},
 		Formats:      []string{"epub"},
 		Items:        sdk.ItemsISBN,
 	}, nil
@@ -60,10 +61,11 @@ func (p *provider) Health(_ context.Context, instance string) error {
 }
 
 // account answers provider_credentials for an instance never configured.
-func (p *provider) account(instance string) (*account, error) { return p.accounts.Get(instance) }
+func (p *provider) account(instance string) (*sdk.Exchange, error) { return p.accounts.Get(instance) }
 
 // refLoanID is the ProviderRef key of Acme's loan id: the host stores the
-// ProviderRef with the loan and hands it back to Fulfill.
+// ProviderRef with the loan and hands it back to Fulfill and Return. Keep
+// ids there, never a download link: API callers see the ProviderRef.
 const refLoanID = "acme_loan_id"
 
 // Checkout lends r.Item to r.Patron (the host's pseudonym of the patron).
@@ -78,7 +80,7 @@ func (p *provider) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loa
 	}
 	req := loanRequest{ISBN: r.Item, Reader: r.Patron, Days: r.Days}
 	var out loanAnswer
-	if err := a.call(ctx, "POST", "/api/loans", req, &out); err != nil {
+	if err := a.JSON(ctx, http.MethodPost, "/api/loans", req, &out); err != nil {
 		return sdk.Loan{}, err
 	}
 	return sdk.Loan{
@@ -95,17 +97,42 @@ func (p *provider) Fulfill(ctx context.Context, r sdk.FulfillRequest) (sdk.Fulfi
 	if err != nil {
 		return sdk.Fulfillment{}, err
 	}
-	id := r.Loan.ProviderRef[refLoanID]
-	if id == "" {
-		return sdk.Fulfillment{}, sdk.Errorf(sdk.CodeLoanNotFound, "the loan has no Acme loan id")
+	id, err := acmeLoanID(r.Loan)
+	if err != nil {
+		return sdk.Fulfillment{}, err
 	}
 	var out linkAnswer
-	if err := a.call(ctx, "GET", "/api/loans/"+url.PathEscape(id)+"/link", nil, &out); err != nil {
+	if err := a.JSON(ctx, http.MethodGet, "/api/loans/"+url.PathEscape(id)+"/link", nil, &out); err != nil {
 		return sdk.Fulfillment{}, err
 	}
 	return sdk.Fulfillment{Links: []sdk.Link{
 		{Format: "epub", Rel: "content", Href: out.DownloadURL, ExpiresAt: out.Expires},
 	}}, nil
+}
+
+// Return gives a loan back to Acme before it expires.
+func (p *provider) Return(ctx context.Context, r sdk.ReturnRequest) (sdk.Loan, error) {
+	a, err := p.account(r.Instance)
+	if err != nil {
+		return sdk.Loan{}, err
+	}
+	id, err := acmeLoanID(r.Loan)
+	if err != nil {
+		return sdk.Loan{}, err
+	}
+	if err := a.JSON(ctx, http.MethodDelete, "/api/loans/"+url.PathEscape(id), nil, nil); err != nil {
+		return sdk.Loan{}, err
+	}
+	return sdk.Loan{Format: r.Loan.Format}, nil
+}
+
+// acmeLoanID is Acme's id of the loan, from the ProviderRef Checkout kept.
+func acmeLoanID(l sdk.LoanRef) (string, error) {
+	id := l.ProviderRef[refLoanID]
+	if id == "" {
+		return "", sdk.Errorf(sdk.CodeLoanNotFound, "the loan has no Acme loan id")
+	}
+	return id, nil
 }
 
 var _ sdk.Provider = (*provider)(nil)

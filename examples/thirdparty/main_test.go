@@ -55,6 +55,25 @@ func TestCheckoutAndFulfill(t *testing.T) {
 	}
 }
 
+func TestReturn(t *testing.T) {
+	p, sim, _ := newTestProvider(t)
+	ctx := context.Background()
+	loan, err := p.Checkout(ctx, sdk.CheckoutRequest{Instance: instance, LoanID: "ln_1", Item: acmesim.ISBNAvailable, Patron: "reader-1"})
+	if err != nil {
+		t.Fatalf("Checkout: %v", err)
+	}
+	ref := sdk.LoanRef{ID: "ln_1", Format: "epub", ProviderRef: loan.ProviderRef}
+	if _, err := p.Return(ctx, sdk.ReturnRequest{Instance: instance, Loan: ref}); err != nil {
+		t.Fatalf("Return: %v", err)
+	}
+	if !sim.Returned(loan.ProviderRef[refLoanID]) {
+		t.Fatal("Acme did not record the return")
+	}
+	if _, err := p.Return(ctx, sdk.ReturnRequest{Instance: instance, Loan: ref}); sdk.CodeOf(err) != sdk.CodeLoanNotFound {
+		t.Fatalf("a second return: want loan_not_found, got %v", err)
+	}
+}
+
 // TestErrors drives every row of errorCodes through the simulator.
 func TestErrors(t *testing.T) {
 	tests := []struct {
@@ -66,6 +85,7 @@ func TestErrors(t *testing.T) {
 		code         sdk.Code
 		providerCode string
 		retryAfter   time.Duration
+		scope        sdk.Scope
 	}{
 		{name: "not in catalogue", item: acmesim.ISBNUnknown, code: sdk.CodeItemNotFound, providerCode: "NOT_IN_CATALOGUE"},
 		{name: "no copies", item: acmesim.ISBNNoCopies, code: sdk.CodeNotAvailable, providerCode: "NO_COPIES"},
@@ -74,6 +94,10 @@ func TestErrors(t *testing.T) {
 		{name: "no reader", reader: "-", code: sdk.CodeInvalidRequest, providerCode: "BAD_REQUEST"},
 		{name: "maintenance", faults: acmesim.Faults{Maintenance: true, RetryAfter: 30 * time.Second},
 			code: sdk.CodeTryLater, providerCode: "MAINTENANCE", retryAfter: 30 * time.Second},
+		{name: "rate limited pauses the instance", faults: acmesim.Faults{RateLimited: true, RetryAfter: 20 * time.Second},
+			code: sdk.CodeTryLater, providerCode: "SLOW_DOWN", retryAfter: 20 * time.Second, scope: sdk.ScopeInstance},
+		{name: "not released pauses the request", item: acmesim.ISBNNotReleased,
+			code: sdk.CodeTryLater, providerCode: "NOT_RELEASED", retryAfter: acmesim.NotReleasedFor, scope: sdk.ScopeRequest},
 		{name: "unknown loan", fulfill: "AC-999999", code: sdk.CodeLoanNotFound, providerCode: "NO_SUCH_LOAN"},
 	}
 	for _, tc := range tests {
@@ -108,8 +132,9 @@ func TestErrors(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("want *sdk.Error, got %v", err)
 			}
-			if e.Code != tc.code || e.ProviderCode != tc.providerCode || e.RetryAfter != tc.retryAfter {
-				t.Fatalf("got %s/%s/%s, want %s/%s/%s", e.Code, e.ProviderCode, e.RetryAfter, tc.code, tc.providerCode, tc.retryAfter)
+			if e.Code != tc.code || e.ProviderCode != tc.providerCode || e.RetryAfter != tc.retryAfter || e.Scope != tc.scope {
+				t.Fatalf("got %s/%s/%s/scope %d, want %s/%s/%s/scope %d", e.Code, e.ProviderCode, e.RetryAfter, e.Scope,
+					tc.code, tc.providerCode, tc.retryAfter, tc.scope)
 			}
 		})
 	}
@@ -124,7 +149,7 @@ func TestUnknownAnswers(t *testing.T) {
 		{http.StatusInternalServerError, `{"error":"OOPS"}`, "OOPS"},
 		{http.StatusBadGateway, `<html>gateway</html>`, "HTTP 502"},
 	} {
-		e := answerError(tc.status, http.Header{}, []byte(tc.body))
+		e := (&sdk.Exchange{Name: "Acme", Errors: acmeErrors}).Error(tc.status, http.Header{}, []byte(tc.body))
 		if e.Code != sdk.CodeProviderError || e.ProviderCode != tc.providerCode {
 			t.Errorf("%d %s: got %s/%s, want provider_error/%s", tc.status, tc.body, e.Code, e.ProviderCode, tc.providerCode)
 		}

@@ -4,8 +4,10 @@
 // one's `go test ./...`, so this test is what keeps the page and the example
 // working. It builds the plugin with the go command (offline, from the
 // module cache), runs the third party's own tests (the conformance kit
-// included), pins the binary's SHA-256 in the README's host config, and lends
-// through a real host from the third party's own simulator.
+// included), pins the binary's SHA-256 in the README's host config (saved
+// beside the module, its relative paths resolved against it), and lends,
+// fulfills and returns through a real host from the third party's own
+// simulator.
 package thirdparty_test
 
 import (
@@ -44,8 +46,11 @@ const (
 	isbnUnknown     = "9780000000019"
 )
 
-// The README's placeholder for the checksum.
-const pinPlaceholder = "PASTE-THE-SHA256-HERE"
+// The README's placeholders: the checksum, and the simulator's address.
+const (
+	pinPlaceholder = "PASTE-THE-SHA256-HERE"
+	readmeSimURL   = "http://127.0.0.1:8090"
+)
 
 func TestWriteAPluginIn15Minutes(t *testing.T) {
 	goTool := testbin.GoTool()
@@ -247,33 +252,36 @@ func startSim(t *testing.T, bin string) (baseURL, apiKey string) {
 	return got[0], key
 }
 
-// readmeConfig reads the README's config as host.LoadConfig would, with its
-// environment variables set, then fills in what a newcomer does by hand: the
-// checksum, the simulator's address. The store is the memory one, so the
-// test leaves no file behind.
+// readmeConfig saves the README's config as lendgate.json in the module's
+// directory, with what a newcomer fills in by hand (the checksum, the
+// simulator's address) and its environment variables set, and loads it as
+// examples/server does: its relative paths (the plugin binary, the bolt
+// file) resolve against that directory, not the test's working directory.
 func readmeConfig(t *testing.T, configJSON, dir, sum, simURL, apiKey string) host.Config {
 	t.Helper()
-	env := map[string]string{"LENDGATE_API_KEY": "dev-key", "LENDGATE_SECRET": "dev-secret", "ACME_API_KEY": apiKey}
-	cfg, err := host.ParseConfig([]byte(configJSON), func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	})
+	for k, v := range map[string]string{"LENDGATE_API_KEY": "dev-key", "LENDGATE_SECRET": "dev-secret", "ACME_API_KEY": apiKey} {
+		t.Setenv(k, v)
+	}
+	if !strings.Contains(configJSON, pinPlaceholder) || !strings.Contains(configJSON, readmeSimURL) {
+		t.Fatalf("the README's config should have the placeholder %q and the simulator at %s", pinPlaceholder, readmeSimURL)
+	}
+	configJSON = strings.Replace(configJSON, pinPlaceholder, sum, 1)
+	configJSON = strings.Replace(configJSON, readmeSimURL, simURL, 1)
+	path := filepath.Join(dir, "lendgate.json")
+	if err := os.WriteFile(path, []byte(configJSON), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := host.LoadConfig(path)
 	if err != nil {
 		t.Fatalf("the README's config: %v", err)
 	}
-	pc, ok := cfg.Plugins["acme"]
-	if !ok || pc.SHA256 != pinPlaceholder {
-		t.Fatalf("the README's config should name plugin acme with sha256 %q, got %+v", pinPlaceholder, cfg.Plugins)
+	if pc, ok := cfg.Plugins["acme"]; !ok || pc.Path != filepath.Join(dir, "bin", "lendgate-plugin-acme") {
+		t.Fatalf("the README's config should name plugin acme at ./bin/lendgate-plugin-acme beside it, got %+v", cfg.Plugins)
 	}
-	pc.Path, pc.SHA256 = filepath.Join(dir, filepath.FromSlash(pc.Path)), sum
-	cfg.Plugins["acme"] = pc
 	in, ok := cfg.Providers["acme-main"]
 	if !ok || in.Plugin != "acme" || in.Settings["api_key"] != apiKey {
 		t.Fatalf("the README's config should have instance acme-main of plugin acme with the API key, got %+v", cfg.Providers)
 	}
-	in.Settings["base_url"] = simURL
-	cfg.Providers["acme-main"] = in
-	cfg.StoreImpl = host.NewMemoryStore()
 	return cfg
 }
 
@@ -289,7 +297,7 @@ func lend(t *testing.T, h *host.Host, sum, hostKey string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.Plugin.Up || p.Plugin.SHA256 != sum || p.Plugin.Name != "acme" || strings.Join(p.Capabilities, ",") != "checkout,fulfill" {
+	if !p.Plugin.Up || p.Plugin.SHA256 != sum || p.Plugin.Name != "acme" || strings.Join(p.Capabilities, ",") != "checkout,fulfill,return" {
 		t.Fatalf("provider acme-main: %+v", p)
 	}
 
@@ -303,6 +311,16 @@ func lend(t *testing.T, h *host.Host, sum, hostKey string) {
 	f, err := h.Fulfill(ctx, "acme-main", loan.ID, host.FulfillRequest{})
 	if err != nil || len(f.Links) == 0 {
 		t.Fatalf("Fulfill: %+v, %v", f, err)
+	}
+	returned, err := h.Return(ctx, "acme-main", loan.ID)
+	if err != nil || returned.Status != host.StatusReturned {
+		t.Fatalf("Return: %+v, %v", returned, err)
+	}
+	if b, _ := json.Marshal(returned); !strings.Contains(string(b), `"links":[]`) {
+		t.Errorf("a returned loan's JSON still carries links: %s", b)
+	}
+	if _, err := h.Fulfill(ctx, "acme-main", loan.ID, host.FulfillRequest{}); sdk.CodeOf(err) != sdk.CodeNotAvailable {
+		t.Errorf("Fulfill of a returned loan: want not_available, got %v", err)
 	}
 
 	for _, tc := range []struct {

@@ -92,12 +92,14 @@ func (p emptyLoan) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loa
 
 // brokenVariants: what each variant is and the subtests that must fail on
 // it; every other subtest must pass.
-var brokenVariants = map[string]struct {
+type variant struct {
 	config func(t *testing.T) sdktest.Config
 	fail   []string
 	// early: the kit must stop before configure.
 	early bool
-}{
+}
+
+var brokenVariants = map[string]variant{
 	"control": {config: func(*testing.T) sdktest.Config { return fakeConfig(newFake()) }},
 	"renew_unsupported": {config: func(*testing.T) sdktest.Config { return fakeConfig(renewUnsupported{newFake()}) },
 		fail: []string{"capability/renew"}},
@@ -119,6 +121,26 @@ var brokenVariants = map[string]struct {
 	}, fail: []string{"handshake"}, early: true},
 	"empty_loan": {config: func(*testing.T) sdktest.Config { return fakeConfig(emptyLoan{newFake()}) },
 		fail: []string{"capability/checkout", "capability/fulfill", "capability/renew", "capability/notifications", "capability/return"}},
+
+	// An error case whose callback waits without its ctx (a simulator that
+	// sleeps) fails its own check at CheckTimeout, not the whole run.
+	"callback_hangs": {config: func(*testing.T) sdktest.Config {
+		c := fakeConfig(newFake())
+		c.CheckTimeout = time.Second
+		c.ErrorCases = append(c.ErrorCases, sdktest.ErrorCase{Name: "hangs", Code: sdk.CodeTryLater,
+			Call: func(context.Context, sdk.Provider, string) error { select {} }})
+		return c
+	}, fail: []string{"error_case/hangs"}},
+
+	// The mistakes of the plugin author's guide, in the guide's mode: a
+	// binary, its simulator, effects hooks (binary_test.go).
+	"binary_control": {config: func(t *testing.T) sdktest.Config { return mistakesConfig(t, "") }},
+	"binary_plain_error": {config: func(t *testing.T) sdktest.Config { return mistakesConfig(t, "plain_error") },
+		fail: []string{"transport_failure", "typed_errors"}},
+	"binary_sleeps": {config: func(t *testing.T) sdktest.Config { return mistakesConfig(t, "sleeps") },
+		fail: []string{"deadline"}},
+	"binary_noop_return": {config: func(t *testing.T) sdktest.Config { return mistakesConfig(t, "noop_return") },
+		fail: []string{"capability/return"}},
 }
 
 // TestBrokenChild is the child process's test: it runs the kit on the

@@ -94,7 +94,7 @@ func (k *kit) checkCapabilities(t *testing.T) {
 		if !k.info.Has(c) {
 			continue
 		}
-		t.Run("capability/"+string(c), func(t *testing.T) {
+		k.sub(t, "capability/"+string(c), func(t *testing.T) {
 			switch c {
 			case sdk.CapCheckout:
 				ref, haveLoan = k.checkCheckout(t)
@@ -141,6 +141,7 @@ func (k *kit) checkCheckout(t *testing.T) (sdk.LoanRef, bool) {
 	if !loan.ExpiresAt.IsZero() && !loan.ExpiresAt.After(time.Now()) {
 		t.Errorf("Checkout: the new loan expired already (%s)", loan.ExpiresAt)
 	}
+	k.checkEffect(t, sdk.CapCheckout, "Checkout", func() bool { return k.c.Effects.Checkout(r, loan) }, k.c.Effects.Checkout != nil)
 	return loanRef(r, loan), !t.Failed()
 }
 
@@ -193,6 +194,7 @@ func (k *kit) checkRenew(t *testing.T, ref sdk.LoanRef) sdk.LoanRef {
 		}
 		ref.ExpiresAt = loan.ExpiresAt
 	}
+	k.checkEffect(t, sdk.CapRenew, "Renew", func() bool { return k.c.Effects.Renew(ref, loan) }, k.c.Effects.Renew != nil)
 	return ref
 }
 
@@ -200,7 +202,10 @@ func (k *kit) checkNotification(t *testing.T, ref sdk.LoanRef) {
 	if k.c.Notification == nil {
 		t.Fatal("the plugin declares notifications: set Config.Notification to a callback the distributor would send")
 	}
-	n := k.c.Notification(ref)
+	var n sdk.Notification
+	if !k.bound(t, "Config.Notification", func() { n = k.c.Notification(ref) }) {
+		return
+	}
 	n.Instance = k.c.Instance
 	if n.Loan.ID == "" {
 		n.Loan = ref
@@ -232,6 +237,7 @@ func (k *kit) checkDownload(t *testing.T) {
 		t.Error("Download: no links")
 	}
 	checkLinks(t, "Download", f.Links)
+	k.checkEffect(t, sdk.CapDownload, "Download", func() bool { return k.c.Effects.Download(r, f) }, k.c.Effects.Download != nil)
 }
 
 func (k *kit) checkAccess(t *testing.T) {
@@ -255,6 +261,7 @@ func (k *kit) checkReturn(t *testing.T, ref sdk.LoanRef) {
 		t.Fatalf("Return of the checkout's loan: %v", err)
 	}
 	checkLinks(t, "Return", loan.Links)
+	k.checkEffect(t, sdk.CapReturn, "Return", func() bool { return k.c.Effects.Return(ref) }, k.c.Effects.Return != nil)
 }
 
 // checkLinks checks what the host hands to readers: absolute http(s) links,
@@ -289,7 +296,7 @@ func (k *kit) checkUndeclared(t *testing.T) {
 		if k.info.Has(c) {
 			continue
 		}
-		t.Run("undeclared/"+string(c), func(t *testing.T) {
+		k.sub(t, "undeclared/"+string(c), func(t *testing.T) {
 			ctx, cancel := k.callCtx(t)
 			defer cancel()
 			err := k.call(ctx, c, k.c.Instance, ref)

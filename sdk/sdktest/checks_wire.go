@@ -56,7 +56,11 @@ func describeErr(err error) string {
 		return "success"
 	}
 	e := sdk.AsError(err)
-	return fmt.Sprintf("code %q, provider code %q, retry after %s, message %q", e.Code, e.ProviderCode, e.RetryAfter, e.Message)
+	untyped := ""
+	if sdk.Untyped(err) {
+		untyped = " (the plugin returned an error that is not an *sdk.Error; see typed_errors)"
+	}
+	return fmt.Sprintf("code %q, provider code %q, retry after %s, message %q%s", e.Code, e.ProviderCode, e.RetryAfter, e.Message, untyped)
 }
 
 // transportFailure reports whether err is the host's own failure (the call
@@ -75,7 +79,10 @@ func recoveredPanic(err error) bool {
 func (k *kit) checkErrorCase(t *testing.T, ec ErrorCase) {
 	ctx, cancel := k.callCtx(t)
 	defer cancel()
-	err := ec.Call(ctx, k.p, k.c.Instance)
+	var err error
+	if !k.bound(t, "ErrorCase "+ec.Name+": Call", func() { err = ec.Call(ctx, k.p, k.c.Instance) }) {
+		return
+	}
 	if err == nil {
 		t.Fatalf("want %s, got success", ec.Code)
 	}
@@ -98,15 +105,23 @@ func (k *kit) checkErrorCase(t *testing.T, ec ErrorCase) {
 // returns at the deadline whatever the plugin does; what matters is that the
 // plugin gives up too, or every timed-out call leaves work behind in the
 // plugin and at the distributor. In Provider mode the kit sees the plugin's
-// method return; with a binary it can only check the answer.
+// method return; with a binary it reads when the method returned from the
+// plugin's log (sdk.OverrunMessage, which sdk.Serve writes).
 func (k *kit) checkDeadline(t *testing.T) {
 	if k.c.Slow == nil {
 		t.Skip("Config.Slow is not set: give the kit a call slower than a short deadline (e.g. with simulator latency) to check deadlines")
 	}
+	mark := 0
+	if k.overruns != nil {
+		mark = k.overruns.mark()
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), k.c.Deadline)
 	defer cancel()
 	start := time.Now()
-	err := k.c.Slow(ctx, k.p, k.c.Instance)
+	var err error
+	if !k.bound(t, "Config.Slow", func() { err = k.c.Slow(ctx, k.p, k.c.Instance) }) {
+		return
+	}
 	elapsed := time.Since(start)
 	if got := sdk.CodeOf(err); got != sdk.CodeProviderTimeout {
 		t.Errorf("a call past its %s deadline: want %s, got %s", k.c.Deadline, sdk.CodeProviderTimeout, describeErr(err))
@@ -114,11 +129,26 @@ func (k *kit) checkDeadline(t *testing.T) {
 	if limit := k.c.Deadline + k.c.Slack; elapsed > limit {
 		t.Errorf("a call with a %s deadline answered after %s (more than %s)", k.c.Deadline, elapsed.Round(time.Millisecond), limit)
 	}
-	if k.w != nil {
+	const fix = "pass the call's ctx on to every outbound request and every wait (no time.Sleep: select on ctx.Done())"
+	switch {
+	case k.w != nil:
 		wait, cancel := context.WithTimeout(t.Context(), k.c.Slack)
 		defer cancel()
 		if !k.w.waitIdle(wait) {
-			t.Errorf("the plugin's method was still running %s after its %s deadline: pass the call's ctx on to every outbound request", k.c.Slack, k.c.Deadline)
+			t.Errorf("the plugin's method was still running %s after its %s deadline: %s", k.c.Slack, k.c.Deadline, fix)
+		}
+	case k.overruns != nil && elapsed >= k.c.Deadline: // an answer before the deadline was the plugin's own
+		// The line comes over a pipe: allow it a moment past the slack.
+		wait, cancel := context.WithDeadline(t.Context(), start.Add(k.c.Deadline+k.c.Slack+250*time.Millisecond))
+		defer cancel()
+		ov, ok := k.overruns.next(wait, mark)
+		switch {
+		case !ok:
+			t.Errorf("the plugin's method was still running %s after its %s deadline (its log has no %q line): %s",
+				k.c.Slack, k.c.Deadline, sdk.OverrunMessage, fix)
+		case ov.late > k.c.Slack:
+			t.Errorf("the plugin's %s returned %s after its %s deadline (more than the %s slack): %s",
+				ov.method, ov.late, k.c.Deadline, k.c.Slack, fix)
 		}
 	}
 }

@@ -50,21 +50,36 @@ type Config struct {
 	// must answer across the wire.
 	ErrorCases []ErrorCase
 
+	// Effects tell the kit whether an operation reached the distributor:
+	// each hook asks the simulator whether it recorded the effect (the
+	// order, the renewal, the return, the sale), so that a declared
+	// operation implemented as a stub that answers success without calling
+	// the distributor fails the kit. With no hook at all, effects are not
+	// checked (the effects subtest is skipped and says so); once any hook is
+	// set, every declared operation with an effect needs its hook.
+	Effects Effects
+
 	// Slow, when set, makes a call that takes far longer than Deadline
 	// (e.g. with simulator latency); it must pass ctx to the plugin. The
 	// deadline check is skipped without it.
 	Slow func(ctx context.Context, p sdk.Provider, instance string) error
 	// Deadline is the deadline given to Slow (default 300ms).
 	Deadline time.Duration
-	// Slack is how late past Deadline an answer may come before the kit calls
-	// the deadline ignored (default 5s: generous, so that a loaded machine
-	// never fails the check, while a plugin that waits on its distributor
-	// regardless of the deadline still does).
+	// Slack is how long after Deadline the plugin's method may still run
+	// before the kit calls the deadline ignored (default 1s). With a Binary
+	// the kit reads how late the method returned from the plugin's log
+	// (sdk.OverrunMessage, written by sdk.Serve); with a Provider it sees
+	// the method return.
 	Slack time.Duration
 
 	// CallTimeout bounds every other call, as the host's per-instance
 	// timeout does (default 10s).
 	CallTimeout time.Duration
+	// CheckTimeout bounds each callback the kit runs for a check (an error
+	// case's Call, Slow, Notification, an effects hook): one that does not
+	// return in time fails its check, named, instead of holding the whole
+	// run (default 30s).
+	CheckTimeout time.Duration
 	// Concurrency is the number of simultaneous checkouts (default 32).
 	Concurrency int
 }
@@ -87,12 +102,13 @@ type ErrorCase struct {
 
 // The defaults of Config.
 const (
-	DefaultInstance    = "sdktest"
-	DefaultRenewDays   = 7
-	DefaultDeadline    = 300 * time.Millisecond
-	DefaultSlack       = 5 * time.Second
-	DefaultCallTimeout = 10 * time.Second
-	DefaultConcurrency = 32
+	DefaultInstance     = "sdktest"
+	DefaultRenewDays    = 7
+	DefaultDeadline     = 300 * time.Millisecond
+	DefaultSlack        = time.Second
+	DefaultCallTimeout  = 10 * time.Second
+	DefaultCheckTimeout = 30 * time.Second
+	DefaultConcurrency  = 32
 )
 
 // withDefaults checks c and fills its zero values.
@@ -125,6 +141,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = DefaultCallTimeout
+	}
+	if c.CheckTimeout <= 0 {
+		c.CheckTimeout = DefaultCheckTimeout
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency

@@ -16,14 +16,22 @@
 //     reports healthy;
 //   - capability/*: every declared capability, exercised with the samples
 //     (checkout, then fulfill, renew, notifications and return on that loan;
-//     download; access check);
+//     download; access check), and, with Config.Effects, whether each call
+//     that changes something at the distributor reached it (a stub that
+//     answers success fails);
+//   - effects: skipped, naming the operations left unchecked, when
+//     Config.Effects is empty;
 //   - undeclared/*: every capability not declared answers
 //     unsupported_operation;
 //   - error_case/*: the errors of Config.ErrorCases cross the wire with their
 //     unified code, provider code and retry-after;
-//   - deadline: a call slower than its deadline answers provider_timeout
-//     promptly (in Provider mode the kit also sees that the plugin's method
-//     itself gave up, i.e. it passed the deadline on to its outbound request);
+//   - deadline: a call slower than its deadline answers provider_timeout,
+//     and the plugin's method itself gives up within Config.Slack (1 s): in
+//     Provider mode the kit sees the method return, with a binary it reads
+//     the line sdk.Serve logs when a method returns after its call ended;
+//   - transport_failure: with every URL setting pointed at a closed port,
+//     the first declared operation answers provider_error or
+//     provider_timeout as an *sdk.Error whose message names no address;
 //   - unknown_instance: a call for an instance never configured answers an
 //     error with a unified code, not a success, a transport failure or a panic;
 //   - concurrent_checkouts: 32 checkouts at once answer a loan or a unified
@@ -31,8 +39,17 @@
 //   - panic_recovery: the SDK this module builds against turns a panic into
 //     provider_error and keeps serving (checked on a small plugin of the
 //     kit's own, built with the go command and run as a real process);
+//   - typed_errors: no answer of the whole run was an error other than an
+//     *sdk.Error (the SDK marks those on the wire); each is named with its
+//     operation, its check and the fix;
 //   - unified_codes, no_panics (Provider mode): what the plugin returned on
 //     its side of the wire used only unified codes and never panicked.
+//
+// Every callback the kit runs (an error case, Slow, an effects hook) is
+// bounded by Config.CheckTimeout: one that hangs fails its own check, by
+// name. Serve the simulator with Simulator rather than httptest.NewServer:
+// a simulator handler that sleeps past the plugin's deadline is then left
+// behind, and named, instead of holding the test's end for its full sleep.
 //
 // # Usage
 //
@@ -40,13 +57,16 @@
 //
 //	func TestConformance(t *testing.T) {
 //		sim := acmesim.New()
-//		srv := httptest.NewServer(sim)
-//		t.Cleanup(srv.Close)
+//		srv := sdktest.Simulator(t, sim)
 //		checkout := sdk.CheckoutRequest{Item: acmesim.ISBNAvailable, Patron: "reader-1", Format: "epub", Days: 14}
 //		sdktest.Run(t, sdktest.Config{
 //			Binary:   sdktest.Build(t, "."), // or Provider: newProvider()
 //			Settings: map[string]string{"base_url": srv.URL, "api_key": acmesim.APIKey, sdk.SettingAllowInsecureHTTP: "true"},
 //			Checkout: checkout,
+//			Effects: sdktest.Effects{
+//				Checkout: func(_ sdk.CheckoutRequest, l sdk.Loan) bool { return sim.Lent(l.ProviderRef["acme_loan_id"]) },
+//				Return:   func(l sdk.LoanRef) bool { return sim.Returned(l.ProviderRef["acme_loan_id"]) },
+//			},
 //			ErrorCases: []sdktest.ErrorCase{{
 //				Name: "no copies left",
 //				Call: func(ctx context.Context, p sdk.Provider, instance string) error {

@@ -15,12 +15,14 @@ import (
 
 // kit is one run of the conformance checks against one plugin.
 type kit struct {
-	c    Config
-	p    sdk.Provider // the host's side of the wire
-	w    *watch       // the plugin's side, in Provider mode only
-	info sdk.Info
-	run  string // makes loan ids unique across runs against one simulator
-	seq  atomic.Int64
+	c        Config
+	p        sdk.Provider // the host's side of the wire, through typed
+	typed    *typedWatch  // answers that were not an *sdk.Error
+	w        *watch       // the plugin's side, in Provider mode only
+	overruns *overrunLog  // the plugin's log of late returns, in Binary mode only
+	info     sdk.Info
+	run      string // makes loan ids unique across runs against one simulator
+	seq      atomic.Int64
 }
 
 // Run checks the plugin that c names; see the package doc for the checks.
@@ -36,10 +38,10 @@ func Run(t *testing.T, c Config) {
 
 	if c.Binary != "" {
 		p, hs, err := startBinary(t, c.Binary)
-		if !t.Run("handshake", func(t *testing.T) { k.checkHandshake(t, hs, err) }) {
+		if !k.sub(t, "handshake", func(t *testing.T) { k.checkHandshake(t, hs, err) }) {
 			return
 		}
-		k.p = p
+		k.p, k.overruns = p, hs.overruns
 	} else {
 		k.w = newWatch(c.Provider)
 		p, err := serveInProcess(t, k.w)
@@ -48,22 +50,27 @@ func Run(t *testing.T, c Config) {
 		}
 		k.p = p
 	}
+	k.typed = newTypedWatch(k.p)
+	k.p = k.typed
 
-	if !t.Run("describe", k.checkDescribe) || !t.Run("configure", k.checkConfigure) {
+	if !k.sub(t, "describe", k.checkDescribe) || !k.sub(t, "configure", k.checkConfigure) {
 		return
 	}
 	k.checkCapabilities(t)
+	k.sub(t, "effects", k.checkEffects)
 	k.checkUndeclared(t)
 	for _, ec := range c.ErrorCases {
-		t.Run("error_case/"+ec.Name, func(t *testing.T) { k.checkErrorCase(t, ec) })
+		k.sub(t, "error_case/"+ec.Name, func(t *testing.T) { k.checkErrorCase(t, ec) })
 	}
-	t.Run("deadline", k.checkDeadline)
-	t.Run("unknown_instance", k.checkUnknownInstance)
-	t.Run("concurrent_checkouts", k.checkConcurrentCheckouts)
-	t.Run("panic_recovery", checkPanicRecovery)
+	k.sub(t, "deadline", k.checkDeadline)
+	k.sub(t, "transport_failure", k.checkTransportFailure)
+	k.sub(t, "unknown_instance", k.checkUnknownInstance)
+	k.sub(t, "concurrent_checkouts", k.checkConcurrentCheckouts)
+	k.sub(t, "panic_recovery", checkPanicRecovery)
+	k.sub(t, "typed_errors", k.checkTypedErrors)
 	if k.w != nil {
-		t.Run("unified_codes", k.checkUnifiedCodes)
-		t.Run("no_panics", k.checkNoPanics)
+		k.sub(t, "unified_codes", k.checkUnifiedCodes)
+		k.sub(t, "no_panics", k.checkNoPanics)
 	}
 }
 

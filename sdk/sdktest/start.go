@@ -59,6 +59,7 @@ func build(ctx context.Context, dir, pkg string) (string, error) {
 type handshake struct {
 	version  int
 	protocol plugin.Protocol
+	overruns *overrunLog
 }
 
 // startBinary starts the plugin at path over go-plugin with the host's
@@ -66,6 +67,7 @@ type handshake struct {
 // t ends, and its log is shown if t failed.
 func startBinary(t *testing.T, path string) (sdk.Provider, handshake, error) {
 	logs := &logTail{max: 64 << 10}
+	overruns := newOverrunLog()
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.HandshakeConfig(),
 		VersionedPlugins: sdk.VersionedPlugins(),
@@ -77,7 +79,9 @@ func startBinary(t *testing.T, path string) (sdk.Provider, handshake, error) {
 		// environment.
 		SkipHostEnv:  true,
 		StartTimeout: 30 * time.Second,
-		Logger:       hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: logs}),
+		// The raw JSON lines, for the deadline check.
+		Stderr: overruns,
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: logs}),
 	})
 	t.Cleanup(func() {
 		stopClient(client)
@@ -85,7 +89,7 @@ func startBinary(t *testing.T, path string) (sdk.Provider, handshake, error) {
 			t.Logf("log of %s (last %d bytes):\n%s", filepath.Base(path), logs.max, logs.String())
 		}
 	})
-	var hs handshake
+	hs := handshake{overruns: overruns}
 	rpc, err := client.Client()
 	if err != nil {
 		return nil, hs, fmt.Errorf("starting %s: %w", path, err)

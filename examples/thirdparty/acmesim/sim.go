@@ -13,6 +13,8 @@
 //     14) lends a copy: 201 {"loan_id", "download_url", "expires"}.
 //   - GET /api/loans/{loan_id}/link gives a fresh download link for a loan:
 //     200 {"download_url", "expires"}.
+//   - DELETE /api/loans/{loan_id} returns a loan early: 204, the copy is
+//     free again.
 //   - GET /files/{token} serves the file a download link points to.
 //
 // Errors are {"error": CODE, "message": …}:
@@ -22,14 +24,17 @@
 //	404 NOT_IN_CATALOGUE  an ISBN Acme does not sell
 //	409 NO_COPIES         every copy is lent
 //	409 READER_LIMIT      the reader has ReaderLimit loans already
-//	404 NO_SUCH_LOAN      no such loan_id
+//	404 NO_SUCH_LOAN      no such loan_id (or returned already)
+//	409 NOT_RELEASED      with Retry-After: the title is announced, not out yet
+//	429 SLOW_DOWN         with Retry-After (seconds), under the RateLimited fault
 //	503 MAINTENANCE       with Retry-After (seconds), under the Maintenance fault
 //
 // # Test data
 //
 // APIKey is the key. ISBNAvailable has plenty of copies, ISBNNoCopies none,
-// ISBNUnknown (a valid ISBN-13) is not in the catalogue, and the reader
-// ReaderAtLimit is always at the loan limit.
+// ISBNUnknown (a valid ISBN-13) is not in the catalogue, ISBNNotReleased
+// comes out in a day, and the reader ReaderAtLimit is always at the loan
+// limit. Lent and Returned tell a test what reached the simulator.
 package acmesim
 
 import (
@@ -52,7 +57,10 @@ const (
 	ISBNAvailable = "9781861972712"
 	ISBNNoCopies  = "9780140449136"
 	ISBNUnknown   = "9780000000019"
-	ReaderAtLimit = "reader-at-limit"
+	// ISBNNotReleased answers NOT_RELEASED with Retry-After: NotReleasedFor.
+	ISBNNotReleased = "9780306406157"
+	NotReleasedFor  = 24 * time.Hour
+	ReaderAtLimit   = "reader-at-limit"
 	// ReaderLimit is how many loans a reader may hold.
 	ReaderLimit = 50
 	// LinkValidity is how long a download link lives.
@@ -66,7 +74,10 @@ type Faults struct {
 	Latency time.Duration
 	// Maintenance answers 503 MAINTENANCE with Retry-After.
 	Maintenance bool
-	// RetryAfter is the Retry-After of Maintenance, rounded up to seconds.
+	// RateLimited answers 429 SLOW_DOWN with Retry-After.
+	RateLimited bool
+	// RetryAfter is the Retry-After of Maintenance and RateLimited, rounded
+	// up to seconds.
 	RetryAfter time.Duration
 }
 
@@ -83,7 +94,10 @@ type Sim struct {
 	seq     int
 }
 
-type loan struct{ isbn, reader string }
+type loan struct {
+	isbn, reader string
+	returned     bool
+}
 
 // New returns a simulator with the test data of the package doc.
 func New() *Sim {
@@ -96,6 +110,7 @@ func New() *Sim {
 	}
 	s.mux.HandleFunc("POST /api/loans", s.api(s.lend))
 	s.mux.HandleFunc("GET /api/loans/{id}/link", s.api(s.link))
+	s.mux.HandleFunc("DELETE /api/loans/{id}", s.api(s.giveBack))
 	s.mux.HandleFunc("GET /files/{token}", s.file)
 	return s
 }
@@ -112,6 +127,21 @@ func (s *Sim) Loans() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.loans)
+}
+
+// Lent reports whether the loan id is a loan the simulator made.
+func (s *Sim) Lent(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.loans[id]
+	return ok
+}
+
+// Returned reports whether the loan id was returned.
+func (s *Sim) Returned(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loans[id].returned
 }
 
 // ServeHTTP routes a request.
@@ -141,9 +171,13 @@ func (s *Sim) api(h http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 		}
-		if f.Maintenance {
+		if f.Maintenance || f.RateLimited {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(f.RetryAfter.Seconds()))))
-			fail(w, http.StatusServiceUnavailable, "MAINTENANCE", "back soon")
+			if f.RateLimited {
+				fail(w, http.StatusTooManyRequests, "SLOW_DOWN", "too many requests")
+			} else {
+				fail(w, http.StatusServiceUnavailable, "MAINTENANCE", "back soon")
+			}
 			return
 		}
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+APIKey)) != 1 {
@@ -175,6 +209,10 @@ func (s *Sim) lend(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	copies, sold := s.copies[req.ISBN]
 	switch {
+	case req.ISBN == ISBNNotReleased:
+		w.Header().Set("Retry-After", strconv.Itoa(int(NotReleasedFor.Seconds())))
+		fail(w, http.StatusConflict, "NOT_RELEASED", "announced, not out yet")
+		return
 	case !sold:
 		fail(w, http.StatusNotFound, "NOT_IN_CATALOGUE", "Acme does not sell this ISBN")
 		return
@@ -201,7 +239,7 @@ func (s *Sim) link(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, ok := s.loans[r.PathValue("id")]
-	if !ok {
+	if !ok || l.returned {
 		fail(w, http.StatusNotFound, "NO_SUCH_LOAN", "no such loan")
 		return
 	}
@@ -209,6 +247,22 @@ func (s *Sim) link(w http.ResponseWriter, r *http.Request) {
 		"download_url": s.newLink(r, l.isbn),
 		"expires":      time.Now().UTC().Add(LinkValidity).Format(time.RFC3339),
 	})
+}
+
+func (s *Sim) giveBack(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := r.PathValue("id")
+	l, ok := s.loans[id]
+	if !ok || l.returned {
+		fail(w, http.StatusNotFound, "NO_SUCH_LOAN", "no such loan")
+		return
+	}
+	l.returned = true
+	s.loans[id] = l
+	s.copies[l.isbn]++
+	s.readers[l.reader]--
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // newLink issues a download link for isbn. s.mu is held.

@@ -33,7 +33,12 @@ type ErrorDetail struct {
 	Message      string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
 	RetryAfterMs int64                  `protobuf:"varint,4,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"`
 	// scope of the pause retry_after asks for: 0 the instance, 1 this request.
-	Scope         int32 `protobuf:"varint,5,opt,name=scope,proto3" json:"scope,omitempty"`
+	Scope int32 `protobuf:"varint,5,opt,name=scope,proto3" json:"scope,omitempty"`
+	// untyped is true when the plugin returned an error that was not an
+	// *sdk.Error: the SDK sent a generic provider_error in its place (the
+	// original text, which may hold a distributor's URL, stays in the
+	// plugin's log) and the conformance kit reports the place.
+	Untyped       bool `protobuf:"varint,6,opt,name=untyped,proto3" json:"untyped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -101,6 +106,13 @@ func (x *ErrorDetail) GetScope() int32 {
 		return x.Scope
 	}
 	return 0
+}
+
+func (x *ErrorDetail) GetUntyped() bool {
+	if x != nil {
+		return x.Untyped
+	}
+	return false
 }
 
 type DescribeRequest struct {
@@ -1529,13 +1541,14 @@ var File_provider_proto protoreflect.FileDescriptor
 
 const file_provider_proto_rawDesc = "" +
 	"\n" +
-	"\x0eprovider.proto\x12\x14lendgate.provider.v1\"\x9c\x01\n" +
+	"\x0eprovider.proto\x12\x14lendgate.provider.v1\"\xb6\x01\n" +
 	"\vErrorDetail\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12#\n" +
 	"\rprovider_code\x18\x02 \x01(\tR\fproviderCode\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12$\n" +
 	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\x12\x14\n" +
-	"\x05scope\x18\x05 \x01(\x05R\x05scope\"\x11\n" +
+	"\x05scope\x18\x05 \x01(\x05R\x05scope\x12\x18\n" +
+	"\auntyped\x18\x06 \x01(\bR\auntyped\"\x11\n" +
 	"\x0fDescribeRequest\"&\n" +
 	"\fOptionValues\x12\x16\n" +
 	"\x06values\x18\x01 \x03(\tR\x06values\"\xd6\x02\n" +
