@@ -335,10 +335,10 @@ func (d *webhookDriver) deliver(ctx context.Context, ev Event) bool {
 		if !d.lease(ctx) {
 			return false
 		}
-		res := w.client.send(ctx, ep, ev.ID, body)
-		if res.kind != "" && ctx.Err() != nil {
-			return false // cut short by Close: this attempt does not count
-		}
+		// Close lets an attempt in flight finish (within its timeout) and
+		// journals its outcome: cutting it off could lose a 2xx that the
+		// receiver already sent, and the event would come again.
+		res := w.client.send(context.WithoutCancel(ctx), ep, ev.ID, body)
 		now := time.Now().UTC()
 		w.metrics.attempt(ep, res)
 		if res.kind == "" {

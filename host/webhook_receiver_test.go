@@ -40,11 +40,13 @@ type receiver struct {
 	mu      sync.Mutex
 	calls   []hookCall
 	seen    map[string]int
-	answer  func(id string, n int) int // a status; 0 hangs until the sender gives up
+	answer  func(id string, n int) int // a status; 0 hangs until the sender gives up; a 3xx points to /elsewhere
 	changed chan struct{}              // closed at every call
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t *testing.T) *receiver { return newReceiverOn(t, httptest.NewServer) }
+
+func newReceiverOn(t *testing.T, serve func(http.Handler) *httptest.Server) *receiver {
 	key := make([]byte, 32)
 	rand.Read(key)
 	r := &receiver{t: t, secret: "whsec_" + base64.StdEncoding.EncodeToString(key), seen: map[string]int{},
@@ -53,7 +55,7 @@ func newReceiver(t *testing.T) *receiver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	r.srv = serve(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		c := hookCall{path: req.URL.Path, id: req.Header.Get("webhook-id"), ts: req.Header.Get("webhook-timestamp"), body: body,
 			verified: req.Method == http.MethodPost && wh.Verify(body, req.Header) == nil}
@@ -66,6 +68,9 @@ func newReceiver(t *testing.T) *receiver {
 		if c.status == 0 {
 			<-req.Context().Done() // the sender's deadline
 		} else {
+			if c.status >= 300 && c.status <= 399 {
+				w.Header().Set("Location", "/elsewhere") // an answer that also accepts
+			}
 			w.WriteHeader(c.status)
 		}
 		r.mu.Lock()
