@@ -125,9 +125,9 @@ type webhookEndpoint struct {
 	poke   chan struct{}
 }
 
-// startWebhooks validates cfg.Webhooks, journals each endpoint (a new one
-// starts at the end of the log) and starts one delivery loop per endpoint.
-// On an error it closes the store it opened.
+// startWebhooks journals each endpoint of cfg.Webhooks, checked by New (a
+// new one starts at the end of the log), and starts one delivery loop per
+// endpoint. On an error it closes the store it opened.
 func (h *Host) startWebhooks(ctx context.Context) (err error) {
 	if len(h.cfg.Webhooks) == 0 {
 		return nil
