@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/lendgate/lendgate/sdk"
 )
 
 // WebhookStatus is one endpoint as GET /v1/admin/webhooks shows it.
@@ -41,14 +43,18 @@ func (h *Host) Webhooks(ctx context.Context) ([]WebhookStatus, error) {
 	if h.hooks == nil {
 		return out, nil
 	}
+	unavailable := func(err error) error {
+		h.log.Error("reading the webhook journal failed", "error", err)
+		return sdk.Wrap(sdk.CodeJournalUnavailable, err, "the webhook journal cannot be read")
+	}
 	for _, ep := range h.hooks.endpoints {
 		st, err := h.hooks.journal.WebhookState(ctx, ep.name)
 		if err != nil {
-			return nil, err
+			return nil, unavailable(err)
 		}
 		n, capped, err := h.hooks.queued(ctx, ep, st.Cursor)
 		if err != nil {
-			return nil, err
+			return nil, unavailable(err)
 		}
 		events := ep.events
 		if events == nil {

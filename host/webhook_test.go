@@ -263,3 +263,21 @@ func TestWebhooksContinueAfterARestart(t *testing.T) {
 		t.Errorf("admin view after the restart: %+v", ws[0])
 	}
 }
+
+// An admin view the journal cannot answer is 503 journal_unavailable.
+func TestWebhooksAdminViewWithoutJournal(t *testing.T) {
+	store, err := host.OpenBoltStore(filepath.Join(t.TempDir(), "lendgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newReceiver(t)
+	cfg := host.Config{Secret: testSecret, APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, StoreImpl: store}
+	webhookConfig(&cfg, r, "/hook")
+	useTiming(t, &cfg, testWebhookTiming)
+	e := start(t, cfg)
+	if ws := e.adminWebhooks(); len(ws) != 1 || ws[0].Queued != 0 || ws[0].LastSuccess != nil {
+		t.Fatalf("admin view of a new endpoint: %+v", ws)
+	}
+	store.Close()
+	e.expectProblem(e.do("GET", "/v1/admin/webhooks", nil, "Authorization", "Bearer "+testAdminKey), http.StatusServiceUnavailable, "journal_unavailable")
+}
