@@ -210,7 +210,7 @@ func (j *journalWatch) waitCursor(endpoint, cursor string) host.WebhookState {
 // timeouts so that it never runs out during one.
 var testWebhookTiming = host.WebhookTiming{
 	First: 20 * time.Millisecond, Max: 100 * time.Millisecond, GiveUp: time.Hour,
-	Timeout: 2 * time.Second, Poll: 50 * time.Millisecond, Lease: 5 * time.Second,
+	Timeout: 3 * time.Second, Poll: 50 * time.Millisecond, Lease: 8 * time.Second,
 }
 
 // logEvents is the whole event log of h.
