@@ -100,3 +100,15 @@ func TestWebhookBackoff(t *testing.T) {
 		}
 	}
 }
+
+// plainStore is a Store without the webhook journal.
+type plainStore struct{ host.Store }
+
+// A store that cannot journal deliveries cannot have webhooks.
+func TestNewNeedsAWebhookJournal(t *testing.T) {
+	cfg := host.Config{Secret: testSecret, StoreImpl: plainStore{host.NewMemoryStore()},
+		Webhooks: []host.WebhookConfig{{URL: "https://ils.example/hook", Secret: testWebhookSecret}}}
+	if _, err := host.New(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "webhooks need a store that journals their deliveries") {
+		t.Fatalf("New: %v, want the store refused", err)
+	}
+}
