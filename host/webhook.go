@@ -85,6 +85,7 @@ type webhookTiming struct {
 	lease      time.Duration // renewed at half; other nodes try to take it every third
 	roots      *x509.CertPool
 	saved      func(WebhookState) // tests: called after each journal write
+	closing    func()             // tests: called when Close has stopped a loop's new work
 }
 
 func defaultWebhookTiming() webhookTiming {
@@ -193,6 +194,9 @@ func (w *webhooks) run(ep *webhookEndpoint, closed <-chan struct{}) {
 		select {
 		case <-closed:
 			cancel()
+			if w.timing.closing != nil {
+				w.timing.closing()
+			}
 		case <-ctx.Done():
 		}
 	}()

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lendgate/lendgate/host"
 )
@@ -292,4 +293,56 @@ func TestWebhooksAdminViewWithoutJournal(t *testing.T) {
 	}
 	store.Close()
 	e.expectProblem(e.do("GET", "/v1/admin/webhooks", nil, "Authorization", "Bearer "+testAdminKey), http.StatusServiceUnavailable, "journal_unavailable")
+}
+
+// Close lets an attempt in flight finish and journals its 2xx, so that the
+// event is not sent again after the restart.
+func TestWebhooksCloseFinishesTheAttemptInFlight(t *testing.T) {
+	r := newReceiver(t)
+	arrived, release := make(chan string, 1), make(chan struct{})
+	r.setAnswer(func(id string, n int) int {
+		select {
+		case arrived <- id:
+		default:
+		}
+		<-release
+		return http.StatusOK
+	})
+	store := host.NewMemoryStore()
+	config := func() (host.Config, chan struct{}) {
+		cfg := fakeConfig(t)
+		cfg.StoreImpl = store
+		webhookConfig(&cfg, r, "/hook")
+		closing := make(chan struct{})
+		timing := testWebhookTiming
+		timing.Closing = func() { close(closing) }
+		useTiming(t, &cfg, timing)
+		return cfg, closing
+	}
+	cfg, closing := config()
+	e1 := start(t, cfg)
+	lend(e1, 1, "before")
+	var id string
+	select {
+	case id = <-arrived:
+	case <-time.After(60 * time.Second):
+		t.Fatal("no delivery attempt within 60 s")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- e1.h.Close(context.Background()) }()
+	<-closing // Close has cancelled the loop: the 2xx comes after that
+	close(release)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	log := logEvents(t, e1.h)
+	if st, err := store.WebhookState(context.Background(), r.srv.URL+"/hook"); err != nil || st.Cursor != log[0].Cursor || id != log[0].ID {
+		t.Fatalf("after Close: journal %+v (%v), want the 2xx of %s journaled", st, err, id)
+	}
+
+	cfg, _ = config()
+	e2 := start(t, cfg)
+	lend(e2, 1, "after")
+	log = logEvents(t, e2.h)
+	checkDeliveries(t, r.waitDelivered(len(log)), log)
 }
