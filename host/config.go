@@ -36,6 +36,8 @@ type Config struct {
 	Plugins   map[string]PluginConfig   `json:"plugins,omitempty"`
 	Providers map[string]ProviderConfig `json:"providers,omitempty"`
 	Cluster   ClusterConfig             `json:"cluster"`
+	// Webhooks push every event of the log to these endpoints (webhook.go).
+	Webhooks []WebhookConfig `json:"webhooks,omitempty"`
 
 	// Logger receives the host's logs (default: hclog to stderr at Log.Level).
 	Logger hclog.Logger `json:"-"`
@@ -49,6 +51,8 @@ type Config struct {
 	// SweepInterval is how often the journal's housekeeping runs: expiring
 	// loans, marking lost checkouts unknown, purging old keys (default 30s).
 	SweepInterval time.Duration `json:"-"`
+
+	webhookTiming *webhookTiming // tests shorten the webhook delays
 }
 
 // LogConfig sets the host's log level ("trace" … "error") and format
@@ -258,6 +262,9 @@ func ParseConfig(b []byte, lookup func(string) (string, bool)) (Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		return Config{}, fmt.Errorf("invalid config: %w", err)
 	}
+	if err := validateWebhooks(c.Webhooks); err != nil {
+		return Config{}, err
+	}
 	return c, nil
 }
 
@@ -266,6 +273,14 @@ func ParseConfig(b []byte, lookup func(string) (string, bool)) (Config, error) {
 func checkKeys(v any, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if arr, ok := v.([]any); ok && t.Kind() == reflect.Slice {
+		for i, e := range arr {
+			if err := checkKeys(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {

@@ -42,4 +42,26 @@
 //     own limiter (and logs it) rather than refusing every call. A breaker
 //     opened on one node holds on every node until open_for has passed;
 //     after that each node probes on its own.
+//   - Webhooks keep no copy of events: each endpoint has a cursor on the
+//     log (the last event delivered or given up), journaled with its
+//     failure count and failing-since in the store's own table or bucket.
+//     A new endpoint starts at the end of the log; one removed and added
+//     back resumes where it stopped. An endpoint is named by its URL
+//     without query and user info (which may hold credentials): that name
+//     keys the journal and labels logs, metrics and the admin view.
+//   - One node at a time drives an endpoint: a lease of 60 s in its
+//     journal record, renewed at half, taken over by another node (which
+//     checks every 20 s) once it lapses or is handed back at Close. Every
+//     journal write is fenced by the holder. The holder reads the log every
+//     second for other nodes' events and is woken at once for its own.
+//   - Webhook retries: first within 2 s, doubling with jitter in the upper
+//     half, capped at 1 h; an event failing 3 days after its first failure
+//     is given up and the next one is tried after the current delay (only
+//     a 2xx resets the backoff, so a dead receiver gets one attempt an
+//     hour). 3xx is a failure and never followed. Close lets an attempt in
+//     flight finish and journals it, so a 2xx is not lost to a shutdown.
+//   - Webhook secrets hold 24 to 64 bytes (the Standard Webhooks
+//     recommendation); http URLs need allow_insecure_http, as providers'
+//     base URLs do. Event filters must match a known type, so a typo is a
+//     configuration error, not a silent endpoint.
 package host

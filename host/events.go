@@ -24,6 +24,9 @@ func (h *Host) apply(ctx context.Context, rec LoanRecord, typ string, data map[s
 		h.log.Error("journaling event failed", "type", typ, "provider", l.Provider, "loan", l.ID, "error", err)
 		return Event{}, false, err
 	}
+	if applied {
+		h.hooks.poke()
+	}
 	if applied && h.cfg.OnEvent != nil {
 		h.cfg.OnEvent(stored)
 	}

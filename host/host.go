@@ -31,6 +31,7 @@ type Host struct {
 	flights   *flights
 	publicURL string
 	cluster   *cluster
+	hooks     *webhooks // nil without Config.Webhooks
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -43,6 +44,9 @@ type Host struct {
 func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.Secret == "" {
 		return nil, errors.New("config: secret is required (it keys redirect signatures, notification tokens and patron pseudonyms)")
+	}
+	if err := validateWebhooks(cfg.Webhooks); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -98,6 +102,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 			return nil, err
 		}
 		h.store, h.ownStore = s, true
+	}
+	if err := h.startWebhooks(ctx); err != nil {
+		return nil, err
 	}
 	var wg sync.WaitGroup
 	for _, p := range h.plugins {

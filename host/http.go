@@ -57,6 +57,7 @@ func (h *Host) Handler() http.Handler {
 	api("POST /v1/providers/{provider}/access-checks", providerOp(h, h.CheckAccess))
 	api("GET /v1/events", h.httpEvents)
 	mux.Handle("POST /v1/admin/plugins/{plugin}/reload", h.authed(true, h.httpReload))
+	mux.Handle("GET /v1/admin/webhooks", h.authed(true, h.httpWebhooks))
 	// No API key: the signature, the token, or nothing is the authority.
 	mux.Handle("GET /v1/providers/{provider}/loans/{loan}/content", h.open(h.httpContent))
 	mux.Handle("POST /v1/notifications/{provider}/{token}", h.open(h.httpNotify))

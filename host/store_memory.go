@@ -14,6 +14,7 @@ type MemoryStore struct {
 	events []Event
 	dedupe map[string]int
 	idem   map[string]IdempotencyRecord
+	hooks  map[string]memWebhook // store_memory_webhooks.go
 }
 
 // NewMemoryStore returns an empty MemoryStore.

@@ -1,0 +1,230 @@
+package host
+
+import (
+	"context"
+	crand "crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+)
+
+// Webhooks (api.md §8) push the event log to the endpoints of
+// Config.Webhooks. Each endpoint has a cursor on the log, journaled beside
+// it: its pending deliveries are the events after the cursor, so nothing is
+// copied per event and a restart continues where the journal stands. One
+// node at a time drives an endpoint (a lease in the journal, renewed while
+// it works), so in a cluster each event is delivered by one node, in log
+// order: event N+1 is sent only once N is delivered or given up.
+
+// WebhookState is an endpoint's journaled delivery state.
+type WebhookState struct {
+	// Endpoint is the endpoint's name (its URL without query or user info).
+	Endpoint string `json:"endpoint"`
+	// Cursor is the cursor of the last event delivered or given up ("":
+	// none yet).
+	Cursor string `json:"cursor,omitempty"`
+	// Attempts counts failed attempts since the last delivery; the retry
+	// backoff grows with it.
+	Attempts int `json:"attempts,omitempty"`
+	// FailingSince is the first failed attempt since the last delivery.
+	FailingSince time.Time `json:"failing_since,omitzero"`
+	// EventFailingSince is the first failed attempt of the event after
+	// Cursor; it is given up webhookGiveUp later.
+	EventFailingSince time.Time `json:"event_failing_since,omitzero"`
+	LastSuccess       time.Time `json:"last_success,omitzero"`
+	// LastError is the kind of the last failure ("status", "timeout",
+	// "connection"); LastStatus its HTTP status, if any.
+	LastError  string `json:"last_error,omitempty"`
+	LastStatus int    `json:"last_status,omitempty"`
+	// GivenUp counts the events given up.
+	GivenUp int64 `json:"given_up,omitempty"`
+}
+
+// ErrWebhookLeaseLost is returned by a journal's SaveWebhook when another
+// node has taken the endpoint's lease.
+var ErrWebhookLeaseLost = errors.New("webhook lease held by another node")
+
+// webhookJournal is what webhook delivery needs of the store: the event
+// log and a record per endpoint. MemoryStore, BoltStore and PostgresStore
+// have it (store_*_webhooks.go); a Config.StoreImpl without it cannot have
+// webhooks.
+type webhookJournal interface {
+	Events(ctx context.Context, after string, limit int) ([]Event, error)
+	// OpenWebhook journals endpoint with its cursor at the end of the log,
+	// unless it is journaled already.
+	OpenWebhook(ctx context.Context, endpoint string) error
+	// LeaseWebhook gives endpoint's lease to holder until until when it is
+	// free, already holder's, or expired (ending before now), and returns
+	// the endpoint's state; false when another holder has it; ErrNotFound
+	// for an endpoint never opened.
+	LeaseWebhook(ctx context.Context, endpoint, holder string, now, until time.Time) (WebhookState, bool, error)
+	// SaveWebhook writes st while holder holds its lease, extending the
+	// lease to until; ErrWebhookLeaseLost when holder does not hold it.
+	SaveWebhook(ctx context.Context, st WebhookState, holder string, until time.Time) error
+	// ReleaseWebhook frees endpoint's lease if holder holds it.
+	ReleaseWebhook(ctx context.Context, endpoint, holder string) error
+	// WebhookState returns endpoint's state, or ErrNotFound.
+	WebhookState(ctx context.Context, endpoint string) (WebhookState, error)
+}
+
+// webhookTiming are the delays of delivery; tests shorten them through
+// Config.webhookTiming. A lease must outlast two attempts' timeouts: it is
+// renewed before an attempt when less than half of it is left.
+type webhookTiming struct {
+	first, max time.Duration // retry backoff: the first delay and the cap
+	giveUp     time.Duration // an event failing this long is given up
+	timeout    time.Duration // one attempt, answer included
+	poll       time.Duration // an idle driver reads the log this often (other nodes' events)
+	lease      time.Duration // renewed at half; other nodes try to take it every third
+	roots      *x509.CertPool
+	saved      func(WebhookState) // tests: called after each journal write
+	closing    func()             // tests: called when Close has stopped a loop's new work
+}
+
+func defaultWebhookTiming() webhookTiming {
+	return webhookTiming{first: 2 * time.Second, max: time.Hour, giveUp: 72 * time.Hour,
+		timeout: 10 * time.Second, poll: time.Second, lease: time.Minute}
+}
+
+// webhookDelay is the wait after the attempts-th failure in a row: from
+// first, doubling, capped at max, with jitter in its upper half (so the
+// first retry comes within first).
+func webhookDelay(first, max time.Duration, attempts int) time.Duration {
+	d := first
+	for i := 1; i < attempts && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	return d/2 + rand.N(d/2+1)
+}
+
+// webhooks delivers the event log to the configured endpoints.
+type webhooks struct {
+	journal   webhookJournal
+	log       hclog.Logger
+	node      string // this host's lease holder id
+	timing    webhookTiming
+	client    webhookClient
+	metrics   *webhookMetrics
+	endpoints []*webhookEndpoint
+}
+
+type webhookEndpoint struct {
+	name   string // journal key, label and what logs show
+	url    string // with its query: never logged
+	events []string
+	filter eventFilter
+	signer *standardwebhooks.Webhook
+	poke   chan struct{}
+}
+
+// startWebhooks journals each endpoint of cfg.Webhooks, checked by New (a
+// new one starts at the end of the log), and starts one delivery loop per
+// endpoint. On an error it closes the store it opened.
+func (h *Host) startWebhooks(ctx context.Context) (err error) {
+	if len(h.cfg.Webhooks) == 0 {
+		return nil
+	}
+	defer func() {
+		if err != nil && h.ownStore {
+			h.store.Close()
+		}
+	}()
+	journal, ok := h.store.(webhookJournal)
+	if !ok {
+		return fmt.Errorf("config: webhooks need a store that journals their deliveries (bolt, postgres or memory); %T does not", h.store)
+	}
+	timing := defaultWebhookTiming()
+	if h.cfg.webhookTiming != nil {
+		timing = *h.cfg.webhookTiming
+	}
+	var id [8]byte
+	crand.Read(id[:])
+	w := &webhooks{journal: journal, log: h.log.Named("webhooks"), node: hex.EncodeToString(id[:]),
+		timing: timing, client: newWebhookClient(timing)}
+	for _, c := range h.cfg.Webhooks {
+		u, _ := url.Parse(c.URL) // checked by validateWebhooks
+		key, _ := webhookKey(c.Secret)
+		signer, _ := standardwebhooks.NewWebhookRaw(key)
+		ep := &webhookEndpoint{name: webhookName(u), url: c.URL, events: c.Events, filter: eventFilter(c.Events),
+			signer: signer, poke: make(chan struct{}, 1)}
+		if err := journal.OpenWebhook(ctx, ep.name); err != nil {
+			return fmt.Errorf("opening webhook %s: %w", ep.name, err)
+		}
+		w.endpoints = append(w.endpoints, ep)
+	}
+	w.metrics = newWebhookMetrics(h.metrics.reg, w)
+	h.hooks = w
+	for _, ep := range w.endpoints {
+		h.bg.Add(1)
+		go func() {
+			defer h.bg.Done()
+			w.run(ep, h.closed)
+		}()
+	}
+	return nil
+}
+
+// poke wakes the endpoints' loops after an event was appended here.
+func (w *webhooks) poke() {
+	if w == nil {
+		return
+	}
+	for _, ep := range w.endpoints {
+		select {
+		case ep.poke <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// run drives ep while this node holds its lease, and otherwise waits to
+// take it over, until closed.
+func (w *webhooks) run(ep *webhookEndpoint, closed <-chan struct{}) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-closed:
+			cancel()
+			if w.timing.closing != nil {
+				w.timing.closing()
+			}
+		case <-ctx.Done():
+		}
+	}()
+	d := &webhookDriver{w: w, ep: ep}
+	defer func() {
+		if d.held {
+			// Hand over at once rather than when the lease runs out.
+			rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if err := w.journal.ReleaseWebhook(rctx, ep.name, w.node); err != nil {
+				w.log.Warn("releasing webhook lease failed", "endpoint", ep.name, "error", err)
+			}
+		}
+	}()
+	for {
+		d.drive(ctx)
+		wait := w.timing.poll
+		if !d.held {
+			wait = w.timing.lease / 3
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-ep.poke:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}

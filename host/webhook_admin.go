@@ -1,0 +1,108 @@
+package host
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// WebhookStatus is one endpoint as GET /v1/admin/webhooks shows it.
+type WebhookStatus struct {
+	// URL is the endpoint without user info or query (no credentials).
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+	// Cursor is the last event delivered or given up.
+	Cursor string `json:"cursor"`
+	// Queued counts the matching events after Cursor, up to maxQueued;
+	// QueuedCapped says the count stopped there.
+	Queued       int  `json:"queued"`
+	QueuedCapped bool `json:"queued_capped"`
+	// LastSuccess is the last delivery; FailingSince the first failed
+	// attempt since then (null when the endpoint is not failing).
+	LastSuccess  *time.Time `json:"last_success"`
+	FailingSince *time.Time `json:"failing_since"`
+	// Attempts counts the failed attempts since the last delivery;
+	// LastError is the kind of the last failure ("status", "timeout",
+	// "connection") and LastStatus its HTTP status, if any.
+	Attempts   int    `json:"attempts"`
+	LastError  string `json:"last_error,omitempty"`
+	LastStatus int    `json:"last_status,omitempty"`
+	// GivenUp counts the events given up after failing for 3 days.
+	GivenUp int64 `json:"given_up"`
+}
+
+// maxQueued caps the count of queued events (it reads the log).
+const maxQueued = 10000
+
+// Webhooks describes each configured webhook endpoint's delivery, as the
+// journal holds it (the same on every node of a cluster).
+func (h *Host) Webhooks(ctx context.Context) ([]WebhookStatus, error) {
+	out := []WebhookStatus{}
+	if h.hooks == nil {
+		return out, nil
+	}
+	unavailable := func(err error) error {
+		h.log.Error("reading the webhook journal failed", "error", err)
+		return sdk.Wrap(sdk.CodeJournalUnavailable, err, "the webhook journal cannot be read")
+	}
+	for _, ep := range h.hooks.endpoints {
+		st, err := h.hooks.journal.WebhookState(ctx, ep.name)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		n, capped, err := h.hooks.queued(ctx, ep, st.Cursor)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		events := ep.events
+		if events == nil {
+			events = []string{"*"}
+		}
+		out = append(out, WebhookStatus{URL: ep.name, Events: events, Cursor: st.Cursor, Queued: n, QueuedCapped: capped,
+			LastSuccess: optTime(st.LastSuccess), FailingSince: optTime(st.FailingSince),
+			Attempts: st.Attempts, LastError: st.LastError, LastStatus: st.LastStatus, GivenUp: st.GivenUp})
+	}
+	return out, nil
+}
+
+// queued counts the events after cursor that ep wants, up to maxQueued.
+func (w *webhooks) queued(ctx context.Context, ep *webhookEndpoint, cursor string) (n int, capped bool, err error) {
+	const page = 1000
+	for {
+		evs, err := w.journal.Events(ctx, cursor, page)
+		if err != nil {
+			return 0, false, err
+		}
+		for _, ev := range evs {
+			if ep.filter.matches(ev.Type) {
+				if n == maxQueued {
+					return n, true, nil
+				}
+				n++
+			}
+		}
+		if len(evs) < page {
+			return n, false, nil
+		}
+		cursor = evs[len(evs)-1].Cursor
+	}
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func (h *Host) httpWebhooks(w http.ResponseWriter, r *http.Request) error {
+	ws, err := h.Webhooks(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"webhooks": ws})
+	return nil
+}

@@ -1,0 +1,137 @@
+package host
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// WebhookConfig is one endpoint that the event log is pushed to
+// (config.md "webhooks", api.md §8).
+type WebhookConfig struct {
+	// URL receives a POST per event: https, or http with AllowInsecureHTTP.
+	URL string `json:"url"`
+	// Secret is the Standard Webhooks signing secret: "whsec_" and the
+	// base64 of 24 to 64 random bytes.
+	Secret string `json:"secret"`
+	// Events filters by event type: exact types, or prefixes ending in "*"
+	// ("loan.*", "*"). Absent: every event.
+	Events []string `json:"events,omitempty"`
+	// AllowInsecureHTTP permits an http:// URL (development only: the
+	// events carry patron ids).
+	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
+}
+
+// eventTypes are the types the log holds (api.md §5 and loan.resolved);
+// a filter must match at least one of them, so a typo is an error rather
+// than an endpoint that never hears anything.
+var eventTypes = []string{
+	sdk.EventLoanCreated, sdk.EventLoanRenewed, sdk.EventLoanReturned, sdk.EventLoanExpired,
+	sdk.EventLoanRevoked, sdk.EventLoanNotified, sdk.EventLoanResolved,
+}
+
+// Bounds of a webhook secret's key, as Standard Webhooks recommends.
+const (
+	minWebhookKey = 24
+	maxWebhookKey = 64
+)
+
+// webhookKey decodes a "whsec_<base64>" secret. Its errors never quote the
+// secret.
+func webhookKey(secret string) ([]byte, error) {
+	b64, ok := strings.CutPrefix(secret, "whsec_")
+	if !ok {
+		return nil, errors.New(`must have the form "whsec_<base64>"`)
+	}
+	key, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		key, err = base64.RawStdEncoding.DecodeString(b64)
+	}
+	if err != nil {
+		return nil, errors.New(`must have the form "whsec_<base64>": the part after whsec_ is not base64`)
+	}
+	if len(key) < minWebhookKey || len(key) > maxWebhookKey {
+		return nil, fmt.Errorf("must hold %d to %d bytes after whsec_ (it holds %d)", minWebhookKey, maxWebhookKey, len(key))
+	}
+	return key, nil
+}
+
+// webhookName is how an endpoint is named in the journal, the admin view,
+// logs and metric labels: its URL without user info, query or fragment
+// (which may carry credentials).
+func webhookName(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// validateWebhooks checks the webhooks of a config; errors name the entry
+// (webhooks[i].key) and never quote a secret.
+func validateWebhooks(ws []WebhookConfig) error {
+	names := map[string]int{}
+	for i, w := range ws {
+		at := fmt.Sprintf("webhooks[%d]", i)
+		u, err := url.Parse(w.URL)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return fmt.Errorf("%s.url must be an absolute https URL", at)
+		}
+		if u.Scheme == "http" && !w.AllowInsecureHTTP {
+			return fmt.Errorf("%s.url must be https (set allow_insecure_http for a development receiver)", at)
+		}
+		name := webhookName(u)
+		if j, dup := names[name]; dup {
+			return fmt.Errorf("%s.url: webhooks[%d] has the same endpoint %s (one entry per endpoint; list every event type it wants in events)", at, j, name)
+		}
+		names[name] = i
+		if _, err := webhookKey(w.Secret); err != nil {
+			return fmt.Errorf("%s.secret %w", at, err)
+		}
+		if w.Events != nil && len(w.Events) == 0 {
+			return fmt.Errorf("%s.events is empty: leave it out for every event", at)
+		}
+		for j, p := range w.Events {
+			if err := checkEventPattern(p); err != nil {
+				return fmt.Errorf("%s.events[%d]: %w", at, j, err)
+			}
+		}
+	}
+	return nil
+}
+
+func checkEventPattern(p string) error {
+	if i := strings.IndexByte(p, '*'); i >= 0 && i != len(p)-1 {
+		return fmt.Errorf("%q: * is allowed only at the end", p)
+	}
+	for _, t := range eventTypes {
+		if eventMatches(p, t) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q matches no event type (%s)", p, strings.Join(eventTypes, ", "))
+}
+
+// eventMatches reports whether event type t matches pattern p: equal, or
+// p ends in "*" and t starts with the rest of p.
+func eventMatches(p, t string) bool {
+	if prefix, ok := strings.CutSuffix(p, "*"); ok {
+		return strings.HasPrefix(t, prefix)
+	}
+	return p == t
+}
+
+// eventFilter is an endpoint's events list; nil matches everything.
+type eventFilter []string
+
+func (f eventFilter) matches(t string) bool {
+	if f == nil {
+		return true
+	}
+	for _, p := range f {
+		if eventMatches(p, t) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,28 @@
+package host
+
+import (
+	"crypto/x509"
+	"time"
+)
+
+// WebhookTiming shortens the webhook delays of a host, for tests only.
+type WebhookTiming struct {
+	First, Max, GiveUp, Timeout, Poll, Lease time.Duration
+	Roots                                    *x509.CertPool
+	// Saved is called after each write of an endpoint's journal record.
+	Saved func(WebhookState)
+	// Closing is called when Close has told a delivery loop to stop.
+	Closing func()
+}
+
+// SetWebhookTiming makes hosts created from cfg use t.
+func SetWebhookTiming(cfg *Config, t WebhookTiming) {
+	cfg.webhookTiming = &webhookTiming{first: t.First, max: t.Max, giveUp: t.GiveUp, timeout: t.Timeout,
+		poll: t.Poll, lease: t.Lease, roots: t.Roots, saved: t.Saved, closing: t.Closing}
+}
+
+// WebhookDelay is the production backoff after the attempts-th failure.
+func WebhookDelay(attempts int) time.Duration {
+	d := defaultWebhookTiming()
+	return webhookDelay(d.first, d.max, attempts)
+}
