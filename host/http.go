@@ -130,7 +130,9 @@ func (h *Host) open(fn func(w http.ResponseWriter, r *http.Request) error) http.
 		if err := fn(w, r); err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
-				h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+				// The route's pattern, not the path: a path carries a
+				// caller's strings of any length, and tokens.
+				h.log.Error("request failed", "method", clip(r.Method, 16), "route", r.Pattern, "error", clip(err.Error(), 4*maxLoggedText))
 			}
 			var tl *tooLarge
 			if errors.As(err, &tl) {

@@ -253,7 +253,7 @@ func startSim(t *testing.T, bin string) (baseURL, apiKey string) {
 // test leaves no file behind.
 func readmeConfig(t *testing.T, configJSON, dir, sum, simURL, apiKey string) host.Config {
 	t.Helper()
-	env := map[string]string{"LENDGATE_API_KEY": "dev-key", "LENDGATE_SECRET": "dev-secret", "ACME_API_KEY": apiKey}
+	env := map[string]string{"LENDGATE_API_KEY": "dev-key", "LENDGATE_SECRET": "dev-secret-0123456789abcdef0123456789", "ACME_API_KEY": apiKey}
 	cfg, err := host.ParseConfig([]byte(configJSON), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
