@@ -173,3 +173,19 @@ func TestReplayedRedirectReusesTheFreshLink(t *testing.T) {
 	}
 	e.expectProblem(e.do("GET", redirect, nil, "Authorization", ""), http.StatusConflict, "not_available")
 }
+
+func TestRedirectDoesNotReuseALinkAboutToExpire(t *testing.T) {
+	e := start(t, hostileConfig(t))
+	l, _ := hostileLoan(e, "shortlived")
+	var f host.Fulfillment
+	e.do("POST", "/v1/providers/hostile/loans/"+l.ID+"/fulfillment", nil).json(t, &f)
+	redirect := strings.TrimPrefix(f.Redirect, e.srv.URL)
+	seen := map[string]bool{}
+	for range 3 {
+		r := e.do("GET", redirect, nil, "Authorization", "")
+		if r.status != http.StatusSeeOther || seen[r.header.Get("Location")] {
+			t.Fatalf("use of a redirect: %d, location %q seen before: %v", r.status, r.header.Get("Location"), seen)
+		}
+		seen[r.header.Get("Location")] = true
+	}
+}

@@ -2,7 +2,8 @@
 // it trusts a plugin with (api.md §7): steered by the checkout option "mode",
 // it answers links of dangerous schemes ("schemes"), oversized links, refs
 // and formats ("huge"), a content link the browser must never be sent to
-// ("jscontent"), and notifications with an invented event type and oversized
+// ("jscontent"), content links that expire in seconds ("shortlived"), and
+// notifications with an invented event type and oversized
 // data. Otherwise it answers plain https links whose query counts the
 // Fulfill calls made for the loan (call=N), so tests can count distributor
 // calls from outside.
@@ -34,7 +35,7 @@ func (h *hostile) Describe(context.Context) (sdk.Info, error) {
 }
 
 func (h *hostile) Configure(context.Context, string, map[string]string) error { return nil }
-func (h *hostile) Health(context.Context, string) error                      { return nil }
+func (h *hostile) Health(context.Context, string) error                       { return nil }
 
 // dangerous are hrefs a browser would run or read locally.
 var dangerous = []string{
@@ -88,11 +89,17 @@ func (h *hostile) Fulfill(_ context.Context, r sdk.FulfillRequest) (sdk.Fulfillm
 	h.calls[r.Loan.ID]++
 	n := h.calls[r.Loan.ID]
 	h.mu.Unlock()
-	return sdk.Fulfillment{Links: []sdk.Link{{Format: "epub", Rel: "content", ExpiresAt: time.Now().Add(time.Hour),
+	lifetime := time.Hour
+	if r.Loan.Options["mode"] == "shortlived" {
+		lifetime = 5 * time.Second // a link about to expire must not be handed out again
+	}
+	return sdk.Fulfillment{Links: []sdk.Link{{Format: "epub", Rel: "content", ExpiresAt: time.Now().Add(lifetime),
 		Href: fmt.Sprintf("https://content.example/%s/epub?call=%d", r.Loan.ID, n)}}}, nil
 }
 
-func (h *hostile) Return(context.Context, sdk.ReturnRequest) (sdk.Loan, error) { return sdk.Loan{}, nil }
+func (h *hostile) Return(context.Context, sdk.ReturnRequest) (sdk.Loan, error) {
+	return sdk.Loan{}, nil
+}
 
 func (h *hostile) HandleNotification(context.Context, sdk.Notification) (sdk.Event, error) {
 	data := map[string]string{"big": strings.Repeat("d", 1<<20)}
