@@ -77,10 +77,11 @@ func (h *Host) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allowed := allowedMethods(mux, r); allowed != "" {
 			w.Header().Set("Allow", allowed)
-			writeProblemStatus(w, http.StatusMethodNotAllowed, invalid("method %s is not allowed here", r.Method))
+			writeProblemStatus(w, http.StatusMethodNotAllowed, invalid("method %s is not allowed here", clip(r.Method, 16)))
 			return
 		}
-		writeProblemStatus(w, http.StatusNotFound, invalid("no such endpoint: %s", r.URL.Path))
+		// The path clipped: an answer need not echo a caller's megabyte.
+		writeProblemStatus(w, http.StatusNotFound, invalid("no such endpoint: %s", clip(r.URL.Path, maxLoggedText)))
 	})
 	return mux
 }

@@ -188,11 +188,11 @@ func (h *Host) httpNotify(w http.ResponseWriter, r *http.Request) error {
 		return body, nil
 	}
 	err := h.notify(r.Context(), r.PathValue("provider"), r.PathValue("token"), r.Method, header, read)
-	if err != nil && !complete {
+	if err != nil && !complete && r.ProtoMajor < 2 {
 		// Answer now and drop the connection: otherwise net/http drains
 		// an unread body (up to 256 KiB) before it writes the answer, and
 		// a client that announced a body and never sends it holds the
-		// connection until it gives up.
+		// connection until it gives up. (HTTP/2 resets the stream alone.)
 		w.Header().Set("Connection", "close")
 	}
 	if err != nil {
