@@ -59,7 +59,7 @@ func (g *pluginGuard) warn(msg string, args ...any) {
 }
 
 func (g *pluginGuard) links(op string, ls []sdk.Link) []sdk.Link {
-	if len(ls) == 0 {
+	if linksFit(ls) {
 		return ls
 	}
 	out := make([]sdk.Link, 0, min(len(ls), maxLinks))
@@ -89,7 +89,7 @@ func (g *pluginGuard) links(op string, ls []sdk.Link) []sdk.Link {
 // beyond maxRefEntries, in key order so the same answer keeps the same
 // entries.
 func (g *pluginGuard) strings(op, what string, m map[string]string) map[string]string {
-	if len(m) == 0 {
+	if stringsFit(m) {
 		return m
 	}
 	out := make(map[string]string, min(len(m), maxRefEntries))
@@ -175,4 +175,31 @@ func (p guardedResolver) Resolve(ctx context.Context, r sdk.ResolveRequest) (sdk
 	res, err := p.r.Resolve(ctx, r)
 	res.Loan = p.g.loan("resolve", res.Loan)
 	return res, err
+}
+
+// linksFit reports whether ls passes the guard unchanged (the common case,
+// checked without allocating).
+func linksFit(ls []sdk.Link) bool {
+	if len(ls) > maxLinks {
+		return false
+	}
+	for _, l := range ls {
+		if linkProblem(l) != "" || len(l.Format) > maxLinkText || len(l.Rel) > maxLinkText || len(l.Name) > maxLinkText {
+			return false
+		}
+	}
+	return true
+}
+
+// stringsFit reports whether m passes the guard unchanged.
+func stringsFit(m map[string]string) bool {
+	if len(m) > maxRefEntries {
+		return false
+	}
+	for k, v := range m {
+		if len(k) > maxRefKey || len(v) > maxRefValue {
+			return false
+		}
+	}
+	return true
 }
