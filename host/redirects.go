@@ -32,8 +32,9 @@ const (
 // redirectCache holds the last fresh link of each redirect URL in use on
 // this node. The zero value is ready.
 type redirectCache struct {
-	mu      sync.Mutex
-	entries map[string]*redirectEntry
+	mu        sync.Mutex
+	entries   map[string]*redirectEntry
+	lastSweep time.Time
 }
 
 type redirectEntry struct {
@@ -55,7 +56,10 @@ func (c *redirectCache) entry(key string, expires, now time.Time) *redirectEntry
 	if c.entries == nil {
 		c.entries = map[string]*redirectEntry{}
 	}
-	if len(c.entries) >= maxRedirectEntries {
+	// Entries of expired URLs go at most once a minute, or at once when
+	// the cache is full: memory follows the URLs in use.
+	if len(c.entries) >= maxRedirectEntries || now.Sub(c.lastSweep) > time.Minute {
+		c.lastSweep = now
 		for k, e := range c.entries {
 			if !e.expires.After(now) {
 				delete(c.entries, k)
