@@ -18,7 +18,8 @@ type Authenticator interface {
 
 // KeyAuthenticator checks "Authorization: Bearer <key>" against the
 // configured API keys, and admin keys for the admin endpoints, in constant
-// time.
+// time. The scheme matches in any case (RFC 9110 §11.1: "bearer" is
+// "Bearer").
 type KeyAuthenticator struct {
 	api, admin [][32]byte
 }
@@ -42,13 +43,13 @@ func NewKeyAuthenticator(apiKeys, adminKeys []string) *KeyAuthenticator {
 
 // Authenticate implements Authenticator.
 func (a *KeyAuthenticator) Authenticate(r *http.Request, admin bool) error {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" {
+	tok, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
 		return sdk.Errorf(sdk.CodeUnauthorized, "missing API key (Authorization: Bearer <key>)")
 	}
 	// Comparing digests keeps the compare constant-time whatever the
 	// lengths, and every key is compared so timing does not tell which.
-	d := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	d := sha256.Sum256([]byte(tok))
 	match := func(keys [][32]byte) bool {
 		found := 0
 		for _, k := range keys {
@@ -69,4 +70,15 @@ func (a *KeyAuthenticator) Authenticate(r *http.Request, admin bool) error {
 		return nil
 	}
 	return sdk.Errorf(sdk.CodeUnauthorized, "invalid API key")
+}
+
+// bearerToken returns the credentials of a Bearer Authorization header:
+// the scheme in any case, then one or more spaces, then a non-empty token.
+func bearerToken(header string) (string, bool) {
+	scheme, rest, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok := strings.TrimSpace(rest)
+	return tok, tok != ""
 }

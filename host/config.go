@@ -368,3 +368,19 @@ func join(path, key string) string {
 	}
 	return path + "." + key
 }
+
+// MinSecretBytes is the shortest Config.Secret the host accepts: the size of
+// an HMAC-SHA256 key (api.md §7). A shorter secret can be guessed offline
+// from one redirect signature.
+const MinSecretBytes = 32
+
+// checkSecret validates Config.Secret; the error never shows the secret.
+func checkSecret(secret string) error {
+	switch {
+	case secret == "":
+		return errors.New("config: secret is required (it keys redirect signatures, notification tokens and patron pseudonyms)")
+	case len(secret) < MinSecretBytes:
+		return fmt.Errorf("config: secret has %d bytes; it needs at least %d (e.g. 64 hex characters from a random source)", len(secret), MinSecretBytes)
+	}
+	return nil
+}

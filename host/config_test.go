@@ -99,7 +99,7 @@ func TestLoadConfigFile(t *testing.T) {
 
 func TestNewRefusesBadConfig(t *testing.T) {
 	base := func() host.Config {
-		return host.Config{Secret: "s", StoreImpl: host.NewMemoryStore(),
+		return host.Config{Secret: strings.Repeat("s", host.MinSecretBytes), StoreImpl: host.NewMemoryStore(),
 			Plugins:   map[string]host.PluginConfig{"p": {Path: "/nonexistent"}},
 			Providers: map[string]host.ProviderConfig{"a": {Plugin: "p"}}}
 	}
@@ -109,6 +109,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		want string
 	}{
 		{"no secret", func(c *host.Config) { c.Secret = "" }, "secret is required"},
+		{"short secret", func(c *host.Config) { c.Secret = strings.Repeat("s", host.MinSecretBytes-1) }, "secret has 31 bytes; it needs at least 32"},
 		{"unknown plugin", func(c *host.Config) { c.Providers["a"] = host.ProviderConfig{Plugin: "q"} }, `no plugin named "q"`},
 		{"bad provider name", func(c *host.Config) { c.Providers["a b"] = host.ProviderConfig{Plugin: "p"} }, "provider name"},
 		{"bad public url", func(c *host.Config) { c.PublicURL = "ftp://x" }, "public_url"},

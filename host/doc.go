@@ -64,4 +64,41 @@
 //     recommendation); http URLs need allow_insecure_http, as providers'
 //     base URLs do. Event filters must match a known type, so a typo is a
 //     configuration error, not a silent endpoint.
+//   - Outsiders grow nothing: a metric's provider label is a configured
+//     instance or "unknown" (so no instance should be named "unknown"), op is
+//     the host's own constant and code "ok" or a unified code. A call at an
+//     unknown provider is counted but not timed: one series per operation
+//     and code, no histogram. Every caller-supplied string in a log line
+//     (provider, loan id, error text) is clipped to 120 bytes; a failed
+//     request logs its route pattern, never its path (which holds tokens).
+//   - A notification's token is checked before a byte of its body is read:
+//     a forged one answers 404 with Connection: close, so net/http does not
+//     drain the unread body either; a Content-Length beyond the 64 KiB cap
+//     answers 413 the same way. examples/server reads headers within 10 s
+//     and a request within 30 s, keeps idle connections 2 min, and lets a
+//     write run 30 s + the longest instance call + 15 s.
+//   - Links are http or https, the scheme read case-insensitively as a
+//     browser does; an href with control characters is dropped too (browsers
+//     strip tabs and newlines, making "java\tscript:" a scheme). An answer
+//     keeps at most 32 links, each href at most 8 KiB; format, rel and name
+//     are cut to 200 bytes. Dropped links are logged at warn with their
+//     scheme and length only, and counted in
+//     lendgate_links_dropped_total{provider}.
+//   - Every plugin answer passes one guard (guard.go) on its way in, at
+//     instance.do: provider_ref and event data keep at most 32 entries with
+//     keys up to 128 bytes and values up to 4 KiB; an oversized entry is
+//     dropped whole (a cut reference would be wrong, not shorter), surplus
+//     entries in key order. A loan format over 100 bytes is ignored. Event
+//     types outside api.md §5 (and the host's loan.resolved) become
+//     loan.notified.
+//   - Authorization's scheme matches "Bearer" in any case, followed by one
+//     or more spaces; secret must have at least 32 bytes (New refuses less).
+//   - A redirect URL reuses the fresh link it last got for 30 s, or until
+//     10 s before that link expires if sooner, on the node that served it;
+//     uses at the same moment wait for one distributor call; failures are
+//     not reused; the loan must still be active at every use. So a leaked
+//     URL costs at most one distributor call per 30 s (≤ 30 over its 15
+//     minutes at most) instead of one per use, and gives its holder nothing
+//     it did not have. At most 10 000 URLs are remembered per node; beyond
+//     that, URLs not yet remembered ask the distributor every time.
 package host

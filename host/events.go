@@ -64,7 +64,16 @@ const maxNotificationBytes = 64 << 10
 // plugin turns the call into an event, the event is applied to the loan and
 // appended to the log. The same notification delivered twice changes
 // nothing the second time.
-func (h *Host) Notify(ctx context.Context, provider, token, method string, header map[string][]string, body []byte) (err error) {
+func (h *Host) Notify(ctx context.Context, provider, token, method string, header map[string][]string, body []byte) error {
+	return h.notify(ctx, provider, token, method, header, func() ([]byte, error) { return body, nil })
+}
+
+// errNotificationTooLarge is invalid_request with status 413.
+var errNotificationTooLarge error = &tooLarge{e: sdk.Errorf(sdk.CodeInvalidRequest, "notification body is larger than %d bytes", maxNotificationBytes)}
+
+// notify is Notify with the body read only once the token is known to be
+// ours (api.md §7): a forged token costs the host no body.
+func (h *Host) notify(ctx context.Context, provider, token, method string, header map[string][]string, readBody func() ([]byte, error)) (err error) {
 	start := time.Now()
 	loanID := ""
 	defer func() { h.logCall(provider, "notification", loanID, start, err) }()
@@ -82,10 +91,14 @@ func (h *Host) Notify(ctx context.Context, provider, token, method string, heade
 		return sdk.Errorf(sdk.CodeLoanNotFound, "unknown notification token")
 	}
 	if err != nil {
+		return fmt.Errorf("reading loan %s for a notification: %w", id, err)
+	}
+	body, err := readBody()
+	if err != nil {
 		return err
 	}
 	if len(body) > maxNotificationBytes {
-		return invalid("notification body is larger than %d bytes", maxNotificationBytes)
+		return errNotificationTooLarge
 	}
 	var ev sdk.Event
 	err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {

@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 const (
 	testAPIKey   = "api-key-0123456789"
 	testAdminKey = "admin-key-9876543210"
-	testSecret   = "secret-for-tests-only"
+	testSecret   = "secret-for-tests-only-0123456789abcdef"
 )
 
 // env is a host on real plugin processes behind a real HTTP server.

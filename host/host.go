@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -31,7 +30,8 @@ type Host struct {
 	flights   *flights
 	publicURL string
 	cluster   *cluster
-	hooks     *webhooks // nil without Config.Webhooks
+	hooks     *webhooks     // nil without Config.Webhooks
+	redirects redirectCache // fresh links reused per redirect URL (redirects.go)
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -42,8 +42,8 @@ type Host struct {
 // plugin that fails to start does not fail New: its instances answer
 // plugin_unavailable while it is retried, and /readyz stays 503.
 func New(ctx context.Context, cfg Config) (*Host, error) {
-	if cfg.Secret == "" {
-		return nil, errors.New("config: secret is required (it keys redirect signatures, notification tokens and patron pseudonyms)")
+	if err := checkSecret(cfg.Secret); err != nil {
+		return nil, err
 	}
 	if err := validateWebhooks(cfg.Webhooks); err != nil {
 		return nil, fmt.Errorf("config: %w", err)

@@ -78,10 +78,11 @@ func (h *Host) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allowed := allowedMethods(mux, r); allowed != "" {
 			w.Header().Set("Allow", allowed)
-			writeProblemStatus(w, http.StatusMethodNotAllowed, invalid("method %s is not allowed here", r.Method))
+			writeProblemStatus(w, http.StatusMethodNotAllowed, invalid("method %s is not allowed here", clip(r.Method, 16)))
 			return
 		}
-		writeProblemStatus(w, http.StatusNotFound, invalid("no such endpoint: %s", r.URL.Path))
+		// The path clipped: an answer need not echo a caller's megabyte.
+		writeProblemStatus(w, http.StatusNotFound, invalid("no such endpoint: %s", clip(r.URL.Path, maxLoggedText)))
 	})
 	return mux
 }
@@ -131,7 +132,9 @@ func (h *Host) open(fn func(w http.ResponseWriter, r *http.Request) error) http.
 		if err := fn(w, r); err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
-				h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+				// The route's pattern, not the path: a path carries a
+				// caller's strings of any length, and tokens.
+				h.log.Error("request failed", "method", clip(r.Method, 16), "route", r.Pattern, "error", clip(err.Error(), 4*maxLoggedText))
 			}
 			var tl *tooLarge
 			if errors.As(err, &tl) {

@@ -165,10 +165,6 @@ func providerOp[Req, Resp any](h *Host, op func(ctx context.Context, provider st
 }
 
 func (h *Host) httpNotify(w http.ResponseWriter, r *http.Request) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxNotificationBytes+1))
-	if err != nil {
-		return invalid("reading notification: %v", err)
-	}
 	// The plugin gets the distributor's headers, less credentials a proxy
 	// in front of the host may have added.
 	header := map[string][]string{}
@@ -179,7 +175,27 @@ func (h *Host) httpNotify(w http.ResponseWriter, r *http.Request) error {
 		}
 		header[k] = v
 	}
-	if err := h.Notify(r.Context(), r.PathValue("provider"), r.PathValue("token"), r.Method, header, body); err != nil {
+	complete := false // the whole body was read
+	read := func() ([]byte, error) {
+		if r.ContentLength > maxNotificationBytes {
+			return nil, errNotificationTooLarge
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxNotificationBytes+1))
+		if err != nil {
+			return nil, invalid("reading notification: %v", err)
+		}
+		complete = len(body) <= maxNotificationBytes
+		return body, nil
+	}
+	err := h.notify(r.Context(), r.PathValue("provider"), r.PathValue("token"), r.Method, header, read)
+	if err != nil && !complete && r.ProtoMajor < 2 {
+		// Answer now and drop the connection: otherwise net/http drains
+		// an unread body (up to 256 KiB) before it writes the answer, and
+		// a client that announced a body and never sends it holds the
+		// connection until it gives up. (HTTP/2 resets the stream alone.)
+		w.Header().Set("Connection", "close")
+	}
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -69,7 +69,7 @@ func (in *instance) requireCapability(c sdk.Capability) error {
 }
 
 func (in *instance) do(ctx context.Context, c providerCall) error {
-	return in.call(ctx, c)
+	return in.call(ctx, func(ctx context.Context, p sdk.Provider) error { return c(ctx, in.guarded(p)) })
 }
 
 // lease bounds how long one call to this instance can run: the limiter's

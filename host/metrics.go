@@ -18,6 +18,9 @@ type metrics struct {
 	rateLimited *prometheus.CounterVec
 	restarts    *prometheus.CounterVec
 	up          *prometheus.GaugeVec
+	// linksDropped counts distributor links the host refused to hand on
+	// (api.md §7: a scheme other than http(s), or beyond the size caps).
+	linksDroppedTotal *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -42,17 +45,27 @@ func newMetrics() *metrics {
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "lendgate_plugin_up", Help: "1 while the plugin process is serving.",
 		}, []string{"plugin"}),
+		linksDroppedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lendgate_links_dropped_total", Help: "Distributor links dropped: a scheme other than http(s), or too many or too long.",
+		}, []string{"provider"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.breaker, m.rateLimited, m.restarts, m.up)
+	m.reg.MustRegister(m.requests, m.duration, m.breaker, m.rateLimited, m.restarts, m.up, m.linksDroppedTotal)
 	return m
 }
 
+// observe counts one call. provider is a configured instance or
+// unknownLabel, op a constant of the host, code "ok" or a unified code: the
+// series form a closed set whatever callers send. A call at an unknown
+// provider reached no distributor, so it is counted but not timed (one
+// series per op and code, not a histogram's dozen).
 func (m *metrics) observe(provider, op, code string, d time.Duration) {
 	if code == "" {
 		code = "ok"
 	}
 	m.requests.WithLabelValues(provider, op, code).Inc()
-	m.duration.WithLabelValues(provider, op).Observe(d.Seconds())
+	if provider != unknownLabel {
+		m.duration.WithLabelValues(provider, op).Observe(d.Seconds())
+	}
 }
 
 func (m *metrics) breakerState(provider string, state int) {
@@ -60,6 +73,13 @@ func (m *metrics) breakerState(provider string, state int) {
 }
 
 func (m *metrics) limited(provider string) { m.rateLimited.WithLabelValues(provider).Inc() }
+
+// linksDropped counts n links of a configured instance dropped.
+func (m *metrics) linksDropped(provider string, n int) {
+	if m != nil && n > 0 {
+		m.linksDroppedTotal.WithLabelValues(provider).Add(float64(n))
+	}
+}
 
 func (m *metrics) pluginRestart(plugin string) { m.restarts.WithLabelValues(plugin).Inc() }
 

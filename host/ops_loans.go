@@ -17,8 +17,8 @@ import (
 // metrics. Secrets never reach it: only names, ids and the outcome code.
 func (h *Host) logCall(provider, op, loan string, start time.Time, err error) {
 	d := time.Since(start)
-	code := string(sdk.CodeOf(err))
-	h.metrics.observe(provider, op, code, d)
+	code := codeLabel(sdk.CodeOf(err))
+	h.metrics.observe(h.providerLabel(provider), op, code, d)
 	level := hclog.Info
 	// A caller's mistake or a distributor's refusal is business as usual;
 	// failures of the distributor, the plugin or the host are not.
@@ -28,10 +28,10 @@ func (h *Host) logCall(provider, op, loan string, start time.Time, err error) {
 	if h.log.GetLevel() > level {
 		return // nothing to format
 	}
-	args := []any{"provider", provider, "op", op, "loan", loan, "code", code, "duration", d.String()}
+	args := []any{"provider", h.logProvider(provider), "op", op, "loan", clip(loan, maxLoggedText), "code", code, "duration", d.String()}
 	if err != nil {
 		if e := sdk.AsError(err); e.ProviderCode != "" {
-			args = append(args, "provider_code", e.ProviderCode)
+			args = append(args, "provider_code", clip(e.ProviderCode, maxLoggedText))
 		}
 	}
 	h.log.Log(level, "call", args...)
@@ -355,24 +355,7 @@ func (h *Host) ContentLink(ctx context.Context, provider, loanID, format, exp, s
 	if err != nil {
 		return "", err
 	}
-	links, err := h.fulfill(ctx, in, rec, format)
-	if err != nil {
-		return "", err
-	}
-	for _, l := range links {
-		if l.Rel == "content" && (format == "" || l.Format == format || l.Format == "") {
-			return l.Href, nil
-		}
-	}
-	return "", sdk.Errorf(sdk.CodeNotAvailable, "no %s content link for loan %s", format, loanID)
-}
-
-func linksFromSDK(ls []sdk.Link) []Link {
-	out := make([]Link, len(ls))
-	for i, l := range ls {
-		out[i] = Link{Format: l.Format, Rel: firstNonEmpty(l.Rel, "content"), Href: l.Href, Name: l.Name, ExpiresAt: timePtr(l.ExpiresAt)}
-	}
-	return out
+	return h.contentHref(ctx, in, rec, format, e)
 }
 
 func timePtr(t time.Time) *time.Time {

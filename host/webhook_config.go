@@ -26,8 +26,9 @@ type WebhookConfig struct {
 	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
 }
 
-// eventTypes are the types the log holds (api.md §5 and loan.resolved);
-// a filter must match at least one of them, so a typo is an error rather
+// eventTypes are the types the log holds (api.md §5 and loan.resolved):
+// a plugin's other types become loan.notified (guard.go), and a webhook
+// filter must match at least one of them, so a typo is an error rather
 // than an endpoint that never hears anything.
 var eventTypes = []string{
 	sdk.EventLoanCreated, sdk.EventLoanRenewed, sdk.EventLoanReturned, sdk.EventLoanExpired,

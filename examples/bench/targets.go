@@ -39,7 +39,7 @@ const (
 	benchPatronName  = "Jane Doe"
 	benchFormat      = "epub"
 	benchDays        = 14
-	benchSecret      = "bench-secret-not-for-production"
+	benchSecret      = "bench-secret-not-for-production-0123456789"
 	benchAPIKey      = "bench-api-key-0123456789"
 	// floorLoanID and floorPatron have the length of the host's loan ids
 	// (ln_ + ULID) and patron pseudonyms (32 hex characters).

@@ -46,7 +46,7 @@ const (
 	testAPIKey = "server-test-api-key-7f3a"
 	// testSecret reaches the server through the environment (secretEnv), so
 	// the config file carries "env:" as config.md allows.
-	testSecret = "server-test-secret-Q9zx"
+	testSecret = "server-test-secret-Q9zx-0123456789abcdef"
 	secretEnv  = "LENDGATE_TEST_SECRET"
 
 	serverPkg = "github.com/lendgate/lendgate/examples/server"

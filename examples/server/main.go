@@ -62,7 +62,7 @@ func run(configPath, listen string, drain time.Duration) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(h.Handler(), cfg)
 	fmt.Printf("lendgate listening on http://%s\n", ln.Addr())
 
 	hup := make(chan os.Signal, 1)
@@ -116,4 +116,45 @@ func reloadOn(ctx context.Context, hup <-chan os.Signal, h *host.Host, configPat
 			}
 		}
 	}
+}
+
+// The server's timeouts. A slow or silent client must not hold a connection
+// (api.md §7): headers within 10 s, the whole request (bodies are at most
+// 1 MiB) within 30 s, an idle keep-alive connection for 2 min. The write
+// timeout runs from the end of the headers, so it covers the body, the
+// longest call an instance can make (max_wait + timeout) and a margin for
+// the journal: cutting it shorter would drop the answer of a checkout the
+// distributor has already made.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	journalMargin     = 15 * time.Second
+)
+
+func newServer(handler http.Handler, cfg host.Config) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout(cfg),
+		IdleTimeout:       idleTimeout,
+	}
+}
+
+// writeTimeout is readTimeout plus the longest call of any instance plus
+// journalMargin.
+func writeTimeout(cfg host.Config) time.Duration {
+	longest := host.DefaultMaxWait + host.DefaultTimeout
+	for _, p := range cfg.Providers {
+		timeout, wait := time.Duration(p.Timeout), time.Duration(p.Rate.MaxWait)
+		if timeout <= 0 {
+			timeout = host.DefaultTimeout
+		}
+		if wait <= 0 {
+			wait = host.DefaultMaxWait
+		}
+		longest = max(longest, timeout+wait)
+	}
+	return readTimeout + longest + journalMargin
 }

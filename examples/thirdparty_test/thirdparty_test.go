@@ -259,7 +259,7 @@ func startSim(t *testing.T, bin string) (baseURL, apiKey string) {
 // file) resolve against that directory, not the test's working directory.
 func readmeConfig(t *testing.T, configJSON, dir, sum, simURL, apiKey string) host.Config {
 	t.Helper()
-	for k, v := range map[string]string{"LENDGATE_API_KEY": "dev-key", "LENDGATE_SECRET": "dev-secret", "ACME_API_KEY": apiKey} {
+	for k, v := range map[string]string{"LENDGATE_API_KEY": "dev-key", "LENDGATE_SECRET": "dev-secret-0123456789abcdef0123456789", "ACME_API_KEY": apiKey} {
 		t.Setenv(k, v)
 	}
 	if !strings.Contains(configJSON, pinPlaceholder) || !strings.Contains(configJSON, readmeSimURL) {

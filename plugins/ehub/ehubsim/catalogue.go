@@ -44,8 +44,10 @@ const (
 	FormatUnknown = "video-stream"
 )
 
-// MalformedHref is RecordMalformedLink's content link, verbatim.
-const MalformedHref = "not a url::%zz?token=simulated-secret"
+// MalformedHref is RecordMalformedLink's content link, verbatim: malformed
+// but http, like the seed's "http:/localhost:…" (the host drops links of
+// other schemes, api.md §7).
+const MalformedHref = "http:/not a url::%zz?token=simulated-secret"
 
 // record is one catalogue entry: either the formats a checkout lends, or the
 // error every checkout of it answers.

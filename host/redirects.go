@@ -1,0 +1,126 @@
+package host
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// A redirect URL (api.md §4) is a bearer credential for ten minutes: whoever
+// holds it, a patron's browser or whoever it leaked to, gets a fresh link at
+// every use. Without a bound, every use is a distributor call, and a leaked
+// URL replayed in a loop uses up the instance's rate limit for every other
+// patron. So one URL reuses the fresh link it last got for a short while:
+// the holder learns nothing new (the link was already its to follow), and a
+// replay costs at most one distributor call per redirectReuse per URL.
+
+const (
+	// redirectReuse is how long a fresh link is handed out again to the
+	// same redirect URL.
+	redirectReuse = 30 * time.Second
+	// redirectLinkMargin: a link that expires sooner than this is not
+	// handed out again, so a browser never gets a link about to die.
+	redirectLinkMargin = 10 * time.Second
+	// maxRedirectEntries bounds the memory of the reuse: beyond it, a URL
+	// without an entry asks the distributor every time.
+	maxRedirectEntries = 10000
+)
+
+// redirectCache holds the last fresh link of each redirect URL in use on
+// this node. The zero value is ready.
+type redirectCache struct {
+	mu        sync.Mutex
+	entries   map[string]*redirectEntry
+	lastSweep time.Time
+}
+
+type redirectEntry struct {
+	// turn is held while the distributor is asked, so that uses of one
+	// URL at the same moment make one call.
+	turn    chan struct{}
+	href    string
+	until   time.Time // reuse href until then
+	expires time.Time // the URL's own expiry: the entry is useless after it
+}
+
+// entry returns the entry of key, creating it; nil when the cache is full.
+func (c *redirectCache) entry(key string, expires, now time.Time) *redirectEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok {
+		return e
+	}
+	if c.entries == nil {
+		c.entries = map[string]*redirectEntry{}
+	}
+	// Entries of expired URLs go at most once a minute, or at once when
+	// the cache is full: memory follows the URLs in use.
+	if len(c.entries) >= maxRedirectEntries || now.Sub(c.lastSweep) > time.Minute {
+		c.lastSweep = now
+		for k, e := range c.entries {
+			if !e.expires.After(now) {
+				delete(c.entries, k)
+			}
+		}
+		if len(c.entries) >= maxRedirectEntries {
+			return nil
+		}
+	}
+	e := &redirectEntry{turn: make(chan struct{}, 1), expires: expires}
+	c.entries[key] = e
+	return e
+}
+
+// contentHref returns the link a redirect URL sends the browser to: the
+// one it got less than redirectReuse ago if that is still valid, else a
+// fresh one from the distributor. Failures are not reused.
+func (h *Host) contentHref(ctx context.Context, in *instance, rec LoanRecord, format string, exp int64) (string, error) {
+	now := time.Now()
+	key := in.name + "\x00" + rec.Loan.ID + "\x00" + format + "\x00" + strconv.FormatInt(exp, 10)
+	e := h.redirects.entry(key, time.Unix(exp, 0), now)
+	if e == nil {
+		href, _, err := h.freshContentHref(ctx, in, rec, format)
+		return href, err
+	}
+	select {
+	case e.turn <- struct{}{}:
+		defer func() { <-e.turn }()
+	case <-ctx.Done():
+		return "", sdk.Errorf(sdk.CodeTryLater, "the redirect is being served; try again").WithRetryAfter(time.Second)
+	}
+	if e.href != "" && time.Now().Before(e.until) {
+		return e.href, nil
+	}
+	href, linkExp, err := h.freshContentHref(ctx, in, rec, format)
+	if err != nil {
+		return "", err
+	}
+	until := time.Now().Add(redirectReuse)
+	if !linkExp.IsZero() && linkExp.Add(-redirectLinkMargin).Before(until) {
+		until = linkExp.Add(-redirectLinkMargin)
+	}
+	e.href, e.until = href, until
+	return href, nil
+}
+
+// freshContentHref asks the distributor for the loan's content link in
+// format, and when it expires (zero: not said).
+func (h *Host) freshContentHref(ctx context.Context, in *instance, rec LoanRecord, format string) (string, time.Time, error) {
+	links, err := h.fulfill(ctx, in, rec, format)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	for _, l := range links {
+		if l.Rel == "content" && (format == "" || l.Format == format || l.Format == "") && safeHref(l.Href) {
+			var exp time.Time
+			if l.ExpiresAt != nil {
+				exp = *l.ExpiresAt
+			}
+			return l.Href, exp, nil
+		}
+	}
+	return "", time.Time{}, sdk.Errorf(sdk.CodeNotAvailable, "no %s content link for loan %s", clip(format, maxLoggedText), rec.Loan.ID)
+}
