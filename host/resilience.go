@@ -31,7 +31,9 @@ func chain(e endpoint, outerFirst ...middleware) endpoint {
 }
 
 // limiter is an instance's token bucket plus the pause a distributor can ask
-// for (429/Retry-After, CB's EBS-10060).
+// for about the whole instance (its HTTP 429, or 503 with Retry-After). An
+// answer about one request (CB's EBS-10060: no price for this title yet)
+// carries sdk.ScopeRequest and pauses nothing (api.md §7).
 type limiter struct {
 	provider    string
 	lim         *rate.Limiter
@@ -94,13 +96,22 @@ func (l *limiter) middleware(next endpoint) endpoint {
 			return err
 		}
 		err := next(ctx, c)
-		if err != nil {
-			if e := sdk.AsError(err); e.RetryAfter > 0 && e.Code == sdk.CodeTryLater {
-				l.pause(e.RetryAfter)
-			}
+		if pausesInstance(err) {
+			l.pause(sdk.BoundRetryAfter(sdk.AsError(err).RetryAfter))
 		}
 		return err
 	}
+}
+
+// pausesInstance reports whether err is the distributor asking every caller
+// of the instance to wait: try_later with a Retry-After and the instance
+// scope. A try_later about one request answers that request only.
+func pausesInstance(err error) bool {
+	if err == nil {
+		return false
+	}
+	e := sdk.AsError(err)
+	return e.Code == sdk.CodeTryLater && e.RetryAfter > 0 && e.Scope == sdk.ScopeInstance
 }
 
 // take admits a call through the shared bucket when there is one, else the
