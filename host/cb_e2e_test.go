@@ -120,7 +120,7 @@ func startCB(t *testing.T) *cbEnv {
 	}
 	cfg := host.Config{
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins:   map[string]host.PluginConfig{"cb": {Path: testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", "")}},
+		Plugins:   map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
 		Providers: map[string]host.ProviderConfig{cbMain: instance(false), cbAccess: instance(true)},
 		StoreImpl: host.NewMemoryStore(),
 	}

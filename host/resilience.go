@@ -169,9 +169,13 @@ func newBreaker(provider string, c BreakerConfig, log hclog.Logger, m *metrics) 
 			return counts.ConsecutiveFailures >= c.ConsecutiveFailures
 		},
 		IsSuccessful: func(err error) bool { return err == nil || !breakerCounts(err) },
-		// A caller that gave up says nothing about the distributor, and a
-		// plugin crash is the restart logic's business: neither counts.
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, errPluginCrashed) },
+		// A caller that gave up says nothing about the distributor, a
+		// plugin crash is the restart logic's business, and an instance
+		// that does not serve (its Configure or Health failed) asked
+		// nothing of the distributor: none counts.
+		IsExcluded: func(err error) bool {
+			return errors.Is(err, context.Canceled) || errors.Is(err, errPluginCrashed) || errors.Is(err, errInstanceFault)
+		},
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			if to == gobreaker.StateOpen {
 				now := b.now()
@@ -250,15 +254,19 @@ var errPluginCrashed = errors.New("plugin process exited during the call")
 // process died (the exit watch reports within microseconds on Linux).
 const crashWait = 200 * time.Millisecond
 
-// pluginEndpoint runs the call on the plugin's current generation, waiting
-// for a restarting plugin until the deadline.
-func pluginEndpoint(p *pluginProc) endpoint {
+// pluginEndpoint runs the call for instance on the plugin's current
+// generation, waiting for a restarting plugin until the deadline. An
+// instance that does not serve on that generation answers its own error.
+func pluginEndpoint(p *pluginProc, instance string) endpoint {
 	return func(ctx context.Context, c providerCall) error {
 		g, err := p.acquire(ctx)
 		if err != nil {
 			return err
 		}
 		defer g.release()
+		if err := g.instanceFault(instance); err != nil {
+			return err
+		}
 		err = c(ctx, g.prov)
 		if sdk.CodeOf(err) == sdk.CodePluginUnavailable && !errors.Is(err, context.Canceled) {
 			t := time.NewTimer(crashWait)
