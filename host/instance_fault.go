@@ -24,6 +24,8 @@ var errInstanceFault = errors.New("provider instance is not serving")
 var (
 	healthRetryFirst = time.Second
 	healthRetryMax   = time.Minute
+	// afterRecheck, when set (tests only), is told each re-check's outcome.
+	afterRecheck func(instance string, fault *sdk.Error)
 )
 
 // instanceState is one instance on one generation: nil fault while it
@@ -144,6 +146,9 @@ func (p *pluginProc) recheck(g *generation, in instanceSetup, st *instanceState)
 		cancel()
 		g.release()
 		st.fault.Store(fault)
+		if afterRecheck != nil {
+			afterRecheck(in.name, fault)
+		}
 		switch {
 		case fault == nil:
 			p.log.Info("provider instance serves again", "provider", in.name)
