@@ -191,7 +191,8 @@ func TestNextMidnight(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, tt.want)
 			}
 			p.now = func() time.Time { return tt.now }
-			if e := p.ebsError(opPlaceOrder, "EBS-10060", ""); e.RetryAfter != tt.want || e.Code != sdk.CodeTryLater {
+			// Retry-After is bounded to 24 h (api.md §7), even on a 25-hour day.
+			if e := p.ebsError(opPlaceOrder, "EBS-10060", ""); e.RetryAfter != min(tt.want, sdk.MaxRetryAfter) || e.Code != sdk.CodeTryLater {
 				t.Fatalf("EBS-10060: %v retry after %v", e, e.RetryAfter)
 			}
 		})
