@@ -379,7 +379,7 @@ func (p *pluginProc) scheduleRestart() {
 			p.mu.Lock()
 			cfg, up := p.cfg, p.gen != nil
 			p.mu.Unlock()
-			if up { // a swap brought it back meanwhile
+			if up || p.stopping() { // a swap brought it back meanwhile, or the host closes
 				p.swapMu.Unlock()
 				return
 			}
@@ -457,6 +457,9 @@ func (p *pluginProc) acquire(ctx context.Context) (*generation, error) {
 func (p *pluginProc) swap(ctx context.Context, cfg PluginConfig, drainFor time.Duration) (ReloadResult, error) {
 	p.swapMu.Lock()
 	defer p.swapMu.Unlock()
+	if p.stopping() {
+		return ReloadResult{}, fmt.Errorf("swap plugin %q: the host is closing", p.name)
+	}
 	bin, err := copyPluginBinary(p.name, cfg)
 	if err != nil {
 		err = fmt.Errorf("start plugin %q: %w", p.name, err)
@@ -524,9 +527,11 @@ func (p *pluginProc) stop(drainFor time.Duration) {
 		g.drain(drainFor)
 		g.stop()
 	}
+	img := p.image
+	p.image = nil
 	p.swapMu.Unlock()
 	p.wg.Wait()
-	p.image.remove()
+	img.remove()
 }
 
 // status reports the plugin for /v1/providers.
@@ -556,6 +561,16 @@ func (p *pluginProc) instanceFault(instance string) error {
 		return g.instanceFault(instance)
 	}
 	return nil
+}
+
+// stopping reports whether stop has begun.
+func (p *pluginProc) stopping() bool {
+	select {
+	case <-p.stopCh:
+		return true
+	default:
+		return false
+	}
 }
 
 // isReady reports whether the plugin is up.
