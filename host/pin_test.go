@@ -148,3 +148,33 @@ func TestWhatRunsIsWhatWasHashed(t *testing.T) {
 		})
 	}
 }
+
+// TestPortableCopyRunsTheHashedBytes runs the fallback used where there is
+// no memfd: the copy lives in a 0700 directory of the host's own, runs the
+// hashed bytes, and is gone once the host is closed.
+func TestPortableCopyRunsTheHashedBytes(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc/PID/exe")
+	}
+	memfdImages = false
+	t.Cleanup(func() { memfdImages = true })
+	v1 := testbin.Build(t, fakePluginPkg, "-X main.version=1.0.0")
+	v2 := testbin.Build(t, fakePluginPkg, "-X main.version=2.0.0")
+	path := filepath.Join(t.TempDir(), "lendgate-plugin-fake")
+	putBinary(t, path, v1)
+	swapAfterHash(t, v2)
+	h := pinTestHost(t, PluginConfig{Path: path, SHA256: testbin.SHA256(t, v1)})
+	if st := runningPlugin(t, h); st.Version != "1.0.0" {
+		t.Fatalf("running %+v, want version 1.0.0", st)
+	}
+	dir := h.plugins["fake"].image.dir
+	if info, err := os.Stat(dir); err != nil || info.Mode().Perm() != 0o700 {
+		t.Fatalf("the copy's directory %s: %v %v, want mode 0700", dir, info, err)
+	}
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the copy's directory is still there after Close: %v", err)
+	}
+}

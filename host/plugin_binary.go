@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // pluginBinary is the host's private copy of a plugin binary: the bytes read
@@ -44,17 +45,9 @@ func copyPluginBinary(plugin string, cfg PluginConfig) (*pluginBinary, error) {
 	} else if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", cfg.Path)
 	}
-	b, dst, err := newPrivateImage(plugin)
-	if err != nil {
-		return nil, fmt.Errorf("making a private copy of the binary: %w", err)
-	}
 	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(dst, h), src)
-	if err == nil {
-		err = b.finish(dst)
-	}
+	b, err := writeImage(plugin, io.TeeReader(src, h))
 	if err != nil {
-		b.remove()
 		return nil, fmt.Errorf("copying %s: %w", cfg.Path, err)
 	}
 	b.sha256 = hex.EncodeToString(h.Sum(nil))
@@ -70,33 +63,42 @@ func copyPluginBinary(plugin string, cfg PluginConfig) (*pluginBinary, error) {
 	return b, nil
 }
 
-// newTempImage is the portable private copy: a file in a fresh directory
-// that only the host's user can enter (os.MkdirTemp makes it 0700).
-func newTempImage(plugin string) (*pluginBinary, *os.File, error) {
+// writeTempImage is the portable private copy: a read-only file in a fresh
+// directory that only the host's user can enter (os.MkdirTemp makes it
+// 0700), removed with the copy.
+func writeTempImage(plugin string, r io.Reader) (*pluginBinary, error) {
 	dir, err := os.MkdirTemp("", "lendgate-plugin-")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	path := filepath.Join(dir, "lendgate-plugin-"+plugin)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o700)
+	b := &pluginBinary{execPath: filepath.Join(dir, "lendgate-plugin-"+plugin), dir: dir}
+	// No fork may happen while the copy is open for writing: a child forked
+	// then holds the descriptor until its own exec, and the copy's exec
+	// would fail with "text file busy" (golang/go#22315). Forks take
+	// syscall.ForkLock for writing.
+	syscall.ForkLock.RLock()
+	err = writeFile(b.execPath, r)
+	syscall.ForkLock.RUnlock()
+	if err == nil {
+		err = os.Chmod(b.execPath, 0o500)
+	}
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
+		b.remove()
+		return nil, err
 	}
-	return &pluginBinary{execPath: path, dir: dir}, f, nil
+	return b, nil
 }
 
-// finish ends the copy written to dst: the fallback's file is closed (a
-// file still open for writing cannot be executed) and made read-only; the
-// memfd is sealed against any change and kept open.
-func (b *pluginBinary) finish(dst *os.File) error {
-	if b.file == nil {
-		if err := dst.Close(); err != nil {
-			return err
-		}
-		return os.Chmod(b.execPath, 0o500)
+func writeFile(path string, r io.Reader) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o700)
+	if err != nil {
+		return err
 	}
-	return sealImage(b.file)
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // remove releases the copy. The running process keeps its own reference

@@ -2,13 +2,10 @@
 
 package host
 
-import "os"
+import "io"
 
-// newPrivateImage makes the private copy in a temp directory of the host's
-// own: there is no memfd outside Linux.
-func newPrivateImage(plugin string) (*pluginBinary, *os.File, error) {
-	return newTempImage(plugin)
+// writeImage makes the private copy in a temp directory of the host's own:
+// there is no memfd outside Linux.
+func writeImage(plugin string, r io.Reader) (*pluginBinary, error) {
+	return writeTempImage(plugin, r)
 }
-
-// sealImage is never called without a memfd.
-func sealImage(*os.File) error { return nil }
