@@ -77,7 +77,7 @@ func TestPinnedChecksumIsAccepted(t *testing.T) {
 
 func TestUnknownProtocolVersionIsRefused(t *testing.T) {
 	cfg := fakeConfig(t)
-	cfg.Plugins["v2"] = host.PluginConfig{Path: testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/v2plugin", "")}
+	cfg.Plugins["v2"] = pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/v2plugin", ""))
 	cfg.Providers["future"] = host.ProviderConfig{Plugin: "v2"}
 	e := start(t, cfg)
 	p := providerStatus(t, e.h, "future")
@@ -90,7 +90,7 @@ func TestUnknownProtocolVersionIsRefused(t *testing.T) {
 
 func TestMissingBinaryLeavesOthersServing(t *testing.T) {
 	cfg := fakeConfig(t)
-	cfg.Plugins["ghost"] = host.PluginConfig{Path: t.TempDir() + "/no-such-plugin"}
+	cfg.Plugins["ghost"] = host.PluginConfig{Path: t.TempDir() + "/no-such-plugin", SHA256: strings.Repeat("0", 64)}
 	cfg.Providers["ghost-1"] = host.ProviderConfig{Plugin: "ghost"}
 	e := start(t, cfg)
 	e.expectProblem(e.do("POST", "/v1/providers/ghost-1/loans", map[string]any{"item": isbnOK, "patron": "p1"}), 503, "plugin_unavailable")
@@ -109,7 +109,7 @@ func processAlive(pid int) bool {
 
 func TestCloseLeavesNoProcess(t *testing.T) {
 	cfg := fakeConfig(t)
-	cfg.Plugins["fake2"] = host.PluginConfig{Path: testbin.Copy(t, cfg.Plugins["fake"].Path)}
+	cfg.Plugins["fake2"] = pinned(t, testbin.Copy(t, cfg.Plugins["fake"].Path))
 	cfg.Providers["fake-c"] = host.ProviderConfig{Plugin: "fake2"}
 	h, err := host.New(context.Background(), cfg)
 	if err != nil {

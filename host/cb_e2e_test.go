@@ -35,7 +35,6 @@ const (
 	cbPatron          = "patron-42"          // the ILS's patron id
 	cbOtherPatron     = "someone-else"       // another ILS patron
 	cbMain            = "cb-main"            // pseudonyms, the default
-	cbPause           = "cb-pause"           // only for EBS-10060, which pauses its instance
 	cbAccess          = "cb-access"          // send_patron_id: Bookshelf users by their own id
 	cbUnknownReader   = "reader-nobody"      // not a Bookshelf user: EBS-10038
 	cbLoans           = "/v1/providers/cb-main/loans"
@@ -91,7 +90,7 @@ func (c *cbTamper) wrap(next http.Handler) http.Handler {
 }
 
 // cbEnv is a host with the real cb plugin in front of its simulator, on
-// three instances of the one plugin.
+// two instances of the one plugin.
 type cbEnv struct {
 	*env
 	sim    *cbsim.Sim
@@ -121,8 +120,8 @@ func startCB(t *testing.T) *cbEnv {
 	}
 	cfg := host.Config{
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins:   map[string]host.PluginConfig{"cb": {Path: testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", "")}},
-		Providers: map[string]host.ProviderConfig{cbMain: instance(false), cbPause: instance(false), cbAccess: instance(true)},
+		Plugins:   map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
+		Providers: map[string]host.ProviderConfig{cbMain: instance(false), cbAccess: instance(true)},
 		StoreImpl: host.NewMemoryStore(),
 	}
 	return &cbEnv{env: start(t, cfg), sim: sim, tamper: tamper}
@@ -396,31 +395,53 @@ func TestCBErrorTable(t *testing.T) {
 		t.Errorf("%d events, want 2 (the two loans); failed calls append none", n)
 	}
 
-	// EBS-10060, on an instance of its own: the answer pauses the instance
-	// until the next midnight in Amsterdam.
+	// EBS-10060 is about one title: the request answers try_later until the
+	// next midnight in Amsterdam, and nothing else of the instance pauses.
 	calls := c.upstreamOrders()
 	before := time.Now()
-	r := c.do("POST", "/v1/providers/"+cbPause+"/loans", cbBody(cbsim.EANNoPrice, cbPatron, nil))
+	r := c.do("POST", cbLoans, cbBody(cbsim.EANNoPrice, cbPatron, nil))
 	after := time.Now()
 	p := c.expectProblem(r, 503, "try_later")
-	if p.ProviderCode != "EBS-10060" || p.Provider != cbPause || !p.Retryable {
+	if p.ProviderCode != "EBS-10060" || p.Provider != cbMain || !p.Retryable {
 		t.Errorf("problem %+v", p)
 	}
 	checkUntilMidnight(t, r, p, before, after)
 	if c.upstreamOrders() != calls+1 {
 		t.Errorf("EBS-10060: %d calls reached CB, want 1", c.upstreamOrders()-calls)
 	}
-	// The paused instance answers try_later at once, without calling CB; the
-	// other instances of the plugin are not paused.
-	before = time.Now()
-	r = c.do("POST", "/v1/providers/"+cbPause+"/loans", cbBody(cbsim.EANAvailable, cbPatron, nil))
-	after = time.Now()
-	p = c.expectProblem(r, 503, "try_later")
-	checkUntilMidnight(t, r, p, before, after)
-	if c.upstreamOrders() != calls+1 {
-		t.Errorf("a call to the paused instance reached CB")
-	}
 	checkout(c.env, cbMain, cbBody(cbsim.EANAvailable2, cbPatron, nil))
+}
+
+// TestCBPauseScope checks that a pause has the scope of its cause (api.md
+// §7): EBS-10060 on one EAN leaves another EAN lending at once on the same
+// instance, while CB's own HTTP 429 with Retry-After pauses the instance.
+func TestCBPauseScope(t *testing.T) {
+	c := startCB(t)
+	r := c.do("POST", cbLoans, cbBody(cbsim.EANNoPrice, cbPatron, nil))
+	c.expectProblem(r, 503, "try_later")
+	if r.header.Get("Retry-After") == "" {
+		t.Fatalf("EBS-10060 without Retry-After")
+	}
+	calls := c.upstreamOrders()
+	checkout(c.env, cbMain, cbBody(cbsim.EANAvailable, cbPatron, nil)) // 201, on the same instance
+	if c.upstreamOrders() != calls+1 {
+		t.Fatalf("the checkout after EBS-10060 did not reach CB")
+	}
+
+	// CB's 429 is about the whole instance: the next call, about another
+	// title and with CB well again, answers try_later without calling CB.
+	c.sim.SetFaults(cbsim.Faults{RetryAfter: time.Hour})
+	r = c.do("POST", cbLoans, cbBody(cbsim.EANAvailable2, cbPatron, nil))
+	c.expectProblem(r, 503, "try_later")
+	c.sim.SetFaults(cbsim.Faults{})
+	calls = c.upstreamOrders()
+	r = c.do("POST", cbLoans, cbBody(cbsim.EANAvailable2, "another-patron", nil))
+	p := c.expectProblem(r, 503, "try_later")
+	if p.RetryAfter < 3000 || c.upstreamOrders() != calls {
+		t.Fatalf("after CB's 429: retry_after %d s, %d calls reached CB; want the instance paused", p.RetryAfter, c.upstreamOrders()-calls)
+	}
+	// The pause is the instance's only: the other instance lends.
+	checkout(c.env, cbAccess, cbBody(cbsim.EANAvailable2, cbReader, nil))
 }
 
 // TestCBAccessCheck runs access checks, and checks that no secret of the

@@ -37,7 +37,7 @@ func BenchmarkClusterCallsToOneInstanceRunInParallel(b *testing.B) {
 		APIKeys: []string{testAPIKey}, Secret: testSecret,
 		Store:   host.StoreConfig{Driver: "postgres", DSN: dsn},
 		Cluster: host.ClusterConfig{Redis: redis},
-		Plugins: map[string]host.PluginConfig{"cb": {Path: testbin.Build(b, "github.com/lendgate/lendgate/plugins/cb", "")}},
+		Plugins: map[string]host.PluginConfig{"cb": pinned(b, testbin.Build(b, "github.com/lendgate/lendgate/plugins/cb", ""))},
 		Providers: map[string]host.ProviderConfig{"cb": {
 			Plugin:   "cb",
 			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbsim.DefaultPassword},

@@ -76,15 +76,49 @@ type ClusterConfig struct {
 	Redis string `json:"redis,omitempty"`
 }
 
-// PluginConfig names a plugin binary and optionally pins its SHA-256 (hex).
+// PluginConfig names a plugin binary and pins its SHA-256 (hex). A plugin
+// without a pin must say so with Unpinned (development only: warned at
+// every start, shown as "pinned": false).
 type PluginConfig struct {
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256,omitempty"`
+	Path     string `json:"path"`
+	SHA256   string `json:"sha256,omitempty"`
+	Unpinned bool   `json:"unpinned,omitempty"`
 
 	// written is Path as the config file gave it, when LoadConfig resolved
 	// it against the file's directory (for the error about a missing
 	// binary).
 	written string
+}
+
+// validate checks plugin name's entry: a path, and a pin of 64 hex digits
+// unless the plugin is declared unpinned.
+func (p PluginConfig) validate(name string) error {
+	if p.Path == "" {
+		return fmt.Errorf("config: plugins.%s.path is required", name)
+	}
+	if p.SHA256 == "" {
+		if !p.Unpinned {
+			return fmt.Errorf("config: plugins.%s.sha256 is required (the SHA-256 of the binary; \"unpinned\": true only for development)", name)
+		}
+		return nil
+	}
+	if !validPin(p.SHA256) {
+		return fmt.Errorf("config: plugins.%s.sha256 must be 64 hex digits", name)
+	}
+	return nil
+}
+
+// validPin reports whether s is a SHA-256 in hex (either case).
+func validPin(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // ProviderConfig is one provider instance: a distributor account served by a

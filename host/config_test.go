@@ -100,7 +100,7 @@ func TestLoadConfigFile(t *testing.T) {
 func TestNewRefusesBadConfig(t *testing.T) {
 	base := func() host.Config {
 		return host.Config{Secret: strings.Repeat("s", host.MinSecretBytes), StoreImpl: host.NewMemoryStore(),
-			Plugins:   map[string]host.PluginConfig{"p": {Path: "/nonexistent"}},
+			Plugins:   map[string]host.PluginConfig{"p": {Path: "/nonexistent", Unpinned: true}},
 			Providers: map[string]host.ProviderConfig{"a": {Plugin: "p"}}}
 	}
 	tests := []struct {
@@ -113,7 +113,9 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"unknown plugin", func(c *host.Config) { c.Providers["a"] = host.ProviderConfig{Plugin: "q"} }, `no plugin named "q"`},
 		{"bad provider name", func(c *host.Config) { c.Providers["a b"] = host.ProviderConfig{Plugin: "p"} }, "provider name"},
 		{"bad public url", func(c *host.Config) { c.PublicURL = "ftp://x" }, "public_url"},
-		{"plugin without path", func(c *host.Config) { c.Plugins["p"] = host.PluginConfig{} }, "path is required"},
+		{"plugin without path", func(c *host.Config) { c.Plugins["p"] = host.PluginConfig{Unpinned: true} }, "path is required"},
+		{"plugin without pin", func(c *host.Config) { c.Plugins["p"] = host.PluginConfig{Path: "/nonexistent"} }, "plugins.p.sha256 is required"},
+		{"pin not hex", func(c *host.Config) { c.Plugins["p"] = host.PluginConfig{Path: "/nonexistent", SHA256: "abc"} }, "plugins.p.sha256 must be 64 hex digits"},
 		{"unknown store driver", func(c *host.Config) { c.StoreImpl = nil; c.Store.Driver = "mongo" }, "unknown store driver"},
 	}
 	for _, tt := range tests {

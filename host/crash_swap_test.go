@@ -178,7 +178,11 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	v1 := testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/fakeplugin", "-X main.version=1.0.0")
 	v2 := testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/fakeplugin", "-X main.version=2.0.0")
 	cfg := unlimited(fakeConfig(t))
-	cfg.Plugins["fake"] = host.PluginConfig{Path: v1}
+	// The configured path, where each swap's binary is put before the swap
+	// asks for it by its hash.
+	path := filepath.Join(t.TempDir(), "lendgate-plugin-fake")
+	placeBinary(t, path, v1)
+	cfg.Plugins["fake"] = pinned(t, path)
 	e := start(t, cfg)
 	ctx := context.Background()
 	stop := make(chan struct{})
@@ -202,7 +206,8 @@ func TestHotSwapUnderLoad(t *testing.T) {
 			want = "1.0.0"
 		}
 		time.Sleep(150 * time.Millisecond) // let traffic run on the current version
-		r := e.do("POST", "/v1/admin/plugins/fake/reload", map[string]any{"path": next, "sha256": testbin.SHA256(t, next)}, "Authorization", "Bearer "+testAdminKey)
+		placeBinary(t, path, next)
+		r := e.do("POST", "/v1/admin/plugins/fake/reload", map[string]any{"sha256": testbin.SHA256(t, next)}, "Authorization", "Bearer "+testAdminKey)
 		if r.status != 200 {
 			t.Fatalf("swap %d: %d %s", i, r.status, r.body)
 		}
@@ -220,12 +225,20 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	}
 	// Failing swaps leave the running plugin serving.
 	running := providerStatus(t, e.h, "fake-a").Plugin
-	for name, body := range map[string]map[string]any{
-		"wrong checksum": {"path": v2, "sha256": strings.Repeat("0", 64)},
-		"missing binary": {"path": filepath.Join(t.TempDir(), "none")},
-		"not a plugin":   {"path": "/bin/true"},
+	for _, tt := range []struct {
+		name   string
+		binary string // put at the configured path first, unless empty
+		body   map[string]any
+	}{
+		{"wrong checksum", v2, map[string]any{"sha256": strings.Repeat("0", 64)}},
+		{"not a plugin", "/bin/true", map[string]any{"sha256": testbin.SHA256(t, "/bin/true")}},
+		{"a path", "", map[string]any{"path": "/bin/true"}},
 	} {
-		r := e.do("POST", "/v1/admin/plugins/fake/reload", body, "Authorization", "Bearer "+testAdminKey)
+		name := tt.name
+		if tt.binary != "" {
+			placeBinary(t, path, tt.binary)
+		}
+		r := e.do("POST", "/v1/admin/plugins/fake/reload", tt.body, "Authorization", "Bearer "+testAdminKey)
 		if r.status < 400 {
 			t.Errorf("%s: swap answered %d", name, r.status)
 		}
@@ -255,17 +268,19 @@ func TestFailingSwapsKeepTheOldPluginServing(t *testing.T) {
 	fakePkg := "github.com/lendgate/lendgate/host/testdata/fakeplugin"
 	tests := []struct {
 		name string
-		req  host.ReloadRequest
+		pc   host.PluginConfig
 		want string
 	}{
-		{"failing health", host.ReloadRequest{Path: testbin.Build(t, fakePkg, "-X main.healthy=false")}, "health"},
-		{"crash at start", host.ReloadRequest{Path: testbin.Build(t, fakePkg, "-X main.startup=crash")}, "start"},
-		{"wrong protocol", host.ReloadRequest{Path: testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/v2plugin", "")}, "Plugin version: 2"},
-		{"wrong checksum", host.ReloadRequest{Path: cfg.Plugins["fake"].Path, SHA256: strings.Repeat("1", 64)}, "sha256 mismatch"},
+		{"failing health", pinned(t, testbin.Build(t, fakePkg, "-X main.healthy=false")), "health"},
+		{"crash at start", pinned(t, testbin.Build(t, fakePkg, "-X main.startup=crash")), "start"},
+		{"wrong protocol", pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/v2plugin", "")), "Plugin version: 2"},
+		{"wrong checksum", host.PluginConfig{Path: cfg.Plugins["fake"].Path, SHA256: strings.Repeat("1", 64)}, "sha256 mismatch"},
+		{"missing binary", host.PluginConfig{Path: filepath.Join(t.TempDir(), "none"), Unpinned: true}, "no such file"},
+		{"no pin", host.PluginConfig{Path: cfg.Plugins["fake"].Path}, "sha256 is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.h.Reload(context.Background(), "fake", tt.req)
+			_, err := e.h.ReloadConfig(context.Background(), "fake", tt.pc)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("reload: %v, want an error mentioning %q", err, tt.want)
 			}
@@ -277,6 +292,9 @@ func TestFailingSwapsKeepTheOldPluginServing(t *testing.T) {
 				t.Fatalf("the old plugin does not serve after a failed swap: %v", err)
 			}
 		})
+	}
+	if _, err := e.h.Reload(context.Background(), "fake", host.ReloadRequest{SHA256: strings.Repeat("1", 64)}); err == nil || !strings.Contains(err.Error(), "sha256 mismatch") {
+		t.Errorf("reload with a wrong pin: %v", err)
 	}
 	if _, err := e.h.Reload(context.Background(), "nope", host.ReloadRequest{}); host.CodeOf(err) != "provider_not_found" {
 		t.Errorf("reload of an unknown plugin: %v", err)

@@ -37,7 +37,7 @@ func startDemarqueWith(t *testing.T, edit func(*host.ProviderConfig)) *demarqueE
 	t.Cleanup(simSrv.Close)
 	cfg := host.Config{
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"demarque": {Path: testbin.Build(t, "github.com/lendgate/lendgate/plugins/demarque", "")}},
+		Plugins: map[string]host.PluginConfig{"demarque": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/demarque", ""))},
 		Providers: map[string]host.ProviderConfig{"demarque-mtl": {
 			Plugin: "demarque",
 			Settings: map[string]string{"base_url": simSrv.URL, "organisation_id": demarquesim.DefaultOrganisation,

@@ -101,4 +101,37 @@
 //     minutes at most) instead of one per use, and gives its holder nothing
 //     it did not have. At most 10 000 URLs are remembered per node; beyond
 //     that, URLs not yet remembered ask the distributor every time.
+//   - A plugin runs from the host's private copy of its binary: read once
+//     from the configured path and hashed while copied (on Linux into a
+//     sealed memfd executed as /proc/self/fd/N; elsewhere, or without
+//     memfd or /proc, into a 0700 temp directory of the host's own). The
+//     path is never opened again for that start; go-plugin's SecureConfig
+//     checks the copy once more. Crash restarts run the same copy (the
+//     bytes already checked); only a reload or SIGHUP reads the path again.
+//     The copy is removed when the plugin stops or is swapped out.
+//   - A reload's optional sha256 becomes the plugin's pin for later crash
+//     restarts too. Host.ReloadConfig takes a whole PluginConfig (path and
+//     pin): it is the Go embedder's configuration, and what SIGHUP uses.
+//   - An instance whose Configure is refused (any answer of the plugin
+//     other than a timeout or plugin_unavailable) answers
+//     provider_credentials with the plugin's reason until a new process is
+//     configured (reload, SIGHUP, crash restart): settings that were refused
+//     are refused again, so there is no retry loop. An instance whose
+//     Health fails (or whose Configure got no answer) answers
+//     plugin_unavailable, Retry-After = the next check, and is checked again
+//     with capped backoff (1 s doubling to 1 min); a Health answering
+//     provider_credentials answers that code. These answers do not count
+//     towards the breaker (they asked nothing of the distributor) and do
+//     not hold /readyz, which stays about the plugin processes: one
+//     misconfigured account must not take its neighbours out of a load
+//     balancer. GET /v1/providers shows such an instance with health "down"
+//     and its "error".
+//   - A swap goes through when only some instances fail their health check
+//     on the new build (their distributor's state, not the binary's); it is
+//     refused when the new build refuses settings the running one accepted,
+//     or when every instance that serves now would fail on it.
+//   - A pause applies to the instance only for try_later with Retry-After
+//     and sdk.ScopeInstance (the distributor's 429, or 503 with
+//     Retry-After); sdk.ScopeRequest (CB's EBS-10060) answers try_later with
+//     Retry-After for that request and pauses nothing.
 package host

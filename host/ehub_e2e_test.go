@@ -103,7 +103,7 @@ func startEHub(t *testing.T) *ehubEnv {
 	}
 	cfg := host.Config{
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins:   map[string]host.PluginConfig{"ehub": {Path: testbin.Build(t, "github.com/lendgate/lendgate/plugins/ehub", "")}},
+		Plugins:   map[string]host.PluginConfig{"ehub": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/ehub", ""))},
 		Providers: map[string]host.ProviderConfig{ehubMain: instance(false), ehubIDs: instance(true)},
 		StoreImpl: host.NewMemoryStore(),
 	}

@@ -50,7 +50,7 @@ func fakeConfig(t testing.TB) host.Config {
 		APIKeys:   []string{testAPIKey},
 		AdminKeys: []string{testAdminKey},
 		Secret:    testSecret,
-		Plugins:   map[string]host.PluginConfig{"fake": {Path: fakePlugin(t)}},
+		Plugins:   map[string]host.PluginConfig{"fake": pinned(t, fakePlugin(t))},
 		Providers: map[string]host.ProviderConfig{
 			"fake-a": {Plugin: "fake", Settings: map[string]string{"password": "pw-settings-secret"}, Defaults: host.Defaults{Format: "epub", Days: 14}},
 			"fake-b": {Plugin: "fake"},

@@ -66,8 +66,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.auth = NewKeyAuthenticator(cfg.APIKeys, cfg.AdminKeys)
 	}
 	for name, pc := range cfg.Plugins {
-		if pc.Path == "" {
-			return nil, fmt.Errorf("config: plugins.%s.path is required", name)
+		if err := pc.validate(name); err != nil {
+			return nil, err
 		}
 		h.plugins[name] = newPluginProc(name, pc, log, h.metrics)
 	}
@@ -217,14 +217,20 @@ func (h *Host) Provider(_ context.Context, name string) (Provider, error) {
 	}
 	if ps.Up {
 		p.Health = "up"
+		if err := in.plugin.instanceFault(name); err != nil {
+			p.Health = "down"
+			p.Error = sdk.AsError(err).Message
+		}
 	}
 	return p, nil
 }
 
-// Reload hot-swaps a plugin binary (plugins.md "Hot swap"): the new binary
-// is started, checked, described, configured and health-checked before
-// calls switch to it; the old one drains and stops. On any failure the old
-// one keeps serving and the error is returned.
+// Reload hot-swaps a plugin to the binary now at its configured path
+// (plugins.md "Hot swap"), pinned by r.SHA256 when given, else by the
+// configured pin. The new binary is copied, checked, started, described,
+// configured and health-checked before calls switch to it; the old one
+// drains and stops. On any failure the old one keeps serving and the error
+// is returned. The path is not Reload's to change: see ReloadConfig.
 func (h *Host) Reload(ctx context.Context, plugin string, r ReloadRequest) (ReloadResult, error) {
 	p, ok := h.plugins[plugin]
 	if !ok {
@@ -233,16 +239,33 @@ func (h *Host) Reload(ctx context.Context, plugin string, r ReloadRequest) (Relo
 	p.mu.Lock()
 	cfg := p.cfg
 	p.mu.Unlock()
-	if r.Path != "" {
-		cfg.Path = r.Path
-		cfg.SHA256 = "" // a new path's pin comes with the request, if any
-	}
 	if r.SHA256 != "" {
+		if !validPin(r.SHA256) {
+			return ReloadResult{}, sdk.Errorf(sdk.CodeInvalidRequest, "sha256 must be 64 hex digits")
+		}
 		cfg.SHA256 = r.SHA256
 	}
-	res, err := p.swap(ctx, cfg, h.drainFor(plugin))
+	return h.swap(ctx, p, cfg)
+}
+
+// ReloadConfig hot-swaps a plugin as Reload does, to the path and pin of
+// pc: what the configuration says now (examples/server calls it on SIGHUP
+// with the re-read config file). pc is checked as host.New checks it.
+func (h *Host) ReloadConfig(ctx context.Context, plugin string, pc PluginConfig) (ReloadResult, error) {
+	p, ok := h.plugins[plugin]
+	if !ok {
+		return ReloadResult{}, sdk.Errorf(sdk.CodeProviderNotFound, "no plugin named %q", plugin)
+	}
+	if err := pc.validate(plugin); err != nil {
+		return ReloadResult{}, sdk.Wrap(sdk.CodeInvalidRequest, err, "%v", err)
+	}
+	return h.swap(ctx, p, pc)
+}
+
+func (h *Host) swap(ctx context.Context, p *pluginProc, cfg PluginConfig) (ReloadResult, error) {
+	res, err := p.swap(ctx, cfg, h.drainFor(p.name))
 	if err != nil {
-		return ReloadResult{}, sdk.Wrap(sdk.CodePluginUnavailable, err, "reload of plugin %s refused, the running plugin keeps serving: %v", plugin, err)
+		return ReloadResult{}, sdk.Wrap(sdk.CodePluginUnavailable, err, "reload of plugin %s refused, the running plugin keeps serving: %v", p.name, err)
 	}
 	return res, nil
 }

@@ -215,6 +215,9 @@ func (h *Host) httpEvents(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// httpReload swaps a plugin to the binary at its configured path. The body
+// may only pin it ({"sha256": …}): a "path" is an unknown field, 400, since
+// paths change only through the configuration.
 func (h *Host) httpReload(w http.ResponseWriter, r *http.Request) error {
 	var req ReloadRequest
 	if r.ContentLength != 0 {

@@ -31,7 +31,7 @@ func newInstance(name string, cfg ProviderConfig, p *pluginProc, log hclog.Logge
 		in.limiter.shared = newSharedLimit(cl, name, cfg.Rate)
 		in.breaker.shared = newSharedBreaker(cl, name, time.Duration(cfg.Breaker.OpenFor))
 	}
-	in.call = chain(pluginEndpoint(p), in.limiter.middleware, in.breaker.middleware, deadline(time.Duration(cfg.Timeout)))
+	in.call = chain(pluginEndpoint(p, name), in.limiter.middleware, in.breaker.middleware, deadline(time.Duration(cfg.Timeout)))
 	return in
 }
 

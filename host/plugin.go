@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -35,9 +33,12 @@ type generation struct {
 	client   *plugin.Client
 	prov     sdk.Provider
 	info     sdk.Info
-	sha256   string
+	sha256   string // of the bytes this process runs
 	pid      int
 	protocol int
+	// instances is each provider instance's state on this process; the
+	// keys are fixed once the generation is launched.
+	instances map[string]*instanceState
 
 	inflight  atomic.Int64
 	retired   atomic.Bool
@@ -72,6 +73,15 @@ func (g *generation) drain(max time.Duration) bool {
 		time.Sleep(2 * time.Millisecond)
 	}
 	return true
+}
+
+// instanceFault is instance's own answer while it does not serve on g, or
+// nil.
+func (g *generation) instanceFault(instance string) error {
+	if st := g.instances[instance]; st != nil {
+		return st.answer(time.Now())
+	}
+	return nil
 }
 
 // stop kills g's process, bounded by killTimeout.
@@ -116,6 +126,10 @@ type pluginProc struct {
 	lastErr  error
 	restarts int
 	lastSHA  string
+	// image is the private copy of cfg's binary that starts and crash
+	// restarts execute (swapMu): a restart runs the bytes already checked,
+	// without reading the path again. A swap makes a new one.
+	image *pluginBinary
 
 	cur    atomic.Pointer[generation]
 	swapMu sync.Mutex // one start/swap at a time
@@ -128,43 +142,40 @@ func newPluginProc(name string, cfg PluginConfig, log hclog.Logger, m *metrics) 
 		ready: make(chan struct{}), state: "starting", stopCh: make(chan struct{})}
 }
 
-// fileSHA256 hashes the binary at path.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
+// currentImage returns the private copy of p.cfg's binary for a start or a
+// restart, making it when there is none yet. Call with swapMu held.
+func (p *pluginProc) currentImage(cfg PluginConfig) (*pluginBinary, error) {
+	if p.image != nil {
+		return p.image, nil
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// launch starts a new generation from cfg: hash check, process start and
-// handshake, describe, configure every instance, health-check each. Any
-// failure kills the new process and returns the error; nothing is switched.
-func (p *pluginProc) launch(ctx context.Context, cfg PluginConfig) (*generation, error) {
-	sum, err := fileSHA256(cfg.Path)
+	bin, err := copyPluginBinary(p.name, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("start plugin %q: %w", p.name, binaryError(cfg, err))
 	}
-	var secure *plugin.SecureConfig
-	if cfg.SHA256 != "" {
-		want := strings.ToLower(cfg.SHA256)
-		if want != sum {
-			return nil, fmt.Errorf("start plugin %q: sha256 mismatch: configured %s, binary %s has %s", p.name, want, cfg.Path, sum)
-		}
-		raw, err := hex.DecodeString(want)
-		if err != nil {
-			return nil, fmt.Errorf("start plugin %q: sha256 pin is not hex: %w", p.name, err)
-		}
-		// go-plugin checks the pin again when it starts the binary; it needs a
-		// fresh hash.Hash per client.
-		secure = &plugin.SecureConfig{Checksum: raw, Hash: sha256.New()}
+	p.image = bin
+	return bin, nil
+}
+
+// launch starts a new generation from bin, the private copy of cfg's
+// binary already checked against its pin: process start from that copy and
+// handshake, describe, then configure and health-check every instance. A
+// failure of the process (start, handshake, describe) kills it and returns
+// the error; an instance's own failure does not: the instance answers its
+// own error and the others serve (setUpInstances).
+func (p *pluginProc) launch(ctx context.Context, cfg PluginConfig, bin *pluginBinary) (*generation, error) {
+	if cfg.SHA256 == "" {
+		p.log.Warn("plugin is not pinned (\"unpinned\": true): whatever binary is at its path runs; set sha256 outside development", "path", cfg.Path, "sha256", bin.sha256)
 	}
-	cmd := exec.Command(cfg.Path)
+	raw, err := hex.DecodeString(bin.sha256)
+	if err != nil {
+		return nil, fmt.Errorf("start plugin %q: %w", p.name, err)
+	}
+	// The host runs its private copy; go-plugin checks the copy against the
+	// hash once more when it starts it (it needs a fresh hash.Hash per
+	// client).
+	secure := &plugin.SecureConfig{Checksum: raw, Hash: sha256.New()}
+	cmd := exec.Command(bin.execPath)
+	cmd.Args[0] = cfg.Path // what ps shows
 	setParentDeathSignal(cmd)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.HandshakeConfig(),
@@ -180,7 +191,7 @@ func (p *pluginProc) launch(ctx context.Context, cfg PluginConfig) (*generation,
 		SkipHostEnv:  true,
 		StartTimeout: 30 * time.Second,
 	})
-	g := &generation{client: client, sha256: sum, stopWatch: make(chan struct{}), dead: make(chan struct{})}
+	g := &generation{client: client, sha256: bin.sha256, stopWatch: make(chan struct{}), dead: make(chan struct{})}
 	fail := func(step string, err error) (*generation, error) {
 		g.stop()
 		return nil, fmt.Errorf("%s plugin %q: %w", step, p.name, err)
@@ -202,17 +213,45 @@ func (p *pluginProc) launch(ctx context.Context, cfg PluginConfig) (*generation,
 	if g.info, err = g.prov.Describe(ctx); err != nil {
 		return fail("describe", err)
 	}
-	for _, in := range p.instances {
-		if err := g.prov.Configure(ctx, in.name, in.settings); err != nil {
-			return fail("configure", fmt.Errorf("instance %q: %w", in.name, err))
-		}
-	}
-	for _, in := range p.instances {
-		if err := g.prov.Health(ctx, in.name); err != nil {
-			return fail("health", fmt.Errorf("instance %q: %w", in.name, err))
-		}
-	}
+	p.setUpInstances(ctx, g)
 	return g, nil
+}
+
+// regression returns why g must not replace old: the new binary refuses
+// the settings of an instance the running one accepted (the settings did
+// not change, the binary did), or none of the instances serving on old
+// serves on g. One instance failing its health check on g alone does not
+// stop the swap: that is its distributor's state, not the binary's.
+func regression(old, g *generation) error {
+	if old == nil {
+		return nil
+	}
+	serving, kept := 0, 0
+	var lost error
+	for name, was := range old.instances {
+		now := g.instances[name]
+		if now == nil {
+			continue
+		}
+		if was.configured.Load() && !now.configured.Load() {
+			if f := now.fault.Load(); f != nil && f.Code == sdk.CodeProviderCredentials {
+				return fmt.Errorf("configure: instance %q: %s", name, f.Message)
+			}
+		}
+		if was.fault.Load() != nil {
+			continue
+		}
+		serving++
+		if f := now.fault.Load(); f != nil {
+			lost = fmt.Errorf("health: instance %q: %s", name, f.Message)
+			continue
+		}
+		kept++
+	}
+	if serving > 0 && kept == 0 {
+		return lost
+	}
+	return nil
 }
 
 func sortedVersions() []int {
@@ -232,7 +271,11 @@ func (p *pluginProc) start(ctx context.Context) error {
 	p.mu.Lock()
 	cfg := p.cfg
 	p.mu.Unlock()
-	g, err := p.launch(ctx, cfg)
+	bin, err := p.currentImage(cfg)
+	var g *generation
+	if err == nil {
+		g, err = p.launch(ctx, cfg, bin)
+	}
 	if err != nil {
 		p.setDown("failed", err)
 		p.log.Error("start failed", "error", err)
@@ -336,12 +379,16 @@ func (p *pluginProc) scheduleRestart() {
 			p.mu.Lock()
 			cfg, up := p.cfg, p.gen != nil
 			p.mu.Unlock()
-			if up { // a swap brought it back meanwhile
+			if up || p.stopping() { // a swap brought it back meanwhile, or the host closes
 				p.swapMu.Unlock()
 				return
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			g, err := p.launch(ctx, cfg)
+			bin, err := p.currentImage(cfg)
+			var g *generation
+			if err == nil {
+				g, err = p.launch(ctx, cfg, bin)
+			}
 			cancel()
 			if err != nil {
 				p.swapMu.Unlock()
@@ -410,13 +457,37 @@ func (p *pluginProc) acquire(ctx context.Context) (*generation, error) {
 func (p *pluginProc) swap(ctx context.Context, cfg PluginConfig, drainFor time.Duration) (ReloadResult, error) {
 	p.swapMu.Lock()
 	defer p.swapMu.Unlock()
-	g, err := p.launch(ctx, cfg)
+	if p.stopping() {
+		return ReloadResult{}, fmt.Errorf("swap plugin %q: the host is closing", p.name)
+	}
+	bin, err := copyPluginBinary(p.name, cfg)
 	if err != nil {
+		err = fmt.Errorf("start plugin %q: %w", p.name, err)
+		p.log.Error("swap refused; the running plugin keeps serving", "error", err)
+		return ReloadResult{}, err
+	}
+	g, err := p.launch(ctx, cfg, bin)
+	if err != nil {
+		bin.remove()
 		p.log.Error("swap refused; the running plugin keeps serving", "error", err)
 		return ReloadResult{}, err
 	}
 	p.mu.Lock()
 	old := p.gen
+	p.mu.Unlock()
+	if err := regression(old, g); err != nil {
+		g.stop()
+		bin.remove()
+		err = fmt.Errorf("swap plugin %q: %w", p.name, err)
+		p.log.Error("swap refused; the running plugin keeps serving", "error", err)
+		return ReloadResult{}, err
+	}
+	// The old copy goes once the old process is stopped (below): crash
+	// restarts from now on run the new one.
+	oldImage := p.image
+	defer oldImage.remove()
+	p.image = bin
+	p.mu.Lock()
 	p.cfg = cfg
 	p.mu.Unlock()
 	res := ReloadResult{Plugin: p.name, New: PluginVersion{Version: g.info.Version, SHA256: g.sha256, PID: g.pid}}
@@ -456,15 +527,18 @@ func (p *pluginProc) stop(drainFor time.Duration) {
 		g.drain(drainFor)
 		g.stop()
 	}
+	img := p.image
+	p.image = nil
 	p.swapMu.Unlock()
 	p.wg.Wait()
+	img.remove()
 }
 
 // status reports the plugin for /v1/providers.
 func (p *pluginProc) status() (PluginStatus, sdk.Info) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := PluginStatus{Name: p.name, Restarts: p.restarts, SHA256: p.lastSHA}
+	s := PluginStatus{Name: p.name, Restarts: p.restarts, SHA256: p.lastSHA, Pinned: p.cfg.SHA256 != ""}
 	if p.lastErr != nil {
 		s.Error = p.lastErr.Error()
 	}
@@ -477,6 +551,26 @@ func (p *pluginProc) status() (PluginStatus, sdk.Info) {
 	s.PID = p.gen.pid
 	s.Up = true
 	return s, p.gen.info
+}
+
+// instanceFault is instance's own answer while it does not serve on the
+// current generation, or nil (also while the plugin is down: the plugin's
+// state answers then).
+func (p *pluginProc) instanceFault(instance string) error {
+	if g := p.cur.Load(); g != nil {
+		return g.instanceFault(instance)
+	}
+	return nil
+}
+
+// stopping reports whether stop has begun.
+func (p *pluginProc) stopping() bool {
+	select {
+	case <-p.stopCh:
+		return true
+	default:
+		return false
+	}
 }
 
 // isReady reports whether the plugin is up.

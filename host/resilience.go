@@ -31,7 +31,9 @@ func chain(e endpoint, outerFirst ...middleware) endpoint {
 }
 
 // limiter is an instance's token bucket plus the pause a distributor can ask
-// for (429/Retry-After, CB's EBS-10060).
+// for about the whole instance (its HTTP 429, or 503 with Retry-After). An
+// answer about one request (CB's EBS-10060: no price for this title yet)
+// carries sdk.ScopeRequest and pauses nothing (api.md §7).
 type limiter struct {
 	provider    string
 	lim         *rate.Limiter
@@ -94,13 +96,22 @@ func (l *limiter) middleware(next endpoint) endpoint {
 			return err
 		}
 		err := next(ctx, c)
-		if err != nil {
-			if e := sdk.AsError(err); e.RetryAfter > 0 && e.Code == sdk.CodeTryLater {
-				l.pause(e.RetryAfter)
-			}
+		if pausesInstance(err) {
+			l.pause(sdk.BoundRetryAfter(sdk.AsError(err).RetryAfter))
 		}
 		return err
 	}
+}
+
+// pausesInstance reports whether err is the distributor asking every caller
+// of the instance to wait: try_later with a Retry-After and the instance
+// scope. A try_later about one request answers that request only.
+func pausesInstance(err error) bool {
+	if err == nil {
+		return false
+	}
+	e := sdk.AsError(err)
+	return e.Code == sdk.CodeTryLater && e.RetryAfter > 0 && e.Scope == sdk.ScopeInstance
 }
 
 // take admits a call through the shared bucket when there is one, else the
@@ -158,9 +169,13 @@ func newBreaker(provider string, c BreakerConfig, log hclog.Logger, m *metrics) 
 			return counts.ConsecutiveFailures >= c.ConsecutiveFailures
 		},
 		IsSuccessful: func(err error) bool { return err == nil || !breakerCounts(err) },
-		// A caller that gave up says nothing about the distributor, and a
-		// plugin crash is the restart logic's business: neither counts.
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, errPluginCrashed) },
+		// A caller that gave up says nothing about the distributor, a
+		// plugin crash is the restart logic's business, and an instance
+		// that does not serve (its Configure or Health failed) asked
+		// nothing of the distributor: none counts.
+		IsExcluded: func(err error) bool {
+			return errors.Is(err, context.Canceled) || errors.Is(err, errPluginCrashed) || errors.Is(err, errInstanceFault)
+		},
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			if to == gobreaker.StateOpen {
 				now := b.now()
@@ -239,15 +254,19 @@ var errPluginCrashed = errors.New("plugin process exited during the call")
 // process died (the exit watch reports within microseconds on Linux).
 const crashWait = 200 * time.Millisecond
 
-// pluginEndpoint runs the call on the plugin's current generation, waiting
-// for a restarting plugin until the deadline.
-func pluginEndpoint(p *pluginProc) endpoint {
+// pluginEndpoint runs the call for instance on the plugin's current
+// generation, waiting for a restarting plugin until the deadline. An
+// instance that does not serve on that generation answers its own error.
+func pluginEndpoint(p *pluginProc, instance string) endpoint {
 	return func(ctx context.Context, c providerCall) error {
 		g, err := p.acquire(ctx)
 		if err != nil {
 			return err
 		}
 		defer g.release()
+		if err := g.instanceFault(instance); err != nil {
+			return err
+		}
 		err = c(ctx, g.prov)
 		if sdk.CodeOf(err) == sdk.CodePluginUnavailable && !errors.Is(err, context.Canceled) {
 			t := time.NewTimer(crashWait)

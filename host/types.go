@@ -135,6 +135,7 @@ type Provider struct {
 	Rate         RateStatus          `json:"rate"`
 	Timeout      string              `json:"timeout"`
 	Health       string              `json:"health"`
+	Error        string              `json:"error,omitempty"` // why this instance does not serve
 }
 
 // PluginStatus is the plugin serving a provider instance.
@@ -143,6 +144,7 @@ type PluginStatus struct {
 	Version  string `json:"version"`
 	Protocol int    `json:"protocol"`
 	SHA256   string `json:"sha256"`
+	Pinned   bool   `json:"pinned"`
 	PID      int    `json:"pid"`
 	Up       bool   `json:"up"`
 	Restarts int    `json:"restarts"`
@@ -162,10 +164,10 @@ type RateStatus struct {
 	MaxWait   string  `json:"max_wait"`
 }
 
-// ReloadRequest asks to hot-swap a plugin binary; empty fields keep the
-// configured path and pin.
+// ReloadRequest asks to hot-swap a plugin to the binary now at its
+// configured path, pinned by SHA256 when given (else by the configured pin).
+// The path changes only through the configuration (Host.ReloadConfig).
 type ReloadRequest struct {
-	Path   string `json:"path,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
 }
 

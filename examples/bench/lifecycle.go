@@ -81,7 +81,7 @@ func swapUnderLoad(ctx context.Context, v1, v2 string, swaps int) (swapResult, e
 			next = v1
 		}
 		t0 := time.Now()
-		_, err := h.Reload(ctx, "fake", host.ReloadRequest{Path: next})
+		_, err := h.ReloadConfig(ctx, "fake", host.PluginConfig{Path: next, Unpinned: true})
 		windows = append(windows, callSpan{t0, time.Now()})
 		if err != nil {
 			swapErr = fmt.Errorf("swap %d: %w", i+1, err)

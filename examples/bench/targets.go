@@ -174,7 +174,7 @@ func startHost(ctx context.Context, store host.Store, plugins map[string]host.Pl
 
 // fakeHost is a host with the fake plugin behind one unlimited instance.
 func fakeHost(ctx context.Context, store host.Store, path string) (*host.Host, error) {
-	return startHost(ctx, store, map[string]host.PluginConfig{"fake": {Path: path}}, map[string]host.ProviderConfig{
+	return startHost(ctx, store, map[string]host.PluginConfig{"fake": {Path: path, Unpinned: true}}, map[string]host.ProviderConfig{
 		fakeInstance: {Plugin: "fake", Defaults: host.Defaults{Format: benchFormat, Days: benchDays}, Rate: unlimited},
 	})
 }
@@ -362,7 +362,7 @@ func fullCheckout(ctx context.Context, path string) (*target, error) {
 	sim := demarquesim.New()
 	simSrv := httptest.NewServer(sim)
 	j := newJournal()
-	h, err := startHost(ctx, j, map[string]host.PluginConfig{"demarque": {Path: path}}, map[string]host.ProviderConfig{
+	h, err := startHost(ctx, j, map[string]host.PluginConfig{"demarque": {Path: path, Unpinned: true}}, map[string]host.ProviderConfig{
 		demarqueInstance: {
 			Plugin: "demarque",
 			Settings: map[string]string{"base_url": simSrv.URL, "organisation_id": demarquesim.DefaultOrganisation,

@@ -15,12 +15,10 @@ import (
 )
 
 // The CB instances of the walk-through: one lends under pseudonyms, one
-// knows Bookshelf users by their own id (access checks), and one only meets
-// EBS-10060, whose answer pauses its instance until midnight in Amsterdam.
+// knows Bookshelf users by their own id (access checks).
 const (
 	cbLend      = "cb"
 	cbBookshelf = "cb-bookshelf"
-	cbPaused    = "cb-pause"
 
 	cbReader         = "reader-7"
 	cbReaderPassword = "reader-password"
@@ -41,7 +39,7 @@ func cb() *distributor {
 					AllowInsecureHTTP: true, // the simulator speaks plain http on loopback
 				}
 			}
-			return map[string]host.ProviderConfig{cbLend: instance(false), cbBookshelf: instance(true), cbPaused: instance(false)}
+			return map[string]host.ProviderConfig{cbLend: instance(false), cbBookshelf: instance(true)}
 		},
 		walk: func(ctx context.Context, w *walker, d *distributor) { walkCB(ctx, w, sim) },
 	}
@@ -114,13 +112,16 @@ func walkCB(ctx context.Context, w *walker, sim *cbsim.Sim) {
 		body: map[string]any{"item": cbsim.EANShoulderTail, "patron": "patron-42", "days": 14}}, want{status: 422, code: "unsupported_combination"})
 	w.step(ctx, "CB fails (EBS-00001)", req{method: "POST", path: loans, body: order(cbsim.EANFailure, nil)}, want{status: 502, code: "provider_error"})
 	w.step(ctx, "undocumented code (EBS-99999)", req{method: "POST", path: loans, body: order(cbsim.EANUnknownCode, nil)}, want{status: 502, code: "provider_error"})
-	// Last: the answer pauses its instance until midnight in Amsterdam.
-	r = w.step(ctx, "no price until tomorrow (EBS-10060)", req{method: "POST", path: "/v1/providers/" + cbPaused + "/loans",
+	// EBS-10060 is about one title: that request answers try_later until
+	// midnight in Amsterdam, and the instance goes on lending other titles.
+	r = w.step(ctx, "no price until tomorrow (EBS-10060)", req{method: "POST", path: loans,
 		body: order(cbsim.EANNoPrice, nil)}, want{status: 503, code: "try_later"})
 	ra, err := strconv.Atoi(r.header.Get("Retry-After"))
 	left := untilAmsterdamMidnight(time.Now())
 	w.check("Retry-After: until midnight in Amsterdam", err == nil && math.Abs(float64(ra)-left.Seconds()) <= 1,
 		fmt.Sprintf("Retry-After: %s s, midnight in %s", r.header.Get("Retry-After"), left.Round(time.Second)))
+	w.step(ctx, "another title at once, same instance", req{method: "POST", path: loans,
+		body: map[string]any{"item": cbsim.EANAvailable2, "patron": "patron-43"}}, want{status: 201})
 }
 
 // untilAmsterdamMidnight is the time from now to the next midnight in CB's

@@ -107,7 +107,7 @@ func reloadOn(ctx context.Context, hup <-chan os.Signal, h *host.Host, configPat
 			sort.Strings(names)
 			for _, n := range names {
 				pc := cfg.Plugins[n]
-				res, err := h.Reload(ctx, n, host.ReloadRequest{Path: pc.Path, SHA256: pc.SHA256})
+				res, err := h.ReloadConfig(ctx, n, pc)
 				if err != nil {
 					log.Printf("reload %s: %v", n, err)
 					continue

@@ -16,6 +16,9 @@ type ebsMapping struct {
 	text string
 	// untilMidnight: come back at the next midnight in Amsterdam.
 	untilMidnight bool
+	// forRequest: the answer is about this request's item only, so its
+	// Retry-After pauses nothing else of the instance (api.md §7).
+	forRequest bool
 	// localBug: our own validation should have refused the request before
 	// it reached CB, so the answer reveals a bug in this plugin.
 	localBug bool
@@ -37,7 +40,7 @@ var ebsCodes = map[string]ebsMapping{
 	"EBS-10046":    {code: sdk.CodeUnsupportedCombination, text: "for licence models Shoulder and Tail the rental period has to be 3 weeks"},
 	"EBS-10053":    {code: sdk.CodeLoanNotFound, text: "referenced order not found"},
 	"EBS-10054":    {code: sdk.CodePatronMismatch, text: "referenced order is not for the same UserId"},
-	"EBS-10060":    {code: sdk.CodeTryLater, text: "ordered, but no price available yet: try again tomorrow", untilMidnight: true},
+	"EBS-10060":    {code: sdk.CodeTryLater, text: "ordered, but no price available yet: try again tomorrow", untilMidnight: true, forRequest: true},
 	"EBS-10063":    fieldRefused,
 	"EBS-10064":    fieldRefused,
 	"EBS-10065":    fieldRefused,
@@ -76,6 +79,9 @@ func (p *Provider) ebsError(op, providerCode, text string) *sdk.Error {
 	if m.untilMidnight {
 		now := p.now()
 		e.WithRetryAfter(nextMidnight(now, p.amsterdam).Sub(now))
+	}
+	if m.forRequest {
+		e.ForRequest()
 	}
 	if m.localBug {
 		p.logger().Error("CB refused a field that local validation should have refused: fix the cb plugin",

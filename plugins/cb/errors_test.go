@@ -191,11 +191,27 @@ func TestNextMidnight(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, tt.want)
 			}
 			p.now = func() time.Time { return tt.now }
-			// No pause exceeds sdk.MaxRetryAfter, not even to the
-			// midnight after a 25-hour day.
+			// Retry-After is bounded to 24 h (api.md §7), even on a 25-hour day.
 			if e := p.ebsError(opPlaceOrder, "EBS-10060", ""); e.RetryAfter != min(tt.want, sdk.MaxRetryAfter) || e.Code != sdk.CodeTryLater {
 				t.Fatalf("EBS-10060: %v retry after %v", e, e.RetryAfter)
 			}
 		})
+	}
+}
+
+// TestPauseScope checks that EBS-10060 (no price for one title yet) is an
+// answer about the request, while CB's own 429 asks the whole instance to
+// wait (api.md §7: a pause has the scope of its cause).
+func TestPauseScope(t *testing.T) {
+	f := setup(t)
+	_, err := f.p.Checkout(f.ctx, checkout(cbsim.EANNoPrice, "scope-1", "p1"))
+	if e := wantCode(t, err, sdk.CodeTryLater, "EBS-10060"); e.Scope != sdk.ScopeRequest || e.RetryAfter <= 0 {
+		t.Fatalf("EBS-10060: scope %v, retry after %v; want the request's scope with a Retry-After", e.Scope, e.RetryAfter)
+	}
+	h := http.Header{}
+	h.Set("Retry-After", "30")
+	_, err = f.p.parseOrder(answer{status: 429, header: h, body: []byte("slow down")})
+	if e := wantCode(t, err, sdk.CodeTryLater, "HTTP 429"); e.Scope != sdk.ScopeInstance {
+		t.Fatalf("HTTP 429: scope %v, want the instance's", e.Scope)
 	}
 }

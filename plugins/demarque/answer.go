@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
@@ -86,7 +87,7 @@ func parseAnswer(status int, header http.Header, body []byte, now time.Time) (st
 	}
 	var eb errorBody
 	providerCode := httpCode(status)
-	if json.Unmarshal(body, &eb) == nil && eb.Error != "" && len(eb.Error) <= 100 {
+	if json.Unmarshal(body, &eb) == nil && errorString.MatchString(eb.Error) {
 		providerCode = eb.Error
 	}
 	code, msg := classify(status, providerCode)
@@ -96,6 +97,11 @@ func parseAnswer(status int, header http.Header, body []byte, now time.Time) (st
 	}
 	return "", e
 }
+
+// errorString is what a warehouse error string must look like to be passed
+// on as provider_code: a short token. Anything else of the answer body
+// (free text, markup, a message) is never reflected to the caller.
+var errorString = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 func httpCode(status int) string { return fmt.Sprintf("HTTP %d", status) }
 

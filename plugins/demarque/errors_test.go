@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,6 +139,7 @@ func TestAnswerWithoutURL(t *testing.T) {
 		_, _ = w.Write([]byte(`{"link":"https://elsewhere.example"}`))
 	}))
 	defer odd.Close()
+	e.configure(t, map[string]string{settingLoanHosts: strings.TrimPrefix(odd.URL, "http://")})
 	r := e.checkout("ln_w")
 	r.Options[optLoanURL] = odd.URL + "/loans/x"
 	_, err := e.p.Checkout(context.Background(), r)

@@ -16,11 +16,14 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// Set with -ldflags "-X main.version=… -X main.healthy=false -X main.startup=crash".
+// Set with -ldflags "-X main.version=… -X main.healthy=false -X main.startup=crash
+// -X main.unhealthyInstance=name".
 var (
 	version = "1.0.0"
 	healthy = "true"  // "false": every instance fails its health check
 	startup = "serve" // "crash": exit before the handshake
+	// unhealthyInstance names one instance that fails its health checks.
+	unhealthyInstance = ""
 )
 
 type fake struct {
@@ -51,8 +54,13 @@ func (f *fake) Configure(_ context.Context, instance string, settings map[string
 func (f *fake) Health(_ context.Context, instance string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if healthy == "false" || f.instances[instance]["fail_health"] == "true" {
+	if healthy == "false" || instance == unhealthyInstance || f.instances[instance]["fail_health"] == "true" {
 		return sdk.Errorf(sdk.CodeProviderError, "unhealthy")
+	}
+	if p := f.instances[instance]["health_file"]; p != "" { // healthy while the file exists
+		if _, err := os.Stat(p); err != nil {
+			return sdk.Errorf(sdk.CodeProviderError, "unhealthy: no health file")
+		}
 	}
 	return nil
 }

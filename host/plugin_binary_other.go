@@ -1,0 +1,11 @@
+//go:build !linux
+
+package host
+
+import "io"
+
+// writeImage makes the private copy in a temp directory of the host's own:
+// there is no memfd outside Linux.
+func writeImage(plugin string, r io.Reader) (*pluginBinary, error) {
+	return writeTempImage(plugin, r)
+}
