@@ -99,6 +99,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		}
 		h.store, h.ownStore = s, true
 	}
+	h.store = watchJournal(h.store, log) // journal health for /readyz (journal.go)
 	var wg sync.WaitGroup
 	for _, p := range h.plugins {
 		wg.Add(1)
