@@ -93,7 +93,7 @@ type IdempotencyRecord struct {
 	Fingerprint string `json:"fingerprint"`
 	// Ref is what the first attempt reserved (the loan id), so that a
 	// retry after a crash reuses it and the distributor sees one order.
-	Ref       string    `json:"ref,omitempty"`
+	Ref    string `json:"ref,omitempty"`
 	Status int    `json:"status"`
 	Body   []byte `json:"body,omitempty"`
 	// Unknown marks a claim whose call may have reached the distributor
