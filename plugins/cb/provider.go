@@ -67,7 +67,7 @@ func (p *Provider) Describe(ctx context.Context) (sdk.Info, error) {
 		// id): a repeated checkout answers EBS-10005 and the first order
 		// stands (resolve.go).
 		DedupesCheckout: true,
-		Formats: []string{"epub", "pdf"},
+		Formats:         []string{"epub", "pdf"},
 		Options: map[string][]string{
 			optReadingMethod: {"D", "CR"},
 			optProtection:    {"00", "02", "03"},

@@ -60,7 +60,7 @@ func (p *provider) Describe(context.Context) (sdk.Info, error) {
 		// The warehouse keys a loan by transaction_id (the host's loan id):
 		// a checkout sent again updates the same loan (resolve.go).
 		DedupesCheckout: true,
-		Formats: []string{formatEPUB, formatPDF, formatMOBI},
+		Formats:         []string{formatEPUB, formatPDF, formatMOBI},
 		Options: map[string][]string{
 			optLoanURL:      {},
 			optMedium:       {mediumDownload, mediumStreaming},
