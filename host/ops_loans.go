@@ -204,10 +204,15 @@ func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, c clai
 		_, _, err := h.apply(ctx, rec, sdk.EventLoanCreated, nil, "created|"+in.name+"|"+id)
 		return err
 	}); err != nil {
-		// The order stands at the distributor; the journal still says
-		// pending, which the sweeper turns into unknown (and resolves)
-		// once it writes again.
-		return Loan{}, unknownAfter(id, h.journalUnavailable(err, "journaling a loan the distributor placed; it will be listed with status unknown", in.name, id))
+		// The order stands at the distributor but the journal cannot say
+		// so with its event. Listed as unknown (if that write goes
+		// through; else the sweeper turns the pending loan into unknown
+		// once the journal writes again), it is resolved where the plugin
+		// can, or left for the library to check.
+		jerr := h.journalUnavailable(err, "journaling a loan the distributor placed; it is listed with status unknown", in.name, id)
+		rec.Loan.Status = StatusUnknown
+		h.putLoanLogged(wctx, rec)
+		return Loan{}, unknownAfter(id, jerr)
 	}
 	return rec.Loan, nil
 }
