@@ -201,7 +201,13 @@ func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, c clai
 	}
 	rec.Loan = placedLoan(rec, got)
 	if err := retryWrite(wctx, func(ctx context.Context) error {
-		_, _, err := h.apply(ctx, rec, sdk.EventLoanCreated, nil, "created|"+in.name+"|"+id)
+		_, applied, err := h.apply(ctx, rec, sdk.EventLoanCreated, nil, "created|"+in.name+"|"+id)
+		if err == nil && !applied {
+			// The sweeper's resolution journaled the placement first (its
+			// loan.resolved stands for loan.created); this write-ahead
+			// may have turned the loan back to pending since.
+			err = h.store.PutLoan(ctx, rec)
+		}
 		return err
 	}); err != nil {
 		// The order stands at the distributor but the journal cannot say

@@ -67,14 +67,23 @@ func (h *Host) resolveLoan(ctx context.Context, in *instance, rec LoanRecord) {
 	if err != nil || cur.Loan.Status != StatusUnknown {
 		return
 	}
-	outcome := resolvedNotPlaced
+	outcome, dedupe := resolvedNotPlaced, "resolved|"+in.name+"|"+cur.Loan.ID
 	if res.Placed {
-		outcome = resolvedPlaced
+		// A loan is placed once: by its checkout (a retry's re-send
+		// racing this pass) or by its resolution, whichever journals
+		// first; the other writes nothing.
+		outcome, dedupe = resolvedPlaced, "created|"+in.name+"|"+cur.Loan.ID
 		cur.Loan = placedLoan(cur, res.Loan)
 	} else {
 		cur.Loan.Status = StatusRevoked
 	}
-	if _, _, err := h.apply(ctx, cur, sdk.EventLoanResolved, map[string]string{"outcome": outcome}, "resolved|"+in.name+"|"+cur.Loan.ID); err != nil {
+	_, applied, err := h.apply(ctx, cur, sdk.EventLoanResolved, map[string]string{"outcome": outcome}, dedupe)
+	if err == nil && !applied && res.Placed {
+		// Its checkout journaled the placement first; only the record
+		// needs to say so again.
+		err = h.store.PutLoan(ctx, cur)
+	}
+	if err != nil {
 		h.log.Error("sweep: journaling a resolved loan failed; it stays unknown", "provider", in.name, "loan", cur.Loan.ID, "error", err)
 		return
 	}
