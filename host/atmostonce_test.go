@@ -95,7 +95,7 @@ func demarqueAt(t *testing.T, store host.Store, sweep time.Duration) *demarqueEn
 				"username": demarquesim.DefaultUsername, "password": demarquesim.DefaultPassword},
 			Defaults:          host.Defaults{Format: "epub", Days: 21},
 			AllowInsecureHTTP: true,
-			Timeout:           host.Duration(500 * time.Millisecond),
+			Timeout:           host.Duration(time.Second),
 		}},
 		StoreImpl:     store,
 		SweepInterval: sweep,
@@ -124,7 +124,7 @@ func transactions(sim *demarquesim.Sim) map[string]int {
 func TestDemarqueRetryAfterTimeoutReordersNothing(t *testing.T) {
 	d := demarqueAt(t, host.NewMemoryStore(), 0)
 	body := d.loanBody("patron-42")
-	d.sim.SetFaults(demarquesim.Faults{Late: 3 * time.Second})
+	d.sim.SetFaults(demarquesim.Faults{Late: time.Minute}) // held until the plugin gives up
 	first := d.do("POST", demarqueLoans, body, "Idempotency-Key", "K")
 	p := d.expectProblem(first, http.StatusGatewayTimeout, "provider_timeout")
 	if p.Loan == "" {
@@ -174,7 +174,7 @@ func ehubSlow(t *testing.T) (*env, *ehubsim.Sim) {
 			Plugin:   "ehub",
 			Settings: map[string]string{"base_url": simSrv.URL, "api_key": ehubAPIKey},
 			Rate:     host.RateConfig{PerSecond: 1000, Burst: 1000}, AllowInsecureHTTP: true,
-			Timeout: host.Duration(300 * time.Millisecond),
+			Timeout: host.Duration(time.Second),
 		}},
 		StoreImpl: host.NewMemoryStore(),
 	}
@@ -187,7 +187,7 @@ func ehubSlow(t *testing.T) (*env, *ehubsim.Sim) {
 func TestEHubRetryAfterTimeoutAnswersOutcomeUnknown(t *testing.T) {
 	e, sim := ehubSlow(t)
 	body := ehubBody(ehubsim.RecordMultiFormat, "patron-42")
-	sim.SetFaults(ehubsim.Faults{Latency: 2 * time.Second})
+	sim.SetFaults(ehubsim.Faults{Latency: time.Minute}) // until the plugin gives up
 	p := e.expectProblem(e.do("POST", ehubLoans, body, "Idempotency-Key", "K"), http.StatusGatewayTimeout, "provider_timeout")
 	sim.SetFaults(ehubsim.Faults{})
 	calls := sim.Calls()
@@ -374,13 +374,13 @@ func TestCBResolvePlacesAnOrderThatNeverArrived(t *testing.T) {
 	cfg := host.Config{
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
 		Plugins: map[string]host.PluginConfig{"cb": {Path: testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", "")}},
-		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true, Timeout: host.Duration(300 * time.Millisecond),
+		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true, Timeout: host.Duration(time.Second),
 			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}},
 		StoreImpl:     host.NewMemoryStore(),
 		SweepInterval: 20 * time.Millisecond,
 	}
 	e := start(t, cfg)
-	sim.SetFaults(cbsim.Faults{Latency: 2 * time.Second})
+	sim.SetFaults(cbsim.Faults{Latency: time.Minute}) // until the plugin gives up
 	p := e.expectProblem(e.do("POST", cbLoans, map[string]any{"item": cbsim.EANAvailable, "patron": cbPatron, "days": 14}), http.StatusGatewayTimeout, "provider_timeout")
 	sim.SetFaults(cbsim.Faults{})
 	waitFor(t, "the sweeper to resolve the loan", 10*time.Second, func() bool {
@@ -426,5 +426,62 @@ func TestRenewAndReturnRetryAfterUnknownOutcome(t *testing.T) {
 	p = e.expectProblem(e.do("DELETE", "/v1/providers/fake-a/loans/"+l.ID, nil, "Idempotency-Key", "D"), http.StatusConflict, "outcome_unknown")
 	if p.Loan != l.ID {
 		t.Errorf("outcome_unknown names loan %q, want %s", p.Loan, l.ID)
+	}
+}
+
+// A re-sent checkout that CB answers EBS-10005 (duplicate_reference): the
+// first order stands, so the loan is placed, under the key's loan id, and
+// CB holds one order.
+func TestCBRetryAfterLostAnswerFirstOrderStands(t *testing.T) {
+	sim := cbsim.New(cbsim.WithCredentials(cbsim.DefaultUsername, cbAccountPassword))
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	store := newFlakyStore()
+	cfg := host.Config{
+		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
+		Plugins: map[string]host.PluginConfig{"cb": {Path: testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", "")}},
+		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true,
+			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}},
+		StoreImpl:     store,
+		SweepInterval: time.Hour, // no resolution: the retry settles the loan
+	}
+	e := start(t, cfg)
+	body := map[string]any{"item": cbsim.EANAvailable, "patron": cbPatron, "days": 14}
+	store.failApply.Store(true)
+	p := e.expectProblem(e.do("POST", cbLoans, body, "Idempotency-Key", "K"), http.StatusServiceUnavailable, "journal_unavailable")
+	store.failApply.Store(false)
+
+	r := e.do("POST", cbLoans, body, "Idempotency-Key", "K")
+	if r.status != http.StatusCreated {
+		t.Fatalf("retry: %d %s", r.status, r.body)
+	}
+	var l host.Loan
+	r.json(t, &l)
+	if l.ID != p.Loan || l.Status != host.StatusActive || l.ExpiresAt == nil {
+		t.Errorf("retry answered %+v, want loan %s active with an expiry", l, p.Loan)
+	}
+	if n := len(sim.Orders()); n != 1 || sim.CallsTo(cbsim.OpPlaceOrder) != 2 {
+		t.Errorf("CB holds %d orders after %d placeOrder calls, want 1 after 2", n, sim.CallsTo(cbsim.OpPlaceOrder))
+	}
+}
+
+// A plugin that dies during the checkout leaves its outcome unknown: the
+// retry (the plugin does not dedupe) sends nothing and answers
+// outcome_unknown with the loan id.
+func TestCrashMidCheckoutRetryAnswersOutcomeUnknown(t *testing.T) {
+	e := start(t, fakeConfig(t))
+	body := map[string]any{"item": isbnOK, "patron": "p1", "options": map[string]string{"mode": "exit"}}
+	r := e.do("POST", "/v1/providers/fake-a/loans", body, "Idempotency-Key", "K")
+	p := e.expectProblem(r, http.StatusServiceUnavailable, "plugin_unavailable")
+	if p.Loan == "" {
+		t.Fatalf("the crash names no loan: %s", r.body)
+	}
+	waitFor(t, "the plugin to restart", 10*time.Second, e.h.Ready)
+	retry := e.expectProblem(e.do("POST", "/v1/providers/fake-a/loans", body, "Idempotency-Key", "K"), http.StatusConflict, "outcome_unknown")
+	if retry.Loan != p.Loan {
+		t.Errorf("outcome_unknown names %q, want %s", retry.Loan, p.Loan)
+	}
+	if l, err := e.h.Loan(t.Context(), "fake-a", p.Loan); err != nil || l.Status != host.StatusUnknown {
+		t.Errorf("the loan is %+v, %v; want unknown", l, err)
 	}
 }
