@@ -476,7 +476,10 @@ func TestCrashMidCheckoutRetryAnswersOutcomeUnknown(t *testing.T) {
 	if p.Loan == "" {
 		t.Fatalf("the crash names no loan: %s", r.body)
 	}
-	waitFor(t, "the plugin to restart", 10*time.Second, e.h.Ready)
+	waitFor(t, "the plugin to restart", 10*time.Second, func() bool {
+		prov, _ := e.h.Provider(t.Context(), "fake-a")
+		return prov.Plugin.Up && prov.Plugin.Restarts > 0
+	})
 	retry := e.expectProblem(e.do("POST", "/v1/providers/fake-a/loans", body, "Idempotency-Key", "K"), http.StatusConflict, "outcome_unknown")
 	if retry.Loan != p.Loan {
 		t.Errorf("outcome_unknown names %q, want %s", retry.Loan, p.Loan)
