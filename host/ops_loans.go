@@ -46,7 +46,7 @@ func (h *Host) Checkout(ctx context.Context, provider string, r CheckoutRequest)
 
 func (h *Host) checkout(ctx context.Context, provider string, r CheckoutRequest) (l Loan, replayed bool, err error) {
 	start := time.Now()
-	defer func() { h.logCall(provider, "checkout", l.ID, start, err) }()
+	defer func() { h.logCall(provider, "checkout", firstNonEmpty(l.ID, loanOf(err)), start, err) }()
 	in, err := h.instance(provider)
 	if err != nil {
 		return Loan{}, false, err
