@@ -103,9 +103,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		}
 		h.store, h.ownStore = s, true
 	}
+	// Webhooks take the driver's own journal of deliveries; everything
+	// else writes through the watch that keeps /readyz honest.
 	if err := h.startWebhooks(ctx); err != nil {
 		return nil, err
 	}
+	h.store = watchJournal(h.store, log) // journal health for /readyz (journal.go)
 	var wg sync.WaitGroup
 	for _, p := range h.plugins {
 		wg.Add(1)

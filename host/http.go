@@ -65,8 +65,8 @@ func (h *Host) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !h.Ready() {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+		if st := h.readiness(); st != "ready" {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": st})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -72,16 +72,42 @@ func fingerprint(parts ...any) string {
 // a first request running on another node.
 const idempotencyPoll = 25 * time.Millisecond
 
+// heartbeatsPerLease is how often a claim's owner beats within its lease: a
+// claim is taken over only after several beats were missed.
+const heartbeatsPerLease = 4
+
+// parkedAt is the UpdatedAt of a parked claim (IdempotencyRecord.Unknown):
+// long stale, so that the next retry takes it over at once, atomically,
+// through the store's ordinary takeover.
+var parkedAt = time.Unix(0, 0).UTC()
+
+// claim is what idempotent hands the call it runs under a key.
+type claim struct {
+	// ref is the reference reserved for the key (the loan id); every
+	// attempt under the key uses it.
+	ref string
+	// takeover says an earlier attempt under the key ran and did not
+	// finish with a kept answer: its owner died, or its outcome is unknown.
+	takeover bool
+	// unknown says the earlier attempt's call may have reached the
+	// distributor without its outcome being known (a parked claim).
+	unknown bool
+}
+
 // idempotent runs fn at most once per (scope, key) across every node
 // sharing the store. fn receives the reference reserved for the request
-// (the loan id); a retry after a crash reuses it. A retry with the same
-// fingerprint gets the stored answer (replayed=true); one with another
-// fingerprint idempotency_mismatch; one that arrives while the first runs
-// waits for it. lease is how long a claim can be in progress before a retry
-// may take it over (its owner must have died). An empty key runs fn as is.
-func idempotent[T any](ctx context.Context, h *Host, scope, key, fp string, lease time.Duration, fn func(ref string) (T, error)) (out T, replayed bool, err error) {
+// (the loan id); a retry after a crash or an unknown outcome reuses it. A
+// retry with the same fingerprint gets the stored answer (replayed=true);
+// one with another fingerprint idempotency_mismatch; one that arrives while
+// the first runs waits for it. The owner of a claim beats (refreshes its
+// UpdatedAt) while fn runs; a claim whose owner missed its beats for lease
+// is taken over (its owner died). What fn answers decides what the key
+// keeps (settle): the answer, nothing (released), or, when the call may
+// have reached the distributor, the claim itself, parked until the key
+// expires. An empty key runs fn as is.
+func idempotent[T any](ctx context.Context, h *Host, scope, key, fp string, lease time.Duration, fn func(c claim) (T, error)) (out T, replayed bool, err error) {
 	if key == "" {
-		out, err = fn(newLoanID())
+		out, err = fn(claim{ref: newLoanID()})
 		return out, false, err
 	}
 	if err := checkText("Idempotency-Key", key, maxIdempotencyKeyLen); err != nil {
@@ -98,15 +124,22 @@ func idempotent[T any](ctx context.Context, h *Host, scope, key, fp string, leas
 			}
 		}
 		now := time.Now().UTC()
+		ref := newLoanID()
 		rec, claimed, err := h.store.ClaimIdempotency(ctx, IdempotencyRecord{Scope: scope, Key: key, Fingerprint: fp,
-			Ref: newLoanID(), CreatedAt: now, UpdatedAt: now}, now.Add(-lease))
+			Ref: ref, CreatedAt: now, UpdatedAt: now}, now.Add(-lease))
 		if err != nil {
 			release()
-			return out, false, err
+			if ctx.Err() != nil {
+				return out, false, inProgress(ctx)
+			}
+			return out, false, h.journalUnavailable(err, "claiming the Idempotency-Key", scope, "")
 		}
 		if rec.Fingerprint != fp {
 			// Another request's key (if its claim was stale and just taken
 			// over, it keeps its reference for that request's own retry).
+			if claimed {
+				h.putBack(ctx, rec)
+			}
 			release()
 			return out, false, sdk.Errorf(sdk.CodeIdempotencyMismatch, "this Idempotency-Key was used with a different request")
 		}
@@ -126,7 +159,10 @@ func idempotent[T any](ctx context.Context, h *Host, scope, key, fp string, leas
 				return out, false, inProgress(ctx)
 			}
 		}
-		out, err = fn(rec.Ref)
+		c := claim{ref: rec.Ref, takeover: rec.Ref != ref, unknown: rec.Unknown}
+		stop := h.heartbeat(ctx, rec, lease/heartbeatsPerLease)
+		out, err = fn(c)
+		stop()
 		h.settle(ctx, rec, out, err)
 		release()
 		return out, false, err
@@ -137,17 +173,56 @@ func inProgress(ctx context.Context) error {
 	return sdk.Wrap(sdk.CodeTryLater, ctx.Err(), "a request with this Idempotency-Key is still running").WithRetryAfter(time.Second)
 }
 
-// settle stores the outcome of a claimed key, or releases the claim when
-// the outcome is not kept.
+// heartbeat refreshes the claim's UpdatedAt every interval until the
+// returned func is called (which waits for the last beat, so that no beat
+// lands after settle). A slow store delays beats, never a takeover: only
+// lease without a beat makes a claim stale.
+func (h *Host) heartbeat(ctx context.Context, rec IdempotencyRecord, interval time.Duration) (stop func()) {
+	if interval <= 0 {
+		return func() {}
+	}
+	ctx = context.WithoutCancel(ctx)
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				if _, err := h.store.RefreshIdempotency(ctx, rec.Scope, rec.Key, time.Now().UTC()); err != nil {
+					h.log.Warn("idempotency heartbeat failed", "scope", rec.Scope, "error", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}
+
+// settle stores the outcome of a claimed key: the answer when it is kept;
+// the claim, parked, when the call may have reached the distributor (now or
+// in an earlier attempt whose claim this one took over) and no answer says
+// what happened; else nothing (the claim is released and a retry runs
+// again).
 func (h *Host) settle(ctx context.Context, rec IdempotencyRecord, out any, err error) {
 	ctx = context.WithoutCancel(ctx)
-	if !replayable(err) {
+	switch {
+	case errors.Is(err, errOutcomeUnknown), rec.Unknown && !replayable(err):
+		h.park(ctx, rec)
+		return
+	case !replayable(err):
 		if rerr := h.store.ReleaseIdempotency(ctx, rec.Scope, rec.Key); rerr != nil {
 			h.log.Error("releasing idempotency key failed", "scope", rec.Scope, "error", rerr)
 		}
 		return
 	}
 	rec.Status = 200
+	rec.Unknown = false
 	rec.UpdatedAt = time.Now().UTC()
 	if err != nil {
 		e := sdk.AsError(err)
@@ -156,11 +231,32 @@ func (h *Host) settle(ctx context.Context, rec IdempotencyRecord, out any, err e
 	} else {
 		rec.Body, _ = json.Marshal(out)
 	}
-	if cerr := h.store.CompleteIdempotency(ctx, rec); cerr != nil {
+	if cerr := retryWrite(ctx, func(ctx context.Context) error { return h.store.CompleteIdempotency(ctx, rec) }); cerr != nil {
 		h.log.Error("storing idempotency record failed", "scope", rec.Scope, "error", cerr)
 	}
 }
 
+// park keeps a claim whose call may have reached the distributor, with its
+// Ref, until the key expires. If even that cannot be written, the claim
+// stays in progress without a heartbeat: a retry takes it over after the
+// lease and finds the loan's journal trace (or the claim's) to go by.
+func (h *Host) park(ctx context.Context, rec IdempotencyRecord) {
+	rec.Unknown = true
+	rec.Status, rec.Body = 0, nil
+	rec.UpdatedAt = parkedAt
+	if err := retryWrite(ctx, func(ctx context.Context) error { return h.store.CompleteIdempotency(ctx, rec) }); err != nil {
+		h.log.Error("keeping the claim of an unknown outcome failed", "scope", rec.Scope, "error", err)
+	}
+}
+
+// putBack returns a claim taken over by a request with another fingerprint
+// to what it was: a parked claim stays parked; a stale one stays stale.
+func (h *Host) putBack(ctx context.Context, rec IdempotencyRecord) {
+	if !rec.Unknown {
+		rec.Unknown = true // its owner died mid-call: it may have reached the distributor
+	}
+	h.park(context.WithoutCancel(ctx), rec)
+}
 func replay[T any](rec IdempotencyRecord) (out T, err error) {
 	if rec.Status >= 400 {
 		var se storedError

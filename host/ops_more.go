@@ -34,7 +34,12 @@ func (h *Host) renew(ctx context.Context, provider, loanID string, r RenewReques
 	if err != nil {
 		return Loan{}, false, err
 	}
-	return idempotent(ctx, h, "renew/"+provider, r.IdempotencyKey, fp, in.lease(), func(renewalID string) (Loan, error) {
+	return idempotent(ctx, h, "renew/"+provider, r.IdempotencyKey, fp, in.lease(), func(c claim) (Loan, error) {
+		if c.takeover {
+			// An earlier renewal under this key may have reached the
+			// distributor (CB: a paid addition); it is not sent again.
+			return Loan{}, outcomeUnknownError(loanID, "an earlier renewal with this Idempotency-Key may have reached the distributor; nothing was sent again (check loan %s)", loanID)
+		}
 		in, rec, err := h.activeLoan(ctx, provider, loanID, sdk.CapRenew)
 		if err != nil {
 			return Loan{}, err
@@ -43,17 +48,25 @@ func (h *Host) renew(ctx context.Context, provider, loanID string, r RenewReques
 			return Loan{}, sdk.Errorf(sdk.CodePatronMismatch, "loan %s belongs to another patron", loanID)
 		}
 		var got sdk.Loan
+		sent := false
 		err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+			sent = true
 			var err error
-			got, err = p.Renew(ctx, sdk.RenewRequest{Instance: in.name, Loan: loanRef(rec), Days: r.Days, RenewalID: renewalID})
+			got, err = p.Renew(ctx, sdk.RenewRequest{Instance: in.name, Loan: loanRef(rec), Days: r.Days, RenewalID: c.ref})
 			return err
 		})
 		if err != nil {
+			if sent && outcomeUnknown(err) {
+				return Loan{}, unknownAfter(loanID, err)
+			}
 			return Loan{}, err
 		}
 		rec.Loan = applyProviderLoan(rec.Loan, got)
-		if _, _, err := h.apply(context.WithoutCancel(ctx), rec, sdk.EventLoanRenewed, map[string]string{"days": fmt.Sprint(r.Days)}, "renewed|"+provider+"|"+renewalID); err != nil {
-			return Loan{}, fmt.Errorf("journaling renewal of %s: %w", loanID, err)
+		if err := retryWrite(context.WithoutCancel(ctx), func(ctx context.Context) error {
+			_, _, err := h.apply(ctx, rec, sdk.EventLoanRenewed, map[string]string{"days": fmt.Sprint(r.Days)}, "renewed|"+provider+"|"+c.ref)
+			return err
+		}); err != nil {
+			return Loan{}, unknownAfter(loanID, h.journalUnavailable(err, "journaling a renewal the distributor made", provider, loanID))
 		}
 		return rec.Loan, nil
 	})
@@ -115,7 +128,10 @@ func (h *Host) returnLoan(ctx context.Context, provider, loanID, key string) (l 
 	if key != "" {
 		fp = fingerprint("return", provider, loanID)
 	}
-	return idempotent(ctx, h, "return/"+provider, key, fp, in.lease(), func(string) (Loan, error) {
+	return idempotent(ctx, h, "return/"+provider, key, fp, in.lease(), func(c claim) (Loan, error) {
+		if c.takeover {
+			return Loan{}, outcomeUnknownError(loanID, "an earlier return with this Idempotency-Key may have reached the distributor; nothing was sent again (check loan %s)", loanID)
+		}
 		return h.returnActive(ctx, provider, loanID)
 	})
 }
@@ -126,18 +142,26 @@ func (h *Host) returnActive(ctx context.Context, provider, loanID string) (Loan,
 		return Loan{}, err
 	}
 	var got sdk.Loan
+	sent := false
 	err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+		sent = true
 		var err error
 		got, err = p.Return(ctx, sdk.ReturnRequest{Instance: in.name, Loan: loanRef(rec)})
 		return err
 	})
 	if err != nil {
+		if sent && outcomeUnknown(err) {
+			return Loan{}, unknownAfter(loanID, err)
+		}
 		return Loan{}, err
 	}
 	rec.Loan = applyProviderLoan(rec.Loan, got)
 	rec.Loan.Status = StatusReturned
-	if _, _, err := h.apply(context.WithoutCancel(ctx), rec, sdk.EventLoanReturned, nil, "returned|"+provider+"|"+loanID); err != nil {
-		return Loan{}, fmt.Errorf("journaling return of %s: %w", loanID, err)
+	if err := retryWrite(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		_, _, err := h.apply(ctx, rec, sdk.EventLoanReturned, nil, "returned|"+provider+"|"+loanID)
+		return err
+	}); err != nil {
+		return Loan{}, unknownAfter(loanID, h.journalUnavailable(err, "journaling a return the distributor made", provider, loanID))
 	}
 	return rec.Loan, nil
 }

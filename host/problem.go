@@ -34,6 +34,8 @@ type Problem struct {
 	Retryable    bool   `json:"retryable"`
 	// RetryAfter is in seconds, as in the Retry-After header.
 	RetryAfter int `json:"retry_after,omitempty"`
+	// Loan names the loan concerned (outcome_unknown: the reserved loan id).
+	Loan string `json:"loan,omitempty"`
 }
 
 // problemFor renders err as a problem for provider.
@@ -55,6 +57,7 @@ func problemFor(err error, provider string) (Problem, *Error) {
 		Provider:     provider,
 		ProviderCode: e.ProviderCode,
 		Retryable:    k.Retryable,
+		Loan:         loanOf(err),
 	}
 	if e.RetryAfter > 0 {
 		p.RetryAfter = int(math.Ceil(e.RetryAfter.Seconds()))

@@ -43,17 +43,27 @@ type Store interface {
 	// ClaimIdempotency records that a request with r's scope and key has
 	// started (r.Status 0). If a record exists it is returned with false,
 	// unless it is still in progress and its UpdatedAt is before staleBefore
-	// (its owner died): then the claim takes it over, keeping its Ref, and
-	// returns the taken-over record with true.
+	// (its owner stopped beating, or parked it): then the claim takes it
+	// over, keeping its Ref and every other field but UpdatedAt, and returns
+	// the taken-over record with true.
 	ClaimIdempotency(ctx context.Context, r IdempotencyRecord, staleBefore time.Time) (IdempotencyRecord, bool, error)
-	// CompleteIdempotency stores the outcome (Status, Body) of a claimed key.
+	// CompleteIdempotency stores r as the record of a claimed key: its
+	// outcome (Status, Body), or, with Status 0, the claim parked (see
+	// IdempotencyRecord.Unknown).
 	CompleteIdempotency(ctx context.Context, r IdempotencyRecord) error
+	// RefreshIdempotency is a claim's heartbeat: it moves the UpdatedAt of
+	// an in-progress record to at and reports true, or reports false when
+	// the key is not in progress (completed, released or purged).
+	RefreshIdempotency(ctx context.Context, scope, key string, at time.Time) (bool, error)
 	// ReleaseIdempotency deletes an in-progress claim whose outcome is not
 	// kept, so that a retry runs again.
 	ReleaseIdempotency(ctx context.Context, scope, key string) error
 	// Idempotency returns the record for a key, or ErrNotFound.
 	Idempotency(ctx context.Context, scope, key string) (IdempotencyRecord, error)
-	// PurgeIdempotency deletes completed records created before t.
+	// PurgeIdempotency deletes the records created before t that are
+	// completed, or in progress with an UpdatedAt before t too (an owner
+	// that stopped beating, a parked claim): a key expires whatever its
+	// outcome.
 	PurgeIdempotency(ctx context.Context, t time.Time) (int, error)
 
 	// Close releases the store.
@@ -69,6 +79,10 @@ type LoanRecord struct {
 	PatronKey  string            `json:"patron_key"`
 	PatronName string            `json:"patron_name,omitempty"`
 	Options    map[string]string `json:"options,omitempty"`
+	// Days is the loan length the checkout asked for, for a resolution
+	// that places the order again (sdk.ResolveRequest.Days) and for the
+	// expiry of a loan whose distributor did not tell it.
+	Days int `json:"days,omitempty"`
 }
 
 // IdempotencyRecord is a request made with an Idempotency-Key: in progress
@@ -79,9 +93,19 @@ type IdempotencyRecord struct {
 	Fingerprint string `json:"fingerprint"`
 	// Ref is what the first attempt reserved (the loan id), so that a
 	// retry after a crash reuses it and the distributor sees one order.
-	Ref       string    `json:"ref,omitempty"`
-	Status    int       `json:"status"`
-	Body      []byte    `json:"body,omitempty"`
+	Ref    string `json:"ref,omitempty"`
+	Status int    `json:"status"`
+	Body   []byte `json:"body,omitempty"`
+	// Unknown marks a claim whose call may have reached the distributor
+	// without the host learning the outcome (a timeout, a plugin dying
+	// mid-call, a journal write failing after the answer). Such a claim is
+	// kept, with its Ref, until the key expires: it is parked (Status 0,
+	// UpdatedAt at the Unix epoch, so that the next retry takes it over at
+	// once) and a retry re-sends only where the distributor deduplicates
+	// by Ref, otherwise it answers outcome_unknown.
+	Unknown bool `json:"unknown,omitempty"`
+	// CreatedAt is when the key was first claimed; UpdatedAt is its owner's
+	// heartbeat while in progress, then when the outcome was stored.
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

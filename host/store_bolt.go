@@ -266,6 +266,33 @@ func (s *BoltStore) CompleteIdempotency(_ context.Context, r IdempotencyRecord) 
 	})
 }
 
+func (s *BoltStore) RefreshIdempotency(_ context.Context, scope, key string, at time.Time) (bool, error) {
+	refreshed := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIdem)
+		k := []byte(idemKey(scope, key))
+		v := b.Get(k)
+		if v == nil {
+			return nil
+		}
+		var r IdempotencyRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		if r.Status != 0 {
+			return nil
+		}
+		r.UpdatedAt = at
+		v, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		refreshed = true
+		return b.Put(k, v)
+	})
+	return refreshed && err == nil, err
+}
+
 func (s *BoltStore) ReleaseIdempotency(_ context.Context, scope, key string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIdem)
@@ -307,7 +334,7 @@ func (s *BoltStore) PurgeIdempotency(_ context.Context, t time.Time) (int, error
 			if err := json.Unmarshal(v, &r); err != nil {
 				return err
 			}
-			if r.Status != 0 && r.CreatedAt.Before(t) {
+			if r.CreatedAt.Before(t) && (r.Status != 0 || r.UpdatedAt.Before(t)) {
 				if err := c.Delete(); err != nil {
 					return err
 				}

@@ -135,6 +135,18 @@ func (s *MemoryStore) CompleteIdempotency(_ context.Context, r IdempotencyRecord
 	return nil
 }
 
+func (s *MemoryStore) RefreshIdempotency(_ context.Context, scope, key string, at time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.idem[idemKey(scope, key)]
+	if !ok || cur.Status != 0 {
+		return false, nil
+	}
+	cur.UpdatedAt = at
+	s.idem[idemKey(scope, key)] = cur
+	return true, nil
+}
+
 func (s *MemoryStore) ReleaseIdempotency(_ context.Context, scope, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -159,7 +171,7 @@ func (s *MemoryStore) PurgeIdempotency(_ context.Context, t time.Time) (int, err
 	defer s.mu.Unlock()
 	n := 0
 	for k, r := range s.idem {
-		if r.Status != 0 && r.CreatedAt.Before(t) {
+		if r.CreatedAt.Before(t) && (r.Status != 0 || r.UpdatedAt.Before(t)) {
 			delete(s.idem, k)
 			n++
 		}

@@ -404,6 +404,19 @@ func (s *PostgresStore) CompleteIdempotency(ctx context.Context, r IdempotencyRe
 	return nil
 }
 
+func (s *PostgresStore) RefreshIdempotency(ctx context.Context, scope, key string, at time.Time) (bool, error) {
+	updated, err := json.Marshal(at)
+	if err != nil {
+		return false, err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE idempotency SET updated_at = $3, record = jsonb_set(record, '{updated_at}', $4)
+		WHERE scope = $1 AND key = $2 AND status = 0`, scope, key, at, json.RawMessage(updated))
+	if err != nil {
+		return false, fmt.Errorf("postgres store: refreshing idempotency key %s/%s: %w", scope, key, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 func (s *PostgresStore) ReleaseIdempotency(ctx context.Context, scope, key string) error {
 	_, err := s.pool.Exec(ctx, "DELETE FROM idempotency WHERE scope = $1 AND key = $2 AND status = 0", scope, key)
 	if err != nil {
@@ -426,7 +439,10 @@ func (s *PostgresStore) Idempotency(ctx context.Context, scope, key string) (Ide
 }
 
 func (s *PostgresStore) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, "DELETE FROM idempotency WHERE status <> 0 AND created_at < $1", t)
+	// Both halves are indexed: completed records by created_at, claims by
+	// updated_at (0002_idempotency_claims.sql).
+	tag, err := s.pool.Exec(ctx, `DELETE FROM idempotency WHERE (status <> 0 AND created_at < $1)
+		OR (status = 0 AND updated_at < $1 AND created_at < $1)`, t)
 	if err != nil {
 		return 0, fmt.Errorf("postgres store: purging idempotency records: %w", err)
 	}

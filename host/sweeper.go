@@ -12,6 +12,9 @@ const (
 	DefaultSweepInterval  = 30 * time.Second
 	DefaultIdempotencyTTL = 24 * time.Hour
 	sweepBatch            = 500
+	// resolveBatch bounds the Resolve calls of one pass: they go through
+	// each instance's limiter and breaker like any call.
+	resolveBatch = 20
 )
 
 // sweep is the journal's housekeeping, run every Config.SweepInterval on
@@ -23,8 +26,17 @@ const (
 //     known from here, so it becomes status unknown, listed by
 //     GET /v1/providers/{p}/loans?status=unknown for the library to check
 //     with the distributor. It is never dropped;
-//   - idempotency records older than the TTL are purged.
+//   - an unknown loan of an instance whose plugin offers resolve is settled
+//     by asking the distributor (resolve.go), a bounded batch per pass;
+//   - idempotency records older than the TTL are purged (parked claims of
+//     unknown outcome and claims whose owner stopped beating too).
+//
+// While the journal is failing, each pass first probes it, so that /readyz
+// turns ready again without waiting for a request.
 func (h *Host) sweep(ctx context.Context) {
+	if !h.JournalWritable() {
+		h.probeJournal(ctx)
+	}
 	now := time.Now().UTC()
 	expired, err := h.store.ExpiredLoans(ctx, now, sweepBatch)
 	if err != nil {
@@ -48,13 +60,18 @@ func (h *Host) sweep(ctx context.Context) {
 		if now.Sub(rec.Loan.CreatedAt) < lease {
 			continue // still in flight somewhere
 		}
+		// Read it again: its checkout may have ended since the listing.
+		if cur, err := h.store.Loan(ctx, rec.Loan.Provider, rec.Loan.ID); err != nil || cur.Loan.Status != StatusPending {
+			continue
+		}
 		rec.Loan.Status = StatusUnknown
 		if err := h.store.PutLoan(ctx, rec); err != nil {
 			h.log.Error("sweep: marking loan unknown failed", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)
 			continue
 		}
-		h.log.Warn("loan outcome unknown: the lending process stopped during the distributor call", "provider", rec.Loan.Provider, "loan", rec.Loan.ID)
+		h.log.Warn("loan outcome unknown: the lending process stopped during the distributor call, or could not journal its answer", "provider", rec.Loan.Provider, "loan", rec.Loan.ID)
 	}
+	h.resolveUnknown(ctx)
 	ttl := time.Duration(h.cfg.Store.IdempotencyTTL)
 	if ttl <= 0 {
 		ttl = DefaultIdempotencyTTL

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lendgate/lendgate/host"
 )
@@ -137,17 +138,33 @@ func testIdempotencyPurge(t *testing.T, o *opened) {
 	}
 	put("old-done", 0, 201)
 	put("old-failed", 1, 409)
-	put("old-running", 2, 0)
+	put("old-dead", 2, 0) // in progress, no beat since 2: its owner died
+	put("old-beating", 3, 0)
+	if ok, err := s.RefreshIdempotency(ctx, "checkout", "old-beating", at(60)); err != nil || !ok {
+		t.Fatalf("Refresh = %v, %v", ok, err)
+	}
 	put("new-done", 100, 200)
 	put("edge-done", 50, 200) // created at t: not before it
+	// A parked claim of unknown outcome expires with its key.
+	parked := claim("checkout", "old-parked", "ln_old-parked", 4)
+	parked.Unknown, parked.UpdatedAt = true, time.Unix(0, 0).UTC()
+	if err := s.CompleteIdempotency(ctx, parked); err != nil {
+		t.Fatal(err)
+	}
+	young := claim("checkout", "new-parked", "ln_new-parked", 100)
+	young.Unknown, young.UpdatedAt = true, time.Unix(0, 0).UTC()
+	if err := s.CompleteIdempotency(ctx, young); err != nil {
+		t.Fatal(err)
+	}
 	n, err := s.PurgeIdempotency(ctx, at(50))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Fatalf("Purge removed %d records, want 2", n)
+	if n != 4 {
+		t.Fatalf("Purge removed %d records, want 4", n)
 	}
-	for key, kept := range map[string]bool{"old-done": false, "old-failed": false, "old-running": true, "new-done": true, "edge-done": true} {
+	for key, kept := range map[string]bool{"old-done": false, "old-failed": false, "old-dead": false, "old-parked": false,
+		"old-beating": true, "new-done": true, "edge-done": true, "new-parked": true} {
 		_, err := s.Idempotency(ctx, "checkout", key)
 		if kept && err != nil {
 			t.Errorf("%s: %v, want kept", key, err)
@@ -158,6 +175,92 @@ func testIdempotencyPurge(t *testing.T, o *opened) {
 	}
 	if n, err := s.PurgeIdempotency(ctx, at(50)); err != nil || n != 0 {
 		t.Fatalf("second Purge = %d, %v", n, err)
+	}
+}
+
+// A claim's owner beats: RefreshIdempotency moves UpdatedAt of an
+// in-progress record only, so that a beating claim is never stale.
+func testIdempotencyHeartbeat(t *testing.T, o *opened) {
+	ctx, s := t.Context(), o.s
+	if ok, err := s.RefreshIdempotency(ctx, "checkout", "missing", at(1)); err != nil || ok {
+		t.Fatalf("Refresh of a missing key = %v, %v, want false", ok, err)
+	}
+	first := claim("checkout", "k1", "ln_A", 0)
+	if _, claimed, err := s.ClaimIdempotency(ctx, first, at(-60)); err != nil || !claimed {
+		t.Fatalf("first claim = %v, %v", claimed, err)
+	}
+	if ok, err := s.RefreshIdempotency(ctx, "checkout", "k1", at(100)); err != nil || !ok {
+		t.Fatalf("Refresh of an in-progress claim = %v, %v", ok, err)
+	}
+	want := first
+	want.UpdatedAt = at(100)
+	stored, err := s.Idempotency(ctx, "checkout", "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustJSON(t, stored, want, "the refreshed claim")
+	// Stale by its first UpdatedAt, fresh by its beat: not taken over.
+	got, claimed, err := s.ClaimIdempotency(ctx, claim("checkout", "k1", "ln_B", 120), at(60))
+	if err != nil || claimed {
+		t.Fatalf("claim of a beating key = %v, %v", claimed, err)
+	}
+	mustJSON(t, got, want, "the record a losing claim sees")
+	// A completed record does not beat.
+	done := want
+	done.Status, done.Body = 201, []byte(`{}`)
+	if err := s.CompleteIdempotency(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.RefreshIdempotency(ctx, "checkout", "k1", at(200)); err != nil || ok {
+		t.Fatalf("Refresh of a completed key = %v, %v, want false", ok, err)
+	}
+	stored, err = s.Idempotency(ctx, "checkout", "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustJSON(t, stored, done, "the completed record after a late beat")
+}
+
+// A claim whose call may have reached the distributor is parked (Status 0,
+// Unknown, UpdatedAt at the epoch): the next claim takes it over at once
+// with its Ref and its Unknown mark, and only one of several does.
+func testIdempotencyParkedTakeover(t *testing.T, o *opened) {
+	ctx := t.Context()
+	first := claim("checkout", "k1", "ln_A", 0)
+	if _, claimed, err := o.s.ClaimIdempotency(ctx, first, at(-60)); err != nil || !claimed {
+		t.Fatalf("first claim = %v, %v", claimed, err)
+	}
+	parked := first
+	parked.Unknown, parked.UpdatedAt = true, time.Unix(0, 0).UTC()
+	if err := o.s.CompleteIdempotency(ctx, parked); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := o.s.Idempotency(ctx, "checkout", "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustJSON(t, stored, parked, "the parked claim")
+	const n = 8
+	var mu sync.Mutex
+	won := 0
+	errs := parallel(n, o.nodes(2), func(i int, s host.Store) error {
+		got, claimed, err := s.ClaimIdempotency(ctx, claim("checkout", "k1", name("ln", i), 5), at(1))
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if claimed {
+			won++
+		}
+		if got.Ref != "ln_A" || !got.Unknown {
+			return errors.New("a claim saw Ref " + got.Ref + " or lost the unknown mark")
+		}
+		return nil
+	})
+	mustNoErrors(t, errs)
+	if won != 1 {
+		t.Fatalf("%d of %d claims took the parked key over, want 1", won, n)
 	}
 }
 

@@ -55,6 +55,8 @@ func Run(t *testing.T, d Driver) {
 		{"IdempotencyClaimCompleteRelease", testIdempotencyClaimCompleteRelease},
 		{"IdempotencyStaleTakeover", testIdempotencyStaleTakeover},
 		{"IdempotencyPurge", testIdempotencyPurge},
+		{"IdempotencyHeartbeat", testIdempotencyHeartbeat},
+		{"IdempotencyParkedTakeover", testIdempotencyParkedTakeover},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ConcurrentStaleTakeovers", testConcurrentStaleTakeovers},
 		{"RecordsSurviveReopen", testRecordsSurviveReopen},

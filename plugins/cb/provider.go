@@ -61,9 +61,13 @@ func (p *Provider) Describe(ctx context.Context) (sdk.Info, error) {
 		Items:   sdk.ItemsISBN,
 		Version: version,
 		Capabilities: []sdk.Capability{
-			sdk.CapCheckout, sdk.CapFulfill, sdk.CapRenew, sdk.CapAccessCheck,
+			sdk.CapCheckout, sdk.CapFulfill, sdk.CapRenew, sdk.CapAccessCheck, sdk.CapResolve,
 		},
-		Formats: []string{"epub", "pdf"},
+		// CB never lets two orders share an OrderReference (the host's loan
+		// id): a repeated checkout answers EBS-10005 and the first order
+		// stands (resolve.go).
+		DedupesCheckout: true,
+		Formats:         []string{"epub", "pdf"},
 		Options: map[string][]string{
 			optReadingMethod: {"D", "CR"},
 			optProtection:    {"00", "02", "03"},

@@ -45,7 +45,8 @@ type provider struct {
 func newProvider() *provider { return &provider{now: time.Now} }
 
 // Describe tells the host what the warehouse offers: lending through
-// loan_url, regenerated links, purchased downloads and return notifications.
+// loan_url, regenerated links, purchased downloads, return notifications
+// and the resolution of a loan whose checkout answer was lost.
 // Renewal and return by the library are not offered (a return is started by
 // the reader and arrives as a notification).
 func (p *provider) Describe(context.Context) (sdk.Info, error) {
@@ -54,9 +55,12 @@ func (p *provider) Describe(context.Context) (sdk.Info, error) {
 		Items:   sdk.ItemsISBN,
 		Version: version,
 		Capabilities: []sdk.Capability{
-			sdk.CapCheckout, sdk.CapFulfill, sdk.CapDownload, sdk.CapNotifications,
+			sdk.CapCheckout, sdk.CapFulfill, sdk.CapDownload, sdk.CapNotifications, sdk.CapResolve,
 		},
-		Formats: []string{formatEPUB, formatPDF, formatMOBI},
+		// The warehouse keys a loan by transaction_id (the host's loan id):
+		// a checkout sent again updates the same loan (resolve.go).
+		DedupesCheckout: true,
+		Formats:         []string{formatEPUB, formatPDF, formatMOBI},
 		Options: map[string][]string{
 			optLoanURL:      {},
 			optMedium:       {mediumDownload, mediumStreaming},

@@ -14,7 +14,7 @@ import (
 // the kit exercises them (return last: it ends the loan).
 var capabilities = []sdk.Capability{
 	sdk.CapCheckout, sdk.CapFulfill, sdk.CapRenew, sdk.CapNotifications,
-	sdk.CapDownload, sdk.CapAccessCheck, sdk.CapReturn,
+	sdk.CapDownload, sdk.CapAccessCheck, sdk.CapResolve, sdk.CapReturn,
 }
 
 // events are the event types a notification may become (api.md §5).

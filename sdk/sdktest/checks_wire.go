@@ -44,6 +44,12 @@ func (k *kit) call(ctx context.Context, c sdk.Capability, instance string, ref s
 		}
 		n.Instance, n.Loan = instance, ref
 		_, err = k.p.HandleNotification(ctx, n)
+	case sdk.CapResolve:
+		rv, ok := k.p.(sdk.Resolver)
+		if !ok {
+			return sdk.Errorf(sdk.CodeUnsupportedOperation, "the client does not resolve")
+		}
+		_, err = rv.Resolve(ctx, sdk.ResolveRequest{Instance: instance, Loan: ref})
 	default:
 		err = fmt.Errorf("sdktest: no call for capability %q", c)
 	}

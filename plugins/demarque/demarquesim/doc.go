@@ -62,6 +62,10 @@
 //	404 publication_not_found    an ISBN not in the catalogue
 //	404 loan_not_found           no expire_at and no such (borrower_id, transaction_id) loan, or it was returned or has expired
 //
+// A creation repeated with the same transaction_id, borrower_id and
+// publication makes no second loan: it updates the loan (expiry, options)
+// and answers a fresh URL, so that a retried request is harmless.
+//
 // Downloads (checked in this order):
 //
 //	401 access_denied            wrong or missing Basic credentials
@@ -77,7 +81,8 @@
 // # Faults, counters and state
 //
 // SetFaults applies Faults (latency, an error status with Retry-After,
-// garbage bodies, dropped connections) to every API request until it is
+// garbage bodies, dropped connections, a lending answer held after the loan
+// was made) to every API request until it is
 // called again with the zero Faults. Calls and CallsTo count API requests,
 // Requests records them (form and query, never credentials), Loans and Loan
 // expose the loans, Return simulates a reader returning early by POSTing the

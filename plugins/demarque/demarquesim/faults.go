@@ -1,6 +1,7 @@
 package demarquesim
 
 import (
+	"bytes"
 	"math"
 	"net/http"
 	"strconv"
@@ -27,6 +28,10 @@ type Faults struct {
 	Garbage bool
 	// Drop hijacks the connection and closes it without an answer.
 	Drop bool
+	// Late carries a lending request out and then holds its answer for
+	// this long (real time): a client that gives up first gets no answer,
+	// but the loan was made, as when the warehouse is slow to answer.
+	Late time.Duration
 }
 
 // GarbageBody is what Faults.Garbage answers.
@@ -73,6 +78,43 @@ func (f Faults) apply(w http.ResponseWriter, r *http.Request) bool {
 	}
 	return true
 }
+
+// answerLate runs handle and, with Faults.Late set, holds its answer: the
+// request takes effect whether or not the client is still there to hear.
+func (s *Sim) answerLate(w http.ResponseWriter, r *http.Request, handle func(http.ResponseWriter)) {
+	s.mu.Lock()
+	late := s.faults.Late
+	s.mu.Unlock()
+	if late <= 0 {
+		handle(w)
+		return
+	}
+	buf := &heldAnswer{header: http.Header{}, status: http.StatusOK}
+	handle(buf)
+	t := time.NewTimer(late)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		return // the client gave up; the loan stands
+	}
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(buf.status)
+	_, _ = w.Write(buf.body.Bytes())
+}
+
+// heldAnswer keeps an answer to send later.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (h *heldAnswer) Header() http.Header         { return h.header }
+func (h *heldAnswer) WriteHeader(status int)      { h.status = status }
+func (h *heldAnswer) Write(b []byte) (int, error) { return h.body.Write(b) }
 
 // drop closes the connection without answering.
 func drop(w http.ResponseWriter) {

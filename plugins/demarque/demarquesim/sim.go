@@ -184,7 +184,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if s.api(w, r, EndpointLending) {
-			s.lend(w, r, seg[1])
+			s.answerLate(w, r, func(w http.ResponseWriter) { s.lend(w, r, seg[1]) })
 		}
 	case len(seg) == 11 && seg[0] == "api" && seg[1] == "organisations" && seg[3] == "customers" &&
 		seg[5] == "transactions" && seg[7] == "publications" && seg[9] == "download_links":

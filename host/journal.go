@@ -1,0 +1,177 @@
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// journalHealth says whether the journal writes: it turns false when a
+// write fails and true again at the next write that succeeds (a request's,
+// the sweeper's, or the sweeper's probe while it is failing). /readyz
+// answers 503 while it is false (api.md §7).
+type journalHealth struct {
+	failing atomic.Bool
+	log     hclog.Logger
+}
+
+func (j *journalHealth) note(ctx context.Context, err error) {
+	switch {
+	case err == nil:
+		if j.failing.CompareAndSwap(true, false) {
+			j.log.Info("journal writes again")
+		}
+	case ctx.Err() != nil || errors.Is(err, ErrNotFound):
+		// The caller gave up, or the record is not there: not the journal's fault.
+	default:
+		if j.failing.CompareAndSwap(false, true) {
+			j.log.Error("journal write failed: checkouts answer journal_unavailable and /readyz 503 until it writes again", "error", err)
+		}
+	}
+}
+
+// watchedStore is the host's store with every write reported to its
+// journalHealth. Reads are not watched: a failing read answers its own
+// error and says nothing of whether an order could be journaled.
+type watchedStore struct {
+	Store
+	health *journalHealth
+}
+
+// watchJournal wraps s so that its writes keep the host's journal health.
+func watchJournal(s Store, log hclog.Logger) *watchedStore {
+	if w, ok := s.(*watchedStore); ok {
+		return w
+	}
+	return &watchedStore{Store: s, health: &journalHealth{log: log}}
+}
+
+func (w *watchedStore) PutLoan(ctx context.Context, r LoanRecord) error {
+	err := w.Store.PutLoan(ctx, r)
+	w.health.note(ctx, err)
+	return err
+}
+
+func (w *watchedStore) DeleteLoan(ctx context.Context, provider, id string) error {
+	err := w.Store.DeleteLoan(ctx, provider, id)
+	w.health.note(ctx, err)
+	return err
+}
+
+func (w *watchedStore) Apply(ctx context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
+	out, applied, err := w.Store.Apply(ctx, r, e, dedupeKey)
+	w.health.note(ctx, err)
+	return out, applied, err
+}
+
+func (w *watchedStore) ClaimIdempotency(ctx context.Context, r IdempotencyRecord, staleBefore time.Time) (IdempotencyRecord, bool, error) {
+	out, claimed, err := w.Store.ClaimIdempotency(ctx, r, staleBefore)
+	w.health.note(ctx, err)
+	return out, claimed, err
+}
+
+func (w *watchedStore) CompleteIdempotency(ctx context.Context, r IdempotencyRecord) error {
+	err := w.Store.CompleteIdempotency(ctx, r)
+	w.health.note(ctx, err)
+	return err
+}
+
+func (w *watchedStore) RefreshIdempotency(ctx context.Context, scope, key string, at time.Time) (bool, error) {
+	ok, err := w.Store.RefreshIdempotency(ctx, scope, key, at)
+	w.health.note(ctx, err)
+	return ok, err
+}
+
+func (w *watchedStore) ReleaseIdempotency(ctx context.Context, scope, key string) error {
+	err := w.Store.ReleaseIdempotency(ctx, scope, key)
+	w.health.note(ctx, err)
+	return err
+}
+
+func (w *watchedStore) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) {
+	n, err := w.Store.PurgeIdempotency(ctx, t)
+	w.health.note(ctx, err)
+	return n, err
+}
+
+// JournalWritable reports whether the journal's last write succeeded. While
+// it is false, checkouts answer journal_unavailable without calling the
+// distributor and /readyz answers 503.
+func (h *Host) JournalWritable() bool {
+	w, ok := h.store.(*watchedStore)
+	return !ok || !w.health.failing.Load()
+}
+
+// readiness is what /readyz says: "ready", or why not.
+func (h *Host) readiness() string {
+	switch {
+	case !h.Ready():
+		return "starting"
+	case !h.JournalWritable():
+		return string(sdk.CodeJournalUnavailable)
+	}
+	return "ready"
+}
+
+// probeJournal makes one harmless write (a claim on a key of this node's,
+// released at once) so that a journal that failed is seen writing again
+// even when no request comes.
+func (h *Host) probeJournal(ctx context.Context) {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	now := time.Now().UTC()
+	r := IdempotencyRecord{Scope: "lendgate/probe", Key: hex.EncodeToString(b[:]), Fingerprint: "probe", CreatedAt: now, UpdatedAt: now}
+	if _, _, err := h.store.ClaimIdempotency(ctx, r, now.Add(-time.Minute)); err != nil {
+		return // noted as failing
+	}
+	_ = h.store.ReleaseIdempotency(ctx, r.Scope, r.Key)
+}
+
+// journalRetryAfter is the Retry-After of journal_unavailable: a disk that
+// fills or a database that fails over is not back in a second.
+const journalRetryAfter = 5 * time.Second
+
+// journalUnavailable is the answer for a journal write that failed; the
+// store's own error is logged, never shown.
+func (h *Host) journalUnavailable(err error, what, provider, loan string) *sdk.Error {
+	h.log.Error("journal write failed", "what", what, "provider", provider, "loan", loan, "error", err)
+	return sdk.Wrap(sdk.CodeJournalUnavailable, err, "the host cannot write its journal (%s)", what).WithRetryAfter(journalRetryAfter)
+}
+
+// Bounds of the retries of a journal write that follows a distributor's
+// answer: a few attempts within the request, well inside the lease margin
+// (instance.lease) so that the sweeper does not take the loan for lost
+// while they run.
+const (
+	journalAttempts     = 4
+	journalFirstBackoff = 50 * time.Millisecond
+	journalMaxBackoff   = 400 * time.Millisecond
+)
+
+// retryWrite runs write up to journalAttempts times with short backoff; it
+// is for writes that must follow what the distributor already did.
+func retryWrite(ctx context.Context, write func(context.Context) error) error {
+	b := newBackoff(journalFirstBackoff, journalMaxBackoff)
+	var err error
+	for i := range journalAttempts {
+		if i > 0 {
+			t := time.NewTimer(b.next())
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return errors.Join(err, ctx.Err())
+			}
+		}
+		if err = write(ctx); err == nil {
+			return nil
+		}
+	}
+	return err
+}

@@ -1,0 +1,91 @@
+package host
+
+import (
+	"context"
+	"sort"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// Outcomes of a resolution, as loan.resolved's data "outcome".
+const (
+	resolvedPlaced    = "placed"
+	resolvedNotPlaced = "not_placed"
+)
+
+// resolveUnknown settles unknown loans where the distributor can tell
+// (api.md §7): for each instance whose running plugin declares
+// sdk.CapResolve, up to resolveBatch of its oldest unknown loans are asked
+// about, one call each through the instance's resilience chain. A loan the
+// distributor holds becomes active with the distributor's data; one it
+// certainly does not hold becomes revoked (the vocabulary has no "never
+// existed", and revoked is what a library reads as "there is no loan to
+// serve"); either way with a loan.resolved event, in one transaction. An
+// error leaves the loan unknown for the next pass.
+func (h *Host) resolveUnknown(ctx context.Context) {
+	names := make([]string, 0, len(h.instances))
+	for name := range h.instances {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		in := h.instances[name]
+		if info, up := in.info(); !up || !info.Has(sdk.CapResolve) {
+			continue
+		}
+		unknown, err := h.store.LoansByStatus(ctx, name, StatusUnknown, resolveBatch)
+		if err != nil {
+			h.log.Error("sweep: listing unknown loans failed", "provider", name, "error", err)
+			continue
+		}
+		for _, rec := range unknown {
+			if ctx.Err() != nil {
+				return
+			}
+			h.resolveLoan(ctx, in, rec)
+		}
+	}
+}
+
+func (h *Host) resolveLoan(ctx context.Context, in *instance, rec LoanRecord) {
+	var res sdk.Resolution
+	err := in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+		rv, ok := p.(sdk.Resolver)
+		if !ok {
+			return sdk.Errorf(sdk.CodeUnsupportedOperation, "the plugin does not resolve")
+		}
+		var err error
+		res, err = rv.Resolve(ctx, sdk.ResolveRequest{Instance: in.name, Loan: loanRef(rec), Days: rec.Days, NotifyURL: h.notifyURL(in, rec.Loan.ID)})
+		return err
+	})
+	if err != nil {
+		h.log.Warn("sweep: resolving an unknown loan failed; it stays unknown", "provider", in.name, "loan", rec.Loan.ID, "code", sdk.CodeOf(err))
+		return
+	}
+	// Read it again: a retry of its checkout may have settled it meanwhile.
+	cur, err := h.store.Loan(ctx, in.name, rec.Loan.ID)
+	if err != nil || cur.Loan.Status != StatusUnknown {
+		return
+	}
+	outcome, dedupe := resolvedNotPlaced, "resolved|"+in.name+"|"+cur.Loan.ID
+	if res.Placed {
+		// A loan is placed once: by its checkout (a retry's re-send
+		// racing this pass) or by its resolution, whichever journals
+		// first; the other writes nothing.
+		outcome, dedupe = resolvedPlaced, "created|"+in.name+"|"+cur.Loan.ID
+		cur.Loan = placedLoan(cur, res.Loan)
+	} else {
+		cur.Loan.Status = StatusRevoked
+	}
+	_, applied, err := h.apply(ctx, cur, sdk.EventLoanResolved, map[string]string{"outcome": outcome}, dedupe)
+	if err == nil && !applied && res.Placed {
+		// Its checkout journaled the placement first; only the record
+		// needs to say so again.
+		err = h.store.PutLoan(ctx, cur)
+	}
+	if err != nil {
+		h.log.Error("sweep: journaling a resolved loan failed; it stays unknown", "provider", in.name, "loan", cur.Loan.ID, "error", err)
+		return
+	}
+	h.log.Info("unknown loan resolved", "provider", in.name, "loan", cur.Loan.ID, "outcome", outcome)
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// Resolve finds out whether a checkout whose answer the host never got
+// placed the loan: the same regeneration as Fulfill (the loan_url POSTed
+// with the checkout's borrower_id and transaction_id, no expire_at). A link
+// back means the warehouse holds the loan; loan_not_found means it holds no
+// active loan under that transaction (never placed — or, if the reader
+// returned it already, over: the host reads both as "no loan to serve").
+// Regeneration never creates a loan, so asking is harmless.
+func (p *provider) Resolve(ctx context.Context, r sdk.ResolveRequest) (res sdk.Resolution, err error) {
+	format := firstNonEmpty(r.Loan.Format, defaultFormat)
+	defer func() {
+		p.logger().Debug("resolve", "instance", r.Instance, "loan", r.Loan.ID, "placed", res.Placed, "outcome", outcome(err))
+	}()
+	fail := func(e *sdk.Error) (sdk.Resolution, error) {
+		return sdk.Resolution{}, p.inContext(e, "resolve", r.Instance, format)
+	}
+	in, err := p.instance(r.Instance)
+	if err != nil {
+		return sdk.Resolution{}, err
+	}
+	loanURL := firstNonEmpty(r.Loan.ProviderRef[refLoanURL], r.Loan.Options[optLoanURL])
+	target, err := in.loanURL(loanURL)
+	if err != nil {
+		return fail(sdk.AsError(err))
+	}
+	borrower := firstNonEmpty(r.Loan.ProviderRef[refBorrower], r.Loan.Patron)
+	transaction := firstNonEmpty(r.Loan.ProviderRef[refTransaction], r.Loan.ID)
+	form, e := lendingForm(borrower, transaction, r.Loan.Options)
+	if e != nil {
+		return fail(e)
+	}
+	href, e := p.lend(ctx, in, target, form)
+	switch {
+	case e != nil && e.Code == sdk.CodeLoanNotFound:
+		return sdk.Resolution{Placed: false}, nil
+	case e != nil:
+		return fail(e)
+	}
+	// The warehouse does not say when the loan ends: the host counts the
+	// checkout's days from when it journaled the loan.
+	return sdk.Resolution{Placed: true, Loan: sdk.Loan{
+		Format: format,
+		Links:  []sdk.Link{{Format: format, Rel: "content", Href: href}},
+		ProviderRef: map[string]string{
+			refTransaction: transaction,
+			refLoanURL:     loanURL,
+			refBorrower:    borrower,
+		},
+	}}, nil
+}
+
+var _ sdk.Resolver = (*provider)(nil)
