@@ -88,7 +88,7 @@ func demarqueAt(t *testing.T, store host.Store, sweep time.Duration) *demarqueEn
 	t.Cleanup(simSrv.Close)
 	cfg := host.Config{
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"demarque": {Path: testbin.Build(t, "github.com/lendgate/lendgate/plugins/demarque", "")}},
+		Plugins: map[string]host.PluginConfig{"demarque": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/demarque", ""))},
 		Providers: map[string]host.ProviderConfig{"demarque-mtl": {
 			Plugin: "demarque",
 			Settings: map[string]string{"base_url": simSrv.URL, "organisation_id": demarquesim.DefaultOrganisation,
@@ -169,7 +169,7 @@ func ehubSlow(t *testing.T) (*env, *ehubsim.Sim) {
 	t.Cleanup(simSrv.Close)
 	cfg := host.Config{
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"ehub": {Path: testbin.Build(t, "github.com/lendgate/lendgate/plugins/ehub", "")}},
+		Plugins: map[string]host.PluginConfig{"ehub": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/ehub", ""))},
 		Providers: map[string]host.ProviderConfig{ehubMain: {
 			Plugin:   "ehub",
 			Settings: map[string]string{"base_url": simSrv.URL, "api_key": ehubAPIKey},
@@ -328,7 +328,7 @@ func TestCBJournalFailsAfterAnswerResolves(t *testing.T) {
 	store := newFlakyStore()
 	cfg := host.Config{
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"cb": {Path: testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", "")}},
+		Plugins: map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
 		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true,
 			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}},
 		StoreImpl:     store,
@@ -373,7 +373,7 @@ func TestCBResolvePlacesAnOrderThatNeverArrived(t *testing.T) {
 	t.Cleanup(simSrv.Close)
 	cfg := host.Config{
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"cb": {Path: testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", "")}},
+		Plugins: map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
 		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true, Timeout: host.Duration(time.Second),
 			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}},
 		StoreImpl:     host.NewMemoryStore(),
@@ -439,7 +439,7 @@ func TestCBRetryAfterLostAnswerFirstOrderStands(t *testing.T) {
 	store := newFlakyStore()
 	cfg := host.Config{
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"cb": {Path: testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", "")}},
+		Plugins: map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
 		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true,
 			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}},
 		StoreImpl:     store,

@@ -68,7 +68,7 @@ func TestLoadConfigResolvesPathsAgainstItsDirectory(t *testing.T) {
 func TestMissingBinaryNamesThePathTried(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "lendgate.json")
-	cfg := `{"secret": "s", "store": {"driver": "memory"}, "plugins": {"p": {"path": "./bin/missing-plugin"}},
+	cfg := `{"secret": "0123456789abcdef0123456789abcdef", "store": {"driver": "memory"}, "plugins": {"p": {"path": "./bin/missing-plugin", "unpinned": true}},
 		"providers": {"a": {"plugin": "p"}}}`
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -29,7 +29,7 @@ func TestUnhealthyInstanceIsCheckedAgain(t *testing.T) {
 
 	bin := testbin.Build(t, fakePluginPkg, "")
 	healthFile := filepath.Join(t.TempDir(), "healthy")
-	h, err := New(context.Background(), Config{Secret: "secret-for-fault-tests", StoreImpl: NewMemoryStore(),
+	h, err := New(context.Background(), Config{Secret: "secret-for-fault-tests-0123456789abcdef", StoreImpl: NewMemoryStore(),
 		Logger:  hclog.NewNullLogger(),
 		Plugins: map[string]PluginConfig{"fake": {Path: bin, SHA256: testbin.SHA256(t, bin)}},
 		Providers: map[string]ProviderConfig{

@@ -60,7 +60,7 @@ func swapAfterHash(t *testing.T, src string) {
 
 func pinTestHost(t *testing.T, pc PluginConfig) *Host {
 	t.Helper()
-	h, err := New(context.Background(), Config{Secret: "secret-for-pin-tests", StoreImpl: NewMemoryStore(),
+	h, err := New(context.Background(), Config{Secret: "secret-for-pin-tests-0123456789abcdef", StoreImpl: NewMemoryStore(),
 		Logger:    hclog.NewNullLogger(),
 		Plugins:   map[string]PluginConfig{"fake": pc},
 		Providers: map[string]ProviderConfig{"fake-a": {Plugin: "fake"}}})
