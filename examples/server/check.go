@@ -84,9 +84,14 @@ func check(ctx context.Context, configPath string, w io.Writer) bool {
 				r.fail("plugin %s: did not start: %s", ps.Name, ps.Error)
 			}
 		}
-		if ps.Up {
+		switch {
+		case ps.Up && p.Error != "":
+			// The plugin runs, but this instance was refused or is not
+			// healthy: it would answer its own error in service.
+			r.fail("provider %s: %s", p.Name, p.Error)
+		case ps.Up:
 			r.ok("provider %s: configured and healthy (%s; formats %s)", p.Name, strings.Join(p.Capabilities, ", "), strings.Join(p.Formats, ", "))
-		} else {
+		default:
 			r.fail("provider %s: plugin %s is not running", p.Name, ps.Name)
 		}
 	}

@@ -59,7 +59,7 @@ func runCheck(t *testing.T, path string) (bool, string) {
 // whose plugin configures its instance passes, from any working directory,
 // and the journal is not created.
 func TestCheckPassesAGoodConfig(t *testing.T) {
-	t.Setenv("LG_CHECK_SECRET", "s")
+	t.Setenv("LG_CHECK_SECRET", checkSecret)
 	t.Setenv("LG_CHECK_PASSWORD", "pw-check-secret")
 	path := checkDir(t, goodConfig)
 	t.Chdir(t.TempDir())
@@ -83,7 +83,7 @@ func TestCheckPassesAGoodConfig(t *testing.T) {
 // TestCheckFailsWhatAStartWouldMeet: each fault fails the check with a line
 // that names it.
 func TestCheckFailsWhatAStartWouldMeet(t *testing.T) {
-	t.Setenv("LG_CHECK_SECRET", "s")
+	t.Setenv("LG_CHECK_SECRET", checkSecret)
 	t.Setenv("LG_CHECK_PASSWORD", "pw")
 	tests := []struct {
 		name, config, want string
@@ -111,7 +111,7 @@ func TestCheckFailsWhatAStartWouldMeet(t *testing.T) {
 // TestCheckFlagExitCode: the server binary with -check exits 0 on a good
 // config and 1 on a bad one, without serving.
 func TestCheckFlagExitCode(t *testing.T) {
-	t.Setenv("LG_CHECK_SECRET", "s")
+	t.Setenv("LG_CHECK_SECRET", checkSecret)
 	t.Setenv("LG_CHECK_PASSWORD", "pw")
 	server := testbin.Build(t, "github.com/lendgate/lendgate/examples/server", "")
 	for config, want := range map[string]int{
@@ -134,3 +134,6 @@ func TestCheckFlagExitCode(t *testing.T) {
 		}
 	}
 }
+
+// checkSecret is long enough for the host's 32-byte minimum.
+const checkSecret = "check-secret-0123456789abcdef0123456789"
