@@ -137,7 +137,7 @@ func TestAdversarialRetryAfterIsBounded(t *testing.T) {
 	cfg := advConfig(t, addr, "cb", "ehub")
 	type target struct {
 		instance, body string
-		hits       *counter
+		hits           *counter
 	}
 	var targets []target
 	for i, v := range values {
