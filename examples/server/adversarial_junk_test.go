@@ -270,6 +270,41 @@ func TestAdversarialJunkAnswersProblems(t *testing.T) {
 		}
 	})
 
+	t.Run("an Idempotency-Key reused for another request", func(t *testing.T) {
+		const k = "reused-key"
+		if a := s.do(http.MethodPost, checkout, checkoutBody(cbsim.EANAvailable2, "p-key-1"), k); a.status != http.StatusCreated {
+			t.Fatalf("first use: %v", a)
+		}
+		for _, other := range [][]byte{
+			checkoutBody(cbsim.EANAvailable2, "p-key-2"),
+			checkoutBody(cbsim.EANAvailable, "p-key-1"),
+		} {
+			wantProblem(t, "the key with another body", s.do(http.MethodPost, checkout, other, k), http.StatusUnprocessableEntity, "idempotency_mismatch")
+		}
+	})
+
+	t.Run("a replayed notification changes nothing", func(t *testing.T) {
+		ctx := t.Context()
+		for i := range 3 {
+			if err := dmSim.Return(ctx, dmLoan.ID); err != nil {
+				t.Fatalf("delivery %d: %v", i+1, err)
+			}
+		}
+		if n := countEvents(s.events(), dmLoan.ID, "loan.returned"); n != 1 {
+			t.Errorf("%d loan.returned events for one return delivered 3 times, want 1", n)
+		}
+	})
+
+	t.Run("the event log holds only the event types of §5 and §7", func(t *testing.T) {
+		known := map[string]bool{"loan.created": true, "loan.renewed": true, "loan.returned": true, "loan.expired": true,
+			"loan.revoked": true, "loan.notified": true, "loan.resolved": true}
+		for _, e := range s.events() {
+			if !known[e.Type] {
+				t.Errorf("event %s has type %q", e.ID, e.Type)
+			}
+		}
+	})
+
 	s.alive(t)
 	if a := s.do(http.MethodPost, checkout, checkoutBody(cbsim.EANAvailable2, "p-after-junk"), ""); a.status != http.StatusCreated {
 		t.Errorf("checkout after the junk: %v", a)

@@ -88,11 +88,16 @@ func TestAdversarialOutsidersGrowNothing(t *testing.T) {
 
 	base := len(srv.metricsText())
 	// One of each first: a host that names unknown providers "unknown"
-	// adds that series once; what follows must add nothing.
+	// adds that series once (and a refusal at a configured provider its
+	// own); what follows must add nothing.
 	sig, tok := randName(43), randName(43)
 	secrets = append(secrets, sig, tok)
 	send(http.MethodGet, content(randName(40), "ln_x", sig), nil)
 	send(http.MethodPost, notify(randName(40), tok), []byte(`{}`))
+	sig, tok = randName(43), "ln_"+randName(26)+"."+randName(43)
+	secrets = append(secrets, sig, tok)
+	send(http.MethodGet, content("dm", "ln_"+randName(26), sig), nil)
+	send(http.MethodPost, notify("dm", tok), []byte(`{"type":"return"}`))
 	warm := len(srv.metricsText())
 	logFrom := srv.logSize()
 
@@ -131,10 +136,10 @@ func TestAdversarialOutsidersGrowNothing(t *testing.T) {
 		}
 	}
 	if grew := len(final) - warm; grew > 512 {
-		t.Errorf("/metrics grew by %d bytes (%d → %d) under %d refused requests, want at most a few hundred", grew, warm, len(final), len(answers)-4)
+		t.Errorf("/metrics grew by %d bytes (%d → %d, read capped at 64 MiB) under %d refused requests, want at most a few hundred", grew, warm, len(final), len(answers)-6)
 	}
 	if grew := warm - base; grew > 8<<10 {
-		t.Errorf("/metrics grew by %d bytes for the first two refused requests, want a few fixed series at most", grew)
+		t.Errorf("/metrics grew by %d bytes for the first four refused requests, want a few fixed series at most", grew)
 	}
 	for _, line := range strings.Split(final, "\n") {
 		if len(line) > 1024 {
