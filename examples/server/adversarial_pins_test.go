@@ -169,6 +169,7 @@ func TestAdversarialPluginsArePinned(t *testing.T) {
 			if exe != p.SHA256 || exe != pin || p.Version == "6.6.6-swapped" {
 				t.Errorf("reload %d: the running plugin (pid %d, version %s) hashes %s; /v1/providers reports %s; the pin is %s",
 					i, p.PID, p.Version, exe[:12], short(p.SHA256), pin[:12])
+				break
 			}
 		}
 		stop.Store(true)
