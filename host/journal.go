@@ -15,10 +15,23 @@ import (
 // journalHealth says whether the journal writes: it turns false when a
 // write fails and true again at the next write that succeeds (a request's,
 // the sweeper's, or the sweeper's probe while it is failing). /readyz
-// answers 503 while it is false (api.md §7).
+// answers 503 while it is false, and for journalReadyHold after the last
+// failure (api.md §7): a nearly full disk lets small writes through between
+// failures, and a load balancer should not be told "ready" by each of them.
 type journalHealth struct {
-	failing atomic.Bool
-	log     hclog.Logger
+	failing    atomic.Bool
+	lastFailed atomic.Int64 // unix nanoseconds of the last failed write
+	log        hclog.Logger
+}
+
+// journalReadyHold is how long /readyz stays 503 after a failed write: as
+// long as journal_unavailable asks callers to wait.
+const journalReadyHold = journalRetryAfter
+
+// recentlyFailed reports whether a write failed within journalReadyHold.
+func (j *journalHealth) recentlyFailed(now time.Time) bool {
+	t := j.lastFailed.Load()
+	return t != 0 && now.Sub(time.Unix(0, t)) < journalReadyHold
 }
 
 func (j *journalHealth) note(ctx context.Context, err error) {
@@ -30,6 +43,7 @@ func (j *journalHealth) note(ctx context.Context, err error) {
 	case ctx.Err() != nil || errors.Is(err, ErrNotFound):
 		// The caller gave up, or the record is not there: not the journal's fault.
 	default:
+		j.lastFailed.Store(time.Now().UnixNano())
 		if j.failing.CompareAndSwap(false, true) {
 			j.log.Error("journal write failed: checkouts answer journal_unavailable and /readyz 503 until it writes again", "error", err)
 		}
@@ -114,6 +128,9 @@ func (h *Host) readiness() string {
 	case !h.Ready():
 		return "starting"
 	case !h.JournalWritable():
+		return string(sdk.CodeJournalUnavailable)
+	}
+	if w, ok := h.store.(*watchedStore); ok && w.health.recentlyFailed(time.Now()) {
 		return string(sdk.CodeJournalUnavailable)
 	}
 	return "ready"

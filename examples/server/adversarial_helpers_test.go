@@ -485,7 +485,6 @@ func (s *server) providerJSON(name string) map[string]any {
 	return m
 }
 
-
 // mustJSON marshals v.
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
