@@ -170,7 +170,7 @@ func run(ctx context.Context, out io.Writer, o options) (bool, error) {
 	if !o.serve {
 		drained := true
 		if len(s.webhooks) > 0 {
-			drained = drainWebhooks(ctx, s.h, out, o.drainTimeout)
+			drained = drainWebhooks(ctx, s.h, out, o.drainTimeout, o.db != "")
 		} else {
 			fmt.Fprintf(out, "(push these events to a receiver with -webhook URL: see go run ./examples/sandbox -h and docs/webhooks.md)\n")
 		}

@@ -70,8 +70,9 @@ func webhookConfigs(out io.Writer, urls []string, secret string) ([]host.Webhook
 
 // drainWebhooks waits, up to timeout, until no endpoint has an event
 // queued, printing progress; false (after naming each endpoint still
-// queued and its last error) when that did not happen in time.
-func drainWebhooks(ctx context.Context, h *host.Host, out io.Writer, timeout time.Duration) bool {
+// queued and its last error) when that did not happen in time. kept says
+// the journal outlives the run (-db).
+func drainWebhooks(ctx context.Context, h *host.Host, out io.Writer, timeout time.Duration, kept bool) bool {
 	fmt.Fprintln(out, "\n== webhooks ==")
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -108,7 +109,11 @@ func drainWebhooks(ctx context.Context, h *host.Host, out io.Writer, timeout tim
 					fmt.Fprintf(out, "    %s: %d queued, last error: %s\n", w.URL, w.Queued, lastError(w))
 				}
 			}
-			fmt.Fprintln(out, "  they stay queued in the journal: run again with the same -db to deliver them")
+			if kept {
+				fmt.Fprintln(out, "  they stay queued in the journal: run again with the same -db to deliver them")
+			} else {
+				fmt.Fprintln(out, "  the journal was temporary: with -db FILE they would stay queued for the next run")
+			}
 			return false
 		case <-tick.C:
 		}
