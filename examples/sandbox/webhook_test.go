@@ -44,7 +44,8 @@ type receiver struct {
 	attempts []attempt
 	accepted int
 	isDown   bool
-	wentDown chan struct{}
+	wentDown chan struct{} // closed on going down
+	stopped  chan struct{} // closed once it no longer listens
 }
 
 func newReceiver(t *testing.T, secret string, failFirst, downAfter int) *receiver {
@@ -52,13 +53,15 @@ func newReceiver(t *testing.T, secret string, failFirst, downAfter int) *receive
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &receiver{t: t, wh: wh, failFirst: failFirst, downAfter: downAfter, wentDown: make(chan struct{})}
-	r.srv = httptest.NewServer(r)
-	r.addr = r.srv.Listener.Addr().String()
+	r := &receiver{t: t, wh: wh, failFirst: failFirst, downAfter: downAfter, wentDown: make(chan struct{}),
+		stopped: make(chan struct{})}
+	srv := httptest.NewServer(r)
+	r.srv, r.addr = srv, srv.Listener.Addr().String()
 	t.Cleanup(func() { r.srv.Close() })
 	go func() {
 		<-r.wentDown
-		r.srv.Close() // no more connections: the host sees it unreachable
+		srv.Close() // no more connections: the host sees it unreachable
+		close(r.stopped)
 	}()
 	return r
 }
@@ -67,6 +70,7 @@ func (r *receiver) url() string { return "http://" + r.addr + "/hooks/lendgate" 
 
 // up listens again on the same address, accepting every delivery.
 func (r *receiver) up() {
+	<-r.stopped
 	ln, err := net.Listen("tcp", r.addr)
 	if err != nil {
 		r.t.Fatalf("receiver back on %s: %v", r.addr, err)
