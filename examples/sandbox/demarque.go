@@ -31,12 +31,14 @@ func walkDemarque(ctx context.Context, w *walker, d *distributor, sim *demarques
 	loanURL := sim.LoanURL(d.simURL, demarquesim.ISBNAvailable)
 	body := map[string]any{"item": demarquesim.ISBNAvailable, "patron": "patron-42", "patron_name": "Jane Doe",
 		"options": map[string]string{"loan_url": loanURL}}
+	// A key of this run: with -db the journal remembers the last run's.
+	key := "sandbox-dm-" + w.run
 	r := w.step(ctx, "checkout", req{method: "POST", path: "/v1/providers/" + p + "/loans", body: body,
-		headers: map[string]string{"Idempotency-Key": "sandbox-dm-1"}}, want{status: 201})
+		headers: map[string]string{"Idempotency-Key": key}}, want{status: 201})
 	var loan host.Loan
 	r.decode(&loan)
 	w.step(ctx, "checkout retried with its Idempotency-Key", req{method: "POST", path: "/v1/providers/" + p + "/loans", body: body,
-		headers: map[string]string{"Idempotency-Key": "sandbox-dm-1"}}, want{status: 200})
+		headers: map[string]string{"Idempotency-Key": key}}, want{status: 200})
 	w.check("the warehouse saw one loan, under a pseudonym", len(sim.Loans()) == 1 && sim.Loans()[0].Borrower != "patron-42", "borrower_id is an HMAC of the patron id")
 	w.step(ctx, "loan", req{method: "GET", path: loanPath(p, loan.ID)}, want{status: 200})
 	w.step(ctx, "patron's loans", req{method: "GET", path: "/v1/providers/" + p + "/loans?patron=patron-42"}, want{status: 200})

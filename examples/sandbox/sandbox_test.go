@@ -17,7 +17,7 @@ func TestWalkThrough(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	ok, err := run(ctx, &out, "127.0.0.1:0", false)
+	ok, err := run(ctx, &out, options{listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatalf("sandbox: %v\n%s", err, out.String())
 	}

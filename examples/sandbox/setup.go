@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,11 +21,13 @@ import (
 
 // sandbox is everything the walk-through talks to.
 type sandbox struct {
-	h      *host.Host
-	url    string
-	apiKey string
-	dists  []*distributor
-	dir    string
+	h        *host.Host
+	url      string
+	apiKey   string
+	adminKey string
+	dists    []*distributor
+	dir      string
+	webhooks []string // the endpoints' names (no query)
 }
 
 func randomHex(n int) string {
@@ -56,7 +59,11 @@ func buildPlugins(ctx context.Context, dir string, names []string) (map[string]h
 }
 
 // start builds and starts everything: plugins, simulators, host, HTTP server.
-func start(ctx context.Context, listen string, logs io.Writer) (*sandbox, func(), error) {
+func start(ctx context.Context, o options, logs io.Writer) (*sandbox, func(), error) {
+	hooks, err := webhookConfigs(logs, o.webhooks, o.webhookSecret)
+	if err != nil {
+		return nil, nil, err
+	}
 	dir, err := os.MkdirTemp("", "lendgate-sandbox-")
 	if err != nil {
 		return nil, nil, err
@@ -77,12 +84,22 @@ func start(ctx context.Context, listen string, logs io.Writer) (*sandbox, func()
 		stop()
 		return nil, nil, err
 	}
-	ln, err := net.Listen("tcp", listen)
+	db := filepath.Join(dir, "lendgate.db")
+	if o.db != "" {
+		db = o.db
+		fmt.Fprintf(logs, "journal: %s (kept across runs)\n", db)
+	}
+	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		stop()
 		return nil, nil, err
 	}
-	s := &sandbox{url: "http://" + ln.Addr().String(), apiKey: "sandbox-" + randomHex(8), dists: dists, dir: dir}
+	s := &sandbox{url: "http://" + ln.Addr().String(), apiKey: "sandbox-" + randomHex(8), adminKey: "admin-" + randomHex(8),
+		dists: dists, dir: dir}
+	for _, w := range hooks {
+		u, _ := url.Parse(w.URL) // checked by webhookConfigs
+		s.webhooks = append(s.webhooks, endpointName(u))
+	}
 	providers := map[string]host.ProviderConfig{}
 	for _, d := range dists {
 		srv := httptest.NewServer(d.sim)
@@ -95,9 +112,10 @@ func start(ctx context.Context, listen string, logs io.Writer) (*sandbox, func()
 	cfg := host.Config{
 		PublicURL: s.url,
 		APIKeys:   []string{s.apiKey},
-		AdminKeys: []string{"admin-" + randomHex(8)},
+		AdminKeys: []string{s.adminKey},
 		Secret:    randomHex(32), // the sandbox may generate one; a real host refuses to start without
-		Store:     host.StoreConfig{Driver: "bolt", DSN: filepath.Join(dir, "lendgate.db")},
+		Store:     host.StoreConfig{Driver: "bolt", DSN: db},
+		Webhooks:  hooks,
 		Plugins:   plugins,
 		Providers: providers,
 		Logger:    hclog.New(&hclog.LoggerOptions{Name: "lendgate", Level: hclog.Error, Output: logs}),

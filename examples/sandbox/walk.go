@@ -29,6 +29,7 @@ type walker struct {
 	out     io.Writer
 	base    string
 	apiKey  string
+	run     string // unique to this run, for the keys a journal remembers
 	client  *http.Client
 	section string
 	steps   int
@@ -138,16 +139,17 @@ func loanPath(provider, loan string) string {
 }
 
 // run starts the sandbox, walks through every distributor and, unless
-// serve is false, keeps serving until ctx ends. ok is true when every step
-// behaved as expected.
-func run(ctx context.Context, out io.Writer, listen string, serve bool) (bool, error) {
+// o.serve is false, keeps serving until ctx ends. ok is true when every
+// step behaved as expected and, without o.serve, every webhook endpoint
+// received every event within o.drainTimeout.
+func run(ctx context.Context, out io.Writer, o options) (bool, error) {
 	fmt.Fprintln(out, "lendgate sandbox: building plugins, starting simulators and the host…")
-	s, stop, err := start(ctx, listen, out)
+	s, stop, err := start(ctx, o, out)
 	if err != nil {
 		return false, err
 	}
 	defer stop()
-	w := &walker{out: out, base: s.url, apiKey: s.apiKey,
+	w := &walker{out: out, base: s.url, apiKey: s.apiKey, run: randomHex(4),
 		client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	w.step(ctx, "readiness", req{method: "GET", path: "/readyz", noAuth: true}, want{status: 200})
 	w.step(ctx, "providers", req{method: "GET", path: "/v1/providers"}, want{status: 200})
@@ -165,8 +167,14 @@ func run(ctx context.Context, out io.Writer, listen string, serve bool) (bool, e
 	}
 	w.check("events recorded", kinds["loan.created"] > 0 && kinds["loan.returned"] > 0, fmt.Sprintf("%v", kinds))
 	fmt.Fprintf(out, "\n%d steps, %d unexpected\n", w.steps, w.failed)
-	if !serve {
-		return w.failed == 0, nil
+	if !o.serve {
+		drained := true
+		if len(s.webhooks) > 0 {
+			drained = drainWebhooks(ctx, s.h, out, o.drainTimeout, o.db != "")
+		} else {
+			fmt.Fprintf(out, "(push these events to a receiver with -webhook URL: see go run ./examples/sandbox -h and docs/webhooks.md)\n")
+		}
+		return w.failed == 0 && drained, nil
 	}
 	fmt.Fprintf(out, "\nlendgate is serving on %s (Ctrl-C to stop). Try:\n", s.url)
 	fmt.Fprintf(out, "  curl -s -H 'Authorization: Bearer %s' %s/v1/providers\n", s.apiKey, s.url)
@@ -174,6 +182,7 @@ func run(ctx context.Context, out io.Writer, listen string, serve bool) (bool, e
 	for _, d := range s.dists {
 		fmt.Fprintf(out, "  # %s simulator: %s\n", d.name, d.simURL)
 	}
+	printWebhookHelp(out, s)
 	<-ctx.Done()
 	return w.failed == 0, nil
 }
