@@ -199,3 +199,40 @@ func TestReportFailsAPassingRun(t *testing.T) {
 		t.Errorf("Report printed %q, want the recorded failure", out.String())
 	}
 }
+
+// The e2e tests send from many goroutines through one Transport (and one
+// compiled document).
+func TestTransportIsSafeForConcurrentUse(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, loanJSON)
+	}))
+	defer srv.Close()
+	c := &collector{}
+	client := &http.Client{Transport: Transport(c, nil)}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				req, _ := http.NewRequest("POST", srv.URL+"/v1/providers/cb/loans", strings.NewReader(checkout))
+				req.Header.Set("Authorization", "Bearer k")
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(c.got) > 0 {
+		t.Errorf("reported: %q", c.got[0])
+	}
+}
