@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/internal/apitest"
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/internal/testlog"
 	"github.com/lendgate/lendgate/internal/testserver"
@@ -142,7 +143,7 @@ func (e *env) do(method, path string, body any, headers ...string) response {
 		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: apitest.Transport(e.t, nil), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)

@@ -61,6 +61,7 @@ func (h *Host) Handler() http.Handler {
 	// No API key: the signature, the token, or nothing is the authority.
 	mux.Handle("GET /v1/providers/{provider}/loans/{loan}/content", h.open(h.httpContent))
 	mux.Handle("POST /v1/notifications/{provider}/{token}", h.open(h.httpNotify))
+	mux.HandleFunc("GET /v1/openapi.json", h.httpOpenAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -30,13 +30,14 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/internal/apitest"
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/internal/testserver"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := apitest.Report(m.Run())
 	testbin.Cleanup()
 	testserver.Cleanup()
 	os.Exit(code)
@@ -309,7 +310,7 @@ func (a answer) code() string {
 
 var client = &http.Client{
 	Timeout:   30 * time.Second,
-	Transport: &http.Transport{MaxIdleConnsPerHost: 64},
+	Transport: apitest.Transport(apitest.Unattended, &http.Transport{MaxIdleConnsPerHost: 64}),
 }
 
 // do sends one API request; body is JSON (or nil), key an Idempotency-Key.
