@@ -37,6 +37,10 @@ type committer struct {
 	mu     sync.RWMutex // held for reading while queueing; for writing by close
 	closed bool
 	wg     sync.WaitGroup
+
+	// grouped, when set (tests), is called with each group's size before
+	// its commit.
+	grouped func(n int)
 }
 
 func newCommitter(db *bolt.DB) *committer {
@@ -90,6 +94,9 @@ func (c *committer) run() {
 			default:
 				break fill
 			}
+		}
+		if c.grouped != nil {
+			c.grouped(len(group))
 		}
 		c.commit(group)
 		clear(group)
