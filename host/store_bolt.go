@@ -48,6 +48,11 @@ func OpenBoltStore(path string) (*BoltStore, error) {
 // committer.update: fn may run more than once).
 func (s *BoltStore) update(fn func(*bolt.Tx) error) error { return s.c.update(fn) }
 
+// appendFill is how full bbolt fills the pages it splits in the buckets
+// whose keys mostly grow (loan ids are ULIDs, event numbers count up):
+// bbolt's default, half, would leave the file half empty.
+const appendFill = 0.9
+
 // putLoan writes r and moves its index entries.
 func putLoan(tx *bolt.Tx, r LoanRecord) error {
 	b, err := json.Marshal(r)
@@ -57,16 +62,19 @@ func putLoan(tx *bolt.Tx, r LoanRecord) error {
 	prev, err := getLoan(tx, r.Loan.Provider, r.Loan.ID)
 	switch {
 	case err == nil:
-		if err := unindexLoan(tx, prev); err != nil {
+		if err := reindexLoan(tx, prev, r); err != nil {
 			return err
 		}
-	case err != ErrNotFound:
+	case err == ErrNotFound:
+		if err := indexLoan(tx, r); err != nil {
+			return err
+		}
+	default:
 		return err
 	}
-	if err := tx.Bucket(bucketLoans).Put(loanKey(r.Loan.Provider, r.Loan.ID), b); err != nil {
-		return err
-	}
-	return indexLoan(tx, r)
+	loans := tx.Bucket(bucketLoans)
+	loans.FillPercent = appendFill
+	return loans.Put(loanKey(r.Loan.Provider, r.Loan.ID), b)
 }
 
 func (s *BoltStore) PutLoan(_ context.Context, r LoanRecord) error {
@@ -205,6 +213,7 @@ func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey st
 		// Results are set afresh: this may run twice (committer.update).
 		out, applied = e, false
 		events := tx.Bucket(bucketEvents)
+		events.FillPercent = appendFill
 		dd := tx.Bucket(bucketDedupe)
 		if dedupeKey != "" {
 			if seq := dd.Get([]byte(dedupeKey)); seq != nil {
@@ -474,3 +483,6 @@ func (s *BoltStore) Close() error {
 }
 
 var _ Store = (*BoltStore)(nil)
+
+// Path is the bolt file's path.
+func (s *BoltStore) Path() string { return s.db.Path() }

@@ -91,6 +91,52 @@ func indexLoan(tx *bolt.Tx, r LoanRecord) error {
 	return nil
 }
 
+// reindexLoan moves the index entries of a loan from prev to r, touching
+// only those that change: every page a commit dirties is written and
+// synced, and a checkout's second write changes its status and expiry but
+// not its patron.
+func reindexLoan(tx *bolt.Tx, prev, r LoanRecord) error {
+	p, l := prev.Loan, r.Loan
+	if p.Patron != l.Patron {
+		b := tx.Bucket(bucketPatrons)
+		if err := b.Delete(patronKey(p.Provider, p.Patron, p.ID)); err != nil {
+			return err
+		}
+		if err := b.Put(patronKey(l.Provider, l.Patron, l.ID), nil); err != nil {
+			return err
+		}
+	}
+	if p.Status != l.Status {
+		b := tx.Bucket(bucketByStatus)
+		if err := b.Delete(statusKey(p.Status, p.Provider, p.ID)); err != nil {
+			return err
+		}
+		if err := b.Put(statusKey(l.Status, l.Provider, l.ID), nil); err != nil {
+			return err
+		}
+	}
+	var pk, rk []byte
+	if expiring(prev) {
+		pk = expiryKey(*p.ExpiresAt, p.Provider, p.ID)
+	}
+	if expiring(r) {
+		rk = expiryKey(*l.ExpiresAt, l.Provider, l.ID)
+	}
+	if bytes.Equal(pk, rk) {
+		return nil
+	}
+	b := tx.Bucket(bucketByExpiry)
+	if pk != nil {
+		if err := b.Delete(pk); err != nil {
+			return err
+		}
+	}
+	if rk != nil {
+		return b.Put(rk, nil)
+	}
+	return nil
+}
+
 // unindexLoan removes r's index entries.
 func unindexLoan(tx *bolt.Tx, r LoanRecord) error {
 	l := r.Loan

@@ -54,6 +54,8 @@ const (
 )
 
 type options struct {
+	growth      int  // loans in the journal-growth scenario (0: skipped)
+	growthOnly  bool // run the journal-growth scenario alone
 	duration    time.Duration
 	rounds      int
 	out         string
@@ -71,6 +73,10 @@ func main() {
 	flag.StringVar(&conc, "conc", "1,8,64", "comma-separated concurrency levels")
 	flag.IntVar(&o.swaps, "swaps", 4, "hot swaps under load (v1→v2→v1…)")
 	flag.IntVar(&o.crashRounds, "crash-rounds", 5, "kill -9 rounds of the crash restart scenario")
+	flag.IntVar(&o.growth, "journal-growth", 1_000_000, "loans (and events) in the journal-growth scenario; 0 skips it")
+	flag.BoolVar(&o.growthOnly, "growth-only", false, "run only the journal-growth scenario and print its table")
+	flag.StringVar(&benchDirFlag, "dir", "", "where the bolt files and the sync probe go (default: the temporary directory); put it on the journal's disk")
+	flag.StringVar(&postgresFlag, "postgres", "", "a PostgreSQL DSN to benchmark against (default: start a server from the distribution's packages, with durable commits)")
 	var child childFlags
 	flag.StringVar(&child.scenario, "memory-child", "", "(internal) measure the memory of this one scenario and print it as JSON")
 	flag.StringVar(&child.plugin, "memory-plugin", "", "(internal) the plugin binary of -memory-child")
@@ -94,8 +100,19 @@ func main() {
 	if o.swaps < 1 || o.swaps > maxRounds || o.crashRounds < 1 || o.crashRounds > maxRounds {
 		fatal(fmt.Errorf("-swaps and -crash-rounds must be between 1 and %d", maxRounds))
 	}
+	if o.growth < 0 || o.growth > maxGrowth || (o.growth > 0 && o.growth < 1000) {
+		fatal(fmt.Errorf("-journal-growth must be 0 or between 1000 and %d", maxGrowth))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
+	if o.growthOnly {
+		rows, err := journalGrowth(ctx, max(o.growth, 1000))
+		if err != nil {
+			fatal(err)
+		}
+		fmt.Print(growthMarkdown(rows))
+		return
+	}
 	rep, err := run(ctx, o)
 	if err != nil {
 		fatal(err)
@@ -157,13 +174,27 @@ func run(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 
+	progress("disk sync latency in %s", benchDir())
+	syncBefore, err := probeSync(ctx, benchDir())
+	if err != nil {
+		return nil, fmt.Errorf("sync probe: %w", err)
+	}
 	scenarios := scenarioList(fakeV1, demarque)
 	if rep.rows, err = matrix(ctx, scenarios, o); err != nil {
 		return nil, err
 	}
+	syncAfter, err := probeSync(ctx, benchDir())
+	if err != nil {
+		return nil, fmt.Errorf("sync probe: %w", err)
+	}
+	rep.sync = mergeSync(syncBefore, syncAfter)
 	for _, s := range scenarios {
-		if s.name == rowFloorFulfill || s.name == rowHTTPFloor || s.name == rowHTTPAlone {
-			continue // the floor's checkout shows a process without a host
+		switch s.name {
+		case rowFloorFulfill, rowHTTPFloor, rowHTTPAlone, rowGoCheckoutPG, rowHTTPCheckoutM:
+			// The floor's checkout shows a process without a host; the
+			// postgres row's memory is the server's, and the memory store
+			// has its go api row.
+			continue
 		}
 		progress("%s: memory at %d clients, in a fresh process", s.name, memClients)
 		m, err := memoryInChild(ctx, s.name, s.plugin, memoryDuration(o.duration))
@@ -183,6 +214,12 @@ func run(ctx context.Context, o options) (*report, error) {
 	if rep.crash, err = crashRestart(ctx, fakeV1, o.crashRounds); err != nil {
 		return nil, fmt.Errorf("crash: %w", err)
 	}
+	if o.growth > 0 {
+		settle()
+		if rep.growth, err = journalGrowth(ctx, o.growth); err != nil {
+			return nil, fmt.Errorf("journal growth: %w", err)
+		}
+	}
 	rep.elapsed = time.Since(rep.started)
 	return rep, nil
 }
@@ -200,9 +237,12 @@ func scenarioList(fake, demarque string) []scenario {
 	return []scenario{
 		{rowFloorCheckout, "", fake, floorCheckout},
 		{rowFloorFulfill, "", fake, floorFulfill},
-		{rowGoCheckout, rowFloorCheckout, fake, goCheckout},
+		{rowGoCheckout, rowFloorCheckout, fake, goCheckout(storeBolt)},
+		{rowGoCheckoutPG, rowFloorCheckout, fake, goCheckout(storePostgres)},
+		{rowGoCheckoutMem, rowFloorCheckout, fake, goCheckout(storeMemory)},
 		{rowGoFulfill, rowFloorFulfill, fake, goFulfill},
-		{rowHTTPCheckout, rowFloorCheckout, fake, httpCheckout},
+		{rowHTTPCheckout, rowFloorCheckout, fake, httpCheckout(storeBolt)},
+		{rowHTTPCheckoutM, rowFloorCheckout, fake, httpCheckout(storeMemory)},
 		{rowFullCheckout, rowFloorCheckout, demarque, fullCheckout},
 		{rowHTTPFloor, rowFloorCheckout, fake, httpFloor},
 		{rowHTTPAlone, rowFloorCheckout, "", httpAlone},
