@@ -91,7 +91,7 @@ func growthMarkdown(rows []growthRow) string {
 		w("Each store filled with %s loans, as many events (one loan.created each, with its dedupe key) and %s completed Idempotency-Keys: ", fmtCount(rows[0].loans), fmtCount(rows[0].loans/10))
 	}
 	w("%d loans a patron, 1 in 10 active (1 in 100 of those past its expiry), 1 in 2000 pending. ", growthPerPatron)
-	w("Bolt is filled through the store's own calls by 64 writers at once (Apply, CompleteIdempotency), PostgreSQL by COPY into its tables. ")
+	w("Bolt is filled through the store's own calls by 512 writers at once (Apply, CompleteIdempotency), PostgreSQL by COPY into its tables. ")
 	w("Each read is timed %d times at random patrons and cursors; a sweeper pass is its four queries (expired loans ≤ 500, pending loans ≤ 500, the Idempotency-Key purge, the event retention purge), timed 20 times.\n\n", growthSamples)
 	w("| store | loans | filled in | size on disk | a patron's loans p50 / p99 | 100 events after a cursor p50 / p99 | a sweeper pass p50 |\n|---|--:|--:|--:|--:|--:|--:|\n")
 	for _, g := range rows {
