@@ -1,9 +1,13 @@
 // Command bench measures what the lendgate host costs over a bare
-// go-plugin call, how it scales with concurrency, and what hot swaps and
-// plugin crashes cost, all in one run on one machine (issue #7).
+// go-plugin call, on the journals a library runs (the default bolt file and
+// PostgreSQL) beside the disk's own sync latency, how it scales with
+// concurrency, how the journal holds up at a million loans, and what hot
+// swaps and plugin crashes cost, all in one run on one machine (issues #7
+// and #12).
 //
-//	go run ./examples/bench                       # ~1.5 min on 2 cores
-//	go run ./examples/bench -duration 1s -conc 1,8
+//	go run ./examples/bench                       # ~5 min on 2 cores
+//	go run ./examples/bench -duration 1s -conc 1,8 -journal-growth 0
+//	go run ./examples/bench -growth-only -journal-growth 200000
 //
 // Scenarios, each at every concurrency of -conc:
 //
@@ -11,21 +15,29 @@
 //     Provider.Fulfill) to the fake plugin, started exactly as the host
 //     starts plugins; no host code in the path.
 //   - go api: h.Checkout (and h.Fulfill on one existing loan) through the
-//     limiter (lifted), the breaker and the deadline to the same plugin.
-//   - http: an HTTP client → h.Handler() → the same plugin, over loopback.
+//     limiter (lifted), the breaker and the deadline to the same plugin;
+//     checkouts journaled on bolt (in -dir), on PostgreSQL (-postgres, or a
+//     server started from the distribution's packages with durable
+//     commits) and on the memory store (the reference: it keeps nothing).
+//   - http: an HTTP client → h.Handler() → the same plugin, over loopback,
+//     on bolt and on the memory store.
 //   - full: http, with the real De Marque plugin calling its simulator over
-//     loopback HTTP.
+//     loopback HTTP, on bolt.
 //   - http → floor: the http scenario with the host taken out (a handler
 //     making the floor's bare call), and http alone: the same client and
 //     request against a handler that answers at once. They show which part
 //     of http's cost is the host's.
 //
 // The scenarios run interleaved in rounds (-rounds), so that the ratios to
-// the floor come from the same minutes. Then each runs alone once more at
+// the floor come from the same minutes, between two probes of the disk's
+// sync latency (4 KiB O_DSYNC writes, write + fdatasync, one bolt write).
+// Then each runs alone once more at
 // 64 clients for its memory, in a fresh process of its own (VmRSS of that
 // process and of the plugin). Last come a hot swap under load (64 clients,
 // v1→v2→v1… with h.Reload) and crash restarts (kill -9 of the plugin, time
-// to the next successful call).
+// to the next successful call), and the journal growth: bolt and
+// PostgreSQL filled with -journal-growth loans and events, a patron's
+// loans, a page of events and a sweeper pass timed on them, with the size.
 // It prints a markdown report and writes it to -out, with an SVG chart of
 // throughput and p99 against concurrency next to it. It must run from
 // inside the module (it builds the plugins with the go command) and uses
