@@ -317,3 +317,28 @@ func TestStoreDriverBoltCompactedFileOpens(t *testing.T) {
 		t.Fatalf("a kept dedupe key after compaction: applied %v, %v", applied, err)
 	}
 }
+
+// A purge larger than one transaction's chunk purges everything before t,
+// chunk after chunk, and nothing after it.
+func TestStoreDriverPostgresPurgesInChunks(t *testing.T) {
+	s, conn := openPostgresPair(t)
+	ctx := t.Context()
+	const old = 12000
+	if _, err := conn.Exec(ctx, `INSERT INTO events (event)
+		SELECT jsonb_build_object('type', 'loan.created', 'at', '2020-01-01T00:00:00Z', 'loan', 'ln_' || n)
+		FROM generate_series(1, $1::int) n`, old); err != nil {
+		t.Fatal(err)
+	}
+	kept, _, err := s.Apply(ctx, journalLoan("ln_new"), journalEvent("ln_new"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.PurgeEvents(ctx, time.Now().Add(-time.Hour))
+	if err != nil || n != old {
+		t.Fatalf("PurgeEvents = %d, %v; want %d", n, err, old)
+	}
+	evs, err := s.Events(ctx, "", 10)
+	if err != nil || len(evs) != 1 || evs[0].ID != kept.ID {
+		t.Fatalf("Events after the purge = %+v, %v; want the one kept", evs, err)
+	}
+}

@@ -225,11 +225,31 @@ func (s *PostgresStore) Events(ctx context.Context, after string, limit int) ([]
 	return out, nil
 }
 
+// pgPurgeChunk bounds the numbers one purge transaction deletes.
+const pgPurgeChunk = 5000
+
 // PurgeEvents deletes the events appended before t, oldest first, up to
-// the first that is not older, and moves the horizon past them.
+// the first that is not older, and moves the horizon past them, a chunk of
+// numbers per transaction.
 func (s *PostgresStore) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
-	var n int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	total := 0
+	for {
+		n, more, err := s.purgeEventsChunk(ctx, t)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("postgres store: purging events: %w", err)
+		}
+		if !more {
+			return total, nil
+		}
+	}
+}
+
+// purgeEventsChunk purges up to pgPurgeChunk numbers from the horizon on;
+// more says whether it stopped at the chunk's end rather than at t.
+func (s *PostgresStore) purgeEventsChunk(ctx context.Context, t time.Time) (n int, more bool, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		n, more = 0, false
 		var below int64
 		if err := tx.QueryRow(ctx, "SELECT below FROM events_horizon FOR UPDATE").Scan(&below); err != nil {
 			return err
@@ -251,19 +271,20 @@ func (s *PostgresStore) PurgeEvents(ctx context.Context, t time.Time) (int, erro
 				return nil
 			}
 		}
-		tag, err := tx.Exec(ctx, "DELETE FROM events WHERE seq >= $1 AND seq < $2 AND event IS NOT NULL", below, *end)
+		stop := *end
+		if stop > below+pgPurgeChunk {
+			stop, more = below+pgPurgeChunk, true
+		}
+		tag, err := tx.Exec(ctx, "DELETE FROM events WHERE seq >= $1 AND seq < $2 AND event IS NOT NULL", below, stop)
 		if err != nil {
 			return err
 		}
-		n = tag.RowsAffected()
-		if _, err := tx.Exec(ctx, "DELETE FROM events WHERE seq >= $1 AND seq < $2", below, *end); err != nil {
+		n = int(tag.RowsAffected())
+		if _, err := tx.Exec(ctx, "DELETE FROM events WHERE seq >= $1 AND seq < $2", below, stop); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "UPDATE events_horizon SET below = $1", *end)
+		_, err = tx.Exec(ctx, "UPDATE events_horizon SET below = $1", stop)
 		return err
 	})
-	if err != nil {
-		return int(n), fmt.Errorf("postgres store: purging events: %w", err)
-	}
-	return int(n), nil
+	return n, more, err
 }
