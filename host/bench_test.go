@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/internal/testserver"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -68,10 +70,15 @@ func benchFloor(b *testing.B) sdk.Provider {
 	return prov
 }
 
-// benchHost is fakeConfig's host with fake-a's rate limit lifted.
-func benchHost(b *testing.B) *host.Host {
+// benchHost is fakeConfig's host with fake-a's rate limit lifted, on the
+// memory store.
+func benchHost(b *testing.B) *host.Host { return benchHostOn(b, host.NewMemoryStore()) }
+
+// benchHostOn is benchHost journaling in store.
+func benchHostOn(b *testing.B, store host.Store) *host.Host {
 	b.Helper()
 	cfg := fakeConfig(b)
+	cfg.StoreImpl = store
 	a := cfg.Providers["fake-a"]
 	a.Rate = host.RateConfig{PerSecond: 1e9, Burst: 1e9}
 	cfg.Providers["fake-a"] = a
@@ -141,6 +148,66 @@ func BenchmarkGoAPICheckout(b *testing.B) {
 	benchRun(b, func(ctx context.Context) error {
 		_, err := h.Checkout(ctx, "fake-a", benchCheckout)
 		return err
+	})
+}
+
+// The same checkout on the durable stores (issue #12): one client, each
+// call durable twice. b.RunParallel runs GOMAXPROCS × -cpu goroutines, so
+// -cpu 32 gives 64 clients on 2 cores, where the journal's commits are
+// shared.
+func BenchmarkGoAPICheckoutBolt(b *testing.B) {
+	s, err := host.OpenBoltStore(filepath.Join(b.TempDir(), "journal.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := benchHostOn(b, s) // closed (with its store) at cleanup
+	benchRun(b, func(ctx context.Context) error {
+		_, err := h.Checkout(ctx, "fake-a", benchCheckout)
+		return err
+	})
+}
+
+func BenchmarkGoAPICheckoutBoltParallel(b *testing.B) {
+	s, err := host.OpenBoltStore(filepath.Join(b.TempDir(), "journal.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchParallel(b, benchHostOn(b, s))
+}
+
+func BenchmarkGoAPICheckoutPostgres(b *testing.B) {
+	h := benchHostOn(b, benchPostgres(b))
+	benchRun(b, func(ctx context.Context) error {
+		_, err := h.Checkout(ctx, "fake-a", benchCheckout)
+		return err
+	})
+}
+
+func BenchmarkGoAPICheckoutPostgresParallel(b *testing.B) {
+	benchParallel(b, benchHostOn(b, benchPostgres(b)))
+}
+
+// benchPostgres is a store on a new database of the tests' server (which
+// runs without fsync: these figures show the host's and the driver's
+// cost; examples/bench measures a durable server).
+func benchPostgres(b *testing.B) host.Store {
+	s, err := host.OpenPostgresStore(b.Context(), testserver.SharedPostgres(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func benchParallel(b *testing.B, h *host.Host) {
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := h.Checkout(context.Background(), "fake-a", benchCheckout); err != nil {
+				b.Error(err)
+				return
+			}
+		}
 	})
 }
 

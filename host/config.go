@@ -69,6 +69,9 @@ type StoreConfig struct {
 	DSN    string `json:"dsn,omitempty"`
 	// IdempotencyTTL is how long Idempotency-Keys are kept (default 24h).
 	IdempotencyTTL Duration `json:"idempotency_ttl,omitempty"`
+	// EventRetention is how long events are kept (default 90 days, never
+	// less than IdempotencyTTL); see retention.go.
+	EventRetention Duration `json:"event_retention,omitempty"`
 }
 
 // ClusterConfig shares limits and breaker state across nodes (Redis address).

@@ -3,90 +3,94 @@ package host
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// BoltStore is the embedded default Store: one bbolt file. Every write is a
-// bbolt transaction, synced before it returns, so an acknowledged loan or
-// event survives a crash. One process opens the file at a time (bbolt's
-// file lock); several nodes need the postgres driver.
+// BoltStore is the embedded default Store: one bbolt file. Writes are
+// group-committed (store_bolt_commit.go): concurrent writes share one
+// transaction and its syncs, and each returns only once that transaction is
+// on disk, so an acknowledged loan or event survives a crash. Every query is
+// a range scan of an index (store_bolt_index.go). One process opens the file
+// at a time (bbolt's file lock); several nodes need the postgres driver.
 type BoltStore struct {
 	db *bolt.DB
+	c  *committer
 }
-
-var (
-	bucketLoans   = []byte("loans")        // provider\x00id → LoanRecord
-	bucketPatrons = []byte("patron_loans") // provider\x00patron\x00id → nil
-	bucketEvents  = []byte("events")       // big-endian seq → Event
-	bucketDedupe  = []byte("event_dedupe") // dedupe key → seq
-	bucketIdem    = []byte("idempotency")  // scope\x00key → IdempotencyRecord
-)
 
 // OpenBoltStore opens (or creates) the bbolt file at path. A file that is
 // locked, corrupt or unwritable is an error naming the file.
 func OpenBoltStore(path string) (*BoltStore, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: 2 * time.Second,
+		// The freelist is rebuilt at open rather than written at every
+		// commit: fewer pages per commit. The hashmap freelist keeps
+		// allocation fast in a large file.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("opening bolt store %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketLoans, bucketPatrons, bucketEvents, bucketDedupe, bucketIdem} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := db.Update(migrateBolt); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("initialising bolt store %s: %w", path, err)
 	}
-	return &BoltStore{db: db}, nil
+	return &BoltStore{db: db, c: newCommitter(db)}, nil
 }
 
-func loanKey(provider, id string) []byte { return []byte(provider + "\x00" + id) }
+// update runs fn in a group-committed write transaction (see
+// committer.update: fn may run more than once).
+func (s *BoltStore) update(fn func(*bolt.Tx) error) error { return s.c.update(fn) }
 
-func patronKey(provider, patron, id string) []byte {
-	return []byte(provider + "\x00" + patron + "\x00" + id)
-}
+// appendFill is how full bbolt fills the pages it splits in the buckets
+// whose keys mostly grow (loan ids are ULIDs, event numbers count up):
+// bbolt's default, half, would leave the file half empty.
+const appendFill = 0.9
 
+// putLoan writes r and moves its index entries.
 func putLoan(tx *bolt.Tx, r LoanRecord) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	if prev, err := getLoan(tx, r.Loan.Provider, r.Loan.ID); err == nil && prev.Loan.Patron != r.Loan.Patron {
-		if err := tx.Bucket(bucketPatrons).Delete(patronKey(r.Loan.Provider, prev.Loan.Patron, r.Loan.ID)); err != nil {
+	prev, err := getLoan(tx, r.Loan.Provider, r.Loan.ID)
+	switch {
+	case err == nil:
+		if err := reindexLoan(tx, prev, r); err != nil {
 			return err
 		}
-	}
-	if err := tx.Bucket(bucketLoans).Put(loanKey(r.Loan.Provider, r.Loan.ID), b); err != nil {
+	case err == ErrNotFound:
+		if err := indexLoan(tx, r); err != nil {
+			return err
+		}
+	default:
 		return err
 	}
-	return tx.Bucket(bucketPatrons).Put(patronKey(r.Loan.Provider, r.Loan.Patron, r.Loan.ID), nil)
+	loans := tx.Bucket(bucketLoans)
+	loans.FillPercent = appendFill
+	return loans.Put(loanKey(r.Loan.Provider, r.Loan.ID), b)
 }
 
 func (s *BoltStore) PutLoan(_ context.Context, r LoanRecord) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return putLoan(tx, r) })
+	return s.update(func(tx *bolt.Tx) error { return putLoan(tx, r) })
 }
 
 func (s *BoltStore) DeleteLoan(_ context.Context, provider, id string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketLoans).Get(loanKey(provider, id))
-		if b == nil {
+	return s.update(func(tx *bolt.Tx) error {
+		r, err := getLoan(tx, provider, id)
+		if err == ErrNotFound {
 			return nil
 		}
-		var r LoanRecord
-		if err := json.Unmarshal(b, &r); err != nil {
+		if err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketPatrons).Delete(patronKey(provider, r.Loan.Patron, id)); err != nil {
+		if err := unindexLoan(tx, r); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketLoans).Delete(loanKey(provider, id))
@@ -110,79 +114,115 @@ func (s *BoltStore) Loan(_ context.Context, provider, id string) (r LoanRecord, 
 	return r, err
 }
 
-func (s *BoltStore) PatronLoans(_ context.Context, provider, patron string) ([]LoanRecord, error) {
-	out := []LoanRecord{}
-	prefix := []byte(provider + "\x00" + patron + "\x00")
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketPatrons).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			r, err := getLoan(tx, provider, string(k[len(prefix):]))
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out, err
-}
+// boltRef is a loan's key in an index.
+type boltRef struct{ provider, id string }
 
-// scan returns the loans (of a provider, when given) that keep selects, in
-// id order, at most limit. The status and expiry queries are scans: fine for
-// one library's journal; a consortium belongs on postgres.
-func (s *BoltStore) scan(provider string, limit int, keep func(LoanRecord) bool) ([]LoanRecord, error) {
-	out, err := s.scanAll(provider, keep)
-	if err != nil {
-		return nil, err
-	}
-	// Keys sort by provider first: across providers, order by id.
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Loan.ID < out[j].Loan.ID })
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+// getLoans reads the records of refs, in order.
+func getLoans(tx *bolt.Tx, refs []boltRef) ([]LoanRecord, error) {
+	out := make([]LoanRecord, 0, len(refs))
+	for _, ref := range refs {
+		r, err := getLoan(tx, ref.provider, ref.id)
+		if err != nil {
+			return nil, fmt.Errorf("loan %s/%s of an index: %w", ref.provider, ref.id, err)
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }
 
-func (s *BoltStore) scanAll(provider string, keep func(LoanRecord) bool) ([]LoanRecord, error) {
-	out := []LoanRecord{}
-	var prefix []byte
-	if provider != "" {
-		prefix = []byte(provider + "\x00")
-	}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketLoans).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var r LoanRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			if keep(r) {
-				out = append(out, r)
-			}
+func (s *BoltStore) PatronLoans(_ context.Context, provider, patron string) (out []LoanRecord, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		var refs []boltRef
+		for _, id := range prefixKeys(tx.Bucket(bucketPatrons), patronKey(provider, patron, ""), 0) {
+			refs = append(refs, boltRef{provider, id})
 		}
-		return nil
+		out, err = getLoans(tx, refs)
+		return err
 	})
 	return out, err
 }
 
-func (s *BoltStore) LoansByStatus(_ context.Context, provider, status string, limit int) ([]LoanRecord, error) {
-	return s.scan(provider, limit, func(r LoanRecord) bool { return r.Loan.Status == status })
+// LoansByStatus reads the status index: one provider's loans are one range
+// of it, in id order; for every provider, each provider's first limit are
+// merged by id.
+func (s *BoltStore) LoansByStatus(_ context.Context, provider, status string, limit int) (out []LoanRecord, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketByStatus)
+		var refs []boltRef
+		providers := []string{provider}
+		if provider == "" {
+			providers = statusProviders(b, status)
+		}
+		for _, p := range providers {
+			for _, id := range prefixKeys(b, statusKey(status, p, ""), limit) {
+				refs = append(refs, boltRef{p, id})
+			}
+		}
+		sort.SliceStable(refs, func(i, j int) bool {
+			if refs[i].id != refs[j].id {
+				return refs[i].id < refs[j].id
+			}
+			return refs[i].provider < refs[j].provider
+		})
+		if limit > 0 && len(refs) > limit {
+			refs = refs[:limit]
+		}
+		out, err = getLoans(tx, refs)
+		return err
+	})
+	return out, err
 }
 
-func (s *BoltStore) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]LoanRecord, error) {
-	return s.scan("", limit, func(r LoanRecord) bool {
-		return r.Loan.Status == StatusActive && r.Loan.ExpiresAt != nil && r.Loan.ExpiresAt.Before(t)
+// statusProviders lists the providers having loans in status, skipping
+// from one provider's range to the next.
+func statusProviders(b *bolt.Bucket, status string) []string {
+	var out []string
+	prefix := []byte(status + "\x00")
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); {
+		p, _, _ := strings.Cut(string(k[len(prefix):]), "\x00")
+		out = append(out, p)
+		k, _ = c.Seek(append(append(append([]byte{}, prefix...), p...), 1)) // past provider\0…
+	}
+	return out
+}
+
+// ExpiredLoans reads the expiry index from its start up to t.
+func (s *BoltStore) ExpiredLoans(_ context.Context, t time.Time, limit int) (out []LoanRecord, err error) {
+	end := timeKey(t)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		var refs []boltRef
+		c := tx.Bucket(bucketByExpiry).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
+			if limit > 0 && len(refs) >= limit {
+				break
+			}
+			p, id, _ := strings.Cut(string(k[8:]), "\x00")
+			refs = append(refs, boltRef{p, id})
+		}
+		out, err = getLoans(tx, refs)
+		return err
 	})
+	return out, err
 }
 
 func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
-	applied := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	var out Event
+	var applied bool
+	err := s.update(func(tx *bolt.Tx) error {
+		// Results are set afresh: this may run twice (committer.update).
+		out, applied = e, false
 		events := tx.Bucket(bucketEvents)
+		events.FillPercent = appendFill
 		dd := tx.Bucket(bucketDedupe)
 		if dedupeKey != "" {
 			if seq := dd.Get([]byte(dedupeKey)); seq != nil {
-				return json.Unmarshal(events.Get(seq), &e)
+				var stored Event
+				if err := json.Unmarshal(events.Get(seq), &stored); err != nil {
+					return err
+				}
+				out = stored
+				return nil
 			}
 		}
 		if err := putLoan(tx, r); err != nil {
@@ -192,23 +232,32 @@ func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey st
 		if err != nil {
 			return err
 		}
-		e.Cursor = formatCursor(n)
-		e.ID = "ev_" + e.Cursor
-		b, err := json.Marshal(e)
+		ev := e
+		ev.Cursor = formatCursor(n)
+		ev.ID = "ev_" + ev.Cursor
+		b, err := json.Marshal(ev)
 		if err != nil {
 			return err
 		}
-		key := binary.BigEndian.AppendUint64(nil, n)
+		key := seqKey(n)
 		if err := events.Put(key, b); err != nil {
 			return err
 		}
-		applied = true
 		if dedupeKey != "" {
-			return dd.Put([]byte(dedupeKey), key)
+			if err := dd.Put([]byte(dedupeKey), key); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketDedupeBySeq).Put(key, []byte(dedupeKey)); err != nil {
+				return err
+			}
 		}
+		out, applied = ev, true
 		return nil
 	})
-	return e, applied, err
+	if err != nil {
+		return Event{}, false, err
+	}
+	return out, applied, nil
 }
 
 func (s *BoltStore) Events(_ context.Context, after string, limit int) ([]Event, error) {
@@ -217,9 +266,12 @@ func (s *BoltStore) Events(_ context.Context, after string, limit int) ([]Event,
 		return nil, err
 	}
 	out := []Event{}
+	if from == ^uint64(0) {
+		return out, nil // nothing comes after it
+	}
 	err = s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
-		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, from+1)); k != nil && len(out) < limit; k, v = c.Next() {
+		for k, v := c.Seek(seqKey(from + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			var e Event
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
@@ -231,8 +283,59 @@ func (s *BoltStore) Events(_ context.Context, after string, limit int) ([]Event,
 	return out, err
 }
 
+// purgeChunk bounds the deletions of one transaction, so that a purge
+// never holds the writer long.
+const purgeChunk = 2000
+
+// PurgeEvents deletes the events (and their dedupe keys) appended before
+// t, oldest first, stopping at the first that is not older than t.
+func (s *BoltStore) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		n := 0
+		err := s.update(func(tx *bolt.Tx) error {
+			events, bySeq, dd := tx.Bucket(bucketEvents), tx.Bucket(bucketDedupeBySeq), tx.Bucket(bucketDedupe)
+			var drop [][]byte
+			c := events.Cursor()
+			for k, v := c.First(); k != nil && len(drop) < purgeChunk; k, v = c.Next() {
+				var e struct {
+					At time.Time `json:"at"`
+				}
+				if err := json.Unmarshal(v, &e); err != nil {
+					return err
+				}
+				if !e.At.Before(t) {
+					break
+				}
+				drop = append(drop, append([]byte{}, k...))
+			}
+			for _, k := range drop {
+				if key := bySeq.Get(k); key != nil {
+					if err := dd.Delete(key); err != nil {
+						return err
+					}
+					if err := bySeq.Delete(k); err != nil {
+						return err
+					}
+				}
+				if err := events.Delete(k); err != nil {
+					return err
+				}
+			}
+			n = len(drop)
+			return nil
+		})
+		total += n
+		if err != nil || n < purgeChunk {
+			return total, err
+		}
+	}
+	return total, ctx.Err()
+}
+
 func (s *BoltStore) ClaimIdempotency(_ context.Context, r IdempotencyRecord, staleBefore time.Time) (out IdempotencyRecord, claimed bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
+		out, claimed = IdempotencyRecord{}, false
 		b := tx.Bucket(bucketIdem)
 		k := []byte(idemKey(r.Scope, r.Key))
 		if v := b.Get(k); v != nil {
@@ -245,6 +348,9 @@ func (s *BoltStore) ClaimIdempotency(_ context.Context, r IdempotencyRecord, sta
 			out.UpdatedAt = r.UpdatedAt
 		} else {
 			out = r
+			if err := tx.Bucket(bucketIdemCreated).Put(idemCreatedKey(r), nil); err != nil {
+				return err
+			}
 		}
 		claimed = true
 		v, err := json.Marshal(out)
@@ -256,31 +362,47 @@ func (s *BoltStore) ClaimIdempotency(_ context.Context, r IdempotencyRecord, sta
 	return out, claimed, err
 }
 
+// getIdem returns the record of scope and key, or ok false.
+func getIdem(tx *bolt.Tx, k []byte) (r IdempotencyRecord, ok bool, err error) {
+	v := tx.Bucket(bucketIdem).Get(k)
+	if v == nil {
+		return r, false, nil
+	}
+	return r, true, json.Unmarshal(v, &r)
+}
+
 func (s *BoltStore) CompleteIdempotency(_ context.Context, r IdempotencyRecord) error {
 	v, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketIdem).Put([]byte(idemKey(r.Scope, r.Key)), v)
+	return s.update(func(tx *bolt.Tx) error {
+		k := []byte(idemKey(r.Scope, r.Key))
+		created := tx.Bucket(bucketIdemCreated)
+		prev, ok, err := getIdem(tx, k)
+		if err != nil {
+			return err
+		}
+		if ok && !prev.CreatedAt.Equal(r.CreatedAt) {
+			if err := created.Delete(idemCreatedKey(prev)); err != nil {
+				return err
+			}
+		}
+		if err := created.Put(idemCreatedKey(r), nil); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketIdem).Put(k, v)
 	})
 }
 
 func (s *BoltStore) RefreshIdempotency(_ context.Context, scope, key string, at time.Time) (bool, error) {
 	refreshed := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketIdem)
+	err := s.update(func(tx *bolt.Tx) error {
+		refreshed = false // update may run this function again
 		k := []byte(idemKey(scope, key))
-		v := b.Get(k)
-		if v == nil {
-			return nil
-		}
-		var r IdempotencyRecord
-		if err := json.Unmarshal(v, &r); err != nil {
+		r, ok, err := getIdem(tx, k)
+		if err != nil || !ok || r.Status != 0 {
 			return err
-		}
-		if r.Status != 0 {
-			return nil
 		}
 		r.UpdatedAt = at
 		v, err := json.Marshal(r)
@@ -288,64 +410,101 @@ func (s *BoltStore) RefreshIdempotency(_ context.Context, scope, key string, at 
 			return err
 		}
 		refreshed = true
-		return b.Put(k, v)
+		return tx.Bucket(bucketIdem).Put(k, v)
 	})
 	return refreshed && err == nil, err
 }
 
 func (s *BoltStore) ReleaseIdempotency(_ context.Context, scope, key string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketIdem)
+	return s.update(func(tx *bolt.Tx) error {
 		k := []byte(idemKey(scope, key))
-		v := b.Get(k)
-		if v == nil {
-			return nil
-		}
-		var r IdempotencyRecord
-		if err := json.Unmarshal(v, &r); err != nil {
+		r, ok, err := getIdem(tx, k)
+		if err != nil || !ok || r.Status != 0 {
 			return err
 		}
-		if r.Status != 0 {
-			return nil
+		if err := tx.Bucket(bucketIdemCreated).Delete(idemCreatedKey(r)); err != nil {
+			return err
 		}
-		return b.Delete(k)
+		return tx.Bucket(bucketIdem).Delete(k)
 	})
 }
 
 func (s *BoltStore) Idempotency(_ context.Context, scope, key string) (IdempotencyRecord, error) {
 	var r IdempotencyRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketIdem).Get([]byte(idemKey(scope, key)))
-		if b == nil {
+		var ok bool
+		var err error
+		r, ok, err = getIdem(tx, []byte(idemKey(scope, key)))
+		if err == nil && !ok {
 			return ErrNotFound
 		}
-		return json.Unmarshal(b, &r)
+		return err
 	})
 	return r, err
 }
 
-func (s *BoltStore) PurgeIdempotency(_ context.Context, t time.Time) (int, error) {
-	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketIdem)
-		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var r IdempotencyRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
+// PurgeIdempotency reads the creation index up to t: completed records are
+// deleted, claims still in progress kept.
+func (s *BoltStore) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) {
+	end := timeKey(t)
+	total := 0
+	var from []byte // the first index key not looked at yet
+	for ctx.Err() == nil {
+		n := 0
+		var next []byte
+		err := s.update(func(tx *bolt.Tx) error {
+			n, next = 0, nil
+			idem, created := tx.Bucket(bucketIdem), tx.Bucket(bucketIdemCreated)
+			var drop [][]byte // index keys to delete
+			c := created.Cursor()
+			k, _ := c.First()
+			if from != nil {
+				k, _ = c.Seek(from)
 			}
-			if r.CreatedAt.Before(t) && (r.Status != 0 || r.UpdatedAt.Before(t)) {
-				if err := c.Delete(); err != nil {
+			for ; k != nil && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
+				if len(drop) == purgeChunk {
+					next = append([]byte{}, k...)
+					break
+				}
+				r, ok, err := getIdem(tx, k[8:])
+				if err != nil {
 					return err
 				}
-				n++
+				if ok && ((r.Status == 0 && !r.UpdatedAt.Before(t)) || !r.CreatedAt.Before(t)) {
+					// A claim whose owner still beats (or a key re-created
+					// since) is kept; a parked or abandoned claim goes.
+					continue
+				}
+				drop = append(drop, append([]byte{}, k...))
+				if ok {
+					n++
+				}
 			}
+			for _, k := range drop {
+				if err := idem.Delete(k[8:]); err != nil {
+					return err
+				}
+				if err := created.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		total += n
+		if err != nil || next == nil {
+			return total, err
 		}
-		return nil
-	})
-	return n, err
+		from = next
+	}
+	return total, ctx.Err()
 }
 
-func (s *BoltStore) Close() error { return s.db.Close() }
+func (s *BoltStore) Close() error {
+	s.c.close()
+	return s.db.Close()
+}
 
 var _ Store = (*BoltStore)(nil)
+
+// Path is the bolt file's path.
+func (s *BoltStore) Path() string { return s.db.Path() }

@@ -11,15 +11,18 @@ import (
 type MemoryStore struct {
 	mu     sync.Mutex
 	loans  map[string]LoanRecord
-	events []Event
+	events []Event // events[i] has cursor i+1
+	purged int     // events[:purged] were purged (zero values)
 	dedupe map[string]int
+	keyOf  map[int]string // the dedupe key of events[i], for purging it
 	idem   map[string]IdempotencyRecord
 	hooks  map[string]memWebhook // store_memory_webhooks.go
 }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{loans: map[string]LoanRecord{}, dedupe: map[string]int{}, idem: map[string]IdempotencyRecord{}}
+	return &MemoryStore{loans: map[string]LoanRecord{}, dedupe: map[string]int{}, keyOf: map[int]string{},
+		idem: map[string]IdempotencyRecord{}}
 }
 
 func (s *MemoryStore) PutLoan(_ context.Context, r LoanRecord) error {
@@ -92,6 +95,7 @@ func (s *MemoryStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey 
 	s.events = append(s.events, e)
 	if dedupeKey != "" {
 		s.dedupe[dedupeKey] = len(s.events) - 1
+		s.keyOf[len(s.events)-1] = dedupeKey
 	}
 	return e, true, nil
 }
@@ -104,7 +108,7 @@ func (s *MemoryStore) Events(_ context.Context, after string, limit int) ([]Even
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []Event{}
-	for i := from; i < uint64(len(s.events)) && len(out) < limit; i++ {
+	for i := max(from, uint64(s.purged)); i < uint64(len(s.events)) && len(out) < limit; i++ {
 		out = append(out, s.events[i])
 	}
 	return out, nil
@@ -182,3 +186,25 @@ func (s *MemoryStore) PurgeIdempotency(_ context.Context, t time.Time) (int, err
 func (s *MemoryStore) Close() error { return nil }
 
 var _ Store = (*MemoryStore)(nil)
+
+// PurgeEvents drops the events appended before t. The memory store keeps
+// its log as a slice indexed by cursor, so purged events leave their
+// places (nil) and cursors keep their numbers.
+func (s *MemoryStore) PurgeEvents(_ context.Context, t time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for i := s.purged; i < len(s.events); i++ {
+		if !s.events[i].At.Before(t) {
+			break
+		}
+		if k, ok := s.keyOf[i]; ok {
+			delete(s.dedupe, k)
+			delete(s.keyOf, i)
+		}
+		s.events[i] = Event{}
+		s.purged = i + 1
+		n++
+	}
+	return n, nil
+}

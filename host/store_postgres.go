@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"net"
 	"net/url"
 	"path"
@@ -33,14 +32,17 @@ type PostgresStore struct {
 //go:embed migrations/postgres/*.sql
 var postgresMigrations embed.FS
 
-// Advisory lock keys (per database): one migrator at a time, and one Apply
-// at a time from its sequence number to its commit, so that events commit
-// in cursor order and a reader paging with "after" never skips one that
-// commits later with a lower number.
-const (
-	pgLockMigrations int64 = 0x6c656e6467617465 // "lendgate"
-	pgLockEvents     int64 = 0x6c656e646576656e // "lendeven"
-)
+// pgLockMigrations is the advisory lock key (per database) of the
+// migrator: one at a time. Nothing else takes a lock of its own: events
+// commit in parallel (store_postgres_events.go).
+const pgLockMigrations int64 = 0x6c656e6467617465 // "lendgate"
+
+// pgDefaultMaxConns is the pool size when the DSN does not set
+// pool_max_conns: enough connections for concurrent checkouts to commit
+// together (PostgreSQL flushes the WAL once for all the commits waiting),
+// few enough for several nodes on one server's max_connections (100 by
+// default).
+const pgDefaultMaxConns = 16
 
 // OpenPostgresStore connects to dsn and applies the schema migrations. Its
 // errors name the server and database, never the password.
@@ -53,6 +55,9 @@ func OpenPostgresStore(ctx context.Context, dsn string) (*PostgresStore, error) 
 			"want postgres://user:password@host:port/database or host=… dbname=… key=value pairs")
 	}
 	where := redactedDSN(cfg.ConnConfig)
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = pgDefaultMaxConns
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("opening postgres store %s: %w", where, err)
@@ -250,93 +255,6 @@ func (s *PostgresStore) ExpiredLoans(ctx context.Context, t time.Time, limit int
 		StatusActive, t, pgLimit(limit))
 }
 
-func (s *PostgresStore) Apply(ctx context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
-	out, applied := e, false
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// Held until commit: see pgLockEvents. It also orders Applies of
-		// one dedupe key, so that the check below sees the first.
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", pgLockEvents); err != nil {
-			return err
-		}
-		if dedupeKey != "" {
-			stored, found, err := pgDedupedEvent(ctx, tx, dedupeKey)
-			if err != nil || found {
-				out = stored
-				return err
-			}
-		}
-		var seq int64
-		if err := tx.QueryRow(ctx, "SELECT nextval(pg_get_serial_sequence('events', 'seq'))").Scan(&seq); err != nil {
-			return err
-		}
-		e.Cursor = formatCursor(uint64(seq))
-		e.ID = "ev_" + e.Cursor
-		b, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `INSERT INTO events (seq, event, dedupe_key) VALUES ($1, $2, NULLIF($3, ''))
-			ON CONFLICT (dedupe_key) DO NOTHING`, seq, json.RawMessage(b), dedupeKey)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			// Applied meanwhile by a writer that did not take the lock:
-			// nothing is written yet, so this transaction writes nothing.
-			stored, _, err := pgDedupedEvent(ctx, tx, dedupeKey)
-			out = stored
-			return err
-		}
-		if err := pgPutLoan(ctx, tx, r); err != nil {
-			return err
-		}
-		out, applied = e, true
-		return nil
-	})
-	if err != nil {
-		return Event{}, false, fmt.Errorf("postgres store: applying %s event to loan %s/%s: %w", e.Type, r.Loan.Provider, r.Loan.ID, err)
-	}
-	return out, applied, nil
-}
-
-// pgDedupedEvent returns the event applied with dedupeKey, if any.
-func pgDedupedEvent(ctx context.Context, tx pgx.Tx, dedupeKey string) (Event, bool, error) {
-	var e Event
-	var b []byte
-	err := tx.QueryRow(ctx, "SELECT event FROM events WHERE dedupe_key = $1", dedupeKey).Scan(&b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return e, false, nil
-	}
-	if err != nil {
-		return e, false, err
-	}
-	return e, true, json.Unmarshal(b, &e)
-}
-
-func (s *PostgresStore) Events(ctx context.Context, after string, limit int) ([]Event, error) {
-	from, err := parseCursor(after)
-	if err != nil {
-		return nil, err
-	}
-	out := []Event{}
-	if limit <= 0 || from >= math.MaxInt64 {
-		return out, nil
-	}
-	rows, _ := s.pool.Query(ctx, "SELECT event FROM events WHERE seq > $1 ORDER BY seq LIMIT $2", int64(from), limit)
-	evs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil {
-		return nil, fmt.Errorf("postgres store: reading events after %q: %w", after, err)
-	}
-	for _, b := range evs {
-		var e Event
-		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, fmt.Errorf("postgres store: reading events after %q: %w", after, err)
-		}
-		out = append(out, e)
-	}
-	return out, nil
-}
-
 func (s *PostgresStore) ClaimIdempotency(ctx context.Context, r IdempotencyRecord, staleBefore time.Time) (IdempotencyRecord, bool, error) {
 	rec, err := json.Marshal(r)
 	if err != nil {
@@ -440,7 +358,7 @@ func (s *PostgresStore) Idempotency(ctx context.Context, scope, key string) (Ide
 
 func (s *PostgresStore) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) {
 	// Both halves are indexed: completed records by created_at, claims by
-	// updated_at (0002_idempotency_claims.sql).
+	// updated_at (0003_idempotency_claims.sql).
 	tag, err := s.pool.Exec(ctx, `DELETE FROM idempotency WHERE (status <> 0 AND created_at < $1)
 		OR (status = 0 AND updated_at < $1 AND created_at < $1)`, t)
 	if err != nil {
@@ -456,3 +374,7 @@ func (s *PostgresStore) Close() error {
 }
 
 var _ Store = (*PostgresStore)(nil)
+
+// MaxConns is the size of the store's connection pool: pool_max_conns of
+// the DSN, else 16.
+func (s *PostgresStore) MaxConns() int { return int(s.pool.Config().MaxConns) }

@@ -81,6 +81,7 @@ func (h *Host) sweep(ctx context.Context) {
 	} else if n > 0 {
 		h.log.Debug("sweep: purged idempotency keys", "count", n)
 	}
+	h.purgeEvents(ctx, now)
 }
 
 // sweepLoop runs sweep at start and then every interval until the host closes.

@@ -1,9 +1,13 @@
 // Command bench measures what the lendgate host costs over a bare
-// go-plugin call, how it scales with concurrency, and what hot swaps and
-// plugin crashes cost, all in one run on one machine (issue #7).
+// go-plugin call, on the journals a library runs (the default bolt file and
+// PostgreSQL) beside the disk's own sync latency, how it scales with
+// concurrency, how the journal holds up at a million loans, and what hot
+// swaps and plugin crashes cost, all in one run on one machine (issues #7
+// and #12).
 //
-//	go run ./examples/bench                       # ~1.5 min on 2 cores
-//	go run ./examples/bench -duration 1s -conc 1,8
+//	go run ./examples/bench                       # ~5 min on 2 cores
+//	go run ./examples/bench -duration 1s -conc 1,8 -journal-growth 0
+//	go run ./examples/bench -growth-only -journal-growth 200000
 //
 // Scenarios, each at every concurrency of -conc:
 //
@@ -11,21 +15,29 @@
 //     Provider.Fulfill) to the fake plugin, started exactly as the host
 //     starts plugins; no host code in the path.
 //   - go api: h.Checkout (and h.Fulfill on one existing loan) through the
-//     limiter (lifted), the breaker and the deadline to the same plugin.
-//   - http: an HTTP client → h.Handler() → the same plugin, over loopback.
+//     limiter (lifted), the breaker and the deadline to the same plugin;
+//     checkouts journaled on bolt (in -dir), on PostgreSQL (-postgres, or a
+//     server started from the distribution's packages with durable
+//     commits) and on the memory store (the reference: it keeps nothing).
+//   - http: an HTTP client → h.Handler() → the same plugin, over loopback,
+//     on bolt and on the memory store.
 //   - full: http, with the real De Marque plugin calling its simulator over
-//     loopback HTTP.
+//     loopback HTTP, on bolt.
 //   - http → floor: the http scenario with the host taken out (a handler
 //     making the floor's bare call), and http alone: the same client and
 //     request against a handler that answers at once. They show which part
 //     of http's cost is the host's.
 //
 // The scenarios run interleaved in rounds (-rounds), so that the ratios to
-// the floor come from the same minutes. Then each runs alone once more at
+// the floor come from the same minutes, between two probes of the disk's
+// sync latency (4 KiB O_DSYNC writes, write + fdatasync, one bolt write).
+// Then each runs alone once more at
 // 64 clients for its memory, in a fresh process of its own (VmRSS of that
 // process and of the plugin). Last come a hot swap under load (64 clients,
 // v1→v2→v1… with h.Reload) and crash restarts (kill -9 of the plugin, time
-// to the next successful call).
+// to the next successful call), and the journal growth: bolt and
+// PostgreSQL filled with -journal-growth loans and events, a patron's
+// loans, a page of events and a sweeper pass timed on them, with the size.
 // It prints a markdown report and writes it to -out, with an SVG chart of
 // throughput and p99 against concurrency next to it. It must run from
 // inside the module (it builds the plugins with the go command) and uses
@@ -54,6 +66,8 @@ const (
 )
 
 type options struct {
+	growth      int  // loans in the journal-growth scenario (0: skipped)
+	growthOnly  bool // run the journal-growth scenario alone
 	duration    time.Duration
 	rounds      int
 	out         string
@@ -71,6 +85,10 @@ func main() {
 	flag.StringVar(&conc, "conc", "1,8,64", "comma-separated concurrency levels")
 	flag.IntVar(&o.swaps, "swaps", 4, "hot swaps under load (v1→v2→v1…)")
 	flag.IntVar(&o.crashRounds, "crash-rounds", 5, "kill -9 rounds of the crash restart scenario")
+	flag.IntVar(&o.growth, "journal-growth", 1_000_000, "loans (and events) in the journal-growth scenario; 0 skips it")
+	flag.BoolVar(&o.growthOnly, "growth-only", false, "run only the journal-growth scenario and print its table")
+	flag.StringVar(&benchDirFlag, "dir", "", "where the bolt files and the sync probe go (default: the temporary directory); put it on the journal's disk")
+	flag.StringVar(&postgresFlag, "postgres", "", "a PostgreSQL DSN to benchmark against (default: start a server from the distribution's packages, with durable commits)")
 	var child childFlags
 	flag.StringVar(&child.scenario, "memory-child", "", "(internal) measure the memory of this one scenario and print it as JSON")
 	flag.StringVar(&child.plugin, "memory-plugin", "", "(internal) the plugin binary of -memory-child")
@@ -94,8 +112,19 @@ func main() {
 	if o.swaps < 1 || o.swaps > maxRounds || o.crashRounds < 1 || o.crashRounds > maxRounds {
 		fatal(fmt.Errorf("-swaps and -crash-rounds must be between 1 and %d", maxRounds))
 	}
+	if o.growth < 0 || o.growth > maxGrowth || (o.growth > 0 && o.growth < 1000) {
+		fatal(fmt.Errorf("-journal-growth must be 0 or between 1000 and %d", maxGrowth))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
+	if o.growthOnly {
+		rows, err := journalGrowth(ctx, max(o.growth, 1000))
+		if err != nil {
+			fatal(err)
+		}
+		fmt.Print(growthMarkdown(rows))
+		return
+	}
 	rep, err := run(ctx, o)
 	if err != nil {
 		fatal(err)
@@ -157,13 +186,27 @@ func run(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 
+	progress("disk sync latency in %s", benchDir())
+	syncBefore, err := probeSync(ctx, benchDir())
+	if err != nil {
+		return nil, fmt.Errorf("sync probe: %w", err)
+	}
 	scenarios := scenarioList(fakeV1, demarque)
 	if rep.rows, err = matrix(ctx, scenarios, o); err != nil {
 		return nil, err
 	}
+	syncAfter, err := probeSync(ctx, benchDir())
+	if err != nil {
+		return nil, fmt.Errorf("sync probe: %w", err)
+	}
+	rep.sync = mergeSync(syncBefore, syncAfter)
 	for _, s := range scenarios {
-		if s.name == rowFloorFulfill || s.name == rowHTTPFloor || s.name == rowHTTPAlone {
-			continue // the floor's checkout shows a process without a host
+		switch s.name {
+		case rowFloorFulfill, rowHTTPFloor, rowHTTPAlone, rowGoCheckoutPG, rowHTTPCheckoutM:
+			// The floor's checkout shows a process without a host; the
+			// postgres row's memory is the server's, and the memory store
+			// has its go api row.
+			continue
 		}
 		progress("%s: memory at %d clients, in a fresh process", s.name, memClients)
 		m, err := memoryInChild(ctx, s.name, s.plugin, memoryDuration(o.duration))
@@ -183,6 +226,12 @@ func run(ctx context.Context, o options) (*report, error) {
 	if rep.crash, err = crashRestart(ctx, fakeV1, o.crashRounds); err != nil {
 		return nil, fmt.Errorf("crash: %w", err)
 	}
+	if o.growth > 0 {
+		settle()
+		if rep.growth, err = journalGrowth(ctx, o.growth); err != nil {
+			return nil, fmt.Errorf("journal growth: %w", err)
+		}
+	}
 	rep.elapsed = time.Since(rep.started)
 	return rep, nil
 }
@@ -200,9 +249,12 @@ func scenarioList(fake, demarque string) []scenario {
 	return []scenario{
 		{rowFloorCheckout, "", fake, floorCheckout},
 		{rowFloorFulfill, "", fake, floorFulfill},
-		{rowGoCheckout, rowFloorCheckout, fake, goCheckout},
+		{rowGoCheckout, rowFloorCheckout, fake, goCheckout(storeBolt)},
+		{rowGoCheckoutPG, rowFloorCheckout, fake, goCheckout(storePostgres)},
+		{rowGoCheckoutMem, rowFloorCheckout, fake, goCheckout(storeMemory)},
 		{rowGoFulfill, rowFloorFulfill, fake, goFulfill},
-		{rowHTTPCheckout, rowFloorCheckout, fake, httpCheckout},
+		{rowHTTPCheckout, rowFloorCheckout, fake, httpCheckout(storeBolt)},
+		{rowHTTPCheckoutM, rowFloorCheckout, fake, httpCheckout(storeMemory)},
 		{rowFullCheckout, rowFloorCheckout, demarque, fullCheckout},
 		{rowHTTPFloor, rowFloorCheckout, fake, httpFloor},
 		{rowHTTPAlone, rowFloorCheckout, "", httpAlone},

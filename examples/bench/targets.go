@@ -22,9 +22,12 @@ import (
 const (
 	rowFloorCheckout = "floor (checkout)"
 	rowFloorFulfill  = "floor (fulfill)"
-	rowGoCheckout    = "go api (checkout)"
+	rowGoCheckout    = "go api (checkout, bolt)"
+	rowGoCheckoutPG  = "go api (checkout, postgres)"
+	rowGoCheckoutMem = "go api (checkout, memory)"
 	rowGoFulfill     = "go api (fulfill)"
-	rowHTTPCheckout  = "http (checkout)"
+	rowHTTPCheckout  = "http (checkout, bolt)"
+	rowHTTPCheckoutM = "http (checkout, memory)"
 	rowHTTPAlone     = "http alone (loopback, no host, no plugin)"
 	rowHTTPFloor     = "http → floor (no host)"
 	rowFullCheckout  = "full (checkout, De Marque + simulator)"
@@ -142,18 +145,7 @@ func floorFulfill(ctx context.Context, path string) (*target, error) {
 	}, nil
 }
 
-// journal is a benchmarked host's store: a memory store that the
-// benchmark empties between measured slices (when no call is in flight and
-// the sweeper is idle), so that the loans one slice journaled do not weigh
-// on the garbage collector during the slices of the other scenarios, which
-// share this process. Within a slice a checkout journals as it would.
-type journal struct{ host.Store }
-
-func newJournal() *journal { return &journal{Store: host.NewMemoryStore()} }
-
-func (j *journal) reset() { j.Store = host.NewMemoryStore() }
-
-// startHost runs a host on a memory store with the given plugins and
+// startHost runs a host on store with the given plugins and
 // instances, and waits until it is ready.
 func startHost(ctx context.Context, store host.Store, plugins map[string]host.PluginConfig, providers map[string]host.ProviderConfig) (*host.Host, error) {
 	h, err := host.New(ctx, host.Config{
@@ -191,27 +183,39 @@ func pluginPIDs(h *host.Host, instance string) func() []int {
 
 func closeHost(h *host.Host) { h.Close(context.Background()) }
 
-func goCheckout(ctx context.Context, path string) (*target, error) {
-	j := newJournal()
-	h, err := fakeHost(ctx, j, path)
-	if err != nil {
-		return nil, err
+// goCheckout is h.Checkout on a host journaling in the given store.
+func goCheckout(store string) func(ctx context.Context, path string) (*target, error) {
+	return func(ctx context.Context, path string) (*target, error) {
+		j, err := newJournal(store)
+		if err != nil {
+			return nil, err
+		}
+		h, err := fakeHost(ctx, j, path)
+		if err != nil {
+			j.close()
+			return nil, err
+		}
+		req := host.CheckoutRequest{Item: benchItem, Patron: benchPatron, PatronName: benchPatronName}
+		return &target{
+			call: func(ctx context.Context) error {
+				_, err := h.Checkout(ctx, fakeInstance, req)
+				return err
+			},
+			pids:  pluginPIDs(h, fakeInstance),
+			reset: j.reset,
+			close: func() { closeHost(h); j.close() },
+		}, nil
 	}
-	req := host.CheckoutRequest{Item: benchItem, Patron: benchPatron, PatronName: benchPatronName}
-	return &target{
-		call: func(ctx context.Context) error {
-			_, err := h.Checkout(ctx, fakeInstance, req)
-			return err
-		},
-		pids:  pluginPIDs(h, fakeInstance),
-		reset: j.reset,
-		close: func() { closeHost(h) },
-	}, nil
 }
 
 func goFulfill(ctx context.Context, path string) (*target, error) {
-	h, err := fakeHost(ctx, host.NewMemoryStore(), path)
+	j, err := newJournal(storeBolt)
 	if err != nil {
+		return nil, err
+	}
+	h, err := fakeHost(ctx, j, path)
+	if err != nil {
+		j.close()
 		return nil, err
 	}
 	l, err := h.Checkout(ctx, fakeInstance, host.CheckoutRequest{Item: benchItem, Patron: benchPatron, PatronName: benchPatronName})
@@ -225,7 +229,7 @@ func goFulfill(ctx context.Context, path string) (*target, error) {
 			return err
 		},
 		pids:  pluginPIDs(h, fakeInstance),
-		close: func() { closeHost(h) },
+		close: func() { closeHost(h); j.close() },
 	}, nil
 }
 
@@ -257,25 +261,34 @@ func httpCall(c *http.Client, url string, body []byte) func(context.Context) err
 	}
 }
 
-func httpCheckout(ctx context.Context, path string) (*target, error) {
-	j := newJournal()
-	h, err := fakeHost(ctx, j, path)
-	if err != nil {
-		return nil, err
+// httpCheckout is POST /v1/providers/fake-a/loans on a host journaling in
+// the given store.
+func httpCheckout(store string) func(ctx context.Context, path string) (*target, error) {
+	return func(ctx context.Context, path string) (*target, error) {
+		j, err := newJournal(store)
+		if err != nil {
+			return nil, err
+		}
+		h, err := fakeHost(ctx, j, path)
+		if err != nil {
+			j.close()
+			return nil, err
+		}
+		srv := httptest.NewServer(h.Handler())
+		body, _ := json.Marshal(host.CheckoutRequest{Item: benchItem, Patron: benchPatron, PatronName: benchPatronName})
+		c := httpClient()
+		return &target{
+			call:  httpCall(c, srv.URL+"/v1/providers/"+fakeInstance+"/loans", body),
+			pids:  pluginPIDs(h, fakeInstance),
+			reset: j.reset,
+			close: func() {
+				c.CloseIdleConnections()
+				srv.Close()
+				closeHost(h)
+				j.close()
+			},
+		}, nil
 	}
-	srv := httptest.NewServer(h.Handler())
-	body, _ := json.Marshal(host.CheckoutRequest{Item: benchItem, Patron: benchPatron, PatronName: benchPatronName})
-	c := httpClient()
-	return &target{
-		call:  httpCall(c, srv.URL+"/v1/providers/"+fakeInstance+"/loans", body),
-		pids:  pluginPIDs(h, fakeInstance),
-		reset: j.reset,
-		close: func() {
-			c.CloseIdleConnections()
-			srv.Close()
-			closeHost(h)
-		},
-	}, nil
 }
 
 // httpAlone is the HTTP half of the http scenario without the host and the
@@ -361,7 +374,11 @@ func httpFloor(ctx context.Context, path string) (*target, error) {
 func fullCheckout(ctx context.Context, path string) (*target, error) {
 	sim := demarquesim.New()
 	simSrv := httptest.NewServer(sim)
-	j := newJournal()
+	j, err := newJournal(storeBolt)
+	if err != nil {
+		simSrv.Close()
+		return nil, err
+	}
 	h, err := startHost(ctx, j, map[string]host.PluginConfig{"demarque": {Path: path, Unpinned: true}}, map[string]host.ProviderConfig{
 		demarqueInstance: {
 			Plugin: "demarque",
@@ -374,6 +391,7 @@ func fullCheckout(ctx context.Context, path string) (*target, error) {
 	})
 	if err != nil {
 		simSrv.Close()
+		j.close()
 		return nil, err
 	}
 	srv := httptest.NewServer(h.Handler())
@@ -392,6 +410,7 @@ func fullCheckout(ctx context.Context, path string) (*target, error) {
 			srv.Close()
 			closeHost(h)
 			simSrv.Close()
+			j.close()
 		},
 	}, nil
 }

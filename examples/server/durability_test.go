@@ -156,18 +156,34 @@ func TestKill9WhileLending(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		store func(testing.TB) host.StoreConfig
-	}{{"bolt", boltStore}, {"postgres", postgresStore}} {
+		load  lendLoad
+	}{
+		{"bolt", boltStore, lendLoad{clients: 8, killAfter: 40, answerAfter: 40 * time.Millisecond}},
+		{"postgres", postgresStore, lendLoad{clients: 8, killAfter: 40, answerAfter: 40 * time.Millisecond}},
+		// Issue #12: 64 clients and a distributor answering at once keep
+		// the journal's commits shared (bolt's group commit, PostgreSQL's
+		// parallel commits): the kill lands on batched commits.
+		{"bolt-batched", boltStore, lendLoad{clients: 64, killAfter: 400, answerAfter: time.Millisecond}},
+		{"postgres-batched", postgresStore, lendLoad{clients: 64, killAfter: 400, answerAfter: time.Millisecond}},
+	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			testKill9WhileLending(t, c.store(t))
+			testKill9WhileLending(t, c.store(t), c.load)
 		})
 	}
 }
 
-func testKill9WhileLending(t *testing.T, store host.StoreConfig) {
-	// CB commits each order at once and answers 40 ms later, so that the
-	// kill lands on orders placed whose answer the host never got.
-	s := startSim(t, answerAfterCommit(40*time.Millisecond))
+// lendLoad is how hard testKill9WhileLending lends before the kill.
+type lendLoad struct {
+	clients     int           // each with its own keys and patrons
+	killAfter   int64         // 201s before the kill
+	answerAfter time.Duration // CB's delay between committing an order and answering it
+}
+
+func testKill9WhileLending(t *testing.T, store host.StoreConfig, load lendLoad) {
+	// CB commits each order at once and answers a little later, so that
+	// the kill lands on orders placed whose answer the host never got.
+	s := startSim(t, answerAfterCommit(load.answerAfter))
 	in := cbInstance(s)
 	// A short lease (max_wait + timeout + 5s = 6.1s), so that the loans
 	// lost in the crash are old enough for the sweep at restart.
@@ -183,9 +199,10 @@ func testKill9WhileLending(t *testing.T, store host.StoreConfig) {
 		t.Fatalf("plugin pid %d is not running", pluginPID)
 	}
 
-	// Lend until the kill: 8 clients, each request with its own key and
-	// patron; a client stops at its first lost answer.
-	const clients, perClient, killAfter = 8, 200, 40
+	// Lend until the kill: each request with its own key and patron; a
+	// client stops at its first lost answer.
+	const perClient = 200
+	clients, killAfter := load.clients, load.killAfter
 	attempts := make([][]*lendAttempt, clients)
 	var successes atomic.Int64
 	stop := make(chan struct{})

@@ -60,6 +60,10 @@ func Run(t *testing.T, d Driver) {
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ConcurrentStaleTakeovers", testConcurrentStaleTakeovers},
 		{"RecordsSurviveReopen", testRecordsSurviveReopen},
+		{"IndexesFollowChanges", testIndexesFollowChanges},
+		{"EventsNeverSkippedUnderManyWriters", testEventsNeverSkippedUnderManyWriters},
+		{"EventRetention", testEventRetention},
+		{"IdempotencyPurgeMany", testIdempotencyPurgeMany},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -155,9 +155,13 @@ func startPostgres() (_ *pgServer, err error) {
 		if err != nil {
 			return nil, err
 		}
+		// Tests need no durability; LENDGATE_PG_DURABLE=1 (examples/bench) keeps it.
+		fast := "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+		if os.Getenv("LENDGATE_PG_DURABLE") == "1" {
+			fast = ""
+		}
 		opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s "+
-			"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-			port, shellQuote(dir))
+			fast+"-c max_connections=200", port, shellQuote(dir))
 		out, err := s.run(pgCtl, "-D", data, "-l", logFile, "-w", "-t", "60", "-o", opts, "start")
 		if err == nil {
 			s.port = port

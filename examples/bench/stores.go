@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/internal/testserver"
+)
+
+// The journals a benchmarked host runs on: the default bolt file,
+// PostgreSQL, and the memory store as the reference (tests only).
+const (
+	storeBolt     = "bolt"
+	storePostgres = "postgres"
+	storeMemory   = "memory"
+)
+
+// journal is a benchmarked host's store, which the benchmark may replace by
+// an empty one between measured slices (when no call is in flight and the
+// sweeper is idle): the memory store's loans would otherwise weigh on the
+// garbage collector during the other scenarios' slices, which share this
+// process, and a bolt file would grow from round to round. Within a slice
+// a checkout journals as it would.
+type journal struct {
+	host.Store
+	open func() (host.Store, error) // a new, empty store (nil: never replaced)
+	drop func(host.Store)           // closes (and removes) a replaced store
+}
+
+// newJournal opens a journal on the named store.
+func newJournal(kind string) (*journal, error) {
+	switch kind {
+	case storeMemory:
+		j := &journal{open: func() (host.Store, error) { return host.NewMemoryStore(), nil }, drop: func(host.Store) {}}
+		return j, j.first()
+	case storeBolt:
+		dir, err := os.MkdirTemp(benchDir(), "lendgate-bench-bolt-")
+		if err != nil {
+			return nil, err
+		}
+		var mu sync.Mutex
+		n := 0
+		j := &journal{
+			open: func() (host.Store, error) {
+				mu.Lock()
+				n++
+				path := filepath.Join(dir, fmt.Sprintf("journal-%d.db", n))
+				mu.Unlock()
+				return host.OpenBoltStore(path)
+			},
+			drop: func(s host.Store) {
+				s.Close()
+				if b, ok := s.(interface{ Path() string }); ok {
+					os.Remove(b.Path())
+				}
+			},
+		}
+		return j, j.first()
+	case storePostgres:
+		dsn, err := postgresDSN()
+		if err != nil {
+			return nil, err
+		}
+		s, err := host.OpenPostgresStore(context.Background(), dsn)
+		if err != nil {
+			return nil, err
+		}
+		return &journal{Store: s}, nil // kept: a server's tables grow
+	}
+	return nil, fmt.Errorf("unknown store %q", kind)
+}
+
+func (j *journal) first() error {
+	s, err := j.open()
+	j.Store = s
+	return err
+}
+
+// reset replaces the store by an empty one, if the journal does that.
+func (j *journal) reset() {
+	if j.open == nil {
+		return
+	}
+	old := j.Store
+	s, err := j.open()
+	if err != nil {
+		fatal(fmt.Errorf("replacing the journal: %w", err))
+	}
+	j.Store = s
+	j.drop(old)
+}
+
+func (j *journal) close() {
+	if j.drop != nil {
+		j.drop(j.Store)
+		return
+	}
+	j.Store.Close()
+}
+
+// benchDir is where bolt files and the sync probe go: -dir, else the
+// system's temporary directory. It should be on the disk a library would
+// keep its journal on.
+func benchDir() string {
+	if benchDirFlag != "" {
+		return benchDirFlag
+	}
+	return os.TempDir()
+}
+
+var benchDirFlag string
+
+// The PostgreSQL server of the run: -postgres, else one started from the
+// distribution's packages the way the project's tests start one, then set
+// to durable commits (the tests' server runs with fsync off).
+var pgServer struct {
+	once sync.Once
+	base string // a DSN of the server
+	err  error
+	n    int
+	mu   sync.Mutex
+}
+
+var postgresFlag string
+
+func postgresDSN() (string, error) {
+	if postgresFlag != "" {
+		return postgresFlag, nil
+	}
+	pgServer.once.Do(func() { pgServer.base, pgServer.err = startDurablePostgres() })
+	if pgServer.err != nil {
+		return "", pgServer.err
+	}
+	return newDatabase(pgServer.base)
+}
+
+// newDatabase creates an empty database on the server and returns its DSN.
+func newDatabase(base string) (string, error) {
+	pgServer.mu.Lock()
+	pgServer.n++
+	name := fmt.Sprintf("bench_%d", pgServer.n)
+	pgServer.mu.Unlock()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", err
+	}
+	cfg, err := pgx.ParseConfig(base)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name), nil
+}
+
+// startDurablePostgres starts a server with internal/testserver, asking it
+// to keep fsync, synchronous_commit and full_page_writes on (the tests'
+// server runs without them), so that a commit waits for its WAL flush as
+// on a production server; and checks that it does.
+func startDurablePostgres() (dsn string, err error) {
+	t := &serverTB{name: "bench"}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(serverTBStop); !ok {
+				panic(r)
+			}
+			err = errors.New(t.msg)
+		}
+	}()
+	os.Setenv("LENDGATE_PG_DURABLE", "1")
+	dsn = testserver.SharedPostgres(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	var fsync, sc, fpw string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')").
+		Scan(&fsync, &sc, &fpw); err != nil {
+		return "", err
+	}
+	if fsync != "on" || sc != "on" || fpw != "on" {
+		return "", fmt.Errorf("postgres: fsync %s, synchronous_commit %s, full_page_writes %s; want on", fsync, sc, fpw)
+	}
+	return dsn, nil
+}
+
+// serverTB is the little of testing.TB that testserver uses, for a
+// program: a failure or skip stops startDurablePostgres with its message.
+// The server stops when this process exits (testserver's reaper).
+type serverTB struct {
+	testing.TB
+	name string
+	msg  string
+}
+
+type serverTBStop struct{}
+
+func (t *serverTB) Helper()                   {}
+func (t *serverTB) Name() string              { return t.name }
+func (t *serverTB) Cleanup(func())            {} // the database lives as long as the run
+func (t *serverTB) Logf(string, ...any)       {}
+func (t *serverTB) Fatal(args ...any)         { t.stop(fmt.Sprint(args...)) }
+func (t *serverTB) Fatalf(f string, a ...any) { t.stop(fmt.Sprintf(f, a...)) }
+func (t *serverTB) Skipf(f string, a ...any)  { t.stop(fmt.Sprintf(f, a...)) }
+func (t *serverTB) Errorf(f string, a ...any) { t.msg = fmt.Sprintf(f, a...) }
+func (t *serverTB) stop(msg string)           { t.msg = msg; panic(serverTBStop{}) }

@@ -1,0 +1,290 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// The event log on PostgreSQL, without a lock across any commit.
+//
+// An Apply is one statement (one round trip, its own transaction): the
+// dedupe check, the event's insert, which draws its number from the events
+// sequence, and the loan's upsert. Concurrent Applies commit in parallel, so
+// PostgreSQL's group commit flushes the WAL once for all of them; but they
+// may commit out of number order, and a number may never be used (its
+// transaction failed). A reader paging with "after" must still never skip
+// an event that commits later with a lower number than one it returned.
+//
+// So a reader never steps over a gap. When it finds numbers missing below
+// an event it is about to return, it settles them: it inserts a tombstone
+// (a row without an event) at each missing number, ON CONFLICT DO NOTHING.
+// The primary key makes that insert wait for a transaction still writing
+// that number: if the transaction commits, the tombstone is not written
+// and the reader reads the event; if it failed, or the number was drawn but
+// not inserted yet, the tombstone takes the number for good, and a writer
+// that then tries to insert it fails on the primary key and applies again
+// with a new number. Either way the number is settled before the reader
+// moves past it. Gaps are rare when nobody is writing and short (at most
+// the writers in flight) when many are, and only readers ever wait.
+// Numbers below events_horizon.below were purged (retention) and are not
+// gaps.
+
+// pgApplyRetries bounds the Applies that lost their number to a reader's
+// tombstone (each retry draws a new one).
+const pgApplyRetries = 10
+
+// pgApplySQL inserts the event and upserts the loan unless the dedupe key
+// was applied before. It returns one row: ("new", seq) for an applied
+// event, ("dup", seq, event) for a key applied before, or none when another
+// Apply of the same key committed during this one.
+const pgApplySQL = `WITH dup AS (
+	SELECT seq, event FROM events WHERE $7::text <> '' AND dedupe_key = $7::text
+), ins AS (
+	INSERT INTO events (event, dedupe_key)
+	SELECT $6::jsonb, NULLIF($7::text, '') WHERE NOT EXISTS (SELECT 1 FROM dup)
+	ON CONFLICT (dedupe_key) DO NOTHING
+	RETURNING seq
+), loan AS (
+	INSERT INTO loans (provider, id, patron, status, expires_at, record)
+	SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $8::jsonb FROM ins
+	ON CONFLICT (provider, id) DO UPDATE SET patron = EXCLUDED.patron, status = EXCLUDED.status,
+		expires_at = EXCLUDED.expires_at, record = EXCLUDED.record
+)
+SELECT true, seq, NULL::jsonb FROM ins
+UNION ALL
+SELECT false, seq, event FROM dup`
+
+func (s *PostgresStore) Apply(ctx context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
+	fail := func(err error) (Event, bool, error) {
+		return Event{}, false, fmt.Errorf("postgres store: applying %s event to loan %s/%s: %w", e.Type, r.Loan.Provider, r.Loan.ID, err)
+	}
+	rec, err := json.Marshal(r)
+	if err != nil {
+		return fail(err)
+	}
+	// The event is stored without its id and cursor: they are its number,
+	// known only once inserted, and filled in when read.
+	stored := e
+	stored.ID, stored.Cursor = "", ""
+	ev, err := json.Marshal(stored)
+	if err != nil {
+		return fail(err)
+	}
+	for range pgApplyRetries {
+		var isNew bool
+		var seq int64
+		var prev []byte
+		err := s.pool.QueryRow(ctx, pgApplySQL, r.Loan.Provider, r.Loan.ID, r.Loan.Patron, r.Loan.Status, r.Loan.ExpiresAt,
+			json.RawMessage(ev), dedupeKey, json.RawMessage(rec)).Scan(&isNew, &seq, &prev)
+		switch {
+		case err == nil && isNew:
+			out := e
+			out.Cursor = formatCursor(uint64(seq))
+			out.ID = "ev_" + out.Cursor
+			return out, true, nil
+		case err == nil:
+			out, err := pgEvent(seq, prev)
+			if err != nil {
+				return fail(err)
+			}
+			return out, false, nil
+		case errors.Is(err, pgx.ErrNoRows):
+			// The same key, applied by another Apply that committed
+			// after this statement's snapshot was taken.
+			out, found, err := s.dedupedEvent(ctx, dedupeKey)
+			if err != nil {
+				return fail(err)
+			}
+			if !found {
+				return fail(fmt.Errorf("dedupe key %q conflicted but holds no event", dedupeKey))
+			}
+			return out, false, nil
+		case pgPrimaryKeyConflict(err):
+			continue // a reader settled this number as a gap: draw another
+		default:
+			return fail(err)
+		}
+	}
+	return fail(errors.New("lost its event number to readers ten times over"))
+}
+
+// pgPrimaryKeyConflict says whether err is a unique violation of the
+// events table's primary key (a number a reader has tombstoned).
+func pgPrimaryKeyConflict(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "events_pkey"
+}
+
+// pgEvent decodes a stored event and gives it its id and cursor.
+func pgEvent(seq int64, b []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, err
+	}
+	e.Cursor = formatCursor(uint64(seq))
+	e.ID = "ev_" + e.Cursor
+	return e, nil
+}
+
+// dedupedEvent returns the event applied with dedupeKey, if any.
+func (s *PostgresStore) dedupedEvent(ctx context.Context, dedupeKey string) (Event, bool, error) {
+	var seq int64
+	var b []byte
+	err := s.pool.QueryRow(ctx, "SELECT seq, event FROM events WHERE dedupe_key = $1", dedupeKey).Scan(&seq, &b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Event{}, false, nil
+	}
+	if err != nil {
+		return Event{}, false, err
+	}
+	e, err := pgEvent(seq, b)
+	return e, true, err
+}
+
+// pgEventsSQL reads the rows (events and tombstones) from a number on,
+// and the retention horizon.
+const pgEventsSQL = `SELECT h.below, e.seq, e.event FROM events_horizon h
+	LEFT JOIN LATERAL (SELECT seq, event FROM events WHERE seq >= GREATEST($1, h.below) ORDER BY seq LIMIT $2) e ON true`
+
+// pgSettleSQL tombstones the missing numbers of [$1, $2], waiting for
+// the transactions still writing any of them, and returns how many it
+// tombstoned.
+const pgSettleSQL = `WITH t AS (
+	INSERT INTO events (seq) SELECT generate_series($1::bigint, $2::bigint)
+	ON CONFLICT (seq) DO NOTHING RETURNING 1
+) SELECT count(*) FROM t`
+
+func (s *PostgresStore) Events(ctx context.Context, after string, limit int) ([]Event, error) {
+	from, err := parseCursor(after)
+	if err != nil {
+		return nil, err
+	}
+	out := []Event{}
+	if limit <= 0 || from >= math.MaxInt64 {
+		return out, nil
+	}
+	fail := func(err error) ([]Event, error) {
+		return nil, fmt.Errorf("postgres store: reading events after %q: %w", after, err)
+	}
+	next := int64(from) + 1 // the first number not settled yet
+	for len(out) < limit {
+		want := limit - len(out)
+		rows, _ := s.pool.Query(ctx, pgEventsSQL, next, want)
+		type row struct {
+			below int64
+			seq   *int64
+			event []byte
+		}
+		rs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			return x, r.Scan(&x.below, &x.seq, &x.event)
+		})
+		if err != nil {
+			return fail(err)
+		}
+		if len(rs) == 0 {
+			return fail(errors.New("the events horizon row is missing"))
+		}
+		next = max(next, rs[0].below)
+		if rs[0].seq == nil {
+			return out, nil // nothing from next on
+		}
+		resettle := false
+		for _, x := range rs {
+			if *x.seq > next {
+				// A gap below an event: settle it before stepping over.
+				var tombstoned int64
+				if err := s.pool.QueryRow(ctx, pgSettleSQL, next, *x.seq-1).Scan(&tombstoned); err != nil {
+					return fail(err)
+				}
+				if tombstoned < *x.seq-next {
+					resettle = true // some were events that committed meanwhile: read again
+					break
+				}
+			}
+			next = *x.seq + 1
+			if x.event != nil {
+				e, err := pgEvent(*x.seq, x.event)
+				if err != nil {
+					return fail(err)
+				}
+				out = append(out, e)
+			}
+		}
+		if !resettle && len(rs) < want {
+			return out, nil
+		}
+	}
+	return out, nil
+}
+
+// pgPurgeChunk bounds the numbers one purge transaction deletes.
+const pgPurgeChunk = 5000
+
+// PurgeEvents deletes the events appended before t, oldest first, up to
+// the first that is not older, and moves the horizon past them, a chunk of
+// numbers per transaction.
+func (s *PostgresStore) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
+	total := 0
+	for {
+		n, more, err := s.purgeEventsChunk(ctx, t)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("postgres store: purging events: %w", err)
+		}
+		if !more {
+			return total, nil
+		}
+	}
+}
+
+// purgeEventsChunk purges up to pgPurgeChunk numbers from the horizon on;
+// more says whether it stopped at the chunk's end rather than at t.
+func (s *PostgresStore) purgeEventsChunk(ctx context.Context, t time.Time) (n int, more bool, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		n, more = 0, false
+		var below int64
+		if err := tx.QueryRow(ctx, "SELECT below FROM events_horizon FOR UPDATE").Scan(&below); err != nil {
+			return err
+		}
+		// The first event not older than t (tombstones do not count),
+		// reading from the horizon on: only the purged rows are read.
+		var end *int64
+		err := tx.QueryRow(ctx, `SELECT min(seq) FROM (SELECT seq FROM events WHERE seq >= $1 AND event IS NOT NULL
+			AND (event->>'at')::timestamptz >= $2 ORDER BY seq LIMIT 1) x`, below, t).Scan(&end)
+		if err != nil {
+			return err
+		}
+		if end == nil {
+			// Every event is older: purge up to the last one.
+			if err := tx.QueryRow(ctx, "SELECT max(seq) + 1 FROM events WHERE seq >= $1", below).Scan(&end); err != nil {
+				return err
+			}
+			if end == nil {
+				return nil
+			}
+		}
+		stop := *end
+		if stop > below+pgPurgeChunk {
+			stop, more = below+pgPurgeChunk, true
+		}
+		tag, err := tx.Exec(ctx, "DELETE FROM events WHERE seq >= $1 AND seq < $2 AND event IS NOT NULL", below, stop)
+		if err != nil {
+			return err
+		}
+		n = int(tag.RowsAffected())
+		if _, err := tx.Exec(ctx, "DELETE FROM events WHERE seq >= $1 AND seq < $2", below, stop); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE events_horizon SET below = $1", stop)
+		return err
+	})
+	return n, more, err
+}
