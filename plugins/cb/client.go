@@ -115,9 +115,17 @@ func (p *Provider) parseOrder(a answer, secrets ...string) (order, error) {
 		return order{}, e
 	}
 	o := env.PlaceOrder
-	if o == nil || o.CbOrderReference == "" || !absoluteURL(o.URL) {
-		return order{}, sdk.Errorf(sdk.CodeProviderError, "CB's placeOrder answer lacks a CbOrderReference or a delivery URL").
+	if o == nil || o.CbOrderReference == "" {
+		return order{}, sdk.Errorf(sdk.CodeProviderError, "CB's placeOrder answer lacks a CbOrderReference").
 			WithProviderCode("HTTP " + strconv.Itoa(a.status))
+	}
+	if !absoluteURL(o.URL) {
+		// The order stands (CB gave its reference): answering an error
+		// would invite a second order. The loan is kept without a link,
+		// and fulfillment says so.
+		p.logger().Warn("CB's placeOrder answer has no usable delivery URL; the loan is kept without a link",
+			"cb_order_reference", o.CbOrderReference, "url_bytes", len(o.URL))
+		o.URL = ""
 	}
 	return *o, nil
 }

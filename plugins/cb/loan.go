@@ -82,7 +82,7 @@ func (p *Provider) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loa
 	return sdk.Loan{
 		Format:    format,
 		ExpiresAt: p.now().Add(time.Duration(days) * 24 * time.Hour),
-		Links:     []sdk.Link{{Format: format, Rel: "content", Href: o.URL}},
+		Links:     contentLinks(format, o.URL),
 		ProviderRef: map[string]string{
 			refCbOrderReference: o.CbOrderReference,
 			refOrderReference:   r.LoanID,
@@ -140,16 +140,26 @@ func (p *Provider) Renew(ctx context.Context, r sdk.RenewRequest) (sdk.Loan, err
 	ref[refCbOrderReference] = first
 	ref[refLastOrderReference] = r.RenewalID
 	ref[refLastCbOrderRef] = o.CbOrderReference
-	ref[refURL] = o.URL
+	if o.URL != "" {
+		ref[refURL] = o.URL // else the first order's link stands
+	}
 	ref[refUserID] = r.Loan.Patron
 	ref[refReadingMethod] = method
 	ref[refProtection] = protection
 	return sdk.Loan{
 		Format:      format,
 		ExpiresAt:   expires.Add(time.Duration(r.Days) * 24 * time.Hour),
-		Links:       []sdk.Link{{Format: format, Rel: "content", Href: o.URL}},
+		Links:       contentLinks(format, o.URL),
 		ProviderRef: ref,
 	}, nil
+}
+
+// contentLinks is the loan's one content link, none without a delivery URL.
+func contentLinks(format, href string) []sdk.Link {
+	if href == "" {
+		return nil
+	}
+	return []sdk.Link{{Format: format, Rel: "content", Href: href}}
 }
 
 // Fulfill hands out the delivery URL the order gave: CB has no call that
