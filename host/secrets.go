@@ -53,9 +53,14 @@ func (k keys) contentSig(provider, loan, format string, exp int64) string {
 	return base64.RawURLEncoding.EncodeToString(k.mac(provider, loan, format, strconv.FormatInt(exp, 10)))
 }
 
+// macEncoding reads signatures and tokens strictly: a non-canonical
+// encoding (other bits in the last character's unused bits) is refused,
+// so that exactly one string is valid for each MAC.
+var macEncoding = base64.RawURLEncoding.Strict()
+
 // checkContentSig compares in constant time; padded base64url is accepted.
 func (k keys) checkContentSig(provider, loan, format string, exp int64, sig string) bool {
-	got, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(sig, "="))
+	got, err := macEncoding.DecodeString(strings.TrimRight(sig, "="))
 	if err != nil {
 		return false
 	}
@@ -73,7 +78,7 @@ func (k keys) loanOfToken(provider, token string) (string, bool) {
 	if !ok || loan == "" {
 		return "", false
 	}
-	got, err := base64.RawURLEncoding.DecodeString(mac)
+	got, err := macEncoding.DecodeString(mac)
 	if err != nil {
 		return "", false
 	}
