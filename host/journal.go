@@ -114,6 +114,18 @@ func (w *watchedStore) PurgeIdempotency(ctx context.Context, t time.Time) (int, 
 	return n, err
 }
 
+// PurgeEvents passes the sweeper's event purge to a store that offers one
+// (EventPurger); a store that does not purges nothing.
+func (w *watchedStore) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
+	p, ok := w.Store.(EventPurger)
+	if !ok {
+		return 0, nil
+	}
+	n, err := p.PurgeEvents(ctx, t)
+	w.health.note(ctx, err)
+	return n, err
+}
+
 // JournalWritable reports whether the journal's last write succeeded. While
 // it is false, checkouts answer journal_unavailable without calling the
 // distributor and /readyz answers 503.

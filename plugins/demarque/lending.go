@@ -137,21 +137,36 @@ func (p *provider) Fulfill(ctx context.Context, r sdk.FulfillRequest) (f sdk.Ful
 		// One ISBN per format: a loan of the epub is not a loan of the pdf.
 		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "the loan is for %s, not %s (De Marque has one ISBN per format)", format, r.Format))
 	}
-	target, err := in.loanURL(firstNonEmpty(r.Loan.ProviderRef[refLoanURL], r.Loan.Options[optLoanURL]))
-	if err != nil {
-		return fail(sdk.AsError(err))
-	}
-	borrower := firstNonEmpty(r.Loan.ProviderRef[refBorrower], r.Loan.Patron)
-	transaction := firstNonEmpty(r.Loan.ProviderRef[refTransaction], r.Loan.ID)
-	form, e := lendingForm(borrower, transaction, r.Loan.Options)
-	if e != nil {
-		return fail(e)
-	}
-	href, e := p.lend(ctx, in, target, form)
+	href, e := p.regenerate(ctx, in, r.Loan)
 	if e != nil {
 		return fail(e)
 	}
 	return sdk.Fulfillment{Links: []sdk.Link{{Format: format, Rel: "content", Href: href}}}, nil
+}
+
+// regenerate asks the warehouse again for an existing loan's link: the
+// loan_url POSTed with the checkout's borrower_id and transaction_id and no
+// expire_at, which never creates a loan.
+func (p *provider) regenerate(ctx context.Context, in *instance, l sdk.LoanRef) (string, *sdk.Error) {
+	target, err := in.loanURL(loanURLOf(l))
+	if err != nil {
+		return "", sdk.AsError(err)
+	}
+	form, e := lendingForm(borrowerOf(l), transactionOf(l), l.Options)
+	if e != nil {
+		return "", e
+	}
+	return p.lend(ctx, in, target, form)
+}
+
+// What a checkout sent, from the loan's references (or, for a loan whose
+// answer never came, from what the host journaled).
+func loanURLOf(l sdk.LoanRef) string {
+	return firstNonEmpty(l.ProviderRef[refLoanURL], l.Options[optLoanURL])
+}
+func borrowerOf(l sdk.LoanRef) string { return firstNonEmpty(l.ProviderRef[refBorrower], l.Patron) }
+func transactionOf(l sdk.LoanRef) string {
+	return firstNonEmpty(l.ProviderRef[refTransaction], l.ID)
 }
 
 // lendingForm builds the parameters common to checkout and regeneration.

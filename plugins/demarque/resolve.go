@@ -25,18 +25,7 @@ func (p *provider) Resolve(ctx context.Context, r sdk.ResolveRequest) (res sdk.R
 	if err != nil {
 		return sdk.Resolution{}, err
 	}
-	loanURL := firstNonEmpty(r.Loan.ProviderRef[refLoanURL], r.Loan.Options[optLoanURL])
-	target, err := in.loanURL(loanURL)
-	if err != nil {
-		return fail(sdk.AsError(err))
-	}
-	borrower := firstNonEmpty(r.Loan.ProviderRef[refBorrower], r.Loan.Patron)
-	transaction := firstNonEmpty(r.Loan.ProviderRef[refTransaction], r.Loan.ID)
-	form, e := lendingForm(borrower, transaction, r.Loan.Options)
-	if e != nil {
-		return fail(e)
-	}
-	href, e := p.lend(ctx, in, target, form)
+	href, e := p.regenerate(ctx, in, r.Loan)
 	switch {
 	case e != nil && e.Code == sdk.CodeLoanNotFound:
 		return sdk.Resolution{Placed: false}, nil
@@ -49,9 +38,9 @@ func (p *provider) Resolve(ctx context.Context, r sdk.ResolveRequest) (res sdk.R
 		Format: format,
 		Links:  []sdk.Link{{Format: format, Rel: "content", Href: href}},
 		ProviderRef: map[string]string{
-			refTransaction: transaction,
-			refLoanURL:     loanURL,
-			refBorrower:    borrower,
+			refTransaction: transactionOf(r.Loan),
+			refLoanURL:     loanURLOf(r.Loan),
+			refBorrower:    borrowerOf(r.Loan),
 		},
 	}}, nil
 }
