@@ -17,6 +17,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/internal/filehash"
 )
 
 // sandbox is everything the walk-through talks to.
@@ -49,7 +50,7 @@ func buildPlugins(ctx context.Context, dir string, names []string) (map[string]h
 		if err := cmd.Run(); err != nil {
 			return nil, fmt.Errorf("building plugin %s: %w", n, err)
 		}
-		sum, err := fileSHA256(bin)
+		sum, err := filehash.SHA256(bin)
 		if err != nil {
 			return nil, err
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/internal/filehash"
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 )
@@ -109,7 +110,7 @@ func TestAdversarialPluginsArePinned(t *testing.T) {
 
 	t.Run("admin reload with a path is invalid_request", func(t *testing.T) {
 		before := srv.provider("lib").Plugin
-		trueSum, err := fileSHA256("/bin/true")
+		trueSum, err := filehash.SHA256("/bin/true")
 		if err != nil {
 			t.Skip("no /bin/true")
 		}
@@ -162,7 +163,7 @@ func TestAdversarialPluginsArePinned(t *testing.T) {
 				outcomes.add(fmt.Sprintf("%d %s", a.status, a.code()))
 			}
 			p := srv.provider("lib").Plugin
-			exe, err := fileSHA256(fmt.Sprintf("/proc/%d/exe", p.PID))
+			exe, err := filehash.SHA256(fmt.Sprintf("/proc/%d/exe", p.PID))
 			if err != nil {
 				continue // between processes
 			}
@@ -186,7 +187,7 @@ func TestAdversarialPluginsArePinned(t *testing.T) {
 func checkRunningHash(t *testing.T, s *server, provider string) {
 	t.Helper()
 	p := s.provider(provider).Plugin
-	exe, err := fileSHA256(fmt.Sprintf("/proc/%d/exe", p.PID))
+	exe, err := filehash.SHA256(fmt.Sprintf("/proc/%d/exe", p.PID))
 	if err != nil {
 		t.Fatalf("reading the plugin's executable (pid %d): %v", p.PID, err)
 	}

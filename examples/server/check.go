@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/internal/filehash"
 )
 
 // checkTimeout bounds a whole -check run: every plugin's start, describe and
@@ -136,7 +135,7 @@ func (r *report) summary() {
 
 // pin checks a plugin's binary and its pin.
 func (r *report) pin(name string, pc host.PluginConfig) {
-	sum, err := fileSHA256(pc.Path)
+	sum, err := filehash.SHA256(pc.Path)
 	switch {
 	case err != nil:
 		r.fail("plugin %s: binary %s: %v (relative paths are relative to the config file's directory)", name, pc.Path, err)
@@ -162,18 +161,4 @@ func (r *report) store(s host.StoreConfig) {
 	default:
 		r.ok("store: driver %s (not opened by -check)", s.Driver)
 	}
-}
-
-// fileSHA256 hashes the file at path.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -1,4 +1,6 @@
-package main
+// Package filehash computes the pin of a plugin binary as an operator does
+// with sha256sum: the hex SHA-256 of the file's bytes.
+package filehash
 
 import (
 	"crypto/sha256"
@@ -7,7 +9,8 @@ import (
 	"os"
 )
 
-func fileSHA256(path string) (string, error) {
+// SHA256 is the hex SHA-256 of the file at path.
+func SHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
