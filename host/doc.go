@@ -18,9 +18,11 @@
 //   - A notification token is "<loan id>.<mac>" where mac is the base64url
 //     HMAC-SHA256(secret, "notify|"+provider+"|"+loan id): the loan id makes
 //     it routable, the mac unguessable.
-//   - When a distributor asks for a pause (try_later with Retry-After), calls
-//     to that instance within the pause wait if the pause is shorter than
-//     max_wait and otherwise answer try_later with the time left.
+//   - When a distributor asks the instance to pause (try_later with
+//     Retry-After, scope instance), calls to that instance within the pause
+//     wait if the pause is shorter than max_wait and otherwise answer
+//     try_later with the time left. A pause about one request (scope
+//     request, e.g. CB's EBS-10060) answers that request only.
 //   - Idempotency-Key replays successful answers and the distributor's final
 //     refusals; answers that never reached the distributor or may succeed on
 //     retry (rate_limited, circuit_open, plugin_unavailable before the call
