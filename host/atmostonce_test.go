@@ -22,8 +22,9 @@ import (
 type flakyStore struct {
 	host.Store
 	// failAll fails every write; failApply fails Apply only (the write
-	// that follows a distributor's answer).
-	failAll, failApply atomic.Bool
+	// that follows a distributor's answer); failUnknown fails writing a
+	// loan as unknown (so that a loan the distributor placed stays pending).
+	failAll, failApply, failUnknown atomic.Bool
 }
 
 var errDiskFull = errors.New("write /var/lib/lendgate/lendgate.db: no space left on device")
@@ -40,6 +41,9 @@ func (s *flakyStore) fail() error {
 func (s *flakyStore) PutLoan(ctx context.Context, r host.LoanRecord) error {
 	if err := s.fail(); err != nil {
 		return err
+	}
+	if r.Loan.Status == host.StatusUnknown && s.failUnknown.Load() {
+		return errDiskFull
 	}
 	return s.Store.PutLoan(ctx, r)
 }
@@ -486,5 +490,31 @@ func TestCrashMidCheckoutRetryAnswersOutcomeUnknown(t *testing.T) {
 	}
 	if l, err := e.h.Loan(t.Context(), "fake-a", p.Loan); err != nil || l.Status != host.StatusUnknown {
 		t.Errorf("the loan is %+v, %v; want unknown", l, err)
+	}
+}
+
+// Issue 10 point 11, the worst case: the warehouse placed the loan, the
+// journal refused both its record and its unknown mark, so the journal
+// holds it pending. As soon as the journal writes again the loan is marked
+// unknown (and resolved), without waiting for the sweeper's interval (an
+// hour here) or the lease after which a pending loan counts as lost.
+func TestPendingLoanMarkedOnceTheJournalWritesAgain(t *testing.T) {
+	store := newFlakyStore()
+	d := demarqueAt(t, store, time.Hour)
+	store.failApply.Store(true)
+	store.failUnknown.Store(true)
+	r := d.do("POST", demarqueLoans, d.loanBody("patron-42"), "Idempotency-Key", "K")
+	p := d.expectProblem(r, http.StatusServiceUnavailable, "journal_unavailable")
+	if l, err := d.h.Loan(t.Context(), "demarque-mtl", p.Loan); err != nil || l.Status != host.StatusPending {
+		t.Fatalf("loan %s: %+v, %v; want it pending while the journal fails", p.Loan, l, err)
+	}
+	store.failApply.Store(false)
+	store.failUnknown.Store(false)
+	waitFor(t, "the pending loan to be settled", 5*time.Second, func() bool {
+		l, _ := d.h.Loan(t.Context(), "demarque-mtl", p.Loan)
+		return l.Status == host.StatusUnknown || l.Status == host.StatusActive
+	})
+	if tx := transactions(d.sim); len(tx) != 1 {
+		t.Errorf("the warehouse saw orders %v, want one", tx)
 	}
 }

@@ -28,6 +28,7 @@ type Host struct {
 	instances map[string]*instance
 	names     []string // instance names, sorted
 	flights   *flights
+	owed      owedLoans // loans whose unknown mark waits for the journal (journal.go)
 	publicURL string
 	cluster   *cluster
 	hooks     *webhooks     // nil without Config.Webhooks

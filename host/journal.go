@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +23,18 @@ type journalHealth struct {
 	failing    atomic.Bool
 	lastFailed atomic.Int64 // unix nanoseconds of the last failed write
 	log        hclog.Logger
+	// changed wakes the sweeper when the journal starts failing (so that it
+	// probes every journalProbeEvery) and when it writes again (so that
+	// what it owes, owedLoans, is written at once).
+	changed chan struct{}
+}
+
+// wake tells the sweeper that the journal's health changed.
+func (j *journalHealth) wake() {
+	select {
+	case j.changed <- struct{}{}:
+	default: // a wake-up is already pending
+	}
 }
 
 // journalReadyHold is how long /readyz stays 503 after a failed write: as
@@ -39,12 +52,14 @@ func (j *journalHealth) note(ctx context.Context, err error) {
 	case err == nil:
 		if j.failing.CompareAndSwap(true, false) {
 			j.log.Info("journal writes again")
+			j.wake()
 		}
 	case ctx.Err() != nil || errors.Is(err, ErrNotFound):
 		// The caller gave up, or the record is not there: not the journal's fault.
 	default:
 		j.lastFailed.Store(time.Now().UnixNano())
 		if j.failing.CompareAndSwap(false, true) {
+			j.wake()
 			j.log.Error("journal write failed: checkouts answer journal_unavailable and /readyz 503 until it writes again", "error", err)
 		}
 	}
@@ -63,7 +78,7 @@ func watchJournal(s Store, log hclog.Logger) *watchedStore {
 	if w, ok := s.(*watchedStore); ok {
 		return w
 	}
-	return &watchedStore{Store: s, health: &journalHealth{log: log}}
+	return &watchedStore{Store: s, health: &journalHealth{log: log, changed: make(chan struct{}, 1)}}
 }
 
 func (w *watchedStore) PutLoan(ctx context.Context, r LoanRecord) error {
@@ -204,3 +219,85 @@ func retryWrite(ctx context.Context, write func(context.Context) error) error {
 	}
 	return err
 }
+
+// owedLoans are loans the distributor may have placed whose status unknown
+// could not be journaled (the journal failed after the answer, and again
+// for the mark): they are pending in the journal. The sweeper writes them as
+// unknown as soon as the journal writes again, without waiting for the
+// lease after which it would take any pending loan for lost. Bounded: past
+// maxOwedLoans the lease rule alone catches the rest.
+type owedLoans struct {
+	mu sync.Mutex
+	m  map[string]LoanRecord // provider + "/" + loan id
+}
+
+const maxOwedLoans = 10000
+
+func (o *owedLoans) add(rec LoanRecord) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = map[string]LoanRecord{}
+	}
+	if len(o.m) >= maxOwedLoans {
+		return false
+	}
+	o.m[rec.Loan.Provider+"/"+rec.Loan.ID] = rec
+	return true
+}
+
+func (o *owedLoans) list() []LoanRecord {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]LoanRecord, 0, len(o.m))
+	for _, r := range o.m {
+		out = append(out, r)
+	}
+	return out
+}
+
+func (o *owedLoans) done(rec LoanRecord) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.m, rec.Loan.Provider+"/"+rec.Loan.ID)
+}
+
+func (o *owedLoans) len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.m)
+}
+
+// payOwed writes each owed loan as unknown, unless its checkout or another
+// node has journaled it since (then it is not pending any more).
+func (h *Host) payOwed(ctx context.Context) {
+	for _, rec := range h.owed.list() {
+		cur, err := h.store.Loan(ctx, rec.Loan.Provider, rec.Loan.ID)
+		switch {
+		case err == nil && cur.Loan.Status != StatusPending:
+			h.owed.done(rec)
+			continue
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return // the journal does not read either: next pass
+		}
+		if err := h.store.PutLoan(ctx, rec); err != nil {
+			return // still failing: next pass
+		}
+		h.owed.done(rec)
+		h.log.Warn("loan outcome unknown: journaled once the journal wrote again", "provider", rec.Loan.Provider, "loan", rec.Loan.ID)
+	}
+}
+
+// journalChanged is the channel that wakes the sweeper when the journal
+// starts failing or writes again (nil, never ready, for a store without the
+// watch).
+func (h *Host) journalChanged() <-chan struct{} {
+	if w, ok := h.store.(*watchedStore); ok {
+		return w.health.changed
+	}
+	return nil
+}
+
+// journalProbeEvery is how often the sweeper probes a failing journal (and
+// retries what it owes) instead of waiting for its interval.
+const journalProbeEvery = time.Second

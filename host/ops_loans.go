@@ -250,7 +250,8 @@ func (h *Host) notifyURL(in *instance, id string) string {
 
 func (h *Host) putLoanLogged(ctx context.Context, rec LoanRecord) {
 	if err := retryWrite(ctx, func(ctx context.Context) error { return h.store.PutLoan(ctx, rec) }); err != nil {
-		h.log.Error("journaling loan of unknown outcome failed; the sweeper will mark it", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)
+		h.owed.add(rec)
+		h.log.Error("journaling loan of unknown outcome failed; it is written as soon as the journal writes again", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)
 	}
 }
 

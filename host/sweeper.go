@@ -37,6 +37,7 @@ func (h *Host) sweep(ctx context.Context) {
 	if !h.JournalWritable() {
 		h.probeJournal(ctx)
 	}
+	h.payOwed(ctx)
 	now := time.Now().UTC()
 	expired, err := h.store.ExpiredLoans(ctx, now, sweepBatch)
 	if err != nil {
@@ -90,14 +91,22 @@ func (h *Host) sweepLoop(interval time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { <-h.closed; cancel() }()
-	t := time.NewTicker(interval)
-	defer t.Stop()
 	for {
 		h.sweep(ctx)
+		wait := interval
+		if !h.JournalWritable() || h.owed.len() > 0 {
+			// A failing journal is probed often, so that /readyz and the
+			// loans owed an unknown mark follow it closely.
+			wait = min(wait, journalProbeEvery)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-h.closed:
+			t.Stop()
 			return
 		case <-t.C:
+		case <-h.journalChanged():
+			t.Stop()
 		}
 	}
 }
