@@ -19,7 +19,7 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// The host's cost over a bare go-plugin call (issue #7), one call at a time:
+// The host's cost over a bare go-plugin call, one call at a time:
 //
 //	go test -run xxx -bench . -benchtime 2000x ./host
 //
