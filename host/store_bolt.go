@@ -251,7 +251,7 @@ func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey st
 	if err != nil {
 		return Event{}, false, err
 	}
-	eb, err := encodeBoltEvent(e, dedupeKey)
+	eb, err := encodeBoltEvent(e)
 	if err != nil {
 		return Event{}, false, err
 	}
@@ -288,9 +288,10 @@ func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey st
 			return err
 		}
 		if dedupeKey != "" {
-			// The key's way back, for purging it with its event, is the
-			// event record's dedupe_key member: one bucket fewer to write.
 			if err := dd.Put([]byte(dedupeKey), key); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketDedupeBySeq).Put(key, []byte(dedupeKey)); err != nil {
 				return err
 			}
 		}
@@ -340,11 +341,9 @@ func (s *BoltStore) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
 			events, bySeq, dd := tx.Bucket(bucketEvents), tx.Bucket(bucketDedupeBySeq), tx.Bucket(bucketDedupe)
 			var drop [][]byte
 			c := events.Cursor()
-			var keys []string // the dedupe keys recorded in the events dropped
 			for k, v := c.First(); k != nil && len(drop) < purgeChunk; k, v = c.Next() {
 				var e struct {
-					At        time.Time `json:"at"`
-					DedupeKey string    `json:"dedupe_key"`
+					At time.Time `json:"at"`
 				}
 				if err := json.Unmarshal(v, &e); err != nil {
 					return err
@@ -353,18 +352,8 @@ func (s *BoltStore) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
 					break
 				}
 				drop = append(drop, append([]byte{}, k...))
-				if e.DedupeKey != "" {
-					keys = append(keys, e.DedupeKey)
-				}
-			}
-			for _, key := range keys {
-				if err := dd.Delete([]byte(key)); err != nil {
-					return err
-				}
 			}
 			for _, k := range drop {
-				// Events written before dedupe_key was recorded in them
-				// have their key in event_dedupe_keys.
 				if key := bySeq.Get(k); key != nil {
 					if err := dd.Delete(key); err != nil {
 						return err
