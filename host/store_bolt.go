@@ -59,7 +59,14 @@ func putLoan(tx *bolt.Tx, r LoanRecord) error {
 	if err != nil {
 		return err
 	}
-	prev, err := getLoan(tx, r.Loan.Provider, r.Loan.ID)
+	return putLoanJSON(tx, r, b)
+}
+
+// putLoanJSON is putLoan with r already encoded as b: callers encode
+// before they queue, so that the one committer goroutine, which every
+// write waits on, spends its time on the transaction only.
+func putLoanJSON(tx *bolt.Tx, r LoanRecord, b []byte) error {
+	prev, err := getLoanIndexed(tx, r.Loan.Provider, r.Loan.ID)
 	switch {
 	case err == nil:
 		if err := reindexLoan(tx, prev, r); err != nil {
@@ -78,12 +85,16 @@ func putLoan(tx *bolt.Tx, r LoanRecord) error {
 }
 
 func (s *BoltStore) PutLoan(_ context.Context, r LoanRecord) error {
-	return s.update(func(tx *bolt.Tx) error { return putLoan(tx, r) })
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return s.update(func(tx *bolt.Tx) error { return putLoanJSON(tx, r, b) })
 }
 
 func (s *BoltStore) DeleteLoan(_ context.Context, provider, id string) error {
 	return s.update(func(tx *bolt.Tx) error {
-		r, err := getLoan(tx, provider, id)
+		r, err := getLoanIndexed(tx, provider, id)
 		if err == ErrNotFound {
 			return nil
 		}
@@ -95,6 +106,33 @@ func (s *BoltStore) DeleteLoan(_ context.Context, provider, id string) error {
 		}
 		return tx.Bucket(bucketLoans).Delete(loanKey(provider, id))
 	})
+}
+
+// boltIndexed is the part of a stored loan its index entries derive from:
+// decoding only these members (no links, options or provider reference)
+// keeps the committer's read of the previous record short.
+type boltIndexed struct {
+	Loan struct {
+		ID        string     `json:"id"`
+		Provider  string     `json:"provider"`
+		Patron    string     `json:"patron"`
+		Status    string     `json:"status"`
+		ExpiresAt *time.Time `json:"expires_at"`
+	} `json:"loan"`
+}
+
+// getLoanIndexed reads the members of a loan that place it in the indexes.
+func getLoanIndexed(tx *bolt.Tx, provider, id string) (LoanRecord, error) {
+	b := tx.Bucket(bucketLoans).Get(loanKey(provider, id))
+	if b == nil {
+		return LoanRecord{}, ErrNotFound
+	}
+	var x boltIndexed
+	if err := json.Unmarshal(b, &x); err != nil {
+		return LoanRecord{}, err
+	}
+	l := x.Loan
+	return LoanRecord{Loan: Loan{ID: l.ID, Provider: l.Provider, Patron: l.Patron, Status: l.Status, ExpiresAt: l.ExpiresAt}}, nil
 }
 
 func getLoan(tx *bolt.Tx, provider, id string) (LoanRecord, error) {
@@ -207,9 +245,19 @@ func (s *BoltStore) ExpiredLoans(_ context.Context, t time.Time, limit int) (out
 }
 
 func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
+	// Both records are encoded before queueing (see putLoanJSON); the
+	// event's number, known only in the transaction, is spliced in there.
+	rb, err := json.Marshal(r)
+	if err != nil {
+		return Event{}, false, err
+	}
+	eb, err := encodeBoltEvent(e)
+	if err != nil {
+		return Event{}, false, err
+	}
 	var out Event
 	var applied bool
-	err := s.update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		// Results are set afresh: this may run twice (committer.update).
 		out, applied = e, false
 		events := tx.Bucket(bucketEvents)
@@ -225,7 +273,7 @@ func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey st
 				return nil
 			}
 		}
-		if err := putLoan(tx, r); err != nil {
+		if err := putLoanJSON(tx, r, rb); err != nil {
 			return err
 		}
 		n, err := events.NextSequence()
@@ -235,12 +283,8 @@ func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey st
 		ev := e
 		ev.Cursor = formatCursor(n)
 		ev.ID = "ev_" + ev.Cursor
-		b, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
 		key := seqKey(n)
-		if err := events.Put(key, b); err != nil {
+		if err := events.Put(key, eb.numbered(ev.ID, ev.Cursor)); err != nil {
 			return err
 		}
 		if dedupeKey != "" {

@@ -16,7 +16,7 @@ import (
 	"github.com/lendgate/lendgate/host"
 )
 
-// The journal-growth scenario (issue #12): a journal holding n loans, n
+// The journal-growth scenario: a journal holding n loans, n
 // events and n/10 Idempotency-Keys, and what the reads that must stay fast
 // cost on it: a patron's loans, a page of 100 events after a cursor, and
 // the sweeper's pass (expired loans, pending loans, purges).

@@ -2,8 +2,7 @@
 // go-plugin call, on the journals a library runs (the default bolt file and
 // PostgreSQL) beside the disk's own sync latency, how it scales with
 // concurrency, how the journal holds up at a million loans, and what hot
-// swaps and plugin crashes cost, all in one run on one machine (issues #7
-// and #12).
+// swaps and plugin crashes cost, all in one run on one machine.
 //
 //	go run ./examples/bench                       # ~5 min on 2 cores
 //	go run ./examples/bench -duration 1s -conc 1,8 -journal-growth 0

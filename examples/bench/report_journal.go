@@ -38,7 +38,7 @@ func (r *report) durableSection(w func(string, ...any)) {
 	w("\nAt more than one client the durable floor is the bare call's p50 at that concurrency plus two syncs: concurrent checkouts share their syncs (bolt's group commit, PostgreSQL's), so it bounds a call's latency, not the throughput.\n\n")
 }
 
-// journalTargets writes one table line per target of issue #12.
+// journalTargets writes one table line per target for the journal on disk.
 func (r *report) journalTargets(w func(string, ...any)) {
 	mark := func(ok bool) string {
 		if ok {
