@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -13,7 +14,9 @@ import (
 // WebhookConfig is one endpoint that the event log is pushed to
 // (config.md "webhooks", api.md §8).
 type WebhookConfig struct {
-	// URL receives a POST per event: https, or http with AllowInsecureHTTP.
+	// URL receives a POST per event: https; http only on the loopback
+	// (127.0.0.0/8, ::1, localhost: a receiver on the same machine) or with
+	// AllowInsecureHTTP.
 	URL string `json:"url"`
 	// Secret is the Standard Webhooks signing secret: "whsec_" and the
 	// base64 of 24 to 64 random bytes.
@@ -21,8 +24,8 @@ type WebhookConfig struct {
 	// Events filters by event type: exact types, or prefixes ending in "*"
 	// ("loan.*", "*"). Absent: every event.
 	Events []string `json:"events,omitempty"`
-	// AllowInsecureHTTP permits an http:// URL (development only: the
-	// events carry patron ids).
+	// AllowInsecureHTTP permits an http:// URL on another host (development
+	// only: the events carry patron ids).
 	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
 }
 
@@ -78,8 +81,8 @@ func validateWebhooks(ws []WebhookConfig) error {
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			return fmt.Errorf("%s.url must be an absolute https URL", at)
 		}
-		if u.Scheme == "http" && !w.AllowInsecureHTTP {
-			return fmt.Errorf("%s.url must be https (set allow_insecure_http for a development receiver)", at)
+		if u.Scheme == "http" && !w.AllowInsecureHTTP && !loopbackHost(u.Hostname()) {
+			return fmt.Errorf("%s.url must be https (plain http only on the loopback, or with allow_insecure_http for a development receiver)", at)
 		}
 		name := webhookName(u)
 		if j, dup := names[name]; dup {
@@ -135,4 +138,14 @@ func (f eventFilter) matches(t string) bool {
 		}
 	}
 	return false
+}
+
+// loopbackHost reports whether host names this machine: plain http to it
+// crosses no network.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -51,7 +51,7 @@ func TestParseConfigWebhookErrors(t *testing.T) {
 		{"no whsec_ prefix", entry(good, "0123456789abcdef0123456789abcdef", ""), `webhooks[0].secret must have the form "whsec_<base64>"`},
 		{"not base64", entry(good, "whsec_not base64!!", ""), "not base64"},
 		{"key too short", entry(good, short, ""), "must hold 24 to 64 bytes"},
-		{"http", entry("http://ils.example/hook", testWebhookSecret, ""), "webhooks[0].url must be https (set allow_insecure_http"},
+		{"http", entry("http://ils.example/hook", testWebhookSecret, ""), "webhooks[0].url must be https (plain http only on the loopback"},
 		{"other scheme", entry("ftp://ils.example/hook", testWebhookSecret, ""), "webhooks[0].url must be an absolute https URL"},
 		{"relative", entry("/hook", testWebhookSecret, ""), "webhooks[0].url must be an absolute https URL"},
 		{"unknown type", entry(good, testWebhookSecret, `, "events": ["loan.reslved"]`), `webhooks[0].events[0]: "loan.reslved" matches no event type`},
@@ -110,5 +110,20 @@ func TestNewNeedsAWebhookJournal(t *testing.T) {
 		Webhooks: []host.WebhookConfig{{URL: "https://ils.example/hook", Secret: testWebhookSecret}}}
 	if _, err := host.New(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "webhooks need a store that journals their deliveries") {
 		t.Fatalf("New: %v, want the store refused", err)
+	}
+}
+
+// A receiver on the same machine may be plain http without the flag (no
+// network is crossed); any other host needs https or allow_insecure_http.
+func TestWebhookHTTPOnTheLoopback(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:9000/hook", "http://localhost:9000/hook", "http://[::1]:9000/hook", "http://127.0.0.2/hook"} {
+		if _, err := host.ParseConfig(webhooksConfig(`{"url": "`+u+`", "secret": "`+testWebhookSecret+`"}`), nil); err != nil {
+			t.Errorf("%s: %v, want accepted", u, err)
+		}
+	}
+	for _, u := range []string{"http://ils.example/hook", "http://10.0.0.1/hook", "http://127.0.0.1.example/hook"} {
+		if _, err := host.ParseConfig(webhooksConfig(`{"url": "`+u+`", "secret": "`+testWebhookSecret+`"}`), nil); err == nil {
+			t.Errorf("%s accepted without allow_insecure_http", u)
+		}
 	}
 }
