@@ -34,10 +34,7 @@ const (
 // While the journal is failing, each pass first probes it, so that /readyz
 // turns ready again without waiting for a request.
 func (h *Host) sweep(ctx context.Context) {
-	if !h.JournalWritable() {
-		h.probeJournal(ctx)
-	}
-	h.payOwed(ctx)
+	h.mendJournal(ctx)
 	now := time.Now().UTC()
 	expired, err := h.store.ExpiredLoans(ctx, now, sweepBatch)
 	if err != nil {
@@ -85,28 +82,41 @@ func (h *Host) sweep(ctx context.Context) {
 	h.purgeEvents(ctx, now)
 }
 
-// sweepLoop runs sweep at start and then every interval until the host closes.
+// sweepLoop runs sweep at start and then every interval until the host
+// closes. Between sweeps it mends the journal: a failing journal is probed
+// every journalProbeEvery, and the loans owed an unknown mark are written as
+// soon as it writes again (woken by the journal's health changes), without
+// the rest of a sweep.
 func (h *Host) sweepLoop(interval time.Duration) {
 	defer h.bg.Done()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { <-h.closed; cancel() }()
+	h.sweep(ctx)
+	full := time.NewTicker(interval)
+	defer full.Stop()
+	probe := time.NewTicker(journalProbeEvery)
+	defer probe.Stop()
 	for {
-		h.sweep(ctx)
-		wait := interval
-		if !h.JournalWritable() || h.owed.len() > 0 {
-			// A failing journal is probed often, so that /readyz and the
-			// loans owed an unknown mark follow it closely.
-			wait = min(wait, journalProbeEvery)
-		}
-		t := time.NewTimer(wait)
 		select {
 		case <-h.closed:
-			t.Stop()
 			return
-		case <-t.C:
+		case <-full.C:
+			h.sweep(ctx)
+		case <-probe.C:
+			if !h.JournalWritable() || h.owed.len() > 0 {
+				h.mendJournal(ctx)
+			}
 		case <-h.journalChanged():
-			t.Stop()
+			h.mendJournal(ctx)
 		}
 	}
+}
+
+// mendJournal probes a failing journal and writes what the host owes it.
+func (h *Host) mendJournal(ctx context.Context) {
+	if !h.JournalWritable() {
+		h.probeJournal(ctx)
+	}
+	h.payOwed(ctx)
 }
