@@ -78,8 +78,10 @@ func TestWriteAPluginIn15Minutes(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, goTool, args...)
 		cmd.Dir = dir
-		// Offline from the module cache, with the go that runs this test.
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOWORK=off")
+		// Offline from the module cache, with the go that runs this test;
+		// read-only, so that a go.mod the repository let go stale (a
+		// newcomer's first build would stop at "go mod tidy") fails here.
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local", "GOWORK=off")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
