@@ -326,19 +326,8 @@ func TestDemarqueJournalFailsAfterAnswerResolves(t *testing.T) {
 // OrderReference, CB answers EBS-10005 (the first order stands), the loan
 // becomes active without a delivery URL; CB holds one order.
 func TestCBJournalFailsAfterAnswerResolves(t *testing.T) {
-	sim := cbsim.New(cbsim.WithCredentials(cbsim.DefaultUsername, cbAccountPassword))
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
 	store := newFlakyStore()
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
-		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true,
-			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}},
-		StoreImpl:     store,
-		SweepInterval: 20 * time.Millisecond,
-	}
-	e := start(t, cfg)
+	e, sim := cbAt(t, store, 20*time.Millisecond, 0)
 	body := map[string]any{"item": cbsim.EANAvailable, "patron": cbPatron, "days": 14}
 	store.failApply.Store(true)
 	p := e.expectProblem(e.do("POST", cbLoans, body, "Idempotency-Key", "K"), http.StatusServiceUnavailable, "journal_unavailable")
@@ -372,18 +361,7 @@ func TestCBJournalFailsAfterAnswerResolves(t *testing.T) {
 // simulator makes no order while the plugin waits past its timeout, so the
 // sweeper's Resolve places the only one.
 func TestCBResolvePlacesAnOrderThatNeverArrived(t *testing.T) {
-	sim := cbsim.New(cbsim.WithCredentials(cbsim.DefaultUsername, cbAccountPassword))
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
-		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true, Timeout: host.Duration(time.Second),
-			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}},
-		StoreImpl:     host.NewMemoryStore(),
-		SweepInterval: 20 * time.Millisecond,
-	}
-	e := start(t, cfg)
+	e, sim := cbAt(t, host.NewMemoryStore(), 20*time.Millisecond, time.Second)
 	sim.SetFaults(cbsim.Faults{Latency: time.Minute}) // until the plugin gives up
 	p := e.expectProblem(e.do("POST", cbLoans, map[string]any{"item": cbsim.EANAvailable, "patron": cbPatron, "days": 14}), http.StatusGatewayTimeout, "provider_timeout")
 	sim.SetFaults(cbsim.Faults{})
@@ -437,19 +415,8 @@ func TestRenewAndReturnRetryAfterUnknownOutcome(t *testing.T) {
 // first order stands, so the loan is placed, under the key's loan id, and
 // CB holds one order.
 func TestCBRetryAfterLostAnswerFirstOrderStands(t *testing.T) {
-	sim := cbsim.New(cbsim.WithCredentials(cbsim.DefaultUsername, cbAccountPassword))
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
 	store := newFlakyStore()
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
-		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true,
-			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}},
-		StoreImpl:     store,
-		SweepInterval: time.Hour, // no resolution: the retry settles the loan
-	}
-	e := start(t, cfg)
+	e, sim := cbAt(t, store, time.Hour, 0) // no resolution: the retry settles the loan
 	body := map[string]any{"item": cbsim.EANAvailable, "patron": cbPatron, "days": 14}
 	store.failApply.Store(true)
 	p := e.expectProblem(e.do("POST", cbLoans, body, "Idempotency-Key", "K"), http.StatusServiceUnavailable, "journal_unavailable")
@@ -517,4 +484,22 @@ func TestPendingLoanMarkedOnceTheJournalWritesAgain(t *testing.T) {
 	if tx := transactions(d.sim); len(tx) != 1 {
 		t.Errorf("the warehouse saw orders %v, want one", tx)
 	}
+}
+
+// cbAt is a host with one CB instance (cbMain) on a simulator, its journal
+// store, its sweep interval and, when positive, its timeout.
+func cbAt(t *testing.T, store host.Store, sweep, timeout time.Duration) (*env, *cbsim.Sim) {
+	t.Helper()
+	sim := cbsim.New(cbsim.WithCredentials(cbsim.DefaultUsername, cbAccountPassword))
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	cfg := host.Config{
+		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
+		Plugins: map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
+		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true, Timeout: host.Duration(timeout),
+			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}},
+		StoreImpl:     store,
+		SweepInterval: sweep,
+	}
+	return start(t, cfg), sim
 }

@@ -12,9 +12,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,13 +48,7 @@ const (
 
 // advPseudonym is the patron pseudonym host/doc.go documents, under
 // advSecret.
-func advPseudonym(instance, patron string) string {
-	k := hmac.New(sha256.New, []byte(advSecret))
-	k.Write([]byte("patron|" + instance))
-	m := hmac.New(sha256.New, k.Sum(nil))
-	m.Write([]byte(patron))
-	return hex.EncodeToString(m.Sum(nil))[:32]
-}
+func advPseudonym(instance, patron string) string { return pseudonymUnder(advSecret, instance, patron) }
 
 // front sits between the host's plugins and a simulator and can be told,
 // while a test runs, to answer differently; with nothing set it passes

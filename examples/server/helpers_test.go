@@ -59,8 +59,11 @@ const (
 // pseudonym is the patron pseudonym host/doc.go documents, computed here
 // independently, so that a CB order's UserId can be traced back to the ILS
 // patron (and so to the request) that caused it.
-func pseudonym(instance, patron string) string {
-	k := hmac.New(sha256.New, []byte(testSecret))
+func pseudonym(instance, patron string) string { return pseudonymUnder(testSecret, instance, patron) }
+
+// pseudonymUnder is the pseudonym of patron at instance under secret.
+func pseudonymUnder(secret, instance, patron string) string {
+	k := hmac.New(sha256.New, []byte(secret))
 	k.Write([]byte("patron|" + instance))
 	m := hmac.New(sha256.New, k.Sum(nil))
 	m.Write([]byte(patron))
