@@ -1,10 +1,10 @@
-package host
+package bolt
 
 import (
 	"errors"
 	"sync"
 
-	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/bbolt"
 )
 
 // Group commit for the bolt journal. bbolt syncs the file twice per
@@ -26,13 +26,13 @@ var errBoltClosed = errors.New("bolt store is closed")
 // boltWrite is one queued write: fn runs inside the shared transaction and
 // done receives its outcome once that transaction is on disk.
 type boltWrite struct {
-	fn   func(*bolt.Tx) error
+	fn   func(*bbolt.Tx) error
 	done chan error
 }
 
 // committer runs the group commits of one bolt file.
 type committer struct {
-	db     *bolt.DB
+	db     *bbolt.DB
 	queue  chan *boltWrite
 	mu     sync.RWMutex // held for reading while queueing; for writing by close
 	closed bool
@@ -43,7 +43,7 @@ type committer struct {
 	grouped func(n int)
 }
 
-func newCommitter(db *bolt.DB) *committer {
+func newCommitter(db *bbolt.DB) *committer {
 	c := &committer{db: db, queue: make(chan *boltWrite, maxGroup)}
 	c.wg.Add(1)
 	go c.run()
@@ -55,7 +55,7 @@ func newCommitter(db *bolt.DB) *committer {
 // more than once (when another write of its group fails, the group is
 // committed again without it), so it must set its results afresh on every
 // run and have no effect outside the transaction.
-func (c *committer) update(fn func(*bolt.Tx) error) error {
+func (c *committer) update(fn func(*bbolt.Tx) error) error {
 	w := &boltWrite{fn: fn, done: make(chan error, 1)}
 	c.mu.RLock()
 	if c.closed {
@@ -112,7 +112,7 @@ func (c *committer) commit(group []*boltWrite) {
 		return
 	}
 	failed := -1
-	err := c.db.Update(func(tx *bolt.Tx) error {
+	err := c.db.Update(func(tx *bbolt.Tx) error {
 		for i, w := range group {
 			if err := w.fn(tx); err != nil {
 				failed = i

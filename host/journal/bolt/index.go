@@ -1,27 +1,30 @@
-package host
+package bolt
 
 import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/lendgate/lendgate/host/journal"
+	"go.etcd.io/bbolt"
 )
 
 // The bolt journal's layout. Every query the host makes is a prefix or
 // range scan of one bucket, so none reads the whole journal:
 //
-//	loans              provider\0id              → LoanRecord (JSON)
+//	loans              provider\0id              → journal.Loan (JSON)
 //	patron_loans       provider\0patron\0id      → nil   PatronLoans
 //	loans_by_status    status\0provider\0id      → nil   LoansByStatus (the sweeper's pending pass)
 //	loans_by_expiry    expiry\0provider\0id      → nil   ExpiredLoans (active loans with an expiry)
-//	events             seq                       → Event (JSON)   Events after a cursor
+//	events             seq                       → journal.Event (JSON)   Events after a cursor
 //	event_dedupe       dedupe key                → seq
 //	event_dedupe_keys  seq                       → dedupe key     purging an event's key with it
-//	idempotency        scope\0key                → IdempotencyRecord (JSON)
+//	idempotency        scope\0key                → journal.IdempotencyRecord (JSON)
 //	idempotency_by_created  created\0scope\0key  → nil   PurgeIdempotency
-//	meta               "layout"                  → layout version
+//	meta               "layout"                  → layout version (of the indexes)
+//	                   "schema"                  → journal.SchemaVersion (of the records; none: 1)
 //
 // seq is a big-endian uint64 and a time a big-endian uint64 of Unix
 // nanoseconds shifted by 2^63, so that both sort as bytes in order.
@@ -46,7 +49,23 @@ var (
 // indexes built once, at open.
 const boltLayout = 2
 
-var keyLayout = []byte("layout")
+var (
+	keyLayout = []byte("layout")
+	keySchema = []byte("schema")
+)
+
+// schemaVersion reads the records' schema version of a file: a file
+// written before it was kept has none, and is of version 1.
+func schemaVersion(meta *bbolt.Bucket) (uint64, error) {
+	v := meta.Get(keySchema)
+	switch {
+	case v == nil:
+		return 1, nil
+	case len(v) != 8:
+		return 0, fmt.Errorf("its schema version is %d bytes long, not 8", len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
 
 func loanKey(provider, id string) []byte { return []byte(provider + "\x00" + id) }
 
@@ -66,19 +85,21 @@ func expiryKey(t time.Time, provider, id string) []byte {
 	return append(timeKey(t), provider+"\x00"+id...)
 }
 
+func idemKey(scope, key string) string { return scope + "\x00" + key }
+
 func seqKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 
-func idemCreatedKey(r IdempotencyRecord) []byte {
+func idemCreatedKey(r journal.IdempotencyRecord) []byte {
 	return append(timeKey(r.CreatedAt), idemKey(r.Scope, r.Key)...)
 }
 
 // expiring says whether r belongs in the expiry index: the sweeper looks
 // only for active loans past their expiry.
-func expiring(r LoanRecord) bool { return r.Loan.Status == StatusActive && r.Loan.ExpiresAt != nil }
+func expiring(r journal.Loan) bool { return r.Status == journal.StatusActive && r.ExpiresAt != nil }
 
 // indexLoan adds r's index entries.
-func indexLoan(tx *bolt.Tx, r LoanRecord) error {
-	l := r.Loan
+func indexLoan(tx *bbolt.Tx, r journal.Loan) error {
+	l := r
 	if err := tx.Bucket(bucketPatrons).Put(patronKey(l.Provider, l.Patron, l.ID), nil); err != nil {
 		return err
 	}
@@ -95,8 +116,8 @@ func indexLoan(tx *bolt.Tx, r LoanRecord) error {
 // only those that change: every page a commit dirties is written and
 // synced, and a checkout's second write changes its status and expiry but
 // not its patron.
-func reindexLoan(tx *bolt.Tx, prev, r LoanRecord) error {
-	p, l := prev.Loan, r.Loan
+func reindexLoan(tx *bbolt.Tx, prev, r journal.Loan) error {
+	p, l := prev, r
 	if p.Patron != l.Patron {
 		b := tx.Bucket(bucketPatrons)
 		if err := b.Delete(patronKey(p.Provider, p.Patron, p.ID)); err != nil {
@@ -138,8 +159,8 @@ func reindexLoan(tx *bolt.Tx, prev, r LoanRecord) error {
 }
 
 // unindexLoan removes r's index entries.
-func unindexLoan(tx *bolt.Tx, r LoanRecord) error {
-	l := r.Loan
+func unindexLoan(tx *bbolt.Tx, r journal.Loan) error {
+	l := r
 	if err := tx.Bucket(bucketPatrons).Delete(patronKey(l.Provider, l.Patron, l.ID)); err != nil {
 		return err
 	}
@@ -154,18 +175,32 @@ func unindexLoan(tx *bolt.Tx, r LoanRecord) error {
 
 // migrateBolt creates the buckets and, for a file of an older layout,
 // builds the indexes it lacks from the records.
-func migrateBolt(tx *bolt.Tx) error {
+func migrateBolt(tx *bbolt.Tx) error {
 	for _, b := range boltBuckets {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return err
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
+	schema, err := schemaVersion(meta)
+	if err != nil {
+		return err
+	}
+	if schema > journal.SchemaVersion {
+		return fmt.Errorf("the journal is of schema %d, newer than this program's (%d): run a newer lendgate, or restore a copy of the file", schema, journal.SchemaVersion)
+	}
+	if schema < journal.SchemaVersion {
+		// Readers take records of every older schema: only the version
+		// moves, so that a newer program can tell.
+		if err := meta.Put(keySchema, binary.BigEndian.AppendUint64(nil, journal.SchemaVersion)); err != nil {
+			return err
+		}
+	}
 	if v := meta.Get(keyLayout); len(v) == 8 && binary.BigEndian.Uint64(v) >= boltLayout {
 		return nil
 	}
-	err := tx.Bucket(bucketLoans).ForEach(func(_, v []byte) error {
-		var r LoanRecord
+	err = tx.Bucket(bucketLoans).ForEach(func(_, v []byte) error {
+		var r journal.Loan
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
@@ -181,7 +216,7 @@ func migrateBolt(tx *bolt.Tx) error {
 	}
 	created := tx.Bucket(bucketIdemCreated)
 	err = tx.Bucket(bucketIdem).ForEach(func(_, v []byte) error {
-		var r IdempotencyRecord
+		var r journal.IdempotencyRecord
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
@@ -195,7 +230,7 @@ func migrateBolt(tx *bolt.Tx) error {
 
 // prefixKeys returns the suffixes of up to limit keys of b that start with
 // prefix (limit <= 0: all), in key order.
-func prefixKeys(b *bolt.Bucket, prefix []byte, limit int) []string {
+func prefixKeys(b *bbolt.Bucket, prefix []byte, limit int) []string {
 	var out []string
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {

@@ -1,4 +1,4 @@
-package host
+package bolt
 
 import (
 	"bytes"
@@ -9,30 +9,31 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/lendgate/lendgate/host/journal"
+	"go.etcd.io/bbolt"
 )
 
-// BoltStore is the embedded default Store: one bbolt file. Writes are
+// Store is the embedded default Store: one bbolt file. Writes are
 // group-committed (store_bolt_commit.go): concurrent writes share one
 // transaction and its syncs, and each returns only once that transaction is
 // on disk, so an acknowledged loan or event survives a crash. Every query is
 // a range scan of an index (store_bolt_index.go). One process opens the file
 // at a time (bbolt's file lock); several nodes need the postgres driver.
-type BoltStore struct {
-	db *bolt.DB
+type Store struct {
+	db *bbolt.DB
 	c  *committer
 }
 
-// OpenBoltStore opens (or creates) the bbolt file at path. A file that is
+// Open opens (or creates) the bbolt file at path. A file that is
 // locked, corrupt or unwritable is an error naming the file.
-func OpenBoltStore(path string) (*BoltStore, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
+func Open(path string) (*Store, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout: 2 * time.Second,
 		// The freelist is rebuilt at open rather than written at every
 		// commit: fewer pages per commit. The hashmap freelist keeps
 		// allocation fast in a large file.
 		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+		FreelistType:   bbolt.FreelistMapType,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening bolt store %s: %w", path, err)
@@ -41,12 +42,12 @@ func OpenBoltStore(path string) (*BoltStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising bolt store %s: %w", path, err)
 	}
-	return &BoltStore{db: db, c: newCommitter(db)}, nil
+	return &Store{db: db, c: newCommitter(db)}, nil
 }
 
 // update runs fn in a group-committed write transaction (see
 // committer.update: fn may run more than once).
-func (s *BoltStore) update(fn func(*bolt.Tx) error) error { return s.c.update(fn) }
+func (s *Store) update(fn func(*bbolt.Tx) error) error { return s.c.update(fn) }
 
 // appendFill is how full bbolt fills the pages it splits in the buckets
 // whose keys mostly grow (loan ids are ULIDs, event numbers count up):
@@ -54,7 +55,7 @@ func (s *BoltStore) update(fn func(*bolt.Tx) error) error { return s.c.update(fn
 const appendFill = 0.9
 
 // putLoan writes r and moves its index entries.
-func putLoan(tx *bolt.Tx, r LoanRecord) error {
+func putLoan(tx *bbolt.Tx, r journal.Loan) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -65,14 +66,14 @@ func putLoan(tx *bolt.Tx, r LoanRecord) error {
 // putLoanJSON is putLoan with r already encoded as b: callers encode
 // before they queue, so that the one committer goroutine, which every
 // write waits on, spends its time on the transaction only.
-func putLoanJSON(tx *bolt.Tx, r LoanRecord, b []byte) error {
-	prev, err := getLoanIndexed(tx, r.Loan.Provider, r.Loan.ID)
+func putLoanJSON(tx *bbolt.Tx, r journal.Loan, b []byte) error {
+	prev, err := getLoanIndexed(tx, r.Provider, r.ID)
 	switch {
 	case err == nil:
 		if err := reindexLoan(tx, prev, r); err != nil {
 			return err
 		}
-	case err == ErrNotFound:
+	case err == journal.ErrNotFound:
 		if err := indexLoan(tx, r); err != nil {
 			return err
 		}
@@ -81,21 +82,21 @@ func putLoanJSON(tx *bolt.Tx, r LoanRecord, b []byte) error {
 	}
 	loans := tx.Bucket(bucketLoans)
 	loans.FillPercent = appendFill
-	return loans.Put(loanKey(r.Loan.Provider, r.Loan.ID), b)
+	return loans.Put(loanKey(r.Provider, r.ID), b)
 }
 
-func (s *BoltStore) PutLoan(_ context.Context, r LoanRecord) error {
+func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return s.update(func(tx *bolt.Tx) error { return putLoanJSON(tx, r, b) })
+	return s.update(func(tx *bbolt.Tx) error { return putLoanJSON(tx, r, b) })
 }
 
-func (s *BoltStore) DeleteLoan(_ context.Context, provider, id string) error {
-	return s.update(func(tx *bolt.Tx) error {
+func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		r, err := getLoanIndexed(tx, provider, id)
-		if err == ErrNotFound {
+		if err == journal.ErrNotFound {
 			return nil
 		}
 		if err != nil {
@@ -110,42 +111,49 @@ func (s *BoltStore) DeleteLoan(_ context.Context, provider, id string) error {
 
 // boltIndexed is the part of a stored loan its index entries derive from:
 // decoding only these members (no links, options or provider reference)
-// keeps the committer's read of the previous record short.
+// keeps the committer's read of the previous record short. A record of
+// schema 1 has them nested under "loan".
 type boltIndexed struct {
-	Loan struct {
-		ID        string     `json:"id"`
-		Provider  string     `json:"provider"`
-		Patron    string     `json:"patron"`
-		Status    string     `json:"status"`
-		ExpiresAt *time.Time `json:"expires_at"`
-	} `json:"loan"`
+	indexedMembers
+	V1 *indexedMembers `json:"loan"`
+}
+
+type indexedMembers struct {
+	ID        string     `json:"id"`
+	Provider  string     `json:"provider"`
+	Patron    string     `json:"patron"`
+	Status    string     `json:"status"`
+	ExpiresAt *time.Time `json:"expires_at"`
 }
 
 // getLoanIndexed reads the members of a loan that place it in the indexes.
-func getLoanIndexed(tx *bolt.Tx, provider, id string) (LoanRecord, error) {
+func getLoanIndexed(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
 	b := tx.Bucket(bucketLoans).Get(loanKey(provider, id))
 	if b == nil {
-		return LoanRecord{}, ErrNotFound
+		return journal.Loan{}, journal.ErrNotFound
 	}
 	var x boltIndexed
 	if err := json.Unmarshal(b, &x); err != nil {
-		return LoanRecord{}, err
+		return journal.Loan{}, err
 	}
-	l := x.Loan
-	return LoanRecord{Loan: Loan{ID: l.ID, Provider: l.Provider, Patron: l.Patron, Status: l.Status, ExpiresAt: l.ExpiresAt}}, nil
+	l := x.indexedMembers
+	if x.V1 != nil {
+		l = *x.V1
+	}
+	return journal.Loan{ID: l.ID, Provider: l.Provider, Patron: l.Patron, Status: l.Status, ExpiresAt: l.ExpiresAt}, nil
 }
 
-func getLoan(tx *bolt.Tx, provider, id string) (LoanRecord, error) {
-	var r LoanRecord
+func getLoan(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
+	var r journal.Loan
 	b := tx.Bucket(bucketLoans).Get(loanKey(provider, id))
 	if b == nil {
-		return r, ErrNotFound
+		return r, journal.ErrNotFound
 	}
 	return r, json.Unmarshal(b, &r)
 }
 
-func (s *BoltStore) Loan(_ context.Context, provider, id string) (r LoanRecord, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+func (s *Store) Loan(_ context.Context, provider, id string) (r journal.Loan, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		r, err = getLoan(tx, provider, id)
 		return err
 	})
@@ -156,8 +164,8 @@ func (s *BoltStore) Loan(_ context.Context, provider, id string) (r LoanRecord, 
 type boltRef struct{ provider, id string }
 
 // getLoans reads the records of refs, in order.
-func getLoans(tx *bolt.Tx, refs []boltRef) ([]LoanRecord, error) {
-	out := make([]LoanRecord, 0, len(refs))
+func getLoans(tx *bbolt.Tx, refs []boltRef) ([]journal.Loan, error) {
+	out := make([]journal.Loan, 0, len(refs))
 	for _, ref := range refs {
 		r, err := getLoan(tx, ref.provider, ref.id)
 		if err != nil {
@@ -168,8 +176,8 @@ func getLoans(tx *bolt.Tx, refs []boltRef) ([]LoanRecord, error) {
 	return out, nil
 }
 
-func (s *BoltStore) PatronLoans(_ context.Context, provider, patron string) (out []LoanRecord, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+func (s *Store) PatronLoans(_ context.Context, provider, patron string) (out []journal.Loan, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		var refs []boltRef
 		for _, id := range prefixKeys(tx.Bucket(bucketPatrons), patronKey(provider, patron, ""), 0) {
 			refs = append(refs, boltRef{provider, id})
@@ -183,8 +191,8 @@ func (s *BoltStore) PatronLoans(_ context.Context, provider, patron string) (out
 // LoansByStatus reads the status index: one provider's loans are one range
 // of it, in id order; for every provider, each provider's first limit are
 // merged by id.
-func (s *BoltStore) LoansByStatus(_ context.Context, provider, status string, limit int) (out []LoanRecord, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit int) (out []journal.Loan, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketByStatus)
 		var refs []boltRef
 		providers := []string{provider}
@@ -213,7 +221,7 @@ func (s *BoltStore) LoansByStatus(_ context.Context, provider, status string, li
 
 // statusProviders lists the providers having loans in status, skipping
 // from one provider's range to the next.
-func statusProviders(b *bolt.Bucket, status string) []string {
+func statusProviders(b *bbolt.Bucket, status string) []string {
 	var out []string
 	prefix := []byte(status + "\x00")
 	c := b.Cursor()
@@ -226,9 +234,9 @@ func statusProviders(b *bolt.Bucket, status string) []string {
 }
 
 // ExpiredLoans reads the expiry index from its start up to t.
-func (s *BoltStore) ExpiredLoans(_ context.Context, t time.Time, limit int) (out []LoanRecord, err error) {
+func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) (out []journal.Loan, err error) {
 	end := timeKey(t)
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		var refs []boltRef
 		c := tx.Bucket(bucketByExpiry).Cursor()
 		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
@@ -244,20 +252,20 @@ func (s *BoltStore) ExpiredLoans(_ context.Context, t time.Time, limit int) (out
 	return out, err
 }
 
-func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
+func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
 	// Both records are encoded before queueing (see putLoanJSON); the
 	// event's number, known only in the transaction, is spliced in there.
 	rb, err := json.Marshal(r)
 	if err != nil {
-		return Event{}, false, err
+		return journal.Event{}, false, err
 	}
 	eb, err := encodeBoltEvent(e)
 	if err != nil {
-		return Event{}, false, err
+		return journal.Event{}, false, err
 	}
-	var out Event
+	var out journal.Event
 	var applied bool
-	err = s.update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bbolt.Tx) error {
 		// Results are set afresh: this may run twice (committer.update).
 		out, applied = e, false
 		events := tx.Bucket(bucketEvents)
@@ -265,7 +273,7 @@ func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey st
 		dd := tx.Bucket(bucketDedupe)
 		if dedupeKey != "" {
 			if seq := dd.Get([]byte(dedupeKey)); seq != nil {
-				var stored Event
+				var stored journal.Event
 				if err := json.Unmarshal(events.Get(seq), &stored); err != nil {
 					return err
 				}
@@ -281,7 +289,7 @@ func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey st
 			return err
 		}
 		ev := e
-		ev.Cursor = formatCursor(n)
+		ev.Cursor = journal.FormatCursor(n)
 		ev.ID = "ev_" + ev.Cursor
 		key := seqKey(n)
 		if err := events.Put(key, eb.numbered(ev.ID, ev.Cursor)); err != nil {
@@ -299,24 +307,24 @@ func (s *BoltStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey st
 		return nil
 	})
 	if err != nil {
-		return Event{}, false, err
+		return journal.Event{}, false, err
 	}
 	return out, applied, nil
 }
 
-func (s *BoltStore) Events(_ context.Context, after string, limit int) ([]Event, error) {
-	from, err := parseCursor(after)
+func (s *Store) Events(_ context.Context, after string, limit int) ([]journal.Event, error) {
+	from, err := journal.ParseCursor(after)
 	if err != nil {
 		return nil, err
 	}
-	out := []Event{}
+	out := []journal.Event{}
 	if from == ^uint64(0) {
 		return out, nil // nothing comes after it
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, v := c.Seek(seqKey(from + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			var e Event
+			var e journal.Event
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
 			}
@@ -333,11 +341,11 @@ const purgeChunk = 2000
 
 // PurgeEvents deletes the events (and their dedupe keys) appended before
 // t, oldest first, stopping at the first that is not older than t.
-func (s *BoltStore) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
+func (s *Store) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
 		n := 0
-		err := s.update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *bbolt.Tx) error {
 			events, bySeq, dd := tx.Bucket(bucketEvents), tx.Bucket(bucketDedupeBySeq), tx.Bucket(bucketDedupe)
 			var drop [][]byte
 			c := events.Cursor()
@@ -377,16 +385,16 @@ func (s *BoltStore) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
 	return total, ctx.Err()
 }
 
-func (s *BoltStore) ClaimIdempotency(_ context.Context, r IdempotencyRecord, staleBefore time.Time) (out IdempotencyRecord, claimed bool, err error) {
-	err = s.update(func(tx *bolt.Tx) error {
-		out, claimed = IdempotencyRecord{}, false
+func (s *Store) ClaimIdempotency(_ context.Context, r journal.IdempotencyRecord, staleBefore time.Time) (out journal.IdempotencyRecord, claimed bool, err error) {
+	err = s.update(func(tx *bbolt.Tx) error {
+		out, claimed = journal.IdempotencyRecord{}, false
 		b := tx.Bucket(bucketIdem)
 		k := []byte(idemKey(r.Scope, r.Key))
 		if v := b.Get(k); v != nil {
 			if err := json.Unmarshal(v, &out); err != nil {
 				return err
 			}
-			if out.Status != 0 || !out.UpdatedAt.Before(staleBefore) {
+			if out.Done() || !out.UpdatedAt.Before(staleBefore) {
 				return nil
 			}
 			out.UpdatedAt = r.UpdatedAt
@@ -407,7 +415,7 @@ func (s *BoltStore) ClaimIdempotency(_ context.Context, r IdempotencyRecord, sta
 }
 
 // getIdem returns the record of scope and key, or ok false.
-func getIdem(tx *bolt.Tx, k []byte) (r IdempotencyRecord, ok bool, err error) {
+func getIdem(tx *bbolt.Tx, k []byte) (r journal.IdempotencyRecord, ok bool, err error) {
 	v := tx.Bucket(bucketIdem).Get(k)
 	if v == nil {
 		return r, false, nil
@@ -415,12 +423,12 @@ func getIdem(tx *bolt.Tx, k []byte) (r IdempotencyRecord, ok bool, err error) {
 	return r, true, json.Unmarshal(v, &r)
 }
 
-func (s *BoltStore) CompleteIdempotency(_ context.Context, r IdempotencyRecord) error {
+func (s *Store) CompleteIdempotency(_ context.Context, r journal.IdempotencyRecord) error {
 	v, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return s.update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		k := []byte(idemKey(r.Scope, r.Key))
 		created := tx.Bucket(bucketIdemCreated)
 		prev, ok, err := getIdem(tx, k)
@@ -439,13 +447,13 @@ func (s *BoltStore) CompleteIdempotency(_ context.Context, r IdempotencyRecord) 
 	})
 }
 
-func (s *BoltStore) RefreshIdempotency(_ context.Context, scope, key string, at time.Time) (bool, error) {
+func (s *Store) RefreshIdempotency(_ context.Context, scope, key string, at time.Time) (bool, error) {
 	refreshed := false
-	err := s.update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		refreshed = false // update may run this function again
 		k := []byte(idemKey(scope, key))
 		r, ok, err := getIdem(tx, k)
-		if err != nil || !ok || r.Status != 0 {
+		if err != nil || !ok || r.Done() {
 			return err
 		}
 		r.UpdatedAt = at
@@ -459,11 +467,11 @@ func (s *BoltStore) RefreshIdempotency(_ context.Context, scope, key string, at 
 	return refreshed && err == nil, err
 }
 
-func (s *BoltStore) ReleaseIdempotency(_ context.Context, scope, key string) error {
-	return s.update(func(tx *bolt.Tx) error {
+func (s *Store) ReleaseIdempotency(_ context.Context, scope, key string) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		k := []byte(idemKey(scope, key))
 		r, ok, err := getIdem(tx, k)
-		if err != nil || !ok || r.Status != 0 {
+		if err != nil || !ok || r.Done() {
 			return err
 		}
 		if err := tx.Bucket(bucketIdemCreated).Delete(idemCreatedKey(r)); err != nil {
@@ -473,14 +481,14 @@ func (s *BoltStore) ReleaseIdempotency(_ context.Context, scope, key string) err
 	})
 }
 
-func (s *BoltStore) Idempotency(_ context.Context, scope, key string) (IdempotencyRecord, error) {
-	var r IdempotencyRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+func (s *Store) Idempotency(_ context.Context, scope, key string) (journal.IdempotencyRecord, error) {
+	var r journal.IdempotencyRecord
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		var ok bool
 		var err error
 		r, ok, err = getIdem(tx, []byte(idemKey(scope, key)))
 		if err == nil && !ok {
-			return ErrNotFound
+			return journal.ErrNotFound
 		}
 		return err
 	})
@@ -489,14 +497,14 @@ func (s *BoltStore) Idempotency(_ context.Context, scope, key string) (Idempoten
 
 // PurgeIdempotency reads the creation index up to t: completed records are
 // deleted, claims still in progress kept.
-func (s *BoltStore) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) {
+func (s *Store) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) {
 	end := timeKey(t)
 	total := 0
 	var from []byte // the first index key not looked at yet
 	for ctx.Err() == nil {
 		n := 0
 		var next []byte
-		err := s.update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *bbolt.Tx) error {
 			n, next = 0, nil
 			idem, created := tx.Bucket(bucketIdem), tx.Bucket(bucketIdemCreated)
 			var drop [][]byte // index keys to delete
@@ -514,7 +522,7 @@ func (s *BoltStore) PurgeIdempotency(ctx context.Context, t time.Time) (int, err
 				if err != nil {
 					return err
 				}
-				if ok && ((r.Status == 0 && !r.UpdatedAt.Before(t)) || !r.CreatedAt.Before(t)) {
+				if ok && ((!r.Done() && !r.UpdatedAt.Before(t)) || !r.CreatedAt.Before(t)) {
 					// A claim whose owner still beats (or a key re-created
 					// since) is kept; a parked or abandoned claim goes.
 					continue
@@ -543,12 +551,12 @@ func (s *BoltStore) PurgeIdempotency(ctx context.Context, t time.Time) (int, err
 	return total, ctx.Err()
 }
 
-func (s *BoltStore) Close() error {
+func (s *Store) Close() error {
 	s.c.close()
 	return s.db.Close()
 }
 
-var _ Store = (*BoltStore)(nil)
+var _ journal.Store = (*Store)(nil)
 
 // Path is the bolt file's path.
-func (s *BoltStore) Path() string { return s.db.Path() }
+func (s *Store) Path() string { return s.db.Path() }

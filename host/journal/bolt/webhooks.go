@@ -1,4 +1,4 @@
-package host
+package bolt
 
 import (
 	"context"
@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/lendgate/lendgate/host/journal"
+	"go.etcd.io/bbolt"
 )
 
 // bucketWebhooks holds one record per webhook endpoint: endpoint →
@@ -16,12 +17,12 @@ import (
 var bucketWebhooks = []byte("webhooks")
 
 type boltWebhook struct {
-	State  WebhookState `json:"state"`
-	Holder string       `json:"holder,omitempty"`
-	Until  time.Time    `json:"until,omitzero"`
+	State  journal.WebhookState `json:"state"`
+	Holder string               `json:"holder,omitempty"`
+	Until  time.Time            `json:"until,omitzero"`
 }
 
-func getBoltWebhook(tx *bolt.Tx, endpoint string) (boltWebhook, bool, error) {
+func getBoltWebhook(tx *bbolt.Tx, endpoint string) (boltWebhook, bool, error) {
 	var w boltWebhook
 	b := tx.Bucket(bucketWebhooks)
 	if b == nil {
@@ -34,7 +35,7 @@ func getBoltWebhook(tx *bolt.Tx, endpoint string) (boltWebhook, bool, error) {
 	return w, true, json.Unmarshal(v, &w)
 }
 
-func putBoltWebhook(tx *bolt.Tx, w boltWebhook) error {
+func putBoltWebhook(tx *bbolt.Tx, w boltWebhook) error {
 	b, err := tx.CreateBucketIfNotExists(bucketWebhooks)
 	if err != nil {
 		return err
@@ -48,14 +49,14 @@ func putBoltWebhook(tx *bolt.Tx, w boltWebhook) error {
 
 // OpenWebhook journals endpoint at the end of the event log unless it is
 // journaled already.
-func (s *BoltStore) OpenWebhook(_ context.Context, endpoint string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+func (s *Store) OpenWebhook(_ context.Context, endpoint string) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		if _, ok, err := getBoltWebhook(tx, endpoint); ok || err != nil {
 			return err
 		}
-		st := WebhookState{Endpoint: endpoint}
+		st := journal.WebhookState{Endpoint: endpoint}
 		if k, _ := tx.Bucket(bucketEvents).Cursor().Last(); k != nil {
-			st.Cursor = formatCursor(binary.BigEndian.Uint64(k))
+			st.Cursor = journal.FormatCursor(binary.BigEndian.Uint64(k))
 		}
 		return putBoltWebhook(tx, boltWebhook{State: st})
 	})
@@ -67,14 +68,14 @@ func (s *BoltStore) OpenWebhook(_ context.Context, endpoint string) error {
 
 // LeaseWebhook gives endpoint's lease to holder until until when it is
 // free, already holder's, or expired before now.
-func (s *BoltStore) LeaseWebhook(_ context.Context, endpoint, holder string, now, until time.Time) (st WebhookState, held bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+func (s *Store) LeaseWebhook(_ context.Context, endpoint, holder string, now, until time.Time) (st journal.WebhookState, held bool, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		w, ok, err := getBoltWebhook(tx, endpoint)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return ErrNotFound
+			return journal.ErrNotFound
 		}
 		if w.Holder != "" && w.Holder != holder && !w.Until.Before(now) {
 			return nil
@@ -84,20 +85,20 @@ func (s *BoltStore) LeaseWebhook(_ context.Context, endpoint, holder string, now
 		return putBoltWebhook(tx, w)
 	})
 	if err != nil {
-		return WebhookState{}, false, fmt.Errorf("bolt store: leasing webhook %s: %w", endpoint, err)
+		return journal.WebhookState{}, false, fmt.Errorf("bolt store: leasing webhook %s: %w", endpoint, err)
 	}
 	return st, held, nil
 }
 
 // SaveWebhook writes st while holder holds the lease, extending it to until.
-func (s *BoltStore) SaveWebhook(_ context.Context, st WebhookState, holder string, until time.Time) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+func (s *Store) SaveWebhook(_ context.Context, st journal.WebhookState, holder string, until time.Time) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		w, ok, err := getBoltWebhook(tx, st.Endpoint)
 		if err != nil {
 			return err
 		}
 		if !ok || w.Holder != holder {
-			return ErrWebhookLeaseLost
+			return journal.ErrWebhookLeaseLost
 		}
 		w.State, w.Until = st, until
 		return putBoltWebhook(tx, w)
@@ -109,8 +110,8 @@ func (s *BoltStore) SaveWebhook(_ context.Context, st WebhookState, holder strin
 }
 
 // ReleaseWebhook frees endpoint's lease if holder holds it.
-func (s *BoltStore) ReleaseWebhook(_ context.Context, endpoint, holder string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+func (s *Store) ReleaseWebhook(_ context.Context, endpoint, holder string) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		w, ok, err := getBoltWebhook(tx, endpoint)
 		if err != nil || !ok || w.Holder != holder {
 			return err
@@ -124,16 +125,16 @@ func (s *BoltStore) ReleaseWebhook(_ context.Context, endpoint, holder string) e
 	return nil
 }
 
-// WebhookState returns endpoint's journaled state, or ErrNotFound.
-func (s *BoltStore) WebhookState(_ context.Context, endpoint string) (WebhookState, error) {
-	var st WebhookState
-	err := s.db.View(func(tx *bolt.Tx) error {
+// WebhookState returns endpoint's journaled state, or journal.ErrNotFound.
+func (s *Store) WebhookState(_ context.Context, endpoint string) (journal.WebhookState, error) {
+	var st journal.WebhookState
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		w, ok, err := getBoltWebhook(tx, endpoint)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return ErrNotFound
+			return journal.ErrNotFound
 		}
 		st = w.State
 		return nil

@@ -1,87 +1,89 @@
-package host
+package memory
 
 import (
 	"context"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/lendgate/lendgate/host/journal"
 )
 
-// MemoryStore is a Store in memory, for tests: it forgets everything on exit.
-type MemoryStore struct {
+// Store is a Store in memory, for tests: it forgets everything on exit.
+type Store struct {
 	mu     sync.Mutex
-	loans  map[string]LoanRecord
-	events []Event // events[i] has cursor i+1
-	purged int     // events[:purged] were purged (zero values)
+	loans  map[string]journal.Loan
+	events []journal.Event // events[i] has cursor i+1
+	purged int             // events[:purged] were purged (zero values)
 	dedupe map[string]int
 	keyOf  map[int]string // the dedupe key of events[i], for purging it
-	idem   map[string]IdempotencyRecord
+	idem   map[string]journal.IdempotencyRecord
 	hooks  map[string]memWebhook // store_memory_webhooks.go
 }
 
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{loans: map[string]LoanRecord{}, dedupe: map[string]int{}, keyOf: map[int]string{},
-		idem: map[string]IdempotencyRecord{}}
+// New returns an empty Store.
+func New() *Store {
+	return &Store{loans: map[string]journal.Loan{}, dedupe: map[string]int{}, keyOf: map[int]string{},
+		idem: map[string]journal.IdempotencyRecord{}}
 }
 
-func (s *MemoryStore) PutLoan(_ context.Context, r LoanRecord) error {
+func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.loans[r.Loan.Provider+"/"+r.Loan.ID] = cloneRecord(r)
+	s.loans[r.Provider+"/"+r.ID] = r.Clone()
 	return nil
 }
 
-func (s *MemoryStore) DeleteLoan(_ context.Context, provider, id string) error {
+func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.loans, provider+"/"+id)
 	return nil
 }
 
-func (s *MemoryStore) Loan(_ context.Context, provider, id string) (LoanRecord, error) {
+func (s *Store) Loan(_ context.Context, provider, id string) (journal.Loan, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.loans[provider+"/"+id]
 	if !ok {
-		return LoanRecord{}, ErrNotFound
+		return journal.Loan{}, journal.ErrNotFound
 	}
-	return cloneRecord(r), nil
+	return r.Clone(), nil
 }
 
-func (s *MemoryStore) filter(keep func(LoanRecord) bool, limit int) []LoanRecord {
+func (s *Store) filter(keep func(journal.Loan) bool, limit int) []journal.Loan {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := []LoanRecord{}
+	out := []journal.Loan{}
 	for _, r := range s.loans {
 		if keep(r) {
-			out = append(out, cloneRecord(r))
+			out = append(out, r.Clone())
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Loan.ID < out[j].Loan.ID })
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
 	return out
 }
 
-func (s *MemoryStore) PatronLoans(_ context.Context, provider, patron string) ([]LoanRecord, error) {
-	return s.filter(func(r LoanRecord) bool { return r.Loan.Provider == provider && r.Loan.Patron == patron }, 0), nil
+func (s *Store) PatronLoans(_ context.Context, provider, patron string) ([]journal.Loan, error) {
+	return s.filter(func(r journal.Loan) bool { return r.Provider == provider && r.Patron == patron }, 0), nil
 }
 
-func (s *MemoryStore) LoansByStatus(_ context.Context, provider, status string, limit int) ([]LoanRecord, error) {
-	return s.filter(func(r LoanRecord) bool {
-		return (provider == "" || r.Loan.Provider == provider) && r.Loan.Status == status
+func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit int) ([]journal.Loan, error) {
+	return s.filter(func(r journal.Loan) bool {
+		return (provider == "" || r.Provider == provider) && r.Status == status
 	}, limit), nil
 }
 
-func (s *MemoryStore) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]LoanRecord, error) {
-	return s.filter(func(r LoanRecord) bool {
-		return r.Loan.Status == StatusActive && r.Loan.ExpiresAt != nil && r.Loan.ExpiresAt.Before(t)
+func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]journal.Loan, error) {
+	return s.filter(func(r journal.Loan) bool {
+		return r.Status == journal.StatusActive && r.ExpiresAt != nil && r.ExpiresAt.Before(t)
 	}, limit), nil
 }
 
-func (s *MemoryStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
+func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if dedupeKey != "" {
@@ -89,8 +91,8 @@ func (s *MemoryStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey 
 			return s.events[i], false, nil
 		}
 	}
-	s.loans[r.Loan.Provider+"/"+r.Loan.ID] = cloneRecord(r)
-	e.Cursor = formatCursor(uint64(len(s.events) + 1))
+	s.loans[r.Provider+"/"+r.ID] = r.Clone()
+	e.Cursor = journal.FormatCursor(uint64(len(s.events) + 1))
 	e.ID = "ev_" + e.Cursor
 	s.events = append(s.events, e)
 	if dedupeKey != "" {
@@ -100,14 +102,14 @@ func (s *MemoryStore) Apply(_ context.Context, r LoanRecord, e Event, dedupeKey 
 	return e, true, nil
 }
 
-func (s *MemoryStore) Events(_ context.Context, after string, limit int) ([]Event, error) {
-	from, err := parseCursor(after)
+func (s *Store) Events(_ context.Context, after string, limit int) ([]journal.Event, error) {
+	from, err := journal.ParseCursor(after)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := []Event{}
+	out := []journal.Event{}
 	for i := max(from, uint64(s.purged)); i < uint64(len(s.events)) && len(out) < limit; i++ {
 		out = append(out, s.events[i])
 	}
@@ -116,12 +118,12 @@ func (s *MemoryStore) Events(_ context.Context, after string, limit int) ([]Even
 
 func idemKey(scope, key string) string { return scope + "\x00" + key }
 
-func (s *MemoryStore) ClaimIdempotency(_ context.Context, r IdempotencyRecord, staleBefore time.Time) (IdempotencyRecord, bool, error) {
+func (s *Store) ClaimIdempotency(_ context.Context, r journal.IdempotencyRecord, staleBefore time.Time) (journal.IdempotencyRecord, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := idemKey(r.Scope, r.Key)
 	if cur, ok := s.idem[k]; ok {
-		if cur.Status != 0 || !cur.UpdatedAt.Before(staleBefore) {
+		if cur.Done() || !cur.UpdatedAt.Before(staleBefore) {
 			return cur, false, nil
 		}
 		cur.UpdatedAt = r.UpdatedAt
@@ -132,18 +134,18 @@ func (s *MemoryStore) ClaimIdempotency(_ context.Context, r IdempotencyRecord, s
 	return r, true, nil
 }
 
-func (s *MemoryStore) CompleteIdempotency(_ context.Context, r IdempotencyRecord) error {
+func (s *Store) CompleteIdempotency(_ context.Context, r journal.IdempotencyRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.idem[idemKey(r.Scope, r.Key)] = r
 	return nil
 }
 
-func (s *MemoryStore) RefreshIdempotency(_ context.Context, scope, key string, at time.Time) (bool, error) {
+func (s *Store) RefreshIdempotency(_ context.Context, scope, key string, at time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, ok := s.idem[idemKey(scope, key)]
-	if !ok || cur.Status != 0 {
+	if !ok || cur.Done() {
 		return false, nil
 	}
 	cur.UpdatedAt = at
@@ -151,31 +153,31 @@ func (s *MemoryStore) RefreshIdempotency(_ context.Context, scope, key string, a
 	return true, nil
 }
 
-func (s *MemoryStore) ReleaseIdempotency(_ context.Context, scope, key string) error {
+func (s *Store) ReleaseIdempotency(_ context.Context, scope, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cur, ok := s.idem[idemKey(scope, key)]; ok && cur.Status == 0 {
+	if cur, ok := s.idem[idemKey(scope, key)]; ok && !cur.Done() {
 		delete(s.idem, idemKey(scope, key))
 	}
 	return nil
 }
 
-func (s *MemoryStore) Idempotency(_ context.Context, scope, key string) (IdempotencyRecord, error) {
+func (s *Store) Idempotency(_ context.Context, scope, key string) (journal.IdempotencyRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.idem[idemKey(scope, key)]
 	if !ok {
-		return IdempotencyRecord{}, ErrNotFound
+		return journal.IdempotencyRecord{}, journal.ErrNotFound
 	}
 	return r, nil
 }
 
-func (s *MemoryStore) PurgeIdempotency(_ context.Context, t time.Time) (int, error) {
+func (s *Store) PurgeIdempotency(_ context.Context, t time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for k, r := range s.idem {
-		if r.CreatedAt.Before(t) && (r.Status != 0 || r.UpdatedAt.Before(t)) {
+		if r.CreatedAt.Before(t) && (r.Done() || r.UpdatedAt.Before(t)) {
 			delete(s.idem, k)
 			n++
 		}
@@ -183,14 +185,14 @@ func (s *MemoryStore) PurgeIdempotency(_ context.Context, t time.Time) (int, err
 	return n, nil
 }
 
-func (s *MemoryStore) Close() error { return nil }
+func (s *Store) Close() error { return nil }
 
-var _ Store = (*MemoryStore)(nil)
+var _ journal.Store = (*Store)(nil)
 
 // PurgeEvents drops the events appended before t. The memory store keeps
 // its log as a slice indexed by cursor, so purged events leave their
 // places (nil) and cursors keep their numbers.
-func (s *MemoryStore) PurgeEvents(_ context.Context, t time.Time) (int, error) {
+func (s *Store) PurgeEvents(_ context.Context, t time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
@@ -202,7 +204,7 @@ func (s *MemoryStore) PurgeEvents(_ context.Context, t time.Time) (int, error) {
 			delete(s.dedupe, k)
 			delete(s.keyOf, i)
 		}
-		s.events[i] = Event{}
+		s.events[i] = journal.Event{}
 		s.purged = i + 1
 		n++
 	}

@@ -1,20 +1,22 @@
-package host
+package memory
 
 import (
 	"context"
 	"time"
+
+	"github.com/lendgate/lendgate/host/journal"
 )
 
-// memWebhook is an endpoint's journal record in a MemoryStore.
+// memWebhook is an endpoint's journal record in a Store.
 type memWebhook struct {
-	state  WebhookState
+	state  journal.WebhookState
 	holder string
 	until  time.Time
 }
 
 // OpenWebhook journals endpoint at the end of the event log unless it is
 // journaled already.
-func (s *MemoryStore) OpenWebhook(_ context.Context, endpoint string) error {
+func (s *Store) OpenWebhook(_ context.Context, endpoint string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.hooks == nil {
@@ -23,9 +25,9 @@ func (s *MemoryStore) OpenWebhook(_ context.Context, endpoint string) error {
 	if _, ok := s.hooks[endpoint]; ok {
 		return nil
 	}
-	st := WebhookState{Endpoint: endpoint}
+	st := journal.WebhookState{Endpoint: endpoint}
 	if n := len(s.events); n > 0 {
-		st.Cursor = formatCursor(uint64(n))
+		st.Cursor = journal.FormatCursor(uint64(n))
 	}
 	s.hooks[endpoint] = memWebhook{state: st}
 	return nil
@@ -33,15 +35,15 @@ func (s *MemoryStore) OpenWebhook(_ context.Context, endpoint string) error {
 
 // LeaseWebhook gives endpoint's lease to holder until until when it is
 // free, already holder's, or expired before now.
-func (s *MemoryStore) LeaseWebhook(_ context.Context, endpoint, holder string, now, until time.Time) (WebhookState, bool, error) {
+func (s *Store) LeaseWebhook(_ context.Context, endpoint, holder string, now, until time.Time) (journal.WebhookState, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w, ok := s.hooks[endpoint]
 	if !ok {
-		return WebhookState{}, false, ErrNotFound
+		return journal.WebhookState{}, false, journal.ErrNotFound
 	}
 	if w.holder != "" && w.holder != holder && !w.until.Before(now) {
-		return WebhookState{}, false, nil
+		return journal.WebhookState{}, false, nil
 	}
 	w.holder, w.until = holder, until
 	s.hooks[endpoint] = w
@@ -49,12 +51,12 @@ func (s *MemoryStore) LeaseWebhook(_ context.Context, endpoint, holder string, n
 }
 
 // SaveWebhook writes st while holder holds the lease, extending it to until.
-func (s *MemoryStore) SaveWebhook(_ context.Context, st WebhookState, holder string, until time.Time) error {
+func (s *Store) SaveWebhook(_ context.Context, st journal.WebhookState, holder string, until time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w, ok := s.hooks[st.Endpoint]
 	if !ok || w.holder != holder {
-		return ErrWebhookLeaseLost
+		return journal.ErrWebhookLeaseLost
 	}
 	w.state, w.until = st, until
 	s.hooks[st.Endpoint] = w
@@ -62,7 +64,7 @@ func (s *MemoryStore) SaveWebhook(_ context.Context, st WebhookState, holder str
 }
 
 // ReleaseWebhook frees endpoint's lease if holder holds it.
-func (s *MemoryStore) ReleaseWebhook(_ context.Context, endpoint, holder string) error {
+func (s *Store) ReleaseWebhook(_ context.Context, endpoint, holder string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if w, ok := s.hooks[endpoint]; ok && w.holder == holder {
@@ -72,13 +74,13 @@ func (s *MemoryStore) ReleaseWebhook(_ context.Context, endpoint, holder string)
 	return nil
 }
 
-// WebhookState returns endpoint's journaled state, or ErrNotFound.
-func (s *MemoryStore) WebhookState(_ context.Context, endpoint string) (WebhookState, error) {
+// WebhookState returns endpoint's journaled state, or journal.ErrNotFound.
+func (s *Store) WebhookState(_ context.Context, endpoint string) (journal.WebhookState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w, ok := s.hooks[endpoint]
 	if !ok {
-		return WebhookState{}, ErrNotFound
+		return journal.WebhookState{}, journal.ErrNotFound
 	}
 	return w.state, nil
 }

@@ -1,4 +1,4 @@
-package host
+package postgres
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/lendgate/lendgate/host/journal"
 )
 
 // The event log on PostgreSQL, without a lock across any commit.
@@ -61,9 +62,9 @@ SELECT true, seq, NULL::jsonb FROM ins
 UNION ALL
 SELECT false, seq, event FROM dup`
 
-func (s *PostgresStore) Apply(ctx context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
-	fail := func(err error) (Event, bool, error) {
-		return Event{}, false, fmt.Errorf("postgres store: applying %s event to loan %s/%s: %w", e.Type, r.Loan.Provider, r.Loan.ID, err)
+func (s *Store) Apply(ctx context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
+	fail := func(err error) (journal.Event, bool, error) {
+		return journal.Event{}, false, fmt.Errorf("postgres store: applying %s event to loan %s/%s: %w", e.Type, r.Provider, r.ID, err)
 	}
 	rec, err := json.Marshal(r)
 	if err != nil {
@@ -81,12 +82,12 @@ func (s *PostgresStore) Apply(ctx context.Context, r LoanRecord, e Event, dedupe
 		var isNew bool
 		var seq int64
 		var prev []byte
-		err := s.pool.QueryRow(ctx, pgApplySQL, r.Loan.Provider, r.Loan.ID, r.Loan.Patron, r.Loan.Status, r.Loan.ExpiresAt,
+		err := s.pool.QueryRow(ctx, pgApplySQL, r.Provider, r.ID, r.Patron, r.Status, r.ExpiresAt,
 			json.RawMessage(ev), dedupeKey, json.RawMessage(rec)).Scan(&isNew, &seq, &prev)
 		switch {
 		case err == nil && isNew:
 			out := e
-			out.Cursor = formatCursor(uint64(seq))
+			out.Cursor = journal.FormatCursor(uint64(seq))
 			out.ID = "ev_" + out.Cursor
 			return out, true, nil
 		case err == nil:
@@ -123,26 +124,26 @@ func pgPrimaryKeyConflict(err error) bool {
 }
 
 // pgEvent decodes a stored event and gives it its id and cursor.
-func pgEvent(seq int64, b []byte) (Event, error) {
-	var e Event
+func pgEvent(seq int64, b []byte) (journal.Event, error) {
+	var e journal.Event
 	if err := json.Unmarshal(b, &e); err != nil {
 		return e, err
 	}
-	e.Cursor = formatCursor(uint64(seq))
+	e.Cursor = journal.FormatCursor(uint64(seq))
 	e.ID = "ev_" + e.Cursor
 	return e, nil
 }
 
 // dedupedEvent returns the event applied with dedupeKey, if any.
-func (s *PostgresStore) dedupedEvent(ctx context.Context, dedupeKey string) (Event, bool, error) {
+func (s *Store) dedupedEvent(ctx context.Context, dedupeKey string) (journal.Event, bool, error) {
 	var seq int64
 	var b []byte
 	err := s.pool.QueryRow(ctx, "SELECT seq, event FROM events WHERE dedupe_key = $1", dedupeKey).Scan(&seq, &b)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Event{}, false, nil
+		return journal.Event{}, false, nil
 	}
 	if err != nil {
-		return Event{}, false, err
+		return journal.Event{}, false, err
 	}
 	e, err := pgEvent(seq, b)
 	return e, true, err
@@ -161,16 +162,16 @@ const pgSettleSQL = `WITH t AS (
 	ON CONFLICT (seq) DO NOTHING RETURNING 1
 ) SELECT count(*) FROM t`
 
-func (s *PostgresStore) Events(ctx context.Context, after string, limit int) ([]Event, error) {
-	from, err := parseCursor(after)
+func (s *Store) Events(ctx context.Context, after string, limit int) ([]journal.Event, error) {
+	from, err := journal.ParseCursor(after)
 	if err != nil {
 		return nil, err
 	}
-	out := []Event{}
+	out := []journal.Event{}
 	if limit <= 0 || from >= math.MaxInt64 {
 		return out, nil
 	}
-	fail := func(err error) ([]Event, error) {
+	fail := func(err error) ([]journal.Event, error) {
 		return nil, fmt.Errorf("postgres store: reading events after %q: %w", after, err)
 	}
 	next := int64(from) + 1 // the first number not settled yet
@@ -231,7 +232,7 @@ const pgPurgeChunk = 5000
 // PurgeEvents deletes the events appended before t, oldest first, up to
 // the first that is not older, and moves the horizon past them, a chunk of
 // numbers per transaction.
-func (s *PostgresStore) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
+func (s *Store) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
 	total := 0
 	for {
 		n, more, err := s.purgeEventsChunk(ctx, t)
@@ -247,7 +248,7 @@ func (s *PostgresStore) PurgeEvents(ctx context.Context, t time.Time) (int, erro
 
 // purgeEventsChunk purges up to pgPurgeChunk numbers from the horizon on;
 // more says whether it stopped at the chunk's end rather than at t.
-func (s *PostgresStore) purgeEventsChunk(ctx context.Context, t time.Time) (n int, more bool, err error) {
+func (s *Store) purgeEventsChunk(ctx context.Context, t time.Time) (n int, more bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		n, more = 0, false
 		var below int64

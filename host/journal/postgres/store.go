@@ -1,4 +1,4 @@
-package host
+package postgres
 
 import (
 	"context"
@@ -18,18 +18,19 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/lendgate/lendgate/host/journal"
 )
 
-// PostgresStore is the Store for several host nodes: PostgreSQL through pgx,
+// Store is the Store for several host nodes: PostgreSQL through pgx,
 // schema migrations embedded and applied at open. Records are kept as JSON
 // (jsonb) beside the columns the queries filter on; those timestamp columns
 // hold microseconds, so expiry, staleness and purge compare times to the
 // microsecond.
-type PostgresStore struct {
+type Store struct {
 	pool *pgxpool.Pool
 }
 
-//go:embed migrations/postgres/*.sql
+//go:embed migrations/*.sql
 var postgresMigrations embed.FS
 
 // pgLockMigrations is the advisory lock key (per database) of the
@@ -44,9 +45,9 @@ const pgLockMigrations int64 = 0x6c656e6467617465 // "lendgate"
 // default).
 const pgDefaultMaxConns = 16
 
-// OpenPostgresStore connects to dsn and applies the schema migrations. Its
+// Open connects to dsn and applies the schema migrations. Its
 // errors name the server and database, never the password.
-func OpenPostgresStore(ctx context.Context, dsn string) (*PostgresStore, error) {
+func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx quotes the DSN, redacting its password only on a best-effort
@@ -70,7 +71,7 @@ func OpenPostgresStore(ctx context.Context, dsn string) (*PostgresStore, error) 
 		pool.Close()
 		return nil, fmt.Errorf("migrating postgres store %s: %w", where, err)
 	}
-	return &PostgresStore{pool: pool}, nil
+	return &Store{pool: pool}, nil
 }
 
 // redactedDSN renders where c connects, without its password.
@@ -96,7 +97,7 @@ type pgMigration struct {
 // postgresMigrationList reads the embedded migrations, NNNN_name.sql, in
 // version order.
 func postgresMigrationList() ([]pgMigration, error) {
-	files, err := fs.Glob(postgresMigrations, "migrations/postgres/*.sql")
+	files, err := fs.Glob(postgresMigrations, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +150,10 @@ func migratePostgres(ctx context.Context, pool *pgxpool.Pool) error {
 		applied := map[int]bool{}
 		for _, v := range done {
 			applied[int(v)] = true
+			if latest := ms[len(ms)-1]; int(v) > latest.version {
+				return fmt.Errorf("the journal is at migration %d, newer than this program's %s (schema %d): run a newer lendgate",
+					v, latest.name, journal.SchemaVersion)
+			}
 		}
 		for _, m := range ms {
 			if applied[m.version] {
@@ -170,7 +175,7 @@ type pgExecer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-func pgPutLoan(ctx context.Context, db pgExecer, r LoanRecord) error {
+func pgPutLoan(ctx context.Context, db pgExecer, r journal.Loan) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -179,30 +184,30 @@ func pgPutLoan(ctx context.Context, db pgExecer, r LoanRecord) error {
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (provider, id) DO UPDATE SET patron = EXCLUDED.patron, status = EXCLUDED.status,
 			expires_at = EXCLUDED.expires_at, record = EXCLUDED.record`,
-		r.Loan.Provider, r.Loan.ID, r.Loan.Patron, r.Loan.Status, r.Loan.ExpiresAt, json.RawMessage(b))
+		r.Provider, r.ID, r.Patron, r.Status, r.ExpiresAt, json.RawMessage(b))
 	return err
 }
 
-func (s *PostgresStore) PutLoan(ctx context.Context, r LoanRecord) error {
+func (s *Store) PutLoan(ctx context.Context, r journal.Loan) error {
 	if err := pgPutLoan(ctx, s.pool, r); err != nil {
-		return fmt.Errorf("postgres store: putting loan %s/%s: %w", r.Loan.Provider, r.Loan.ID, err)
+		return fmt.Errorf("postgres store: putting loan %s/%s: %w", r.Provider, r.ID, err)
 	}
 	return nil
 }
 
-func (s *PostgresStore) DeleteLoan(ctx context.Context, provider, id string) error {
+func (s *Store) DeleteLoan(ctx context.Context, provider, id string) error {
 	if _, err := s.pool.Exec(ctx, "DELETE FROM loans WHERE provider = $1 AND id = $2", provider, id); err != nil {
 		return fmt.Errorf("postgres store: deleting loan %s/%s: %w", provider, id, err)
 	}
 	return nil
 }
 
-func (s *PostgresStore) Loan(ctx context.Context, provider, id string) (LoanRecord, error) {
-	var r LoanRecord
+func (s *Store) Loan(ctx context.Context, provider, id string) (journal.Loan, error) {
+	var r journal.Loan
 	var b []byte
 	err := s.pool.QueryRow(ctx, "SELECT record FROM loans WHERE provider = $1 AND id = $2", provider, id).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return r, ErrNotFound
+		return r, journal.ErrNotFound
 	}
 	if err != nil {
 		return r, fmt.Errorf("postgres store: reading loan %s/%s: %w", provider, id, err)
@@ -212,13 +217,13 @@ func (s *PostgresStore) Loan(ctx context.Context, provider, id string) (LoanReco
 
 // loans runs a query of loan records. Loans come oldest first: in id order
 // (loan ids are ULIDs), then provider, as the other drivers order them.
-func (s *PostgresStore) loans(ctx context.Context, what, sql string, args ...any) ([]LoanRecord, error) {
+func (s *Store) loans(ctx context.Context, what, sql string, args ...any) ([]journal.Loan, error) {
 	rows, _ := s.pool.Query(ctx, sql, args...)
 	recs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: listing %s: %w", what, err)
 	}
-	out := make([]LoanRecord, len(recs))
+	out := make([]journal.Loan, len(recs))
 	for i, b := range recs {
 		if err := json.Unmarshal(b, &out[i]); err != nil {
 			return nil, fmt.Errorf("postgres store: listing %s: %w", what, err)
@@ -235,12 +240,12 @@ func pgLimit(limit int) any {
 	return limit
 }
 
-func (s *PostgresStore) PatronLoans(ctx context.Context, provider, patron string) ([]LoanRecord, error) {
+func (s *Store) PatronLoans(ctx context.Context, provider, patron string) ([]journal.Loan, error) {
 	return s.loans(ctx, "patron loans",
 		"SELECT record FROM loans WHERE provider = $1 AND patron = $2 ORDER BY id", provider, patron)
 }
 
-func (s *PostgresStore) LoansByStatus(ctx context.Context, provider, status string, limit int) ([]LoanRecord, error) {
+func (s *Store) LoansByStatus(ctx context.Context, provider, status string, limit int) ([]journal.Loan, error) {
 	if provider == "" {
 		return s.loans(ctx, "loans by status",
 			"SELECT record FROM loans WHERE status = $1 ORDER BY id, provider LIMIT $2", status, pgLimit(limit))
@@ -249,23 +254,23 @@ func (s *PostgresStore) LoansByStatus(ctx context.Context, provider, status stri
 		"SELECT record FROM loans WHERE provider = $1 AND status = $2 ORDER BY id LIMIT $3", provider, status, pgLimit(limit))
 }
 
-func (s *PostgresStore) ExpiredLoans(ctx context.Context, t time.Time, limit int) ([]LoanRecord, error) {
+func (s *Store) ExpiredLoans(ctx context.Context, t time.Time, limit int) ([]journal.Loan, error) {
 	return s.loans(ctx, "expired loans",
 		"SELECT record FROM loans WHERE status = $1 AND expires_at < $2 ORDER BY id, provider LIMIT $3",
-		StatusActive, t, pgLimit(limit))
+		journal.StatusActive, t, pgLimit(limit))
 }
 
-func (s *PostgresStore) ClaimIdempotency(ctx context.Context, r IdempotencyRecord, staleBefore time.Time) (IdempotencyRecord, bool, error) {
+func (s *Store) ClaimIdempotency(ctx context.Context, r journal.IdempotencyRecord, staleBefore time.Time) (journal.IdempotencyRecord, bool, error) {
 	rec, err := json.Marshal(r)
 	if err != nil {
-		return IdempotencyRecord{}, false, err
+		return journal.IdempotencyRecord{}, false, err
 	}
 	updated, err := json.Marshal(r.UpdatedAt)
 	if err != nil {
-		return IdempotencyRecord{}, false, err
+		return journal.IdempotencyRecord{}, false, err
 	}
-	fail := func(err error) (IdempotencyRecord, bool, error) {
-		return IdempotencyRecord{}, false, fmt.Errorf("postgres store: claiming idempotency key %s/%s: %w", r.Scope, r.Key, err)
+	fail := func(err error) (journal.IdempotencyRecord, bool, error) {
+		return journal.IdempotencyRecord{}, false, fmt.Errorf("postgres store: claiming idempotency key %s/%s: %w", r.Scope, r.Key, err)
 	}
 	// Each statement is atomic on its own: one INSERT wins a new key, and
 	// one UPDATE wins a stale one (the others re-check its WHERE after the
@@ -273,7 +278,7 @@ func (s *PostgresStore) ClaimIdempotency(ctx context.Context, r IdempotencyRecor
 	for range 10 {
 		tag, err := s.pool.Exec(ctx, `INSERT INTO idempotency (scope, key, record, status, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING`,
-			r.Scope, r.Key, json.RawMessage(rec), r.Status, r.CreatedAt, r.UpdatedAt)
+			r.Scope, r.Key, json.RawMessage(rec), pgOutcome(r), r.CreatedAt, r.UpdatedAt)
 		if err != nil {
 			return fail(err)
 		}
@@ -285,7 +290,7 @@ func (s *PostgresStore) ClaimIdempotency(ctx context.Context, r IdempotencyRecor
 			WHERE scope = $1 AND key = $2 AND status = 0 AND updated_at < $5 RETURNING record`,
 			r.Scope, r.Key, r.UpdatedAt, json.RawMessage(updated), staleBefore).Scan(&b)
 		if err == nil {
-			var out IdempotencyRecord
+			var out journal.IdempotencyRecord
 			if err := json.Unmarshal(b, &out); err != nil {
 				return fail(err)
 			}
@@ -295,7 +300,7 @@ func (s *PostgresStore) ClaimIdempotency(ctx context.Context, r IdempotencyRecor
 			return fail(err)
 		}
 		cur, err := s.Idempotency(ctx, r.Scope, r.Key)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, journal.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -306,7 +311,17 @@ func (s *PostgresStore) ClaimIdempotency(ctx context.Context, r IdempotencyRecor
 	return fail(errors.New("the key was released and claimed again ten times over"))
 }
 
-func (s *PostgresStore) CompleteIdempotency(ctx context.Context, r IdempotencyRecord) error {
+// pgOutcome is the status column of r: 0 while in progress, 1 once done.
+// (Rows of schema 1 hold the HTTP status of the first answer, never 0 once
+// done: the column's queries only tell 0 from the rest.)
+func pgOutcome(r journal.IdempotencyRecord) int {
+	if r.Done() {
+		return 1
+	}
+	return 0
+}
+
+func (s *Store) CompleteIdempotency(ctx context.Context, r journal.IdempotencyRecord) error {
 	rec, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -315,14 +330,14 @@ func (s *PostgresStore) CompleteIdempotency(ctx context.Context, r IdempotencyRe
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (scope, key) DO UPDATE SET record = EXCLUDED.record, status = EXCLUDED.status,
 			created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
-		r.Scope, r.Key, json.RawMessage(rec), r.Status, r.CreatedAt, r.UpdatedAt)
+		r.Scope, r.Key, json.RawMessage(rec), pgOutcome(r), r.CreatedAt, r.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("postgres store: completing idempotency key %s/%s: %w", r.Scope, r.Key, err)
 	}
 	return nil
 }
 
-func (s *PostgresStore) RefreshIdempotency(ctx context.Context, scope, key string, at time.Time) (bool, error) {
+func (s *Store) RefreshIdempotency(ctx context.Context, scope, key string, at time.Time) (bool, error) {
 	updated, err := json.Marshal(at)
 	if err != nil {
 		return false, err
@@ -335,7 +350,7 @@ func (s *PostgresStore) RefreshIdempotency(ctx context.Context, scope, key strin
 	return tag.RowsAffected() == 1, nil
 }
 
-func (s *PostgresStore) ReleaseIdempotency(ctx context.Context, scope, key string) error {
+func (s *Store) ReleaseIdempotency(ctx context.Context, scope, key string) error {
 	_, err := s.pool.Exec(ctx, "DELETE FROM idempotency WHERE scope = $1 AND key = $2 AND status = 0", scope, key)
 	if err != nil {
 		return fmt.Errorf("postgres store: releasing idempotency key %s/%s: %w", scope, key, err)
@@ -343,12 +358,12 @@ func (s *PostgresStore) ReleaseIdempotency(ctx context.Context, scope, key strin
 	return nil
 }
 
-func (s *PostgresStore) Idempotency(ctx context.Context, scope, key string) (IdempotencyRecord, error) {
-	var r IdempotencyRecord
+func (s *Store) Idempotency(ctx context.Context, scope, key string) (journal.IdempotencyRecord, error) {
+	var r journal.IdempotencyRecord
 	var b []byte
 	err := s.pool.QueryRow(ctx, "SELECT record FROM idempotency WHERE scope = $1 AND key = $2", scope, key).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return r, ErrNotFound
+		return r, journal.ErrNotFound
 	}
 	if err != nil {
 		return r, fmt.Errorf("postgres store: reading idempotency key %s/%s: %w", scope, key, err)
@@ -356,7 +371,7 @@ func (s *PostgresStore) Idempotency(ctx context.Context, scope, key string) (Ide
 	return r, json.Unmarshal(b, &r)
 }
 
-func (s *PostgresStore) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) {
+func (s *Store) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) {
 	// Both halves are indexed: completed records by created_at, claims by
 	// updated_at (0003_idempotency_claims.sql).
 	tag, err := s.pool.Exec(ctx, `DELETE FROM idempotency WHERE (status <> 0 AND created_at < $1)
@@ -368,13 +383,13 @@ func (s *PostgresStore) PurgeIdempotency(ctx context.Context, t time.Time) (int,
 }
 
 // Close closes the connection pool.
-func (s *PostgresStore) Close() error {
+func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
 }
 
-var _ Store = (*PostgresStore)(nil)
+var _ journal.Store = (*Store)(nil)
 
 // MaxConns is the size of the store's connection pool: pool_max_conns of
 // the DSN, else 16.
-func (s *PostgresStore) MaxConns() int { return int(s.pool.Config().MaxConns) }
+func (s *Store) MaxConns() int { return int(s.pool.Config().MaxConns) }

@@ -1,4 +1,4 @@
-package host
+package postgres
 
 import (
 	"context"
@@ -8,20 +8,21 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/lendgate/lendgate/host/journal"
 )
 
 // OpenWebhook journals endpoint at the end of the event log unless it is
 // journaled already. Nodes starting at once insert one row: the first
 // wins, the others change nothing. An event committed between the two
 // statements is after the cursor, so it is delivered.
-func (s *PostgresStore) OpenWebhook(ctx context.Context, endpoint string) error {
+func (s *Store) OpenWebhook(ctx context.Context, endpoint string) error {
 	var last int64
 	if err := s.pool.QueryRow(ctx, "SELECT COALESCE(max(seq), 0) FROM events").Scan(&last); err != nil {
 		return fmt.Errorf("postgres store: opening webhook %s: %w", endpoint, err)
 	}
-	st := WebhookState{Endpoint: endpoint}
+	st := journal.WebhookState{Endpoint: endpoint}
 	if last > 0 {
-		st.Cursor = formatCursor(uint64(last))
+		st.Cursor = journal.FormatCursor(uint64(last))
 	}
 	b, err := json.Marshal(st)
 	if err != nil {
@@ -39,8 +40,8 @@ func (s *PostgresStore) OpenWebhook(ctx context.Context, endpoint string) error 
 // free, already holder's, or expired before now. The UPDATE is atomic: of
 // nodes racing for a free lease, one matches its WHERE, the others re-check
 // it after that one commits and match nothing.
-func (s *PostgresStore) LeaseWebhook(ctx context.Context, endpoint, holder string, now, until time.Time) (WebhookState, bool, error) {
-	var st WebhookState
+func (s *Store) LeaseWebhook(ctx context.Context, endpoint, holder string, now, until time.Time) (journal.WebhookState, bool, error) {
+	var st journal.WebhookState
 	var b []byte
 	err := s.pool.QueryRow(ctx, `UPDATE webhook_endpoints SET holder = $2, lease_until = $4
 		WHERE endpoint = $1 AND (holder = $2 OR holder = '' OR lease_until < $3) RETURNING state`,
@@ -49,7 +50,7 @@ func (s *PostgresStore) LeaseWebhook(ctx context.Context, endpoint, holder strin
 		var exists bool
 		err = s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE endpoint = $1)", endpoint).Scan(&exists)
 		if err == nil && !exists {
-			err = ErrNotFound
+			err = journal.ErrNotFound
 		}
 		if err == nil {
 			return st, false, nil
@@ -59,13 +60,13 @@ func (s *PostgresStore) LeaseWebhook(ctx context.Context, endpoint, holder strin
 		err = json.Unmarshal(b, &st)
 	}
 	if err != nil {
-		return WebhookState{}, false, fmt.Errorf("postgres store: leasing webhook %s: %w", endpoint, err)
+		return journal.WebhookState{}, false, fmt.Errorf("postgres store: leasing webhook %s: %w", endpoint, err)
 	}
 	return st, true, nil
 }
 
 // SaveWebhook writes st while holder holds the lease, extending it to until.
-func (s *PostgresStore) SaveWebhook(ctx context.Context, st WebhookState, holder string, until time.Time) error {
+func (s *Store) SaveWebhook(ctx context.Context, st journal.WebhookState, holder string, until time.Time) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -73,7 +74,7 @@ func (s *PostgresStore) SaveWebhook(ctx context.Context, st WebhookState, holder
 	tag, err := s.pool.Exec(ctx, `UPDATE webhook_endpoints SET state = $3, lease_until = $4
 		WHERE endpoint = $1 AND holder = $2`, st.Endpoint, holder, json.RawMessage(b), until)
 	if err == nil && tag.RowsAffected() == 0 {
-		err = ErrWebhookLeaseLost
+		err = journal.ErrWebhookLeaseLost
 	}
 	if err != nil {
 		return fmt.Errorf("postgres store: saving webhook %s: %w", st.Endpoint, err)
@@ -82,7 +83,7 @@ func (s *PostgresStore) SaveWebhook(ctx context.Context, st WebhookState, holder
 }
 
 // ReleaseWebhook frees endpoint's lease if holder holds it.
-func (s *PostgresStore) ReleaseWebhook(ctx context.Context, endpoint, holder string) error {
+func (s *Store) ReleaseWebhook(ctx context.Context, endpoint, holder string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE webhook_endpoints SET holder = '', lease_until = '-infinity'
 		WHERE endpoint = $1 AND holder = $2`, endpoint, holder)
 	if err != nil {
@@ -91,13 +92,13 @@ func (s *PostgresStore) ReleaseWebhook(ctx context.Context, endpoint, holder str
 	return nil
 }
 
-// WebhookState returns endpoint's journaled state, or ErrNotFound.
-func (s *PostgresStore) WebhookState(ctx context.Context, endpoint string) (WebhookState, error) {
-	var st WebhookState
+// WebhookState returns endpoint's journaled state, or journal.ErrNotFound.
+func (s *Store) WebhookState(ctx context.Context, endpoint string) (journal.WebhookState, error) {
+	var st journal.WebhookState
 	var b []byte
 	err := s.pool.QueryRow(ctx, "SELECT state FROM webhook_endpoints WHERE endpoint = $1", endpoint).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return st, ErrNotFound
+		return st, journal.ErrNotFound
 	}
 	if err != nil {
 		return st, fmt.Errorf("postgres store: reading webhook %s: %w", endpoint, err)
