@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
@@ -17,10 +19,10 @@ import (
 )
 
 // flakyStore is a journal whose writes fail on demand (a full disk, a
-// database down): a test double of the host.Store interface, below no
+// database down): a test double of a journal.Store, below no
 // plugin boundary.
 type flakyStore struct {
-	host.Store
+	*memory.Store
 	// failAll fails every write; failApply fails Apply only (the write
 	// that follows a distributor's answer); failUnknown fails writing a
 	// loan as unknown (so that a loan the distributor placed stays pending).
@@ -29,7 +31,7 @@ type flakyStore struct {
 
 var errDiskFull = errors.New("write /var/lib/lendgate/lendgate.db: no space left on device")
 
-func newFlakyStore() *flakyStore { return &flakyStore{Store: host.NewMemoryStore()} }
+func newFlakyStore() *flakyStore { return &flakyStore{Store: memory.New()} }
 
 func (s *flakyStore) fail() error {
 	if s.failAll.Load() {
@@ -38,11 +40,11 @@ func (s *flakyStore) fail() error {
 	return nil
 }
 
-func (s *flakyStore) PutLoan(ctx context.Context, r host.LoanRecord) error {
+func (s *flakyStore) PutLoan(ctx context.Context, r journal.Loan) error {
 	if err := s.fail(); err != nil {
 		return err
 	}
-	if r.Loan.Status == host.StatusUnknown && s.failUnknown.Load() {
+	if r.Status == host.StatusUnknown && s.failUnknown.Load() {
 		return errDiskFull
 	}
 	return s.Store.PutLoan(ctx, r)
@@ -55,21 +57,21 @@ func (s *flakyStore) DeleteLoan(ctx context.Context, provider, id string) error 
 	return s.Store.DeleteLoan(ctx, provider, id)
 }
 
-func (s *flakyStore) Apply(ctx context.Context, r host.LoanRecord, e host.Event, dedupeKey string) (host.Event, bool, error) {
+func (s *flakyStore) Apply(ctx context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
 	if err := s.fail(); err != nil || s.failApply.Load() {
-		return host.Event{}, false, errDiskFull
+		return journal.Event{}, false, errDiskFull
 	}
 	return s.Store.Apply(ctx, r, e, dedupeKey)
 }
 
-func (s *flakyStore) ClaimIdempotency(ctx context.Context, r host.IdempotencyRecord, staleBefore time.Time) (host.IdempotencyRecord, bool, error) {
+func (s *flakyStore) ClaimIdempotency(ctx context.Context, r journal.IdempotencyRecord, staleBefore time.Time) (journal.IdempotencyRecord, bool, error) {
 	if err := s.fail(); err != nil {
-		return host.IdempotencyRecord{}, false, err
+		return journal.IdempotencyRecord{}, false, err
 	}
 	return s.Store.ClaimIdempotency(ctx, r, staleBefore)
 }
 
-func (s *flakyStore) CompleteIdempotency(ctx context.Context, r host.IdempotencyRecord) error {
+func (s *flakyStore) CompleteIdempotency(ctx context.Context, r journal.IdempotencyRecord) error {
 	if err := s.fail(); err != nil {
 		return err
 	}
@@ -85,7 +87,7 @@ func (s *flakyStore) ReleaseIdempotency(ctx context.Context, scope, key string) 
 
 // demarqueAt is a host with the real De Marque plugin in front of its
 // simulator, on store, with a short instance timeout.
-func demarqueAt(t *testing.T, store host.Store, sweep time.Duration) *demarqueEnv {
+func demarqueAt(t *testing.T, store journal.Store, sweep time.Duration) *demarqueEnv {
 	t.Helper()
 	sim := demarquesim.New()
 	simSrv := httptest.NewServer(sim)
@@ -126,7 +128,7 @@ func transactions(sim *demarquesim.Sim) map[string]int {
 // transaction_id (De Marque dedupes by it): one loan at the warehouse, one
 // loan id, one loan in the journal.
 func TestDemarqueRetryAfterTimeoutReordersNothing(t *testing.T) {
-	d := demarqueAt(t, host.NewMemoryStore(), 0)
+	d := demarqueAt(t, memory.New(), 0)
 	body := d.loanBody("patron-42")
 	d.sim.SetFaults(demarquesim.Faults{Late: time.Minute}) // held until the plugin gives up
 	first := d.do("POST", demarqueLoans, body, "Idempotency-Key", "K")
@@ -180,7 +182,7 @@ func ehubSlow(t *testing.T) (*env, *ehubsim.Sim) {
 			Rate:     host.RateConfig{PerSecond: 1000, Burst: 1000}, AllowInsecureHTTP: true,
 			Timeout: host.Duration(time.Second),
 		}},
-		StoreImpl: host.NewMemoryStore(),
+		StoreImpl: memory.New(),
 	}
 	return start(t, cfg), sim
 }
@@ -361,7 +363,7 @@ func TestCBJournalFailsAfterAnswerResolves(t *testing.T) {
 // simulator makes no order while the plugin waits past its timeout, so the
 // sweeper's Resolve places the only one.
 func TestCBResolvePlacesAnOrderThatNeverArrived(t *testing.T) {
-	e, sim := cbAt(t, host.NewMemoryStore(), 20*time.Millisecond, time.Second)
+	e, sim := cbAt(t, memory.New(), 20*time.Millisecond, time.Second)
 	sim.SetFaults(cbsim.Faults{Latency: time.Minute}) // until the plugin gives up
 	p := e.expectProblem(e.do("POST", cbLoans, map[string]any{"item": cbsim.EANAvailable, "patron": cbPatron, "days": 14}), http.StatusGatewayTimeout, "provider_timeout")
 	sim.SetFaults(cbsim.Faults{})
@@ -488,7 +490,7 @@ func TestPendingLoanMarkedOnceTheJournalWritesAgain(t *testing.T) {
 
 // cbAt is a host with one CB instance (cbMain) on a simulator, its journal
 // store, its sweep interval and, when positive, its timeout.
-func cbAt(t *testing.T, store host.Store, sweep, timeout time.Duration) (*env, *cbsim.Sim) {
+func cbAt(t *testing.T, store journal.Store, sweep, timeout time.Duration) (*env, *cbsim.Sim) {
 	t.Helper()
 	sim := cbsim.New(cbsim.WithCredentials(cbsim.DefaultUsername, cbAccountPassword))
 	simSrv := httptest.NewServer(sim)

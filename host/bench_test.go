@@ -15,6 +15,10 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/bolt"
+	"github.com/lendgate/lendgate/host/journal/memory"
+	"github.com/lendgate/lendgate/host/journal/postgres"
 	"github.com/lendgate/lendgate/internal/testserver"
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -72,10 +76,10 @@ func benchFloor(b *testing.B) sdk.Provider {
 
 // benchHost is fakeConfig's host with fake-a's rate limit lifted, on the
 // memory store.
-func benchHost(b *testing.B) *host.Host { return benchHostOn(b, host.NewMemoryStore()) }
+func benchHost(b *testing.B) *host.Host { return benchHostOn(b, memory.New()) }
 
 // benchHostOn is benchHost journaling in store.
-func benchHostOn(b *testing.B, store host.Store) *host.Host {
+func benchHostOn(b *testing.B, store journal.Store) *host.Host {
 	b.Helper()
 	cfg := fakeConfig(b)
 	cfg.StoreImpl = store
@@ -157,28 +161,28 @@ func BenchmarkGoAPICheckout(b *testing.B) {
 // GOMAXPROCS, so -cpu 32 would run 1024.) pages/op is what bbolt wrote per
 // checkout.
 func BenchmarkGoAPICheckoutBolt(b *testing.B) {
-	s, err := host.OpenBoltStore(filepath.Join(b.TempDir(), "journal.db"))
+	s, err := bolt.Open(filepath.Join(b.TempDir(), "journal.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	h := benchHostOn(b, s) // closed (with its store) at cleanup
-	pages := host.BoltPagesWritten(s)
+	pages := s.PagesWritten()
 	benchRun(b, func(ctx context.Context) error {
 		_, err := h.Checkout(ctx, "fake-a", benchCheckout)
 		return err
 	})
-	b.ReportMetric(float64(host.BoltPagesWritten(s)-pages)/float64(b.N+50), "pages/op") // with the warm-up's
+	b.ReportMetric(float64(s.PagesWritten()-pages)/float64(b.N+50), "pages/op") // with the warm-up's
 }
 
 func BenchmarkGoAPICheckoutBoltParallel(b *testing.B) {
-	s, err := host.OpenBoltStore(filepath.Join(b.TempDir(), "journal.db"))
+	s, err := bolt.Open(filepath.Join(b.TempDir(), "journal.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	h := benchHostOn(b, s)
-	pages := host.BoltPagesWritten(s)
+	pages := s.PagesWritten()
 	benchParallel(b, h)
-	b.ReportMetric(float64(host.BoltPagesWritten(s)-pages)/float64(b.N+50), "pages/op") // with the warm-up's
+	b.ReportMetric(float64(s.PagesWritten()-pages)/float64(b.N+50), "pages/op") // with the warm-up's
 }
 
 func BenchmarkGoAPICheckoutPostgres(b *testing.B) {
@@ -196,8 +200,8 @@ func BenchmarkGoAPICheckoutPostgresParallel(b *testing.B) {
 // benchPostgres is a store on a new database of the tests' server (which
 // runs without fsync: these figures show the host's and the driver's
 // cost; examples/bench measures a durable server).
-func benchPostgres(b *testing.B) host.Store {
-	s, err := host.OpenPostgresStore(b.Context(), testserver.SharedPostgres(b))
+func benchPostgres(b *testing.B) journal.Store {
+	s, err := postgres.Open(b.Context(), testserver.SharedPostgres(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	_ "time/tzdata" // Europe/Amsterdam, wherever the test runs
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 )
@@ -122,7 +123,7 @@ func startCB(t *testing.T) *cbEnv {
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
 		Plugins:   map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
 		Providers: map[string]host.ProviderConfig{cbMain: instance(false), cbAccess: instance(true)},
-		StoreImpl: host.NewMemoryStore(),
+		StoreImpl: memory.New(),
 	}
 	return &cbEnv{env: start(t, cfg), sim: sim, tamper: tamper}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/host/journal"
 )
 
 // Config is everything a Host needs. Go embedders fill it directly;
@@ -47,7 +48,7 @@ type Config struct {
 	// OnEvent is called after each loan event is stored.
 	OnEvent func(Event) `json:"-"`
 	// StoreImpl, when set, is used instead of opening Store.
-	StoreImpl Store `json:"-"`
+	StoreImpl journal.Store `json:"-"`
 	// SweepInterval is how often the journal's housekeeping runs: expiring
 	// loans, marking lost checkouts unknown, purging old keys (default 30s).
 	SweepInterval time.Duration `json:"-"`

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal/memory"
 )
 
 const sampleConfig = `{
@@ -99,7 +100,7 @@ func TestLoadConfigFile(t *testing.T) {
 
 func TestNewRefusesBadConfig(t *testing.T) {
 	base := func() host.Config {
-		return host.Config{Secret: strings.Repeat("s", host.MinSecretBytes), StoreImpl: host.NewMemoryStore(),
+		return host.Config{Secret: strings.Repeat("s", host.MinSecretBytes), StoreImpl: memory.New(),
 			Plugins:   map[string]host.PluginConfig{"p": {Path: "/nonexistent", Unpinned: true}},
 			Providers: map[string]host.ProviderConfig{"a": {Plugin: "p"}}}
 	}

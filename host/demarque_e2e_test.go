@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 )
@@ -45,7 +46,7 @@ func startDemarqueWith(t *testing.T, edit func(*host.ProviderConfig)) *demarqueE
 			Defaults:          host.Defaults{Format: "epub", Days: 21},
 			AllowInsecureHTTP: true,
 		}},
-		StoreImpl: host.NewMemoryStore(),
+		StoreImpl: memory.New(),
 	}
 	if edit != nil {
 		pc := cfg.Providers["demarque-mtl"]

@@ -189,38 +189,4 @@
 //     loan.resolved (placed) and loan.created share a dedupe key, so a retry
 //     racing the sweeper adds no second event. An error leaves the loan
 //     unknown for the next pass.
-//
-// Decisions about the journal (issue #12):
-//   - The bolt store group-commits with a committer goroutine of its own
-//     rather than bbolt's DB.Batch: a write arriving while no commit runs
-//     starts one at once (Batch would wait up to its 10 ms timer), and the
-//     writes queued meanwhile share the next transaction and its syncs.
-//     A write that fails rolls its group back; it is then run alone (its
-//     error is its own) and the others committed again, so every write
-//     function may run twice and sets its results afresh each time.
-//   - bbolt syncs each commit twice (its pages, then its meta page), and a
-//     checkout is durable twice (pending before the distributor call, active
-//     with its event before the answer), so one checkout alone costs four
-//     syncs on bolt. Folding the two phases is not safe (pending must be on
-//     disk before the distributor is called); they are shared between
-//     concurrent checkouts instead. The bolt file keeps an index for every
-//     query (patron, status, expiry, events by cursor, keys by creation):
-//     see store_bolt_index.go.
-//   - PostgreSQL events commit in parallel, with no lock across a commit:
-//     a number drawn by a transaction not yet committed leaves a gap, and a
-//     reader never steps over a gap below an event it returns. It settles
-//     the gap by inserting a tombstone at the missing number, which waits
-//     on the primary key for a writer still holding it; a writer whose
-//     number was tombstoned applies again with a new one. So GET /v1/events
-//     may wait for a commit in flight, and may write a tombstone.
-//   - The PostgreSQL pool has 16 connections unless the DSN sets
-//     pool_max_conns: enough for concurrent checkouts to share PostgreSQL's
-//     WAL flush, few enough for several nodes on one server.
-//   - Events are kept store.event_retention (default 90 days), never less
-//     than the Idempotency-Key TTL (a retried checkout finds its
-//     loan.created event by its dedupe key); an event's dedupe key is purged
-//     with it, so a distributor notification replayed after the retention
-//     would apply again. Purges delete a few thousand records per
-//     transaction. bbolt reuses freed pages but never shrinks its file;
-//     compaction is offline (README, storage).
 package host

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/ehub/ehubsim"
 )
@@ -105,7 +106,7 @@ func startEHub(t *testing.T) *ehubEnv {
 		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
 		Plugins:   map[string]host.PluginConfig{"ehub": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/ehub", ""))},
 		Providers: map[string]host.ProviderConfig{ehubMain: instance(false), ehubIDs: instance(true)},
-		StoreImpl: host.NewMemoryStore(),
+		StoreImpl: memory.New(),
 	}
 	return &ehubEnv{env: start(t, cfg), sim: sim, simURL: simSrv.URL, wire: wire, clock: clock}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -42,7 +43,7 @@ func (h *Host) Events(ctx context.Context, after string, limit int) (EventPage, 
 	if limit > 1000 {
 		return EventPage{}, invalid("limit must be at most 1000")
 	}
-	if _, err := parseCursor(after); err != nil {
+	if _, err := journal.ParseCursor(after); err != nil {
 		return EventPage{}, invalid("%v", err)
 	}
 	evs, err := h.store.Events(ctx, after, limit)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/apitest"
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/internal/testlog"
@@ -56,7 +57,7 @@ func fakeConfig(t testing.TB) host.Config {
 			"fake-a": {Plugin: "fake", Settings: map[string]string{"password": "pw-settings-secret"}, Defaults: host.Defaults{Format: "epub", Days: 14}},
 			"fake-b": {Plugin: "fake"},
 		},
-		StoreImpl: host.NewMemoryStore(),
+		StoreImpl: memory.New(),
 	}
 }
 

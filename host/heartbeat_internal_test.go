@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/memory"
 )
 
 // beatCounter is a store that reports each heartbeat of a claim.
 type beatCounter struct {
-	Store
+	journal.Store
 	beats chan struct{}
 }
 
@@ -25,14 +27,14 @@ func (s *beatCounter) RefreshIdempotency(ctx context.Context, scope, key string,
 
 // node is a host reduced to what idempotent uses: two of them on one store
 // are two nodes of a cluster.
-func node(s Store) *Host {
-	return &Host{store: s, flights: newFlights(), log: hclog.NewNullLogger()}
+func node(s journal.Store) *Host {
+	return &Host{store: newStore(s), flights: newFlights(), log: hclog.NewNullLogger()}
 }
 
 // Issue 10 point 12: a call that outlasts its lease is not taken over while
 // its owner beats; the other node's retry waits and gets its answer.
 func TestHeartbeatKeepsASlowClaim(t *testing.T) {
-	s := &beatCounter{Store: NewMemoryStore(), beats: make(chan struct{}, 1)}
+	s := &beatCounter{Store: memory.New(), beats: make(chan struct{}, 1)}
 	a, b := node(s), node(s)
 	const lease = 200 * time.Millisecond
 	ctx := t.Context()

@@ -19,7 +19,7 @@ import (
 type Host struct {
 	cfg       Config
 	log       hclog.Logger
-	store     Store
+	store     store
 	ownStore  bool
 	keys      keys
 	auth      Authenticator
@@ -96,13 +96,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	sort.Strings(h.names)
 	switch {
 	case cfg.StoreImpl != nil:
-		h.store = cfg.StoreImpl
+		h.store = newStore(cfg.StoreImpl)
 	default:
 		s, err := openStore(ctx, cfg.Store)
 		if err != nil {
 			return nil, err
 		}
-		h.store, h.ownStore = s, true
+		h.store, h.ownStore = newStore(s), true
 	}
 	// Webhooks take the driver's own journal of deliveries; everything
 	// else writes through the watch that keeps /readyz honest.

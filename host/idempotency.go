@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -125,7 +126,7 @@ func idempotent[T any](ctx context.Context, h *Host, scope, key, fp string, leas
 		}
 		now := time.Now().UTC()
 		ref := newLoanID()
-		rec, claimed, err := h.store.ClaimIdempotency(ctx, IdempotencyRecord{Scope: scope, Key: key, Fingerprint: fp,
+		rec, claimed, err := h.store.ClaimIdempotency(ctx, journal.IdempotencyRecord{Scope: scope, Key: key, Fingerprint: fp,
 			Ref: ref, CreatedAt: now, UpdatedAt: now}, now.Add(-lease))
 		if err != nil {
 			release()
@@ -145,7 +146,7 @@ func idempotent[T any](ctx context.Context, h *Host, scope, key, fp string, leas
 		}
 		if !claimed {
 			release()
-			if rec.Status != 0 {
+			if rec.Done() {
 				out, err = replay[T](rec)
 				return out, true, err
 			}
@@ -177,7 +178,7 @@ func inProgress(ctx context.Context) error {
 // returned func is called (which waits for the last beat, so that no beat
 // lands after settle). A slow store delays beats, never a takeover: only
 // lease without a beat makes a claim stale.
-func (h *Host) heartbeat(ctx context.Context, rec IdempotencyRecord, interval time.Duration) (stop func()) {
+func (h *Host) heartbeat(ctx context.Context, rec journal.IdempotencyRecord, interval time.Duration) (stop func()) {
 	if interval <= 0 {
 		return func() {}
 	}
@@ -209,7 +210,7 @@ func (h *Host) heartbeat(ctx context.Context, rec IdempotencyRecord, interval ti
 // in an earlier attempt whose claim this one took over) and no answer says
 // what happened; else nothing (the claim is released and a retry runs
 // again).
-func (h *Host) settle(ctx context.Context, rec IdempotencyRecord, out any, err error) {
+func (h *Host) settle(ctx context.Context, rec journal.IdempotencyRecord, out any, err error) {
 	ctx = context.WithoutCancel(ctx)
 	switch {
 	case errors.Is(err, errOutcomeUnknown), rec.Unknown && !replayable(err):
@@ -221,12 +222,12 @@ func (h *Host) settle(ctx context.Context, rec IdempotencyRecord, out any, err e
 		}
 		return
 	}
-	rec.Status = 200
+	rec.Outcome = journal.OutcomeAnswer
 	rec.Unknown = false
 	rec.UpdatedAt = time.Now().UTC()
 	if err != nil {
 		e := sdk.AsError(err)
-		rec.Status = StatusOf(e.Code)
+		rec.Outcome = journal.OutcomeRefusal
 		rec.Body, _ = json.Marshal(storedError{Code: e.Code, ProviderCode: e.ProviderCode, Message: e.Message})
 	} else {
 		rec.Body, _ = json.Marshal(out)
@@ -240,9 +241,9 @@ func (h *Host) settle(ctx context.Context, rec IdempotencyRecord, out any, err e
 // Ref, until the key expires. If even that cannot be written, the claim
 // stays in progress without a heartbeat: a retry takes it over after the
 // lease and finds the loan's journal trace (or the claim's) to go by.
-func (h *Host) park(ctx context.Context, rec IdempotencyRecord) {
+func (h *Host) park(ctx context.Context, rec journal.IdempotencyRecord) {
 	rec.Unknown = true
-	rec.Status, rec.Body = 0, nil
+	rec.Outcome, rec.Body = journal.OutcomeNone, nil
 	rec.UpdatedAt = parkedAt
 	if err := retryWrite(ctx, func(ctx context.Context) error { return h.store.CompleteIdempotency(ctx, rec) }); err != nil {
 		h.log.Error("keeping the claim of an unknown outcome failed", "scope", rec.Scope, "error", err)
@@ -251,14 +252,14 @@ func (h *Host) park(ctx context.Context, rec IdempotencyRecord) {
 
 // putBack returns a claim taken over by a request with another fingerprint
 // to what it was: a parked claim stays parked; a stale one stays stale.
-func (h *Host) putBack(ctx context.Context, rec IdempotencyRecord) {
+func (h *Host) putBack(ctx context.Context, rec journal.IdempotencyRecord) {
 	if !rec.Unknown {
 		rec.Unknown = true // its owner died mid-call: it may have reached the distributor
 	}
 	h.park(context.WithoutCancel(ctx), rec)
 }
-func replay[T any](rec IdempotencyRecord) (out T, err error) {
-	if rec.Status >= 400 {
+func replay[T any](rec journal.IdempotencyRecord) (out T, err error) {
+	if rec.Outcome == journal.OutcomeRefusal {
 		var se storedError
 		if err := json.Unmarshal(rec.Body, &se); err != nil {
 			return out, err

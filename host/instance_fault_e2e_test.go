@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/ehub/ehubsim"
 )
@@ -27,7 +28,7 @@ func TestOneInstanceConfigFaultStaysItsOwn(t *testing.T) {
 			good: {Plugin: "ehub", Settings: map[string]string{"base_url": simSrv.URL, "api_key": ehubAPIKey}, AllowInsecureHTTP: true},
 			bad:  {Plugin: "ehub", Settings: map[string]string{"base_url": simSrv.URL}, AllowInsecureHTTP: true},
 		},
-		StoreImpl: host.NewMemoryStore(),
+		StoreImpl: memory.New(),
 	}
 	e := start(t, cfg)
 	before := providerStatus(t, e.h, good).Plugin

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -29,7 +30,7 @@ func TestUnhealthyInstanceIsCheckedAgain(t *testing.T) {
 
 	bin := testbin.Build(t, fakePluginPkg, "")
 	healthFile := filepath.Join(t.TempDir(), "healthy")
-	h, err := New(context.Background(), Config{Secret: "secret-for-fault-tests-0123456789abcdef", StoreImpl: NewMemoryStore(),
+	h, err := New(context.Background(), Config{Secret: "secret-for-fault-tests-0123456789abcdef", StoreImpl: memory.New(),
 		Logger:  hclog.NewNullLogger(),
 		Plugins: map[string]PluginConfig{"fake": {Path: bin, SHA256: testbin.SHA256(t, bin)}},
 		Providers: map[string]ProviderConfig{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -69,74 +70,70 @@ func (j *journalHealth) note(ctx context.Context, err error) {
 // journalHealth. Reads are not watched: a failing read answers its own
 // error and says nothing of whether an order could be journaled.
 type watchedStore struct {
-	Store
+	store
 	health *journalHealth
 }
 
 // watchJournal wraps s so that its writes keep the host's journal health.
-func watchJournal(s Store, log hclog.Logger) *watchedStore {
+func watchJournal(s store, log hclog.Logger) *watchedStore {
 	if w, ok := s.(*watchedStore); ok {
 		return w
 	}
-	return &watchedStore{Store: s, health: &journalHealth{log: log, changed: make(chan struct{}, 1)}}
+	return &watchedStore{store: s, health: &journalHealth{log: log, changed: make(chan struct{}, 1)}}
 }
 
 func (w *watchedStore) PutLoan(ctx context.Context, r LoanRecord) error {
-	err := w.Store.PutLoan(ctx, r)
+	err := w.store.PutLoan(ctx, r)
 	w.health.note(ctx, err)
 	return err
 }
 
 func (w *watchedStore) DeleteLoan(ctx context.Context, provider, id string) error {
-	err := w.Store.DeleteLoan(ctx, provider, id)
+	err := w.store.DeleteLoan(ctx, provider, id)
 	w.health.note(ctx, err)
 	return err
 }
 
 func (w *watchedStore) Apply(ctx context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
-	out, applied, err := w.Store.Apply(ctx, r, e, dedupeKey)
+	out, applied, err := w.store.Apply(ctx, r, e, dedupeKey)
 	w.health.note(ctx, err)
 	return out, applied, err
 }
 
-func (w *watchedStore) ClaimIdempotency(ctx context.Context, r IdempotencyRecord, staleBefore time.Time) (IdempotencyRecord, bool, error) {
-	out, claimed, err := w.Store.ClaimIdempotency(ctx, r, staleBefore)
+func (w *watchedStore) ClaimIdempotency(ctx context.Context, r journal.IdempotencyRecord, staleBefore time.Time) (journal.IdempotencyRecord, bool, error) {
+	out, claimed, err := w.store.ClaimIdempotency(ctx, r, staleBefore)
 	w.health.note(ctx, err)
 	return out, claimed, err
 }
 
-func (w *watchedStore) CompleteIdempotency(ctx context.Context, r IdempotencyRecord) error {
-	err := w.Store.CompleteIdempotency(ctx, r)
+func (w *watchedStore) CompleteIdempotency(ctx context.Context, r journal.IdempotencyRecord) error {
+	err := w.store.CompleteIdempotency(ctx, r)
 	w.health.note(ctx, err)
 	return err
 }
 
 func (w *watchedStore) RefreshIdempotency(ctx context.Context, scope, key string, at time.Time) (bool, error) {
-	ok, err := w.Store.RefreshIdempotency(ctx, scope, key, at)
+	ok, err := w.store.RefreshIdempotency(ctx, scope, key, at)
 	w.health.note(ctx, err)
 	return ok, err
 }
 
 func (w *watchedStore) ReleaseIdempotency(ctx context.Context, scope, key string) error {
-	err := w.Store.ReleaseIdempotency(ctx, scope, key)
+	err := w.store.ReleaseIdempotency(ctx, scope, key)
 	w.health.note(ctx, err)
 	return err
 }
 
 func (w *watchedStore) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) {
-	n, err := w.Store.PurgeIdempotency(ctx, t)
+	n, err := w.store.PurgeIdempotency(ctx, t)
 	w.health.note(ctx, err)
 	return n, err
 }
 
-// PurgeEvents passes the sweeper's event purge to a store that offers one
-// (EventPurger); a store that does not purges nothing.
+// PurgeEvents passes the sweeper's event purge to the store (a journal
+// that cannot purge purges nothing).
 func (w *watchedStore) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
-	p, ok := w.Store.(EventPurger)
-	if !ok {
-		return 0, nil
-	}
-	n, err := p.PurgeEvents(ctx, t)
+	n, err := w.store.PurgeEvents(ctx, t)
 	w.health.note(ctx, err)
 	return n, err
 }
@@ -170,7 +167,7 @@ func (h *Host) probeJournal(ctx context.Context) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	now := time.Now().UTC()
-	r := IdempotencyRecord{Scope: "lendgate/probe", Key: hex.EncodeToString(b[:]), Fingerprint: "probe", CreatedAt: now, UpdatedAt: now}
+	r := journal.IdempotencyRecord{Scope: "lendgate/probe", Key: hex.EncodeToString(b[:]), Fingerprint: "probe", CreatedAt: now, UpdatedAt: now}
 	if _, _, err := h.store.ClaimIdempotency(ctx, r, now.Add(-time.Minute)); err != nil {
 		return // noted as failing
 	}

@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/memory"
 )
 
 // randomName is n random characters that are valid in a path segment.
@@ -121,20 +122,20 @@ func TestForgedSignaturesAtAKnownProviderAddNoSeries(t *testing.T) {
 
 // failingStore fails every Apply while fail is set.
 type failingStore struct {
-	host.Store
+	journal.Store
 	fail atomic.Bool
 }
 
-func (s *failingStore) Apply(ctx context.Context, r host.LoanRecord, ev host.Event, key string) (host.Event, bool, error) {
+func (s *failingStore) Apply(ctx context.Context, r journal.Loan, ev journal.Event, key string) (journal.Event, bool, error) {
 	if s.fail.Load() {
-		return host.Event{}, false, errors.New("disk I/O error")
+		return journal.Event{}, false, errors.New("disk I/O error")
 	}
 	return s.Store.Apply(ctx, r, ev, key)
 }
 
 func TestNotificationTokenNotLoggedWhenTheStoreFails(t *testing.T) {
 	cfg := fakeConfig(t)
-	store := &failingStore{Store: host.NewMemoryStore()}
+	store := &failingStore{Store: memory.New()}
 	cfg.StoreImpl = store
 	e := start(t, cfg)
 	l := checkout(e, "fake-a", map[string]any{"item": isbnOK, "patron": "p1"})

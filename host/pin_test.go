@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/testbin"
 )
 
@@ -60,7 +61,7 @@ func swapAfterHash(t *testing.T, src string) {
 
 func pinTestHost(t *testing.T, pc PluginConfig) *Host {
 	t.Helper()
-	h, err := New(context.Background(), Config{Secret: "secret-for-pin-tests-0123456789abcdef", StoreImpl: NewMemoryStore(),
+	h, err := New(context.Background(), Config{Secret: "secret-for-pin-tests-0123456789abcdef", StoreImpl: memory.New(),
 		Logger:    hclog.NewNullLogger(),
 		Plugins:   map[string]PluginConfig{"fake": pc},
 		Providers: map[string]ProviderConfig{"fake-a": {Plugin: "fake"}}})

@@ -5,17 +5,6 @@ import (
 	"time"
 )
 
-// EventPurger is a Store that can drop old events: every driver of this
-// package is one. It is an interface of its own, beside Store, so that a
-// Store written elsewhere keeps compiling; the sweeper purges only stores
-// that implement it.
-type EventPurger interface {
-	// PurgeEvents deletes events appended before t, oldest first, with
-	// their dedupe keys, and returns how many it deleted. It never deletes
-	// an event appended at or after t.
-	PurgeEvents(ctx context.Context, t time.Time) (int, error)
-}
-
 // DefaultEventRetention is how long events are kept when
 // store.event_retention is not set.
 const DefaultEventRetention = 90 * 24 * time.Hour
@@ -38,13 +27,10 @@ func (h *Host) idempotencyTTL() time.Duration {
 	return DefaultIdempotencyTTL
 }
 
-// purgeEvents is the sweeper's retention pass.
+// purgeEvents is the sweeper's retention pass (a journal that is no
+// journal.EventPurger purges nothing).
 func (h *Host) purgeEvents(ctx context.Context, now time.Time) {
-	p, ok := h.store.(EventPurger)
-	if !ok {
-		return
-	}
-	if n, err := p.PurgeEvents(ctx, now.Add(-h.eventRetention())); err != nil {
+	if n, err := h.store.PurgeEvents(ctx, now.Add(-h.eventRetention())); err != nil {
 		h.log.Error("sweep: purging old events failed", "error", err)
 	} else if n > 0 {
 		h.log.Debug("sweep: purged old events", "count", n)

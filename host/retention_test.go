@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/memory"
 )
 
 // The sweeper purges events older than store.event_retention, keeps newer
@@ -24,7 +26,7 @@ func TestSweeperPurgesEventsPastRetention(t *testing.T) {
 		{"shorter than the key TTL", time.Hour, []time.Duration{2 * time.Hour, 23 * time.Hour}, []time.Duration{25 * time.Hour}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			store := host.NewMemoryStore()
+			store := memory.New()
 			ctx := context.Background()
 			ages := append(append([]time.Duration{}, c.purged...), c.kept...)
 			// Oldest first, as events are appended.
@@ -36,8 +38,8 @@ func TestSweeperPurgesEventsPastRetention(t *testing.T) {
 				}
 			}
 			for i, age := range ages {
-				r := host.LoanRecord{Loan: host.Loan{ID: "ln_" + string(rune('a'+i)), Provider: "fake-a", Patron: "p", Status: host.StatusReturned}}
-				if _, _, err := store.Apply(ctx, r, host.Event{Type: "loan.returned", Loan: r.Loan.ID, At: now.Add(-age)}, ""); err != nil {
+				r := journal.Loan{ID: "ln_" + string(rune('a'+i)), Provider: "fake-a", Patron: "p", Status: host.StatusReturned}
+				if _, _, err := store.Apply(ctx, r, journal.Event{Type: "loan.returned", Loan: r.ID, At: now.Add(-age)}, ""); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/memory"
 )
 
 func TestSweeperExpiresLoansAndSurfacesLostCheckouts(t *testing.T) {
 	cfg := fakeConfig(t)
-	store := host.NewMemoryStore()
+	store := memory.New()
 	cfg.StoreImpl = store
 	cfg.SweepInterval = 20 * time.Millisecond
 	var expiredEvents []host.Event
@@ -26,17 +28,17 @@ func TestSweeperExpiresLoansAndSurfacesLostCheckouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	past := time.Now().Add(-time.Hour).UTC()
-	rec.Loan.ExpiresAt = &past
+	rec.ExpiresAt = &past
 	if err := store.PutLoan(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
 	// A checkout whose process died during the distributor call, long ago.
-	lost := host.LoanRecord{Loan: host.Loan{ID: "ln_lost", Provider: "fake-a", Item: isbnOK, Patron: "p2",
-		Status: host.StatusPending, CreatedAt: time.Now().Add(-time.Hour).UTC(), Links: []host.Link{}}}
+	lost := journal.Loan{ID: "ln_lost", Provider: "fake-a", Item: isbnOK, Patron: "p2",
+		Status: host.StatusPending, CreatedAt: time.Now().Add(-time.Hour).UTC(), Links: []journal.Link{}}
 	// And one still in flight.
 	young := lost
-	young.Loan.ID, young.Loan.CreatedAt = "ln_young", time.Now().UTC()
-	for _, r := range []host.LoanRecord{lost, young} {
+	young.ID, young.CreatedAt = "ln_young", time.Now().UTC()
+	for _, r := range []journal.Loan{lost, young} {
 		if err := store.PutLoan(ctx, r); err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	crand "crypto/rand"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -47,14 +46,10 @@ type WebhookState struct {
 	GivenUp int64 `json:"given_up,omitempty"`
 }
 
-// ErrWebhookLeaseLost is returned by a journal's SaveWebhook when another
-// node has taken the endpoint's lease.
-var ErrWebhookLeaseLost = errors.New("webhook lease held by another node")
-
 // webhookJournal is what webhook delivery needs of the store: the event
-// log and a record per endpoint. MemoryStore, BoltStore and PostgresStore
-// have it (store_*_webhooks.go); a Config.StoreImpl without it cannot have
-// webhooks.
+// log and a record per endpoint. The journal drivers of this module have
+// it (journal.Webhooks, adapted in store.go); a Config.StoreImpl without
+// it cannot have webhooks.
 type webhookJournal interface {
 	Events(ctx context.Context, after string, limit int) ([]Event, error)
 	// OpenWebhook journals endpoint with its cursor at the end of the log,
@@ -139,7 +134,7 @@ func (h *Host) startWebhooks(ctx context.Context) (err error) {
 	}()
 	journal, ok := h.store.(webhookJournal)
 	if !ok {
-		return fmt.Errorf("config: webhooks need a store that journals their deliveries (bolt, postgres or memory); %T does not", h.store)
+		return fmt.Errorf("config: webhooks need a store that journals their deliveries (bolt, postgres or memory); %T does not", h.cfg.StoreImpl)
 	}
 	timing := defaultWebhookTiming()
 	if h.cfg.webhookTiming != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lendgate/lendgate/host"
+	_ "github.com/lendgate/lendgate/host/journal/postgres" // the store of the nodes
 	"github.com/lendgate/lendgate/internal/testserver"
 )
 

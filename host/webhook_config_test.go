@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/memory"
 )
 
 // A 32-byte key: "whsec_" and its base64.
@@ -76,7 +78,7 @@ func TestParseConfigWebhookErrors(t *testing.T) {
 
 // Go embedders get the same checks from New.
 func TestNewChecksWebhooks(t *testing.T) {
-	cfg := host.Config{Secret: testSecret, StoreImpl: host.NewMemoryStore(),
+	cfg := host.Config{Secret: testSecret, StoreImpl: memory.New(),
 		Webhooks: []host.WebhookConfig{{URL: "http://ils.example/hook", Secret: testWebhookSecret}}}
 	if _, err := host.New(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "webhooks[0].url must be https") {
 		t.Fatalf("New: %v, want the http URL refused", err)
@@ -102,11 +104,11 @@ func TestWebhookBackoff(t *testing.T) {
 }
 
 // plainStore is a Store without the webhook journal.
-type plainStore struct{ host.Store }
+type plainStore struct{ journal.Store }
 
 // A store that cannot journal deliveries cannot have webhooks.
 func TestNewNeedsAWebhookJournal(t *testing.T) {
-	cfg := host.Config{Secret: testSecret, StoreImpl: plainStore{host.NewMemoryStore()},
+	cfg := host.Config{Secret: testSecret, StoreImpl: plainStore{memory.New()},
 		Webhooks: []host.WebhookConfig{{URL: "https://ils.example/hook", Secret: testWebhookSecret}}}
 	if _, err := host.New(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "webhooks need a store that journals their deliveries") {
 		t.Fatalf("New: %v, want the store refused", err)

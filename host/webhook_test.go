@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal/bolt"
+	"github.com/lendgate/lendgate/host/journal/memory"
 )
 
 // admin reads GET /v1/admin/webhooks.
@@ -279,7 +281,7 @@ func TestWebhooksContinueAfterARestart(t *testing.T) {
 
 // An admin view the journal cannot answer is 503 journal_unavailable.
 func TestWebhooksAdminViewWithoutJournal(t *testing.T) {
-	store, err := host.OpenBoltStore(filepath.Join(t.TempDir(), "lendgate.db"))
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "lendgate.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +310,7 @@ func TestWebhooksCloseFinishesTheAttemptInFlight(t *testing.T) {
 		<-release
 		return http.StatusOK
 	})
-	store := host.NewMemoryStore()
+	store := memory.New()
 	config := func() (host.Config, chan struct{}) {
 		cfg := fakeConfig(t)
 		cfg.StoreImpl = store

@@ -1,4 +1,4 @@
-package storetest
+package journaltest
 
 import (
 	"context"
@@ -9,19 +9,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
 )
 
-func event(r host.LoanRecord, typ string, seconds int) host.Event {
-	return host.Event{Type: typ, Provider: r.Loan.Provider, Loan: r.Loan.ID, Patron: r.Loan.Patron,
-		Item: r.Loan.Item, At: at(seconds), Data: map[string]string{"n": fmt.Sprint(seconds)}}
+func event(r journal.Loan, typ string, seconds int) journal.Event {
+	return journal.Event{Type: typ, Provider: r.Provider, Loan: r.ID, Patron: r.Patron,
+		Item: r.Item, At: at(seconds), Data: map[string]string{"n": fmt.Sprint(seconds)}}
 }
 
 // allEvents pages through the whole log, limit events at a time, checking
 // that cursors increase as numbers and as text.
-func allEvents(t *testing.T, s host.Store, limit int) []host.Event {
+func allEvents(t *testing.T, s journal.Store, limit int) []journal.Event {
 	t.Helper()
-	var out []host.Event
+	var out []journal.Event
 	after := ""
 	for {
 		page, err := s.Events(t.Context(), after, limit)
@@ -45,11 +45,11 @@ func allEvents(t *testing.T, s host.Store, limit int) []host.Event {
 // mustAfter checks that cursor c comes after prev, as a number and as text.
 func mustAfter(t *testing.T, c, prev string) {
 	t.Helper()
-	n, err := host.ParseCursor(c)
+	n, err := journal.ParseCursor(c)
 	if err != nil {
 		t.Fatalf("cursor %q: %v", c, err)
 	}
-	p, _ := host.ParseCursor(prev)
+	p, _ := journal.ParseCursor(prev)
 	if n <= p || (prev != "" && c <= prev) {
 		t.Fatalf("cursor %q does not come after %q", c, prev)
 	}
@@ -57,14 +57,14 @@ func mustAfter(t *testing.T, c, prev string) {
 
 func testApplyWritesLoanAndEvent(t *testing.T, o *opened) {
 	ctx, s := t.Context(), o.s
-	r := loan("a", "ln_01", "p1", host.StatusActive)
+	r := loan("a", "ln_01", "p1", journal.StatusActive)
 	e := event(r, "loan.created", 1)
 	got, applied, err := s.Apply(ctx, r, e, "")
 	if err != nil || !applied {
 		t.Fatalf("Apply = %v, %v", applied, err)
 	}
-	if got.Cursor != host.FormatCursor(1) || got.ID == "" {
-		t.Fatalf("first event: cursor %q id %q, want cursor %q and an id", got.Cursor, got.ID, host.FormatCursor(1))
+	if got.Cursor != journal.FormatCursor(1) || got.ID == "" {
+		t.Fatalf("first event: cursor %q id %q, want cursor %q and an id", got.Cursor, got.ID, journal.FormatCursor(1))
 	}
 	want := e
 	want.ID, want.Cursor = got.ID, got.Cursor
@@ -84,7 +84,7 @@ func testApplyWritesLoanAndEvent(t *testing.T, o *opened) {
 	mustJSON(t, evs[0], got, "the stored event")
 
 	// Without a dedupe key every Apply appends.
-	r.Loan.Status = host.StatusReturned
+	r.Status = "returned"
 	got2, applied, err := s.Apply(ctx, r, event(r, "loan.returned", 2), "")
 	if err != nil || !applied {
 		t.Fatalf("second Apply = %v, %v", applied, err)
@@ -93,8 +93,8 @@ func testApplyWritesLoanAndEvent(t *testing.T, o *opened) {
 	if got2.ID == got.ID {
 		t.Fatalf("two events with id %q", got.ID)
 	}
-	if stored, _ := s.Loan(ctx, "a", "ln_01"); stored.Loan.Status != host.StatusReturned {
-		t.Fatalf("loan status %q after the second Apply", stored.Loan.Status)
+	if stored, _ := s.Loan(ctx, "a", "ln_01"); stored.Status != "returned" {
+		t.Fatalf("loan status %q after the second Apply", stored.Status)
 	}
 	if n := len(allEvents(t, s, 10)); n != 2 {
 		t.Fatalf("%d events, want 2", n)
@@ -103,13 +103,13 @@ func testApplyWritesLoanAndEvent(t *testing.T, o *opened) {
 
 func testApplyDedupe(t *testing.T, o *opened) {
 	ctx, s := t.Context(), o.s
-	r := loan("a", "ln_01", "p1", host.StatusActive)
+	r := loan("a", "ln_01", "p1", journal.StatusActive)
 	first, applied, err := s.Apply(ctx, r, event(r, "loan.created", 1), "notify:1")
 	if err != nil || !applied {
 		t.Fatalf("Apply = %v, %v", applied, err)
 	}
 	changed := r
-	changed.Loan.Status = host.StatusRevoked
+	changed.Status = "revoked"
 	again, applied, err := s.Apply(ctx, changed, event(changed, "loan.revoked", 2), "notify:1")
 	if err != nil {
 		t.Fatal(err)
@@ -122,8 +122,8 @@ func testApplyDedupe(t *testing.T, o *opened) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stored.Loan.Status != host.StatusActive {
-		t.Fatalf("a deduplicated Apply changed the loan to %q", stored.Loan.Status)
+	if stored.Status != journal.StatusActive {
+		t.Fatalf("a deduplicated Apply changed the loan to %q", stored.Status)
 	}
 	if evs := allEvents(t, s, 10); len(evs) != 1 {
 		t.Fatalf("%d events after a duplicate, want 1", len(evs))
@@ -135,8 +135,8 @@ func testApplyDedupe(t *testing.T, o *opened) {
 		t.Fatalf("Apply with a new key = %v, %v", applied, err)
 	}
 	mustAfter(t, second.Cursor, first.Cursor)
-	if stored, _ := s.Loan(ctx, "a", "ln_01"); stored.Loan.Status != host.StatusRevoked {
-		t.Fatalf("loan status %q after a new key", stored.Loan.Status)
+	if stored, _ := s.Loan(ctx, "a", "ln_01"); stored.Status != "revoked" {
+		t.Fatalf("loan status %q after a new key", stored.Status)
 	}
 	// And the first key still finds the first event.
 	again, applied, err = s.Apply(ctx, r, event(r, "loan.created", 4), "notify:1")
@@ -156,7 +156,7 @@ func testApplyIsAtomic(t *testing.T, o *opened) {
 	s := o.s
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	r := loan("a", "ln_01", "p1", host.StatusActive)
+	r := loan("a", "ln_01", "p1", journal.StatusActive)
 	_, applied, err := s.Apply(ctx, r, event(r, "loan.created", 1), "k1")
 	_, lerr := s.Loan(t.Context(), "a", "ln_01")
 	evs := allEvents(t, s, 10)
@@ -168,7 +168,7 @@ func testApplyIsAtomic(t *testing.T, o *opened) {
 	case err == nil && (!applied || lerr != nil || len(evs) != 1):
 		t.Fatalf("Apply succeeded (applied %v) but loan: %v, events: %d", applied, lerr, len(evs))
 	}
-	if err != nil && !errors.Is(lerr, host.ErrNotFound) {
+	if err != nil && !errors.Is(lerr, journal.ErrNotFound) {
 		t.Fatalf("Loan after a failed Apply: %v", lerr)
 	}
 	// A failed Apply does not consume its dedupe key.
@@ -184,9 +184,9 @@ func testEventCursors(t *testing.T, o *opened) {
 	if evs, err := s.Events(ctx, "", 10); err != nil || len(evs) != 0 {
 		t.Fatalf("Events of an empty store = %d, %v", len(evs), err)
 	}
-	var applied []host.Event
+	var applied []journal.Event
 	for i := range 7 {
-		r := loan("a", name("ln", i), "p1", host.StatusActive)
+		r := loan("a", name("ln", i), "p1", journal.StatusActive)
 		e, ok, err := s.Apply(ctx, r, event(r, "loan.created", i), "")
 		if err != nil || !ok {
 			t.Fatalf("Apply %d = %v, %v", i, ok, err)
@@ -197,7 +197,7 @@ func testEventCursors(t *testing.T, o *opened) {
 		applied = append(applied, e)
 	}
 	// Pages of 3: 3, 3, 1.
-	var pages [][]host.Event
+	var pages [][]journal.Event
 	after := ""
 	for {
 		page, err := s.Events(ctx, after, 3)
@@ -213,7 +213,7 @@ func testEventCursors(t *testing.T, o *opened) {
 	if len(pages) != 3 || len(pages[0]) != 3 || len(pages[1]) != 3 || len(pages[2]) != 1 {
 		t.Fatalf("pages of 3 over 7 events: %d pages", len(pages))
 	}
-	var got []host.Event
+	var got []journal.Event
 	for _, p := range pages {
 		got = append(got, p...)
 	}
@@ -228,7 +228,7 @@ func testEventCursors(t *testing.T, o *opened) {
 	if err != nil || len(page) != 0 {
 		t.Fatalf("events after the last = %d, %v", len(page), err)
 	}
-	page, err = s.Events(ctx, host.FormatCursor(1000000), 100)
+	page, err = s.Events(ctx, journal.FormatCursor(1000000), 100)
 	if err != nil || len(page) != 0 {
 		t.Fatalf("events after a cursor past the end = %d, %v", len(page), err)
 	}
@@ -256,8 +256,8 @@ func testConcurrentApply(t *testing.T, o *opened) {
 	const n = 16
 	nodes := o.nodes(2)
 	cursors := make([]string, n)
-	errs := parallel(n, nodes, func(i int, s host.Store) error {
-		r := loan("a", name("ln", i), "p1", host.StatusActive)
+	errs := parallel(n, nodes, func(i int, s journal.Store) error {
+		r := loan("a", name("ln", i), "p1", journal.StatusActive)
 		e, applied, err := s.Apply(t.Context(), r, event(r, "loan.created", i), "")
 		if err == nil && !applied {
 			err = errors.New("not applied")
@@ -296,9 +296,9 @@ func testConcurrentApplySameDedupeKey(t *testing.T, o *opened) {
 	var mu sync.Mutex
 	won := 0
 	ids := map[string]bool{}
-	errs := parallel(n, o.nodes(2), func(i int, s host.Store) error {
-		r := loan("a", "ln_01", "p1", host.StatusActive)
-		r.Loan.Format = name("f", i)
+	errs := parallel(n, o.nodes(2), func(i int, s journal.Store) error {
+		r := loan("a", "ln_01", "p1", journal.StatusActive)
+		r.Format = name("f", i)
 		e, applied, err := s.Apply(t.Context(), r, event(r, "loan.renewed", i), "renew:ln_01:1")
 		mu.Lock()
 		defer mu.Unlock()
@@ -323,8 +323,8 @@ func testConcurrentApplySameDedupeKey(t *testing.T, o *opened) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := name("f", mustAtoi(t, evs[0].Data["n"])); stored.Loan.Format != want {
-		t.Fatalf("the loan is %q, but the applied event was the one of %q", stored.Loan.Format, want)
+	if want := name("f", mustAtoi(t, evs[0].Data["n"])); stored.Format != want {
+		t.Fatalf("the loan is %q, but the applied event was the one of %q", stored.Format, want)
 	}
 }
 
@@ -344,9 +344,9 @@ func testEventsReadWhileApplying(t *testing.T, o *opened) {
 	nodes := o.nodes(2)
 	done := make(chan []error, 1)
 	go func() {
-		done <- parallel(writers, nodes, func(w int, s host.Store) error {
+		done <- parallel(writers, nodes, func(w int, s journal.Store) error {
 			for i := range each {
-				r := loan("a", fmt.Sprintf("ln_%02d_%02d", w, i), "p1", host.StatusActive)
+				r := loan("a", fmt.Sprintf("ln_%02d_%02d", w, i), "p1", journal.StatusActive)
 				if _, _, err := s.Apply(t.Context(), r, event(r, "loan.created", w*100+i), ""); err != nil {
 					return err
 				}

@@ -1,4 +1,4 @@
-package storetest
+package journaltest
 
 import (
 	"errors"
@@ -6,17 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
 )
 
-func claim(scope, key, ref string, seconds int) host.IdempotencyRecord {
-	return host.IdempotencyRecord{Scope: scope, Key: key, Fingerprint: "fp-" + ref, Ref: ref,
+func claim(scope, key, ref string, seconds int) journal.IdempotencyRecord {
+	return journal.IdempotencyRecord{Scope: scope, Key: key, Fingerprint: "fp-" + ref, Ref: ref,
 		CreatedAt: at(seconds), UpdatedAt: at(seconds)}
 }
 
 func testIdempotencyClaimCompleteRelease(t *testing.T, o *opened) {
 	ctx, s := t.Context(), o.s
-	if _, err := s.Idempotency(ctx, "checkout", "k1"); !errors.Is(err, host.ErrNotFound) {
+	if _, err := idempotency(t, s, "checkout", "k1"); !errors.Is(err, journal.ErrNotFound) {
 		t.Fatalf("Idempotency of an empty store: %v, want ErrNotFound", err)
 	}
 	first := claim("checkout", "k1", "ln_A", 0)
@@ -25,7 +25,7 @@ func testIdempotencyClaimCompleteRelease(t *testing.T, o *opened) {
 		t.Fatalf("first claim = %v, %v", claimed, err)
 	}
 	mustJSON(t, got, first, "the claimed record")
-	stored, err := s.Idempotency(ctx, "checkout", "k1")
+	stored, err := idempotency(t, s, "checkout", "k1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,11 +46,11 @@ func testIdempotencyClaimCompleteRelease(t *testing.T, o *opened) {
 	}
 
 	done := first
-	done.Status, done.Body, done.UpdatedAt = 201, []byte(`{"id":"ln_A","links":[]}`), at(2)
+	done.Outcome, done.Body, done.UpdatedAt = journal.OutcomeAnswer, []byte(`{"id":"ln_A","links":[]}`), at(2)
 	if err := s.CompleteIdempotency(ctx, done); err != nil {
 		t.Fatal(err)
 	}
-	stored, err = s.Idempotency(ctx, "checkout", "k1")
+	stored, err = idempotency(t, s, "checkout", "k1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func testIdempotencyClaimCompleteRelease(t *testing.T, o *opened) {
 	if err := s.ReleaseIdempotency(ctx, "checkout", "k1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Idempotency(ctx, "checkout", "k1"); err != nil {
+	if _, err := idempotency(t, s, "checkout", "k1"); err != nil {
 		t.Fatalf("Release removed a completed record: %v", err)
 	}
 
@@ -76,7 +76,7 @@ func testIdempotencyClaimCompleteRelease(t *testing.T, o *opened) {
 	if err := s.ReleaseIdempotency(ctx, "renew", "k1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Idempotency(ctx, "renew", "k1"); !errors.Is(err, host.ErrNotFound) {
+	if _, err := idempotency(t, s, "renew", "k1"); !errors.Is(err, journal.ErrNotFound) {
 		t.Fatalf("Idempotency after Release: %v, want ErrNotFound", err)
 	}
 	retry := claim("renew", "k1", "ln_E", 10)
@@ -111,7 +111,7 @@ func testIdempotencyStaleTakeover(t *testing.T, o *opened) {
 	want := first
 	want.UpdatedAt = later.UpdatedAt
 	mustJSON(t, got, want, "the taken-over record")
-	stored, err := s.Idempotency(ctx, "checkout", "k1")
+	stored, err := idempotency(t, s, "checkout", "k1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func testIdempotencyPurge(t *testing.T, o *opened) {
 			t.Fatalf("claim %s = %v, %v", key, claimed, err)
 		}
 		if status != 0 {
-			r.Status, r.Body = status, []byte(`{}`)
+			r.Outcome, r.Body = outcome(status), []byte(`{}`)
 			if err := s.CompleteIdempotency(ctx, r); err != nil {
 				t.Fatal(err)
 			}
@@ -165,11 +165,11 @@ func testIdempotencyPurge(t *testing.T, o *opened) {
 	}
 	for key, kept := range map[string]bool{"old-done": false, "old-failed": false, "old-dead": false, "old-parked": false,
 		"old-beating": true, "new-done": true, "edge-done": true, "new-parked": true} {
-		_, err := s.Idempotency(ctx, "checkout", key)
+		_, err := idempotency(t, s, "checkout", key)
 		if kept && err != nil {
 			t.Errorf("%s: %v, want kept", key, err)
 		}
-		if !kept && !errors.Is(err, host.ErrNotFound) {
+		if !kept && !errors.Is(err, journal.ErrNotFound) {
 			t.Errorf("%s: %v, want purged", key, err)
 		}
 	}
@@ -194,7 +194,7 @@ func testIdempotencyHeartbeat(t *testing.T, o *opened) {
 	}
 	want := first
 	want.UpdatedAt = at(100)
-	stored, err := s.Idempotency(ctx, "checkout", "k1")
+	stored, err := idempotency(t, s, "checkout", "k1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,14 +207,14 @@ func testIdempotencyHeartbeat(t *testing.T, o *opened) {
 	mustJSON(t, got, want, "the record a losing claim sees")
 	// A completed record does not beat.
 	done := want
-	done.Status, done.Body = 201, []byte(`{}`)
+	done.Outcome, done.Body = journal.OutcomeAnswer, []byte(`{}`)
 	if err := s.CompleteIdempotency(ctx, done); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := s.RefreshIdempotency(ctx, "checkout", "k1", at(200)); err != nil || ok {
 		t.Fatalf("Refresh of a completed key = %v, %v, want false", ok, err)
 	}
-	stored, err = s.Idempotency(ctx, "checkout", "k1")
+	stored, err = idempotency(t, s, "checkout", "k1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func testIdempotencyParkedTakeover(t *testing.T, o *opened) {
 	if err := o.s.CompleteIdempotency(ctx, parked); err != nil {
 		t.Fatal(err)
 	}
-	stored, err := o.s.Idempotency(ctx, "checkout", "k1")
+	stored, err := idempotency(t, o.s, "checkout", "k1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func testIdempotencyParkedTakeover(t *testing.T, o *opened) {
 	const n = 8
 	var mu sync.Mutex
 	won := 0
-	errs := parallel(n, o.nodes(2), func(i int, s host.Store) error {
+	errs := parallel(n, o.nodes(2), func(i int, s journal.Store) error {
 		got, claimed, err := s.ClaimIdempotency(ctx, claim("checkout", "k1", name("ln", i), 5), at(1))
 		if err != nil {
 			return err
@@ -269,7 +269,7 @@ func testConcurrentClaims(t *testing.T, o *opened) {
 	var mu sync.Mutex
 	won := 0
 	refs := map[string]bool{}
-	errs := parallel(n, o.nodes(2), func(i int, s host.Store) error {
+	errs := parallel(n, o.nodes(2), func(i int, s journal.Store) error {
 		got, claimed, err := s.ClaimIdempotency(t.Context(), claim("checkout", "k1", name("ln", i), 0), at(-60))
 		mu.Lock()
 		defer mu.Unlock()
@@ -297,7 +297,7 @@ func testConcurrentStaleTakeovers(t *testing.T, o *opened) {
 	}
 	var mu sync.Mutex
 	won := 0
-	errs := parallel(n, o.nodes(2), func(i int, s host.Store) error {
+	errs := parallel(n, o.nodes(2), func(i int, s journal.Store) error {
 		got, claimed, err := s.ClaimIdempotency(ctx, claim("checkout", "k1", name("ln", i), 120+i), at(60))
 		mu.Lock()
 		defer mu.Unlock()

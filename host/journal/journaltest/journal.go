@@ -1,4 +1,4 @@
-package storetest
+package journaltest
 
 import (
 	"errors"
@@ -7,15 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
 )
 
 // testIndexesFollowChanges moves one loan through patrons, statuses and
 // expiries: every listing finds it where it is now and nowhere it was.
 func testIndexesFollowChanges(t *testing.T, o *opened) {
 	ctx, s := t.Context(), o.s
-	r := loan("a", "ln_01", "p1", host.StatusActive)
-	r.Loan.ExpiresAt = timePtr(at(10))
+	r := loan("a", "ln_01", "p1", journal.StatusActive)
+	r.ExpiresAt = timePtr(at(10))
 	if err := s.PutLoan(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -53,28 +53,28 @@ func testIndexesFollowChanges(t *testing.T, o *opened) {
 	}
 	check("active",
 		map[string][]string{"p1": {"a/ln_01"}, "p2": nil},
-		map[string][]string{host.StatusActive: {"a/ln_01"}, host.StatusReturned: nil},
+		map[string][]string{journal.StatusActive: {"a/ln_01"}, "returned": nil},
 		map[int][]string{11: {"a/ln_01"}, 10: nil})
 
 	// Renewed: a later expiry.
-	r.Loan.ExpiresAt = timePtr(at(5000))
+	r.ExpiresAt = timePtr(at(5000))
 	if _, _, err := s.Apply(ctx, r, event(r, "loan.renewed", 1), ""); err != nil {
 		t.Fatal(err)
 	}
 	check("renewed",
 		map[string][]string{"p1": {"a/ln_01"}},
-		map[string][]string{host.StatusActive: {"a/ln_01"}},
+		map[string][]string{journal.StatusActive: {"a/ln_01"}},
 		map[int][]string{11: nil, 5001: {"a/ln_01"}})
 
 	// Another patron id (a correction), and returned.
-	r.Loan.Patron = "p2"
-	r.Loan.Status = host.StatusReturned
+	r.Patron = "p2"
+	r.Status = "returned"
 	if _, _, err := s.Apply(ctx, r, event(r, "loan.returned", 2), ""); err != nil {
 		t.Fatal(err)
 	}
 	check("returned",
 		map[string][]string{"p1": nil, "p2": {"a/ln_01"}},
-		map[string][]string{host.StatusActive: nil, host.StatusReturned: {"a/ln_01"}},
+		map[string][]string{journal.StatusActive: nil, "returned": {"a/ln_01"}},
 		map[int][]string{5001: nil})
 
 	if err := s.DeleteLoan(ctx, "a", "ln_01"); err != nil {
@@ -82,7 +82,7 @@ func testIndexesFollowChanges(t *testing.T, o *opened) {
 	}
 	check("deleted",
 		map[string][]string{"p1": nil, "p2": nil},
-		map[string][]string{host.StatusActive: nil, host.StatusReturned: nil},
+		map[string][]string{journal.StatusActive: nil, "returned": nil},
 		map[int][]string{5001: nil})
 }
 
@@ -106,9 +106,9 @@ func testEventsNeverSkippedUnderManyWriters(t *testing.T, o *opened) {
 	appended := map[string]bool{}
 	done := make(chan []error, 1)
 	go func() {
-		done <- parallel(writers, nodes, func(w int, s host.Store) error {
+		done <- parallel(writers, nodes, func(w int, s journal.Store) error {
 			for i := range each {
-				r := loan("a", fmt.Sprintf("ln_%02d_%02d", w, i), "p1", host.StatusActive)
+				r := loan("a", fmt.Sprintf("ln_%02d_%02d", w, i), "p1", journal.StatusActive)
 				e, applied, err := s.Apply(t.Context(), r, event(r, "loan.created", w*100+i), "")
 				if err != nil {
 					return err
@@ -124,7 +124,7 @@ func testEventsNeverSkippedUnderManyWriters(t *testing.T, o *opened) {
 		})
 	}()
 	reader := nodes[len(nodes)-1]
-	var got []host.Event
+	var got []journal.Event
 	after := ""
 	finished := false
 	deadline := time.Now().Add(2 * time.Minute)
@@ -179,14 +179,14 @@ func testEventsNeverSkippedUnderManyWriters(t *testing.T, o *opened) {
 // reader holding a purged cursor goes on from the first kept event, and
 // numbering goes on after the last.
 func testEventRetention(t *testing.T, o *opened) {
-	p, ok := o.s.(host.EventPurger)
+	p, ok := o.s.(journal.EventPurger)
 	if !ok {
 		t.Skip("the driver does not purge events")
 	}
 	ctx, s := t.Context(), o.s
-	var evs []host.Event
+	var evs []journal.Event
 	for i := range 6 {
-		r := loan("a", name("ln", i), "p1", host.StatusActive)
+		r := loan("a", name("ln", i), "p1", journal.StatusActive)
 		e, applied, err := s.Apply(ctx, r, event(r, "loan.created", i*10), "created:"+name("ln", i))
 		if err != nil || !applied {
 			t.Fatalf("Apply %d = %v, %v", i, applied, err)
@@ -212,13 +212,13 @@ func testEventRetention(t *testing.T, o *opened) {
 	}
 	// A kept event's dedupe key still dedupes; a purged one's is gone
 	// with it.
-	r := loan("a", name("ln", 4), "p1", host.StatusActive)
+	r := loan("a", name("ln", 4), "p1", journal.StatusActive)
 	again, applied, err := s.Apply(ctx, r, event(r, "loan.created", 99), "created:"+name("ln", 4))
 	if err != nil || applied {
 		t.Fatalf("Apply of a kept key = %v, %v", applied, err)
 	}
 	mustJSON(t, again, evs[4], "the event of a kept key")
-	r = loan("a", name("ln", 0), "p1", host.StatusActive)
+	r = loan("a", name("ln", 0), "p1", journal.StatusActive)
 	next, applied, err := s.Apply(ctx, r, event(r, "loan.created", 100), "created:"+name("ln", 0))
 	if err != nil || !applied {
 		t.Fatalf("Apply of a purged key = %v, %v", applied, err)
@@ -246,7 +246,7 @@ func testEventRetention(t *testing.T, o *opened) {
 // one transaction.
 func testIdempotencyPurgeMany(t *testing.T, o *opened) {
 	const writers, each = 16, 160 // 2560 records
-	errs := parallel(writers, o.nodes(2), func(w int, s host.Store) error {
+	errs := parallel(writers, o.nodes(2), func(w int, s journal.Store) error {
 		for i := range each {
 			r := claim("checkout", fmt.Sprintf("k-%02d-%03d", w, i), "ln", i%5)
 			if _, _, err := s.ClaimIdempotency(t.Context(), r, at(-1000)); err != nil {
@@ -259,7 +259,7 @@ func testIdempotencyPurgeMany(t *testing.T, o *opened) {
 				}
 				continue
 			}
-			r.Status, r.Body = 201, []byte(`{}`)
+			r.Outcome, r.Body = journal.OutcomeAnswer, []byte(`{}`)
 			if err := s.CompleteIdempotency(t.Context(), r); err != nil {
 				return err
 			}
@@ -276,7 +276,7 @@ func testIdempotencyPurgeMany(t *testing.T, o *opened) {
 	}
 	for w := range writers {
 		for i := range each {
-			_, err := o.s.Idempotency(t.Context(), "checkout", fmt.Sprintf("k-%02d-%03d", w, i))
+			_, err := idempotency(t, o.s, "checkout", fmt.Sprintf("k-%02d-%03d", w, i))
 			if kept := i%10 == 9; kept != (err == nil) {
 				t.Fatalf("record %d/%d after the purge: %v (in progress: %v)", w, i, err, kept)
 			}

@@ -1,16 +1,21 @@
-// Package storetest is the behavioural suite that every host.Store driver
-// must pass: the contract written in host.Store's doc comments, as tests.
+// Package journaltest is the behavioural suite that every journal.Store
+// driver must pass: the contract written in journal.Store's doc comments,
+// as tests. Each driver's package runs it:
 //
-//	func TestBoltStore(t *testing.T) {
-//		storetest.Run(t, storetest.Driver{Open: func(t *testing.T) (host.Store, func() host.Store) {
+//	func TestSuite(t *testing.T) {
+//		journaltest.Run(t, journaltest.Driver{Open: func(t *testing.T) (journal.Store, func() journal.Store) {
 //			path := filepath.Join(t.TempDir(), "lendgate.db")
-//			open := func() host.Store { s, err := host.OpenBoltStore(path); ...; return s }
+//			open := func() journal.Store { s, err := bolt.Open(path); ...; return s }
 //			return open(), open
 //		}})
 //	}
-package storetest
+//
+// The stores must also have the inspection method Idempotency (every
+// driver of this module has it), which the suite reads records with.
+package journaltest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -18,8 +23,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
 )
+
+// inspector reads an idempotency record without claiming it: not part of
+// journal.Store (the host never needs it), but every driver has it.
+type inspector interface {
+	Idempotency(ctx context.Context, scope, key string) (journal.IdempotencyRecord, error)
+}
+
+// idempotency reads the record of scope and key from s.
+func idempotency(t *testing.T, s journal.Store, scope, key string) (journal.IdempotencyRecord, error) {
+	t.Helper()
+	i, ok := s.(inspector)
+	if !ok {
+		t.Fatalf("%T has no Idempotency method to inspect its records with", s)
+	}
+	return i.Idempotency(t.Context(), scope, key)
+}
+
+// outcome is the outcome of a first answer of HTTP status status.
+func outcome(status int) journal.Outcome {
+	if status >= 400 {
+		return journal.OutcomeRefusal
+	}
+	return journal.OutcomeAnswer
+}
 
 // Driver opens the stores under test.
 type Driver struct {
@@ -27,7 +56,7 @@ type Driver struct {
 	// function that opens the same data again (nil: the driver keeps
 	// nothing once closed, and the reopen tests are skipped). The suite
 	// closes every store it is given.
-	Open func(t *testing.T) (s host.Store, reopen func() host.Store)
+	Open func(t *testing.T) (s journal.Store, reopen func() journal.Store)
 	// Shared says that several stores may be open on the same data at once,
 	// as on several host nodes (postgres): the concurrency tests then spread
 	// their callers over two stores.
@@ -64,6 +93,7 @@ func Run(t *testing.T, d Driver) {
 		{"EventsNeverSkippedUnderManyWriters", testEventsNeverSkippedUnderManyWriters},
 		{"EventRetention", testEventRetention},
 		{"IdempotencyPurgeMany", testIdempotencyPurgeMany},
+		{"Webhooks", testWebhooks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,17 +109,17 @@ func Run(t *testing.T, d Driver) {
 type opened struct {
 	t      *testing.T
 	d      Driver
-	s      host.Store
-	reopen func() host.Store
+	s      journal.Store
+	reopen func() journal.Store
 
 	mu     sync.Mutex
-	others []host.Store
+	others []journal.Store
 }
 
 // nodes returns n stores over the test's data: the first is o.s, the others
 // are second stores opened on the same data when the driver is Shared.
-func (o *opened) nodes(n int) []host.Store {
-	out := []host.Store{o.s}
+func (o *opened) nodes(n int) []journal.Store {
+	out := []journal.Store{o.s}
 	if !o.d.Shared || o.reopen == nil {
 		return out
 	}
@@ -136,10 +166,9 @@ func timePtr(t time.Time) *time.Time { return &t }
 
 // loan returns a minimal loan record; ids sort in creation order, as the
 // host's ULIDs do.
-func loan(provider, id, patron, status string) host.LoanRecord {
-	return host.LoanRecord{
-		Loan: host.Loan{ID: id, Provider: provider, Item: "item-" + id, Patron: patron, Status: status,
-			CreatedAt: base, Links: []host.Link{}},
+func loan(provider, id, patron, status string) journal.Loan {
+	return journal.Loan{ID: id, Provider: provider, Item: "item-" + id, Patron: patron, Status: status,
+		CreatedAt: base, Links: []journal.Link{},
 		PatronKey: "key-" + patron,
 	}
 }
@@ -197,10 +226,10 @@ func mustJSON(t *testing.T, a, b any, what string) {
 }
 
 // ids lists the provider/id of loan records.
-func ids(rs []host.LoanRecord) []string {
+func ids(rs []journal.Loan) []string {
 	out := []string{}
 	for _, r := range rs {
-		out = append(out, r.Loan.Provider+"/"+r.Loan.ID)
+		out = append(out, r.Provider+"/"+r.ID)
 	}
 	return out
 }
@@ -217,7 +246,7 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
-func mustIDs(t *testing.T, got []host.LoanRecord, err error, want ...string) {
+func mustIDs(t *testing.T, got []journal.Loan, err error, want ...string) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +261,7 @@ func mustIDs(t *testing.T, got []host.LoanRecord, err error, want ...string) {
 
 // parallel runs f(i) for i in [0, n) at once, on the stores of nodes in
 // turn, after all have started.
-func parallel(n int, nodes []host.Store, f func(i int, s host.Store) error) []error {
+func parallel(n int, nodes []journal.Store, f func(i int, s journal.Store) error) []error {
 	errs := make([]error, n)
 	var ready, done sync.WaitGroup
 	start := make(chan struct{})

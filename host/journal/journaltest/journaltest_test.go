@@ -1,16 +1,17 @@
-package storetest_test
+package journaltest_test
 
 import (
 	"testing"
 
-	"github.com/lendgate/lendgate/host"
-	"github.com/lendgate/lendgate/host/storetest"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/journaltest"
+	"github.com/lendgate/lendgate/host/journal/memory"
 )
 
 // The suite against the memory store, its simplest driver: a check of the
-// suite itself (host's store_drivers_test.go runs it against every driver).
+// suite itself (each driver's package runs it against that driver).
 func TestSuiteOnMemoryStore(t *testing.T) {
-	storetest.Run(t, storetest.Driver{Open: func(t *testing.T) (host.Store, func() host.Store) {
-		return host.NewMemoryStore(), nil
+	journaltest.Run(t, journaltest.Driver{Open: func(t *testing.T) (journal.Store, func() journal.Store) {
+		return memory.New(), nil
 	}})
 }

@@ -1,19 +1,19 @@
-package storetest
+package journaltest
 
 import (
 	"errors"
 	"testing"
 	"time"
 
-	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
 )
 
 func testLoanPutGetDelete(t *testing.T, o *opened) {
 	ctx, s := t.Context(), o.s
-	if _, err := s.Loan(ctx, "a", "ln_1"); !errors.Is(err, host.ErrNotFound) {
+	if _, err := s.Loan(ctx, "a", "ln_1"); !errors.Is(err, journal.ErrNotFound) {
 		t.Fatalf("Loan of an empty store: %v, want ErrNotFound", err)
 	}
-	r := loan("a", "ln_1", "p1", host.StatusPending)
+	r := loan("a", "ln_1", "p1", "pending")
 	if err := s.PutLoan(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -24,17 +24,17 @@ func testLoanPutGetDelete(t *testing.T, o *opened) {
 	mustJSON(t, got, r, "Loan after PutLoan")
 
 	// The same id at another provider is another loan.
-	if _, err := s.Loan(ctx, "b", "ln_1"); !errors.Is(err, host.ErrNotFound) {
+	if _, err := s.Loan(ctx, "b", "ln_1"); !errors.Is(err, journal.ErrNotFound) {
 		t.Fatalf("Loan b/ln_1: %v, want ErrNotFound", err)
 	}
-	other := loan("b", "ln_1", "p9", host.StatusActive)
+	other := loan("b", "ln_1", "p9", journal.StatusActive)
 	if err := s.PutLoan(ctx, other); err != nil {
 		t.Fatal(err)
 	}
 
 	// PutLoan replaces.
-	r.Loan.Status = host.StatusActive
-	r.Loan.ExpiresAt = timePtr(at(3600))
+	r.Status = journal.StatusActive
+	r.ExpiresAt = timePtr(at(3600))
 	if err := s.PutLoan(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func testLoanPutGetDelete(t *testing.T, o *opened) {
 	if err := s.DeleteLoan(ctx, "a", "ln_1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Loan(ctx, "a", "ln_1"); !errors.Is(err, host.ErrNotFound) {
+	if _, err := s.Loan(ctx, "a", "ln_1"); !errors.Is(err, journal.ErrNotFound) {
 		t.Fatalf("Loan after DeleteLoan: %v, want ErrNotFound", err)
 	}
 	loans, err := s.PatronLoans(ctx, "a", "p1")
@@ -71,39 +71,38 @@ func testLoanPutGetDelete(t *testing.T, o *opened) {
 func testLoanRecordRoundTrip(t *testing.T, o *opened) {
 	ctx, s := t.Context(), o.s
 	exp := base.Add(14*24*time.Hour + 123456789) // nanoseconds kept in the record
-	r := host.LoanRecord{
-		Loan: host.Loan{ID: "ln_01J", Provider: "demarque-mtl", Item: "9782924", Patron: "patron-1",
-			Status: host.StatusActive, Format: "epub", CreatedAt: base.Add(987654321), ExpiresAt: &exp,
-			Links: []host.Link{
-				{Format: "epub", Rel: "acquisition", Href: "https://example.test/a.epub?sig=x&y=1", Name: "Livre", ExpiresAt: &exp},
-				{Format: "lcp", Rel: "license", Href: "https://example.test/l"},
-			},
-			ProviderRef: map[string]string{"transaction": "tx-1", "unicode": "é€😀"}},
-		PatronKey:  "pseudonym-123",
-		PatronName: "Anne Hébert",
-		Options:    map[string]string{"watermark": "yes"},
+	r := journal.Loan{ID: "ln_01J", Provider: "demarque-mtl", Item: "9782924", Patron: "patron-1",
+		Status: journal.StatusActive, Format: "epub", CreatedAt: base.Add(987654321), ExpiresAt: &exp,
+		Links: []journal.Link{
+			{Format: "epub", Rel: "acquisition", Href: "https://example.test/a.epub?sig=x&y=1", Name: "Livre", ExpiresAt: &exp},
+			{Format: "lcp", Rel: "license", Href: "https://example.test/l"},
+		},
+		ProviderRef: map[string]string{"transaction": "tx-1", "unicode": "é€😀"},
+		PatronKey:   "pseudonym-123",
+		PatronName:  "Anne Hébert",
+		Options:     map[string]string{"watermark": "yes"},
 	}
 	if err := s.PutLoan(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Loan(ctx, r.Loan.Provider, r.Loan.ID)
+	got, err := s.Loan(ctx, r.Provider, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustJSON(t, got, r, "loan record")
-	if !got.Loan.ExpiresAt.Equal(exp) || !got.Loan.CreatedAt.Equal(r.Loan.CreatedAt) {
-		t.Fatalf("times changed: %v %v", got.Loan.CreatedAt, got.Loan.ExpiresAt)
+	if !got.ExpiresAt.Equal(exp) || !got.CreatedAt.Equal(r.CreatedAt) {
+		t.Fatalf("times changed: %v %v", got.CreatedAt, got.ExpiresAt)
 	}
 
 	// A caller changing what it put or got does not change the store.
 	r.Options["watermark"] = "changed"
-	r.Loan.Links[0].Href = "changed"
-	got.Loan.ProviderRef["transaction"] = "changed"
-	again, err := s.Loan(ctx, r.Loan.Provider, r.Loan.ID)
+	r.Links[0].Href = "changed"
+	got.ProviderRef["transaction"] = "changed"
+	again, err := s.Loan(ctx, r.Provider, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Options["watermark"] != "yes" || again.Loan.Links[0].Href == "changed" || again.Loan.ProviderRef["transaction"] != "tx-1" {
+	if again.Options["watermark"] != "yes" || again.Links[0].Href == "changed" || again.ProviderRef["transaction"] != "tx-1" {
 		t.Fatalf("the store shares maps or slices with its callers: %+v", again)
 	}
 }
@@ -113,13 +112,13 @@ func testPatronLoans(t *testing.T, o *opened) {
 	loans, err := s.PatronLoans(ctx, "a", "p1")
 	mustIDs(t, loans, err)
 	// Put out of order: the store returns them oldest (lowest id) first.
-	for _, r := range []host.LoanRecord{
-		loan("a", "ln_03", "p1", host.StatusActive),
-		loan("a", "ln_01", "p1", host.StatusReturned),
-		loan("b", "ln_02", "p1", host.StatusActive), // same patron id, other provider
-		loan("a", "ln_04", "p2", host.StatusActive), // other patron
-		loan("a", "ln_02", "p1", host.StatusPending),
-		loan("a", "ln_05", "p10", host.StatusActive), // a patron id that p1 is a prefix of
+	for _, r := range []journal.Loan{
+		loan("a", "ln_03", "p1", journal.StatusActive),
+		loan("a", "ln_01", "p1", "returned"),
+		loan("b", "ln_02", "p1", journal.StatusActive), // same patron id, other provider
+		loan("a", "ln_04", "p2", journal.StatusActive), // other patron
+		loan("a", "ln_02", "p1", "pending"),
+		loan("a", "ln_05", "p10", journal.StatusActive), // a patron id that p1 is a prefix of
 	} {
 		if err := s.PutLoan(ctx, r); err != nil {
 			t.Fatal(err)
@@ -142,42 +141,42 @@ func testPatronLoans(t *testing.T, o *opened) {
 
 func testLoansByStatus(t *testing.T, o *opened) {
 	ctx, s := t.Context(), o.s
-	loans, err := s.LoansByStatus(ctx, "", host.StatusPending, 10)
+	loans, err := s.LoansByStatus(ctx, "", "pending", 10)
 	mustIDs(t, loans, err)
-	for _, r := range []host.LoanRecord{
-		loan("a", "ln_05", "p1", host.StatusPending),
-		loan("a", "ln_01", "p2", host.StatusPending),
-		loan("a", "ln_02", "p1", host.StatusActive),
-		loan("b", "ln_03", "p1", host.StatusPending),
-		loan("a", "ln_04", "p3", host.StatusPending),
-		loan("b", "ln_06", "p1", host.StatusUnknown),
+	for _, r := range []journal.Loan{
+		loan("a", "ln_05", "p1", "pending"),
+		loan("a", "ln_01", "p2", "pending"),
+		loan("a", "ln_02", "p1", journal.StatusActive),
+		loan("b", "ln_03", "p1", "pending"),
+		loan("a", "ln_04", "p3", "pending"),
+		loan("b", "ln_06", "p1", "unknown"),
 	} {
 		if err := s.PutLoan(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	loans, err = s.LoansByStatus(ctx, "a", host.StatusPending, 10)
+	loans, err = s.LoansByStatus(ctx, "a", "pending", 10)
 	mustIDs(t, loans, err, "a/ln_01", "a/ln_04", "a/ln_05")
-	loans, err = s.LoansByStatus(ctx, "a", host.StatusPending, 2)
+	loans, err = s.LoansByStatus(ctx, "a", "pending", 2)
 	mustIDs(t, loans, err, "a/ln_01", "a/ln_04")
-	loans, err = s.LoansByStatus(ctx, "a", host.StatusPending, 0)
+	loans, err = s.LoansByStatus(ctx, "a", "pending", 0)
 	mustIDs(t, loans, err, "a/ln_01", "a/ln_04", "a/ln_05") // 0: no limit, as every driver does
-	loans, err = s.LoansByStatus(ctx, "b", host.StatusPending, 10)
+	loans, err = s.LoansByStatus(ctx, "b", "pending", 10)
 	mustIDs(t, loans, err, "b/ln_03")
-	loans, err = s.LoansByStatus(ctx, "b", host.StatusUnknown, 10)
+	loans, err = s.LoansByStatus(ctx, "b", "unknown", 10)
 	mustIDs(t, loans, err, "b/ln_06")
-	loans, err = s.LoansByStatus(ctx, "c", host.StatusPending, 10)
+	loans, err = s.LoansByStatus(ctx, "c", "pending", 10)
 	mustIDs(t, loans, err)
 
 	// Every provider. The order across providers is not pinned here: the
 	// bolt driver lists them provider by provider.
-	loans, err = s.LoansByStatus(ctx, "", host.StatusPending, 10)
+	loans, err = s.LoansByStatus(ctx, "", "pending", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustSet(t, loans, "a/ln_01", "a/ln_04", "a/ln_05", "b/ln_03")
 	mustOrderedWithinProvider(t, loans)
-	loans, err = s.LoansByStatus(ctx, "", host.StatusPending, 3)
+	loans, err = s.LoansByStatus(ctx, "", "pending", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,14 +184,14 @@ func testLoansByStatus(t *testing.T, o *opened) {
 		t.Fatalf("limit 3 gave %q", ids(loans))
 	}
 	for _, r := range loans {
-		if r.Loan.Status != host.StatusPending {
-			t.Fatalf("LoansByStatus(pending) returned %s in status %s", r.Loan.ID, r.Loan.Status)
+		if r.Status != "pending" {
+			t.Fatalf("LoansByStatus(pending) returned %s in status %s", r.ID, r.Status)
 		}
 	}
 	mustOrderedWithinProvider(t, loans)
 }
 
-func mustSet(t *testing.T, got []host.LoanRecord, want ...string) {
+func mustSet(t *testing.T, got []journal.Loan, want ...string) {
 	t.Helper()
 	seen := map[string]int{}
 	for _, id := range ids(got) {
@@ -209,31 +208,31 @@ func mustSet(t *testing.T, got []host.LoanRecord, want ...string) {
 	}
 }
 
-func mustOrderedWithinProvider(t *testing.T, got []host.LoanRecord) {
+func mustOrderedWithinProvider(t *testing.T, got []journal.Loan) {
 	t.Helper()
 	last := map[string]string{}
 	for _, r := range got {
-		if prev, ok := last[r.Loan.Provider]; ok && prev >= r.Loan.ID {
-			t.Fatalf("loans of %s not oldest first: %q", r.Loan.Provider, ids(got))
+		if prev, ok := last[r.Provider]; ok && prev >= r.ID {
+			t.Fatalf("loans of %s not oldest first: %q", r.Provider, ids(got))
 		}
-		last[r.Loan.Provider] = r.Loan.ID
+		last[r.Provider] = r.ID
 	}
 }
 
 func testExpiredLoans(t *testing.T, o *opened) {
 	ctx, s := t.Context(), o.s
 	now := at(1000)
-	withExpiry := func(r host.LoanRecord, exp *time.Time) host.LoanRecord { r.Loan.ExpiresAt = exp; return r }
-	for _, r := range []host.LoanRecord{
-		withExpiry(loan("a", "ln_01", "p1", host.StatusActive), timePtr(at(10))),     // expired
-		withExpiry(loan("a", "ln_02", "p1", host.StatusActive), timePtr(at(999))),    // expired, a second before
-		withExpiry(loan("a", "ln_03", "p1", host.StatusActive), timePtr(now)),        // expires at now: not before
-		withExpiry(loan("a", "ln_04", "p1", host.StatusActive), timePtr(at(5000))),   // later
-		withExpiry(loan("a", "ln_05", "p1", host.StatusReturned), timePtr(at(10))),   // not active
-		withExpiry(loan("a", "ln_06", "p1", host.StatusPending), timePtr(at(10))),    // not active
-		withExpiry(loan("a", "ln_07", "p1", host.StatusActive), nil),                 // no expiry
-		withExpiry(loan("b", "ln_08", "p1", host.StatusActive), timePtr(at(-86400))), // another provider
-		withExpiry(loan("b", "ln_09", "p1", host.StatusExpired), timePtr(at(10))),    // already expired
+	withExpiry := func(r journal.Loan, exp *time.Time) journal.Loan { r.ExpiresAt = exp; return r }
+	for _, r := range []journal.Loan{
+		withExpiry(loan("a", "ln_01", "p1", journal.StatusActive), timePtr(at(10))),     // expired
+		withExpiry(loan("a", "ln_02", "p1", journal.StatusActive), timePtr(at(999))),    // expired, a second before
+		withExpiry(loan("a", "ln_03", "p1", journal.StatusActive), timePtr(now)),        // expires at now: not before
+		withExpiry(loan("a", "ln_04", "p1", journal.StatusActive), timePtr(at(5000))),   // later
+		withExpiry(loan("a", "ln_05", "p1", "returned"), timePtr(at(10))),               // not active
+		withExpiry(loan("a", "ln_06", "p1", "pending"), timePtr(at(10))),                // not active
+		withExpiry(loan("a", "ln_07", "p1", journal.StatusActive), nil),                 // no expiry
+		withExpiry(loan("b", "ln_08", "p1", journal.StatusActive), timePtr(at(-86400))), // another provider
+		withExpiry(loan("b", "ln_09", "p1", "expired"), timePtr(at(10))),                // already expired
 	} {
 		if err := s.PutLoan(ctx, r); err != nil {
 			t.Fatal(err)
@@ -257,7 +256,7 @@ func testExpiredLoans(t *testing.T, o *opened) {
 	mustIDs(t, loans, err)
 
 	// A loan renewed past t is no longer expired.
-	r := withExpiry(loan("b", "ln_08", "p1", host.StatusActive), timePtr(at(9000)))
+	r := withExpiry(loan("b", "ln_08", "p1", journal.StatusActive), timePtr(at(9000)))
 	if err := s.PutLoan(ctx, r); err != nil {
 		t.Fatal(err)
 	}

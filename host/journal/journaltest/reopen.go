@@ -1,9 +1,9 @@
-package storetest
+package journaltest
 
 import (
 	"testing"
 
-	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
 )
 
 // testRecordsSurviveReopen closes a durable store and opens its data again:
@@ -14,13 +14,13 @@ func testRecordsSurviveReopen(t *testing.T, o *opened) {
 		t.Skip("the driver keeps nothing once closed")
 	}
 	ctx := t.Context()
-	r1 := loan("a", "ln_01", "p1", host.StatusActive)
-	r1.Loan.ExpiresAt = timePtr(at(60))
-	r2 := loan("b", "ln_02", "p2", host.StatusPending)
+	r1 := loan("a", "ln_01", "p1", journal.StatusActive)
+	r1.ExpiresAt = timePtr(at(60))
+	r2 := loan("b", "ln_02", "p2", "pending")
 	if err := o.s.PutLoan(ctx, r2); err != nil {
 		t.Fatal(err)
 	}
-	var evs []host.Event
+	var evs []journal.Event
 	for i, key := range []string{"created:ln_01", "", "notify:7"} {
 		e, applied, err := o.s.Apply(ctx, r1, event(r1, "loan.event", i), key)
 		if err != nil || !applied {
@@ -32,7 +32,7 @@ func testRecordsSurviveReopen(t *testing.T, o *opened) {
 	if _, _, err := o.s.ClaimIdempotency(ctx, done, at(-60)); err != nil {
 		t.Fatal(err)
 	}
-	done.Status, done.Body = 201, []byte(`{"id":"ln_01"}`)
+	done.Outcome, done.Body = journal.OutcomeAnswer, []byte(`{"id":"ln_01"}`)
 	if err := o.s.CompleteIdempotency(ctx, done); err != nil {
 		t.Fatal(err)
 	}
@@ -44,22 +44,22 @@ func testRecordsSurviveReopen(t *testing.T, o *opened) {
 	o.closeAndReopen()
 	s := o.s
 
-	for _, want := range []host.LoanRecord{r1, r2} {
-		got, err := s.Loan(ctx, want.Loan.Provider, want.Loan.ID)
+	for _, want := range []journal.Loan{r1, r2} {
+		got, err := s.Loan(ctx, want.Provider, want.ID)
 		if err != nil {
-			t.Fatalf("loan %s after reopen: %v", want.Loan.ID, err)
+			t.Fatalf("loan %s after reopen: %v", want.ID, err)
 		}
 		mustJSON(t, got, want, "loan after reopen")
 	}
 	loans, err := s.PatronLoans(ctx, "a", "p1")
 	mustIDs(t, loans, err, "a/ln_01")
-	loans, err = s.LoansByStatus(ctx, "b", host.StatusPending, 10)
+	loans, err = s.LoansByStatus(ctx, "b", "pending", 10)
 	mustIDs(t, loans, err, "b/ln_02")
 	loans, err = s.ExpiredLoans(ctx, at(61), 10)
 	mustIDs(t, loans, err, "a/ln_01")
 	mustJSON(t, allEvents(t, s, 2), evs, "events after reopen")
-	for _, want := range []host.IdempotencyRecord{done, running} {
-		got, err := s.Idempotency(ctx, want.Scope, want.Key)
+	for _, want := range []journal.IdempotencyRecord{done, running} {
+		got, err := idempotency(t, s, want.Scope, want.Key)
 		if err != nil {
 			t.Fatalf("idempotency %s after reopen: %v", want.Key, err)
 		}

@@ -1,81 +1,43 @@
-package host_test
+package journaltest
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/lendgate/lendgate/host"
-	"github.com/lendgate/lendgate/internal/testserver"
+	"github.com/lendgate/lendgate/host/journal"
 )
 
-// webhookStore is a Store with the webhook journal of every driver.
+// webhookStore is a Store that journals webhook deliveries.
 type webhookStore interface {
-	host.Store
-	OpenWebhook(ctx context.Context, endpoint string) error
-	LeaseWebhook(ctx context.Context, endpoint, holder string, now, until time.Time) (host.WebhookState, bool, error)
-	SaveWebhook(ctx context.Context, st host.WebhookState, holder string, until time.Time) error
-	ReleaseWebhook(ctx context.Context, endpoint, holder string) error
-	WebhookState(ctx context.Context, endpoint string) (host.WebhookState, error)
+	journal.Store
+	journal.Webhooks
 }
 
-var (
-	_ webhookStore = (*host.MemoryStore)(nil)
-	_ webhookStore = (*host.BoltStore)(nil)
-	_ webhookStore = (*host.PostgresStore)(nil)
-)
-
-func TestWebhookJournalMemory(t *testing.T) {
-	testWebhookJournal(t, host.NewMemoryStore(), nil)
-}
-
-func TestWebhookJournalBolt(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "lendgate.db")
-	open := func() webhookStore {
-		s, err := host.OpenBoltStore(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	testWebhookJournal(t, open(), open)
-}
-
-func TestWebhookJournalPostgres(t *testing.T) {
-	dsn := testserver.SharedPostgres(t)
-	open := func() webhookStore {
-		s, err := host.OpenPostgresStore(t.Context(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	testWebhookJournal(t, open(), open)
-}
-
-func appendEvent(t *testing.T, s host.Store, n int) host.Event {
+func appendEvent(t *testing.T, s journal.Store, n int) journal.Event {
 	t.Helper()
 	id := fmt.Sprintf("ln_%d", n)
-	rec := host.LoanRecord{Loan: host.Loan{ID: id, Provider: "p", Patron: "x", Item: isbnOK, Status: "active"}}
-	ev, _, err := s.Apply(context.Background(), rec, host.Event{Type: "loan.created", Provider: "p", Loan: id, At: time.Now().UTC()}, "")
+	rec := journal.Loan{ID: id, Provider: "p", Patron: "x", Item: "9780000000002", Status: journal.StatusActive}
+	ev, _, err := s.Apply(t.Context(), rec, journal.Event{Type: "loan.created", Provider: "p", Loan: id, At: time.Now().UTC()}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ev
 }
 
-// testWebhookJournal: a new endpoint starts at the end of the log and
+// testWebhooks: a new endpoint starts at the end of the log and
 // keeps its cursor when opened again; one holder at a time has the lease,
 // a lapsed lease can be taken over, and the former holder can then no
 // longer write; and (with reopen) all of it survives a restart.
-func testWebhookJournal(t *testing.T, s webhookStore, reopen func() webhookStore) {
-	ctx := context.Background()
-	defer func() { s.Close() }()
-	if _, _, err := s.LeaseWebhook(ctx, "ep", "a", time.Now(), time.Now()); !errors.Is(err, host.ErrNotFound) {
+func testWebhooks(t *testing.T, o *opened) {
+	ctx := t.Context()
+	if _, ok := o.s.(journal.Webhooks); !ok {
+		t.Skipf("%T does not journal webhook deliveries", o.s)
+	}
+	s := o.s.(webhookStore)
+	if _, _, err := s.LeaseWebhook(ctx, "ep", "a", time.Now(), time.Now()); !errors.Is(err, journal.ErrNotFound) {
 		t.Fatalf("lease of an endpoint never opened: %v, want ErrNotFound", err)
 	}
 	if err := s.OpenWebhook(ctx, "empty"); err != nil {
@@ -112,9 +74,9 @@ func testWebhookJournal(t *testing.T, s webhookStore, reopen func() webhookStore
 	if _, _, err := s.LeaseWebhook(ctx, "ep", "a", t0, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if reopen != nil {
-		s.Close()
-		s = reopen()
+	if o.reopen != nil {
+		o.closeAndReopen()
+		s = o.s.(webhookStore)
 	}
 	if got, err := s.WebhookState(ctx, "ep"); err != nil || got.Cursor != ev3.Cursor || got.Attempts != 2 || !got.FailingSince.Equal(t0) {
 		t.Fatalf("state after a save (and a reopen): %+v %v", got, err)
@@ -127,7 +89,7 @@ func testWebhookJournal(t *testing.T, s webhookStore, reopen func() webhookStore
 	if err != nil || !held || st.Cursor != ev3.Cursor {
 		t.Fatalf("b takes a lapsed lease: %+v %v %v", st, held, err)
 	}
-	if err := s.SaveWebhook(ctx, host.WebhookState{Endpoint: "ep", Cursor: ev2.Cursor}, "a", t0.Add(3*time.Minute)); !errors.Is(err, host.ErrWebhookLeaseLost) {
+	if err := s.SaveWebhook(ctx, journal.WebhookState{Endpoint: "ep", Cursor: ev2.Cursor}, "a", t0.Add(3*time.Minute)); !errors.Is(err, journal.ErrWebhookLeaseLost) {
 		t.Fatalf("a saves after losing the lease: %v, want ErrWebhookLeaseLost", err)
 	}
 	if got, _ := s.WebhookState(ctx, "ep"); got.Cursor != ev3.Cursor {
