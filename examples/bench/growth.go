@@ -14,6 +14,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/bolt"
+	"github.com/lendgate/lendgate/host/journal/postgres"
 )
 
 // The journal-growth scenario: a journal holding n loans, n
@@ -48,7 +51,7 @@ type growthRow struct {
 // its expiry), 1 in 2000 pending, the rest returned.
 const growthPerPatron = 5
 
-func growthLoan(i int, now time.Time) (host.LoanRecord, host.Event) {
+func growthLoan(i int, now time.Time) (journal.Loan, journal.Event) {
 	id := fmt.Sprintf("ln_%026d", i)
 	patron := fmt.Sprintf("patron-%07d", i/growthPerPatron)
 	created := now.Add(-60 * 24 * time.Hour).Add(time.Duration(i) * time.Second / 2)
@@ -65,22 +68,21 @@ func growthLoan(i int, now time.Time) (host.LoanRecord, host.Event) {
 		}
 		exp = &e
 	}
-	r := host.LoanRecord{
-		Loan: host.Loan{ID: id, Provider: fakeInstance, Item: benchItem, Patron: patron, Status: status, Format: benchFormat,
-			CreatedAt: created, ExpiresAt: exp,
-			Links:       []host.Link{{Format: benchFormat, Rel: "content", Href: "https://content.example/" + id}},
-			ProviderRef: map[string]string{"order": id}},
-		PatronKey: floorPatron, PatronName: benchPatronName,
+	r := journal.Loan{ID: id, Provider: fakeInstance, Item: benchItem, Patron: patron, Status: status, Format: benchFormat,
+		CreatedAt: created, ExpiresAt: exp,
+		Links:       []journal.Link{{Format: benchFormat, Rel: "content", Href: "https://content.example/" + id}},
+		ProviderRef: map[string]string{"order": id},
+		PatronKey:   floorPatron, PatronName: benchPatronName,
 	}
-	e := host.Event{Type: "loan.created", Provider: fakeInstance, Loan: id, Patron: patron, Item: benchItem, At: created,
+	e := journal.Event{Type: "loan.created", Provider: fakeInstance, Loan: id, Patron: patron, Item: benchItem, At: created,
 		Data: map[string]string{}}
 	return r, e
 }
 
-func growthIdem(i int, now time.Time) host.IdempotencyRecord {
+func growthIdem(i int, now time.Time) journal.IdempotencyRecord {
 	t := now.Add(-time.Duration(i) * time.Second / 4) // the last ~7 hours: none purged yet
-	return host.IdempotencyRecord{Scope: "checkout/" + fakeInstance, Key: fmt.Sprintf("key-%08d", i), Fingerprint: "fp",
-		Ref: fmt.Sprintf("ln_%026d", i), Status: 201, Body: []byte(`{"id":"x"}`), CreatedAt: t, UpdatedAt: t}
+	return journal.IdempotencyRecord{Scope: "checkout/" + fakeInstance, Key: fmt.Sprintf("key-%08d", i), Fingerprint: "fp",
+		Ref: fmt.Sprintf("ln_%026d", i), Outcome: journal.OutcomeAnswer, Body: []byte(`{"id":"x"}`), CreatedAt: t, UpdatedAt: t}
 }
 
 // journalGrowth fills and measures bolt and postgres with n loans.
@@ -94,7 +96,7 @@ func journalGrowth(ctx context.Context, n int) ([]growthRow, error) {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "journal.db")
-	b, err := host.OpenBoltStore(path)
+	b, err := bolt.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +122,7 @@ func journalGrowth(ctx context.Context, n int) ([]growthRow, error) {
 	if err != nil {
 		return out, err
 	}
-	pg, err := host.OpenPostgresStore(ctx, dsn)
+	pg, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		return out, err
 	}
@@ -146,7 +148,7 @@ func journalGrowth(ctx context.Context, n int) ([]growthRow, error) {
 // fillThroughStore writes the journal with the host's own calls (Apply,
 // CompleteIdempotency), 512 writers at once: a host far busier than any
 // library's, so that group commits are large and the fill quick.
-func fillThroughStore(ctx context.Context, s host.Store, n int, now time.Time) error {
+func fillThroughStore(ctx context.Context, s journal.Store, n int, now time.Time) error {
 	const writers = 512
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -164,7 +166,7 @@ func fillThroughStore(ctx context.Context, s host.Store, n int, now time.Time) e
 				var err error
 				if i < n {
 					r, e := growthLoan(i, now)
-					_, _, err = s.Apply(ctx, r, e, "created|"+r.Loan.Provider+"|"+r.Loan.ID)
+					_, _, err = s.Apply(ctx, r, e, "created|"+r.Provider+"|"+r.ID)
 				} else {
 					err = s.CompleteIdempotency(ctx, growthIdem(i-n, now))
 				}
@@ -200,7 +202,7 @@ func fillPostgres(ctx context.Context, dsn string, n int, now time.Time) error {
 			r, _ := growthLoan(i, now)
 			i++
 			b, err := json.Marshal(r)
-			return []any{r.Loan.Provider, r.Loan.ID, r.Loan.Patron, r.Loan.Status, r.Loan.ExpiresAt, b}, err
+			return []any{r.Provider, r.ID, r.Patron, r.Status, r.ExpiresAt, b}, err
 		}))
 	if err != nil {
 		return fmt.Errorf("copying loans: %w", err)
@@ -214,7 +216,7 @@ func fillPostgres(ctx context.Context, dsn string, n int, now time.Time) error {
 			r, e := growthLoan(i, now)
 			i++
 			b, err := json.Marshal(e)
-			return []any{int64(i), b, "created|" + r.Loan.Provider + "|" + r.Loan.ID}, err
+			return []any{int64(i), b, "created|" + r.Provider + "|" + r.ID}, err
 		}))
 	if err != nil {
 		return fmt.Errorf("copying events: %w", err)
@@ -228,7 +230,7 @@ func fillPostgres(ctx context.Context, dsn string, n int, now time.Time) error {
 			r := growthIdem(i, now)
 			i++
 			b, err := json.Marshal(r)
-			return []any{r.Scope, r.Key, b, r.Status, r.CreatedAt, r.UpdatedAt}, err
+			return []any{r.Scope, r.Key, b, 1 /* done */, r.CreatedAt, r.UpdatedAt}, err
 		}))
 	if err != nil {
 		return fmt.Errorf("copying idempotency keys: %w", err)
@@ -243,7 +245,7 @@ func fillPostgres(ctx context.Context, dsn string, n int, now time.Time) error {
 }
 
 // measureGrowth times the reads on a filled journal.
-func measureGrowth(ctx context.Context, name string, s host.Store, n int, now time.Time) (growthRow, error) {
+func measureGrowth(ctx context.Context, name string, s journal.Store, n int, now time.Time) (growthRow, error) {
 	row := growthRow{store: name, loans: n}
 	rng := rand.New(rand.NewPCG(12, 34))
 	progress("journal growth: %s, measuring", name)
@@ -262,7 +264,7 @@ func measureGrowth(ctx context.Context, name string, s host.Store, n int, now ti
 	row.patronP50, row.patronP99 = percentile(lat, 0.5), percentile(lat, 0.99)
 	lat = lat[:0]
 	for range growthSamples {
-		after := host.FormatCursor(uint64(rng.IntN(n - 100)))
+		after := journal.FormatCursor(uint64(rng.IntN(n - 100)))
 		t0 := time.Now()
 		page, err := s.Events(ctx, after, 100)
 		lat = append(lat, time.Since(t0))
@@ -287,7 +289,7 @@ func measureGrowth(ctx context.Context, name string, s host.Store, n int, now ti
 		if _, err := s.PurgeIdempotency(ctx, now.Add(-host.DefaultIdempotencyTTL)); err != nil {
 			return row, fmt.Errorf("purging keys: %w", err)
 		}
-		if p, ok := s.(host.EventPurger); ok {
+		if p, ok := s.(journal.EventPurger); ok {
 			if _, err := p.PurgeEvents(ctx, now.Add(-host.DefaultEventRetention)); err != nil {
 				return row, fmt.Errorf("purging events: %w", err)
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal/memory"
 )
 
 // swapClients is the load a hot swap runs under.
@@ -31,7 +32,7 @@ type callSpan struct{ start, end time.Time }
 // swapUnderLoad runs 64 clients checking out while the fake plugin is
 // swapped v1→v2→v1… with h.Reload; every call must succeed.
 func swapUnderLoad(ctx context.Context, v1, v2 string, swaps int) (swapResult, error) {
-	h, err := fakeHost(ctx, host.NewMemoryStore(), v1)
+	h, err := fakeHost(ctx, memory.New(), v1)
 	if err != nil {
 		return swapResult{}, err
 	}
@@ -138,7 +139,7 @@ type crashResult struct {
 // clients poll h.Checkout, and times each kill to the first successful
 // call that started after it.
 func crashRestart(ctx context.Context, path string, rounds int) (crashResult, error) {
-	h, err := fakeHost(ctx, host.NewMemoryStore(), path)
+	h, err := fakeHost(ctx, memory.New(), path)
 	if err != nil {
 		return crashResult{}, err
 	}

@@ -10,7 +10,10 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/bolt"
+	"github.com/lendgate/lendgate/host/journal/memory"
+	"github.com/lendgate/lendgate/host/journal/postgres"
 	"github.com/lendgate/lendgate/internal/testserver"
 )
 
@@ -22,23 +25,23 @@ const (
 	storeMemory   = "memory"
 )
 
-// journal is a benchmarked host's store, which the benchmark may replace by
+// benchJournal is a benchmarked host's store, which the benchmark may replace by
 // an empty one between measured slices (when no call is in flight and the
 // sweeper is idle): the memory store's loans would otherwise weigh on the
 // garbage collector during the other scenarios' slices, which share this
 // process, and a bolt file would grow from round to round. Within a slice
 // a checkout journals as it would.
-type journal struct {
-	host.Store
-	open func() (host.Store, error) // a new, empty store (nil: never replaced)
-	drop func(host.Store)           // closes (and removes) a replaced store
+type benchJournal struct {
+	journal.Store
+	open func() (journal.Store, error) // a new, empty store (nil: never replaced)
+	drop func(journal.Store)           // closes (and removes) a replaced store
 }
 
 // newJournal opens a journal on the named store.
-func newJournal(kind string) (*journal, error) {
+func newJournal(kind string) (*benchJournal, error) {
 	switch kind {
 	case storeMemory:
-		j := &journal{open: func() (host.Store, error) { return host.NewMemoryStore(), nil }, drop: func(host.Store) {}}
+		j := &benchJournal{open: func() (journal.Store, error) { return memory.New(), nil }, drop: func(journal.Store) {}}
 		return j, j.first()
 	case storeBolt:
 		dir, err := os.MkdirTemp(benchDir(), "lendgate-bench-bolt-")
@@ -47,15 +50,15 @@ func newJournal(kind string) (*journal, error) {
 		}
 		var mu sync.Mutex
 		n := 0
-		j := &journal{
-			open: func() (host.Store, error) {
+		j := &benchJournal{
+			open: func() (journal.Store, error) {
 				mu.Lock()
 				n++
 				path := filepath.Join(dir, fmt.Sprintf("journal-%d.db", n))
 				mu.Unlock()
-				return host.OpenBoltStore(path)
+				return bolt.Open(path)
 			},
-			drop: func(s host.Store) {
+			drop: func(s journal.Store) {
 				s.Close()
 				if b, ok := s.(interface{ Path() string }); ok {
 					os.Remove(b.Path())
@@ -68,23 +71,23 @@ func newJournal(kind string) (*journal, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := host.OpenPostgresStore(context.Background(), dsn)
+		s, err := postgres.Open(context.Background(), dsn)
 		if err != nil {
 			return nil, err
 		}
-		return &journal{Store: s}, nil // kept: a server's tables grow
+		return &benchJournal{Store: s}, nil // kept: a server's tables grow
 	}
 	return nil, fmt.Errorf("unknown store %q", kind)
 }
 
-func (j *journal) first() error {
+func (j *benchJournal) first() error {
 	s, err := j.open()
 	j.Store = s
 	return err
 }
 
 // reset replaces the store by an empty one, if the journal does that.
-func (j *journal) reset() {
+func (j *benchJournal) reset() {
 	if j.open == nil {
 		return
 	}
@@ -97,7 +100,7 @@ func (j *journal) reset() {
 	j.drop(old)
 }
 
-func (j *journal) close() {
+func (j *benchJournal) close() {
 	if j.drop != nil {
 		j.drop(j.Store)
 		return

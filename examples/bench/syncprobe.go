@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/bolt"
 )
 
 // syncResult is what a durable write costs on the disk the journal is on,
@@ -70,15 +72,15 @@ func probeSync(ctx context.Context, dir string) (syncResult, error) {
 		return res, err
 	}
 	defer os.RemoveAll(bdir)
-	s, err := host.OpenBoltStore(filepath.Join(bdir, "probe.db"))
+	s, err := bolt.Open(filepath.Join(bdir, "probe.db"))
 	if err != nil {
 		return res, err
 	}
 	defer s.Close()
-	rec := host.LoanRecord{Loan: host.Loan{Provider: fakeInstance, Item: benchItem, Patron: benchPatron, Status: host.StatusPending,
-		Format: benchFormat, CreatedAt: time.Now().UTC(), Links: []host.Link{}}, PatronKey: floorPatron, PatronName: benchPatronName}
+	rec := journal.Loan{Provider: fakeInstance, Item: benchItem, Patron: benchPatron, Status: host.StatusPending,
+		Format: benchFormat, CreatedAt: time.Now().UTC(), Links: []journal.Link{}, PatronKey: floorPatron, PatronName: benchPatronName}
 	if res.boltCommit, err = p50(ctx, func(i int) error {
-		rec.Loan.ID = fmt.Sprintf("ln_%026d", i)
+		rec.ID = fmt.Sprintf("ln_%026d", i)
 		return s.PutLoan(ctx, rec)
 	}); err != nil {
 		return res, fmt.Errorf("bolt probe: %w", err)

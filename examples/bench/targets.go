@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -147,7 +148,7 @@ func floorFulfill(ctx context.Context, path string) (*target, error) {
 
 // startHost runs a host on store with the given plugins and
 // instances, and waits until it is ready.
-func startHost(ctx context.Context, store host.Store, plugins map[string]host.PluginConfig, providers map[string]host.ProviderConfig) (*host.Host, error) {
+func startHost(ctx context.Context, store journal.Store, plugins map[string]host.PluginConfig, providers map[string]host.ProviderConfig) (*host.Host, error) {
 	h, err := host.New(ctx, host.Config{
 		APIKeys: []string{benchAPIKey}, Secret: benchSecret,
 		Plugins: plugins, Providers: providers,
@@ -165,7 +166,7 @@ func startHost(ctx context.Context, store host.Store, plugins map[string]host.Pl
 }
 
 // fakeHost is a host with the fake plugin behind one unlimited instance.
-func fakeHost(ctx context.Context, store host.Store, path string) (*host.Host, error) {
+func fakeHost(ctx context.Context, store journal.Store, path string) (*host.Host, error) {
 	return startHost(ctx, store, map[string]host.PluginConfig{"fake": {Path: path, Unpinned: true}}, map[string]host.ProviderConfig{
 		fakeInstance: {Plugin: "fake", Defaults: host.Defaults{Format: benchFormat, Days: benchDays}, Rate: unlimited},
 	})

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal/bolt"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
@@ -151,7 +152,7 @@ func (s *syncBuffer) String() string {
 // host that wrote it has closed it).
 func logEvents(t *testing.T, path string) []host.Event {
 	t.Helper()
-	st, err := host.OpenBoltStore(path)
+	st, err := bolt.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,9 @@ func logEvents(t *testing.T, path string) []host.Event {
 		if err != nil {
 			t.Fatal(err)
 		}
-		all = append(all, evs...)
+		for _, e := range evs {
+			all = append(all, host.Event(e))
+		}
 		if len(evs) < 1000 {
 			return all
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/filehash"
 )
 
@@ -64,7 +65,7 @@ func check(ctx context.Context, configPath string, w io.Writer) bool {
 
 	// The host's start, on a journal of its own: the plugins are started,
 	// described, configured and health-checked exactly as by the server.
-	cfg.StoreImpl = host.NewMemoryStore()
+	cfg.StoreImpl = memory.New()
 	cfg.Logger = hclog.NewNullLogger()
 	h, err := host.New(ctx, cfg)
 	if err != nil {

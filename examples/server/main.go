@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	// The server offers every journal of the module (store.driver).
+	_ "github.com/lendgate/lendgate/host/journal/postgres"
 )
 
 func main() {
