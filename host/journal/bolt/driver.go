@@ -1,3 +1,8 @@
+// Package bolt is the default journal driver, "bolt": one bbolt file on
+// the host's disk (DSN: its path, ./lendgate.db by default), for one host
+// process at a time. Writes are group-committed (commit.go) and every query
+// is a range scan of an index (index.go); the file records its schema
+// version in its meta bucket. The host links it by default.
 package bolt
 
 import (

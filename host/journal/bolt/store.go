@@ -13,11 +13,11 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// Store is the embedded default Store: one bbolt file. Writes are
-// group-committed (store_bolt_commit.go): concurrent writes share one
+// Store is the embedded default journal.Store: one bbolt file. Writes are
+// group-committed (commit.go): concurrent writes share one
 // transaction and its syncs, and each returns only once that transaction is
 // on disk, so an acknowledged loan or event survives a crash. Every query is
-// a range scan of an index (store_bolt_index.go). One process opens the file
+// a range scan of an index (index.go). One process opens the file
 // at a time (bbolt's file lock); several nodes need the postgres driver.
 type Store struct {
 	db *bbolt.DB

@@ -1,3 +1,6 @@
+// Package memory is the journal driver "memory": a journal in memory, for
+// tests and trials; it forgets everything on exit. The host links it by
+// default.
 package memory
 
 import (

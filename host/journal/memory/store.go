@@ -9,7 +9,7 @@ import (
 	"github.com/lendgate/lendgate/host/journal"
 )
 
-// Store is a Store in memory, for tests: it forgets everything on exit.
+// Store is a journal.Store in memory.
 type Store struct {
 	mu     sync.Mutex
 	loans  map[string]journal.Loan
@@ -18,7 +18,7 @@ type Store struct {
 	dedupe map[string]int
 	keyOf  map[int]string // the dedupe key of events[i], for purging it
 	idem   map[string]journal.IdempotencyRecord
-	hooks  map[string]memWebhook // store_memory_webhooks.go
+	hooks  map[string]memWebhook // webhooks.go
 }
 
 // New returns an empty Store.

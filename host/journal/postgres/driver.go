@@ -1,3 +1,10 @@
+// Package postgres is the journal driver "postgres": PostgreSQL through
+// pgx, for several host nodes sharing one journal (DSN: a PostgreSQL URL
+// or key=value string). Migrations are embedded and applied at open, and
+// schema_migrations records the journal's version. A program links it
+// (and pgx) only by importing it:
+//
+//	import _ "github.com/lendgate/lendgate/host/journal/postgres"
 package postgres
 
 import (

@@ -21,7 +21,7 @@ import (
 	"github.com/lendgate/lendgate/host/journal"
 )
 
-// Store is the Store for several host nodes: PostgreSQL through pgx,
+// Store is the journal.Store for several host nodes: PostgreSQL through pgx,
 // schema migrations embedded and applied at open. Records are kept as JSON
 // (jsonb) beside the columns the queries filter on; those timestamp columns
 // hold microseconds, so expiry, staleness and purge compare times to the
@@ -35,7 +35,7 @@ var postgresMigrations embed.FS
 
 // pgLockMigrations is the advisory lock key (per database) of the
 // migrator: one at a time. Nothing else takes a lock of its own: events
-// commit in parallel (store_postgres_events.go).
+// commit in parallel (events.go).
 const pgLockMigrations int64 = 0x6c656e6467617465 // "lendgate"
 
 // pgDefaultMaxConns is the pool size when the DSN does not set
