@@ -145,7 +145,7 @@
 //     its plugin died or its connection broke (plugin_unavailable after the
 //     send), its caller went away during it, or the journal could not record
 //     the distributor's answer. Its claim is then parked, with its loan id,
-//     until the key expires (IdempotencyRecord.Unknown; parked claims and
+//     until the key expires (journal.IdempotencyRecord.Unknown; parked claims and
 //     claims whose owner stopped beating are purged with the key after
 //     idempotency_ttl). A retry of a checkout re-sends under the same loan id
 //     only if the plugin declares sdk.Info.DedupesCheckout (De Marque, CB);

@@ -77,7 +77,7 @@ const idempotencyPoll = 25 * time.Millisecond
 // claim is taken over only after several beats were missed.
 const heartbeatsPerLease = 4
 
-// parkedAt is the UpdatedAt of a parked claim (IdempotencyRecord.Unknown):
+// parkedAt is the UpdatedAt of a parked claim (journal.IdempotencyRecord.Unknown):
 // long stale, so that the next retry takes it over at once, atomically,
 // through the store's ordinary takeover.
 var parkedAt = time.Unix(0, 0).UTC()

@@ -42,7 +42,7 @@ func journalLoan(r LoanRecord) journal.Loan {
 	out := journal.Loan{ID: l.ID, Provider: l.Provider, Item: l.Item, Patron: l.Patron, Status: l.Status,
 		Format: l.Format, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt, ProviderRef: l.ProviderRef,
 		PatronKey: r.PatronKey, PatronName: r.PatronName, Options: r.Options, Days: r.Days}
-	out.Links = []journal.Link{}
+	out.Links = make([]journal.Link, 0, len(l.Links))
 	if l.Status == StatusActive {
 		for _, k := range l.Links {
 			out.Links = append(out.Links, journal.Link(k))
