@@ -481,6 +481,9 @@ func (s *Store) ReleaseIdempotency(_ context.Context, scope, key string) error {
 	})
 }
 
+// Idempotency returns the record of a key, or journal.ErrNotFound. It is
+// not part of journal.Store (the host never reads a key without claiming
+// it): tests and tools inspect records with it.
 func (s *Store) Idempotency(_ context.Context, scope, key string) (journal.IdempotencyRecord, error) {
 	var r journal.IdempotencyRecord
 	err := s.db.View(func(tx *bbolt.Tx) error {
