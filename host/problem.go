@@ -22,22 +22,6 @@ func CodeOf(err error) sdk.Code { return sdk.CodeOf(err) }
 // which reads as provider_error).
 func StatusOf(c sdk.Code) int { return c.Status() }
 
-// Problem is an RFC 9457 problem details body.
-type Problem struct {
-	Type         string `json:"type"`
-	Title        string `json:"title"`
-	Status       int    `json:"status"`
-	Detail       string `json:"detail,omitempty"`
-	Code         string `json:"code"`
-	Provider     string `json:"provider,omitempty"`
-	ProviderCode string `json:"provider_code,omitempty"`
-	Retryable    bool   `json:"retryable"`
-	// RetryAfter is in seconds, as in the Retry-After header.
-	RetryAfter int `json:"retry_after,omitempty"`
-	// Loan names the loan concerned (outcome_unknown: the reserved loan id).
-	Loan string `json:"loan,omitempty"`
-}
-
 // problemFor renders err as a problem for provider.
 func problemFor(err error, provider string) (Problem, *Error) {
 	e := sdk.AsError(err)
