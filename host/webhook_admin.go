@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
@@ -71,13 +70,4 @@ func optTime(t time.Time) *time.Time {
 	}
 	t = t.UTC()
 	return &t
-}
-
-func (h *Host) httpWebhooks(w http.ResponseWriter, r *http.Request) error {
-	ws, err := h.Webhooks(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"webhooks": ws})
-	return nil
 }

@@ -244,3 +244,11 @@ type WebhookStatus struct {
 	// GivenUp counts the events given up after failing for 3 days.
 	GivenUp int64 `json:"given_up"`
 }
+
+// Size limits of what a caller sends.
+const (
+	// MaxBodyBytes is the limit of an API request body.
+	MaxBodyBytes = 1 << 20
+	// MaxNotificationBytes is the limit of a distributor's callback body.
+	MaxNotificationBytes = 64 << 10
+)
