@@ -4,6 +4,7 @@ import "github.com/lendgate/lendgate/host/api"
 
 // The API's request and response types are defined in package api; these
 // aliases are their names in the facade.
+
 type (
 	Link               = api.Link
 	Loan               = api.Loan
