@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lendgate/lendgate/host/api"
 	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -58,7 +59,7 @@ func (h *Host) Events(ctx context.Context, after string, limit int) (EventPage, 
 }
 
 // maxNotificationBytes caps a distributor's callback body.
-const maxNotificationBytes = 64 << 10
+const maxNotificationBytes = api.MaxNotificationBytes
 
 // Notify handles a distributor's callback to a per-loan notification URL
 // (api.md §5): the token must be one the host issued for this provider, the
@@ -69,8 +70,9 @@ func (h *Host) Notify(ctx context.Context, provider, token, method string, heade
 	return h.notify(ctx, provider, token, method, header, func() ([]byte, error) { return body, nil })
 }
 
-// errNotificationTooLarge is invalid_request with status 413.
-var errNotificationTooLarge error = &tooLarge{e: sdk.Errorf(sdk.CodeInvalidRequest, "notification body is larger than %d bytes", maxNotificationBytes)}
+// errNotificationTooLarge is the Go path's answer to an oversized body (the
+// HTTP codec answers 413 before reading it).
+var errNotificationTooLarge = invalid("notification body is larger than %d bytes", maxNotificationBytes)
 
 // notify is Notify with the body read only once the token is known to be
 // ours (api.md §7): a forged token costs the host no body.

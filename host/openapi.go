@@ -2,7 +2,6 @@ package host
 
 import (
 	_ "embed"
-	"net/http"
 )
 
 // openAPIDoc is the OpenAPI 3.1 description of the HTTP API (api.md §8).
@@ -15,11 +14,3 @@ var openAPIDoc []byte
 // OpenAPI returns the OpenAPI 3.1 document of the HTTP API, the one served
 // at GET /v1/openapi.json.
 func OpenAPI() []byte { return append([]byte(nil), openAPIDoc...) }
-
-// httpOpenAPI serves the document. It needs no key: it describes the API,
-// it grants nothing.
-func (h *Host) httpOpenAPI(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(openAPIDoc)
-}

@@ -6,25 +6,6 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// LoanError is an error about one loan that the caller must be able to
-// name: outcome_unknown carries the loan id the Idempotency-Key reserved
-// (api.md §3), and journal_unavailable after the distributor answered
-// carries the loan that is (or will be) listed as unknown. Its code is the
-// wrapped *Error's; the HTTP problem shows Loan as its "loan" member.
-//
-//	var le *host.LoanError
-//	if errors.As(err, &le) { … le.Loan … }
-type LoanError struct {
-	Loan string
-	Err  error
-}
-
-func (e *LoanError) Error() string { return e.Err.Error() + " (loan " + e.Loan + ")" }
-
-// Unwrap returns the wrapped error, so that CodeOf and errors.As(…,
-// *Error) see its code.
-func (e *LoanError) Unwrap() error { return e.Err }
-
 // errOutcomeUnknown marks an answer that must not be kept for its
 // Idempotency-Key: a call that may have reached the distributor, whose
 // claim is parked instead (IdempotencyRecord.Unknown).

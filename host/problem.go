@@ -1,13 +1,6 @@
 package host
 
 import (
-	"encoding/json"
-	"errors"
-	"math"
-	"net/http"
-	"strconv"
-	"strings"
-
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -21,67 +14,6 @@ func CodeOf(err error) sdk.Code { return sdk.CodeOf(err) }
 // StatusOf returns the HTTP status of a unified code (502 for an unknown one,
 // which reads as provider_error).
 func StatusOf(c sdk.Code) int { return c.Status() }
-
-// Problem is an RFC 9457 problem details body.
-type Problem struct {
-	Type         string `json:"type"`
-	Title        string `json:"title"`
-	Status       int    `json:"status"`
-	Detail       string `json:"detail,omitempty"`
-	Code         string `json:"code"`
-	Provider     string `json:"provider,omitempty"`
-	ProviderCode string `json:"provider_code,omitempty"`
-	Retryable    bool   `json:"retryable"`
-	// RetryAfter is in seconds, as in the Retry-After header.
-	RetryAfter int `json:"retry_after,omitempty"`
-	// Loan names the loan concerned (outcome_unknown: the reserved loan id).
-	Loan string `json:"loan,omitempty"`
-}
-
-// problemFor renders err as a problem for provider.
-func problemFor(err error, provider string) (Problem, *Error) {
-	e := sdk.AsError(err)
-	var se *Error
-	if !errors.As(err, &se) {
-		// Not one of ours: an internal failure. Never echo its text, which
-		// could carry anything.
-		e = &Error{Code: sdk.CodeProviderError, Message: "internal error"}
-	}
-	k := e.Code.Info()
-	p := Problem{
-		Type:         "https://lendgate.dev/problems/" + strings.ReplaceAll(string(e.Code), "_", "-"),
-		Title:        k.Title,
-		Status:       k.Status,
-		Detail:       e.Message,
-		Code:         string(e.Code),
-		Provider:     provider,
-		ProviderCode: e.ProviderCode,
-		Retryable:    k.Retryable,
-		Loan:         loanOf(err),
-	}
-	if e.RetryAfter > 0 {
-		p.RetryAfter = int(math.Ceil(e.RetryAfter.Seconds()))
-	}
-	return p, e
-}
-
-// writeProblem writes err as application/problem+json. 429 and 503 always
-// carry Retry-After.
-func writeProblem(w http.ResponseWriter, err error, provider string) {
-	p, _ := problemFor(err, provider)
-	if p.Status == http.StatusTooManyRequests || p.Status == http.StatusServiceUnavailable {
-		ra := p.RetryAfter
-		if ra <= 0 {
-			ra = 1
-			p.RetryAfter = 1
-		}
-		w.Header().Set("Retry-After", strconv.Itoa(ra))
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
-}
 
 func invalid(format string, args ...any) *Error {
 	return sdk.Errorf(sdk.CodeInvalidRequest, format, args...)

@@ -2,36 +2,10 @@ package host
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
 )
-
-// WebhookStatus is one endpoint as GET /v1/admin/webhooks shows it.
-type WebhookStatus struct {
-	// URL is the endpoint without user info or query (no credentials).
-	URL    string   `json:"url"`
-	Events []string `json:"events"`
-	// Cursor is the last event delivered or given up.
-	Cursor string `json:"cursor"`
-	// Queued counts the matching events after Cursor, up to maxQueued;
-	// QueuedCapped says the count stopped there.
-	Queued       int  `json:"queued"`
-	QueuedCapped bool `json:"queued_capped"`
-	// LastSuccess is the last delivery; FailingSince the first failed
-	// attempt since then (null when the endpoint is not failing).
-	LastSuccess  *time.Time `json:"last_success"`
-	FailingSince *time.Time `json:"failing_since"`
-	// Attempts counts the failed attempts since the last delivery;
-	// LastError is the kind of the last failure ("status", "timeout",
-	// "connection") and LastStatus its HTTP status, if any.
-	Attempts   int    `json:"attempts"`
-	LastError  string `json:"last_error,omitempty"`
-	LastStatus int    `json:"last_status,omitempty"`
-	// GivenUp counts the events given up after failing for 3 days.
-	GivenUp int64 `json:"given_up"`
-}
 
 // maxQueued caps the count of queued events (it reads the log).
 const maxQueued = 10000
@@ -96,13 +70,4 @@ func optTime(t time.Time) *time.Time {
 	}
 	t = t.UTC()
 	return &t
-}
-
-func (h *Host) httpWebhooks(w http.ResponseWriter, r *http.Request) error {
-	ws, err := h.Webhooks(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"webhooks": ws})
-	return nil
 }

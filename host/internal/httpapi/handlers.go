@@ -1,20 +1,22 @@
-package host
+package httpapi
 
 import (
 	"context"
 	"io"
 	"net/http"
+
+	"github.com/lendgate/lendgate/host/api"
 )
 
-// The HTTP codec of each operation: decode, call the Go method, encode.
+// The codec of each operation: decode, call the Go method, encode.
 
-func (h *Host) httpProviders(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"providers": h.Providers(r.Context())})
+func (s *server) providers(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"providers": s.Lender.Providers(r.Context())})
 	return nil
 }
 
-func (h *Host) httpProvider(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.Provider(r.Context(), r.PathValue("provider"))
+func (s *server) provider(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.Lender.Provider(r.Context(), r.PathValue("provider"))
 	if err != nil {
 		return err
 	}
@@ -22,16 +24,16 @@ func (h *Host) httpProvider(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Host) httpCheckout(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.instance(r.PathValue("provider")); err != nil {
+func (s *server) checkout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Lender.Instance(r.PathValue("provider")); err != nil {
 		return err
 	}
-	var req CheckoutRequest
+	var req api.CheckoutRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
 	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
-	l, replayed, err := h.checkout(r.Context(), r.PathValue("provider"), req)
+	l, replayed, err := s.Lender.Checkout(r.Context(), r.PathValue("provider"), req)
 	if err != nil {
 		return err
 	}
@@ -44,17 +46,17 @@ func (h *Host) httpCheckout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Host) httpPatronLoans(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.instance(r.PathValue("provider")); err != nil {
+func (s *server) patronLoans(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Lender.Instance(r.PathValue("provider")); err != nil {
 		return err
 	}
 	q := r.URL.Query()
 	patron, status := q.Get("patron"), q.Get("status")
-	var loans []Loan
+	var loans []api.Loan
 	var err error
 	switch {
 	case patron != "":
-		loans, err = h.PatronLoans(r.Context(), r.PathValue("provider"), patron)
+		loans, err = s.Lender.PatronLoans(r.Context(), r.PathValue("provider"), patron)
 		if status != "" {
 			kept := loans[:0]
 			for _, l := range loans {
@@ -65,7 +67,7 @@ func (h *Host) httpPatronLoans(w http.ResponseWriter, r *http.Request) error {
 			loans = kept
 		}
 	case status != "":
-		loans, err = h.LoansByStatus(r.Context(), r.PathValue("provider"), status)
+		loans, err = s.Lender.LoansByStatus(r.Context(), r.PathValue("provider"), status)
 	default:
 		return invalid("query parameter patron or status is required")
 	}
@@ -76,8 +78,8 @@ func (h *Host) httpPatronLoans(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Host) httpLoan(w http.ResponseWriter, r *http.Request) error {
-	l, err := h.Loan(r.Context(), r.PathValue("provider"), r.PathValue("loan"))
+func (s *server) loan(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.Lender.Loan(r.Context(), r.PathValue("provider"), r.PathValue("loan"))
 	if err != nil {
 		return err
 	}
@@ -85,15 +87,15 @@ func (h *Host) httpLoan(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Host) httpFulfill(w http.ResponseWriter, r *http.Request) error {
-	var req FulfillRequest
+func (s *server) fulfill(w http.ResponseWriter, r *http.Request) error {
+	var req api.FulfillRequest
 	// The body is optional here: an empty one asks for every format.
 	if r.ContentLength != 0 {
 		if err := decodeOptional(r, &req); err != nil {
 			return err
 		}
 	}
-	f, err := h.Fulfill(r.Context(), r.PathValue("provider"), r.PathValue("loan"), req)
+	f, err := s.Lender.Fulfill(r.Context(), r.PathValue("provider"), r.PathValue("loan"), req)
 	if err != nil {
 		return err
 	}
@@ -101,9 +103,9 @@ func (h *Host) httpFulfill(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Host) httpContent(w http.ResponseWriter, r *http.Request) error {
+func (s *server) content(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	href, err := h.ContentLink(r.Context(), r.PathValue("provider"), r.PathValue("loan"), q.Get("format"), q.Get("exp"), q.Get("sig"))
+	href, err := s.Lender.ContentLink(r.Context(), r.PathValue("provider"), r.PathValue("loan"), q.Get("format"), q.Get("exp"), q.Get("sig"))
 	if err != nil {
 		return err
 	}
@@ -113,13 +115,13 @@ func (h *Host) httpContent(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Host) httpRenew(w http.ResponseWriter, r *http.Request) error {
-	var req RenewRequest
+func (s *server) renew(w http.ResponseWriter, r *http.Request) error {
+	var req api.RenewRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
 	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
-	l, replayed, err := h.renew(r.Context(), r.PathValue("provider"), r.PathValue("loan"), req)
+	l, replayed, err := s.Lender.Renew(r.Context(), r.PathValue("provider"), r.PathValue("loan"), req)
 	if err != nil {
 		return err
 	}
@@ -130,8 +132,8 @@ func (h *Host) httpRenew(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Host) httpReturn(w http.ResponseWriter, r *http.Request) error {
-	l, replayed, err := h.returnLoan(r.Context(), r.PathValue("provider"), r.PathValue("loan"), r.Header.Get("Idempotency-Key"))
+func (s *server) returnLoan(w http.ResponseWriter, r *http.Request) error {
+	l, replayed, err := s.Lender.Return(r.Context(), r.PathValue("provider"), r.PathValue("loan"), r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
 	}
@@ -145,10 +147,10 @@ func (h *Host) httpReturn(w http.ResponseWriter, r *http.Request) error {
 // providerOp is the codec of an operation that takes a JSON body at a
 // provider and answers 200: the provider must exist before the body is
 // read, so that an unknown provider answers 404 whatever the body.
-func providerOp[Req, Resp any](h *Host, op func(ctx context.Context, provider string, r Req) (Resp, error)) func(http.ResponseWriter, *http.Request) error {
+func providerOp[Req, Resp any](s *server, op func(ctx context.Context, provider string, r Req) (Resp, error)) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		provider := r.PathValue("provider")
-		if _, err := h.instance(provider); err != nil {
+		if err := s.Lender.Instance(provider); err != nil {
 			return err
 		}
 		var req Req
@@ -164,7 +166,7 @@ func providerOp[Req, Resp any](h *Host, op func(ctx context.Context, provider st
 	}
 }
 
-func (h *Host) httpNotify(w http.ResponseWriter, r *http.Request) error {
+func (s *server) notify(w http.ResponseWriter, r *http.Request) error {
 	// The plugin gets the distributor's headers, less credentials a proxy
 	// in front of the host may have added.
 	header := map[string][]string{}
@@ -187,7 +189,7 @@ func (h *Host) httpNotify(w http.ResponseWriter, r *http.Request) error {
 		complete = len(body) <= maxNotificationBytes
 		return body, nil
 	}
-	err := h.notify(r.Context(), r.PathValue("provider"), r.PathValue("token"), r.Method, header, read)
+	err := s.Lender.Notify(r.Context(), r.PathValue("provider"), r.PathValue("token"), r.Method, header, read)
 	if err != nil && !complete && r.ProtoMajor < 2 {
 		// Answer now and drop the connection: otherwise net/http drains
 		// an unread body (up to 256 KiB) before it writes the answer, and
@@ -202,12 +204,12 @@ func (h *Host) httpNotify(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Host) httpEvents(w http.ResponseWriter, r *http.Request) error {
+func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
 	}
-	page, err := h.Events(r.Context(), r.URL.Query().Get("after"), limit)
+	page, err := s.Lender.Events(r.Context(), r.URL.Query().Get("after"), limit)
 	if err != nil {
 		return err
 	}
@@ -215,18 +217,18 @@ func (h *Host) httpEvents(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// httpReload swaps a plugin to the binary at its configured path. The body
+// reload swaps a plugin to the binary at its configured path. The body
 // may only pin it ({"sha256": …}): a "path" is an unknown field, 400, since
 // paths change only through the configuration.
-func (h *Host) httpReload(w http.ResponseWriter, r *http.Request) error {
-	var req ReloadRequest
+func (s *server) reload(w http.ResponseWriter, r *http.Request) error {
+	var req api.ReloadRequest
 	if r.ContentLength != 0 {
 		if err := decodeOptional(r, &req); err != nil {
 			return err
 		}
 	}
 	ctx := r.Context()
-	res, err := h.Reload(ctx, r.PathValue("plugin"), req)
+	res, err := s.Lender.Reload(ctx, r.PathValue("plugin"), req)
 	if err != nil {
 		return err
 	}
@@ -234,11 +236,11 @@ func (h *Host) httpReload(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// decodeOptional is decode for endpoints whose body may be empty.
-func decodeOptional(r *http.Request, v any) error {
-	err := decode(r, v)
-	if err == errNoBody { // identity: errors.Is would match any invalid_request
-		return nil
+func (s *server) webhooks(w http.ResponseWriter, r *http.Request) error {
+	ws, err := s.Lender.Webhooks(r.Context())
+	if err != nil {
+		return err
 	}
-	return err
+	writeJSON(w, http.StatusOK, map[string]any{"webhooks": ws})
+	return nil
 }

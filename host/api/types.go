@@ -1,4 +1,4 @@
-package host
+package api
 
 import (
 	"encoding/json"
@@ -185,5 +185,70 @@ type PluginVersion struct {
 	PID     int    `json:"pid"`
 }
 
-// rawJSON keeps stored answers as they were sent.
-type rawJSON = json.RawMessage
+// LoanError is an error about one loan that the caller must be able to
+// name: outcome_unknown carries the loan id the Idempotency-Key reserved,
+// and journal_unavailable after the distributor answered carries the loan
+// that is (or will be) listed as unknown. Its code is the wrapped error's;
+// the HTTP problem shows Loan as its "loan" member.
+//
+//	var le *api.LoanError
+//	if errors.As(err, &le) { … le.Loan … }
+type LoanError struct {
+	Loan string
+	Err  error
+}
+
+func (e *LoanError) Error() string { return e.Err.Error() + " (loan " + e.Loan + ")" }
+
+// Unwrap returns the wrapped error, so that sdk.CodeOf and errors.As(…,
+// *sdk.Error) see its code.
+func (e *LoanError) Unwrap() error { return e.Err }
+
+// Problem is an RFC 9457 problem details body, every error's HTTP form.
+type Problem struct {
+	Type         string `json:"type"`
+	Title        string `json:"title"`
+	Status       int    `json:"status"`
+	Detail       string `json:"detail,omitempty"`
+	Code         string `json:"code"`
+	Provider     string `json:"provider,omitempty"`
+	ProviderCode string `json:"provider_code,omitempty"`
+	Retryable    bool   `json:"retryable"`
+	// RetryAfter is in seconds, as in the Retry-After header.
+	RetryAfter int `json:"retry_after,omitempty"`
+	// Loan names the loan concerned (outcome_unknown: the reserved loan id).
+	Loan string `json:"loan,omitempty"`
+}
+
+// WebhookStatus is one endpoint as GET /v1/admin/webhooks shows it.
+type WebhookStatus struct {
+	// URL is the endpoint without user info or query (no credentials).
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+	// Cursor is the last event delivered or given up.
+	Cursor string `json:"cursor"`
+	// Queued counts the matching events after Cursor, up to maxQueued;
+	// QueuedCapped says the count stopped there.
+	Queued       int  `json:"queued"`
+	QueuedCapped bool `json:"queued_capped"`
+	// LastSuccess is the last delivery; FailingSince the first failed
+	// attempt since then (null when the endpoint is not failing).
+	LastSuccess  *time.Time `json:"last_success"`
+	FailingSince *time.Time `json:"failing_since"`
+	// Attempts counts the failed attempts since the last delivery;
+	// LastError is the kind of the last failure ("status", "timeout",
+	// "connection") and LastStatus its HTTP status, if any.
+	Attempts   int    `json:"attempts"`
+	LastError  string `json:"last_error,omitempty"`
+	LastStatus int    `json:"last_status,omitempty"`
+	// GivenUp counts the events given up after failing for 3 days.
+	GivenUp int64 `json:"given_up"`
+}
+
+// Size limits of what a caller sends.
+const (
+	// MaxBodyBytes is the limit of an API request body.
+	MaxBodyBytes = 1 << 20
+	// MaxNotificationBytes is the limit of a distributor's callback body.
+	MaxNotificationBytes = 64 << 10
+)
