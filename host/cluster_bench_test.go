@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
+	_ "github.com/lendgate/lendgate/host/cluster/redis" // cluster.redis
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/internal/testserver"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"

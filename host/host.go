@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/host/cluster"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -30,7 +31,7 @@ type Host struct {
 	flights   *flights
 	owed      owedLoans // loans whose unknown mark waits for the journal (journal.go)
 	publicURL string
-	cluster   *cluster
+	cluster   cluster.Cluster
 	hooks     *webhooks     // nil without Config.Webhooks
 	redirects redirectCache // fresh links reused per redirect URL (redirects.go)
 
@@ -73,7 +74,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.plugins[name] = newPluginProc(name, pc, log, h.metrics)
 	}
 	if cfg.Cluster.Redis != "" {
-		cl, err := dialCluster(ctx, cfg.Cluster.Redis, log)
+		cl, err := cluster.Open(ctx, "redis", cfg.Cluster.Redis, log)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +150,7 @@ func (h *Host) Close(ctx context.Context) error {
 			err = h.store.Close()
 		}
 		if h.cluster != nil {
-			h.cluster.close()
+			h.cluster.Close()
 		}
 	})
 	return err
@@ -208,7 +209,7 @@ func (h *Host) Provider(_ context.Context, name string) (Provider, error) {
 		Capabilities: []string{},
 		Formats:      append([]string{}, info.Formats...),
 		Options:      map[string][]string{},
-		Breaker:      in.breaker.status(),
+		Breaker:      in.breakerStatus(),
 		Rate:         RateStatus{PerSecond: in.cfg.Rate.PerSecond, Burst: in.cfg.Rate.Burst, MaxWait: time.Duration(in.cfg.Rate.MaxWait).String()},
 		Timeout:      time.Duration(in.cfg.Timeout).String(),
 		Health:       "down",

@@ -68,11 +68,13 @@ func (m *metrics) observe(provider, op, code string, d time.Duration) {
 	}
 }
 
-func (m *metrics) breakerState(provider string, state int) {
+// BreakerState records an instance's breaker state (resilience.Metrics).
+func (m *metrics) BreakerState(provider string, state int) {
 	m.breaker.WithLabelValues(provider).Set(float64(state))
 }
 
-func (m *metrics) limited(provider string) { m.rateLimited.WithLabelValues(provider).Inc() }
+// Limited counts a call refused by an instance's limiter (resilience.Metrics).
+func (m *metrics) Limited(provider string) { m.rateLimited.WithLabelValues(provider).Inc() }
 
 // linksDropped counts n links of a configured instance dropped.
 func (m *metrics) linksDropped(provider string, n int) {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	_ "github.com/lendgate/lendgate/host/cluster/redis" // cluster.redis
 )
 
 func main() {
