@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lendgate/lendgate/host/internal/logsafe"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -53,17 +54,17 @@ func newMetrics() *metrics {
 	return m
 }
 
-// observe counts one call. provider is a configured instance or
-// unknownLabel, op a constant of the host, code "ok" or a unified code: the
+// Observe counts one call (resilience.CallMetrics). provider is a
+// configured instance or logsafe.UnknownLabel, op a constant of the host, code "ok" or a unified code: the
 // series form a closed set whatever callers send. A call at an unknown
 // provider reached no distributor, so it is counted but not timed (one
 // series per op and code, not a histogram's dozen).
-func (m *metrics) observe(provider, op, code string, d time.Duration) {
+func (m *metrics) Observe(provider, op, code string, d time.Duration) {
 	if code == "" {
 		code = "ok"
 	}
 	m.requests.WithLabelValues(provider, op, code).Inc()
-	if provider != unknownLabel {
+	if provider != logsafe.UnknownLabel {
 		m.duration.WithLabelValues(provider, op).Observe(d.Seconds())
 	}
 }
