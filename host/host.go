@@ -43,7 +43,7 @@ type Host struct {
 // New validates cfg, opens the store and starts every plugin in parallel. A
 // plugin that fails to start does not fail New: its instances answer
 // plugin_unavailable while it is retried, and /readyz stays 503.
-func New(ctx context.Context, cfg Config) (*Host, error) {
+func New(ctx context.Context, cfg Config) (_ *Host, err error) {
 	if err := checkSecret(cfg.Secret); err != nil {
 		return nil, err
 	}
@@ -74,11 +74,16 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.plugins[name] = newPluginProc(name, pc, log, h.metrics)
 	}
 	if cfg.Cluster.Redis != "" {
-		cl, err := cluster.Open(ctx, "redis", cfg.Cluster.Redis, log)
-		if err != nil {
-			return nil, err
+		cl, openErr := cluster.Open(ctx, "redis", cfg.Cluster.Redis, log)
+		if openErr != nil {
+			return nil, openErr
 		}
 		h.cluster = cl
+		defer func() {
+			if err != nil { // New's own result
+				cl.Close() // a Host that is not returned is never closed
+			}
+		}()
 	}
 	for name, pc := range cfg.Providers {
 		if !validName(name) {
