@@ -2,8 +2,10 @@
 // provider instance's plugin: a rate limiter, a circuit breaker and a
 // deadline, each a middleware around one call shape (go-kit's), so an
 // instance's chain reads, outermost first: limit, break, deadline, plugin.
-// It takes plain settings, an hclog logger and a Metrics of its own
-// definition; it knows nothing of the host's configuration or types.
+// Around the whole operation, outermost, an Observer writes the call's one
+// log line and counts it. The package takes plain settings, an hclog logger
+// and metrics interfaces of its own; it knows nothing of the host's
+// configuration or types.
 //
 // Decisions:
 //   - When a distributor asks the instance to pause (try_later with
