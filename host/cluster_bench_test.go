@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
+	_ "github.com/lendgate/lendgate/host/cluster/redis"    // cluster.redis
 	_ "github.com/lendgate/lendgate/host/journal/postgres" // the store of the nodes
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/internal/testserver"

@@ -7,8 +7,10 @@
 // request and response types.
 //
 // A request reads as a chain of small files: http*.go (codec) → ops*.go
-// (operation) → resilience.go (limit, break, deadline) → plugin.go (process
-// and client) → sdk (wire) → the plugin.
+// (operation) → internal/resilience (limit, break, deadline; logging and
+// metrics around the operation) → plugin.go (process and client) → sdk
+// (wire) → the plugin. Sharing limits and breaker state across nodes is
+// package cluster's (its Redis driver: package cluster/redis).
 //
 // Decisions where the contract is silent:
 //   - Patron pseudonyms are computed by the host, so no plugin ever sees an
@@ -18,11 +20,6 @@
 //   - A notification token is "<loan id>.<mac>" where mac is the base64url
 //     HMAC-SHA256(secret, "notify|"+provider+"|"+loan id): the loan id makes
 //     it routable, the mac unguessable.
-//   - When a distributor asks the instance to pause (try_later with
-//     Retry-After, scope instance), calls to that instance within the pause
-//     wait if the pause is shorter than max_wait and otherwise answer
-//     try_later with the time left. A pause about one request (scope
-//     request, e.g. CB's EBS-10060) answers that request only.
 //   - Idempotency-Key replays successful answers and the distributor's final
 //     refusals; answers that never reached the distributor or may succeed on
 //     retry (rate_limited, circuit_open, plugin_unavailable before the call
@@ -38,16 +35,8 @@
 //     its call runs; a claim is taken over only when no beat came for the
 //     instance's lease (max_wait + timeout + 5 s), i.e. its owner died. A
 //     slow store delays beats, not correctness: it takes four missed beats.
-//   - Calls that were in flight when their plugin process died answer
-//     plugin_unavailable but do not count towards the breaker: a crash is
-//     the restart logic's business, and counting it would open the breaker
-//     for open_for after every crash under load.
 //   - A failed hot swap answers plugin_unavailable (503) with the reason;
 //     the running plugin keeps serving.
-//   - With cluster.redis, a node that cannot reach Redis falls back to its
-//     own limiter (and logs it) rather than refusing every call. A breaker
-//     opened on one node holds on every node until open_for has passed;
-//     after that each node probes on its own.
 //   - Webhooks keep no copy of events: each endpoint has a cursor on the
 //     log (the last event delivered or given up), journaled with its
 //     failure count and failing-since in the store's own table or bucket.
@@ -70,13 +59,6 @@
 //     recommendation); http URLs need allow_insecure_http, as providers'
 //     base URLs do. Event filters must match a known type, so a typo is a
 //     configuration error, not a silent endpoint.
-//   - Outsiders grow nothing: a metric's provider label is a configured
-//     instance or "unknown" (so no instance should be named "unknown"), op is
-//     the host's own constant and code "ok" or a unified code. A call at an
-//     unknown provider is counted but not timed: one series per operation
-//     and code, no histogram. Every caller-supplied string in a log line
-//     (provider, loan id, error text) is clipped to 120 bytes; a failed
-//     request logs its route pattern, never its path (which holds tokens).
 //   - A notification's token is checked before a byte of its body is read:
 //     a forged one answers 404 with Connection: close, so net/http does not
 //     drain the unread body either; a Content-Length beyond the 64 KiB cap
@@ -136,10 +118,6 @@
 //     on the new build (their distributor's state, not the binary's); it is
 //     refused when the new build refuses settings the running one accepted,
 //     or when every instance that serves now would fail on it.
-//   - A pause applies to the instance only for try_later with Retry-After
-//     and sdk.ScopeInstance (the distributor's 429, or 503 with
-//     Retry-After); sdk.ScopeRequest (CB's EBS-10060) answers try_later with
-//     Retry-After for that request and pauses nothing.
 //   - At most once (api.md §7). A keyed call "may have reached the
 //     distributor" when it was sent and then timed out (provider_timeout),
 //     its plugin died or its connection broke (plugin_unavailable after the

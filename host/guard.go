@@ -38,7 +38,7 @@ type pluginGuard struct {
 // guarded returns p seen through the instance's guard. A plugin that
 // resolves stays a Resolver.
 func (in *instance) guarded(p sdk.Provider) sdk.Provider {
-	g := guardedProvider{Provider: p, g: &pluginGuard{provider: in.name, log: in.limiter.log, metrics: in.limiter.metrics}}
+	g := guardedProvider{Provider: p, g: &pluginGuard{provider: in.name, log: in.log, metrics: in.metrics}}
 	if r, ok := p.(sdk.Resolver); ok {
 		return guardedResolver{guardedProvider: g, r: r}
 	}

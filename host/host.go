@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/host/cluster"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -30,7 +31,7 @@ type Host struct {
 	flights   *flights
 	owed      owedLoans // loans whose unknown mark waits for the journal (journal.go)
 	publicURL string
-	cluster   *cluster
+	cluster   cluster.Cluster
 	hooks     *webhooks     // nil without Config.Webhooks
 	redirects redirectCache // fresh links reused per redirect URL (redirects.go)
 
@@ -42,7 +43,7 @@ type Host struct {
 // New validates cfg, opens the store and starts every plugin in parallel. A
 // plugin that fails to start does not fail New: its instances answer
 // plugin_unavailable while it is retried, and /readyz stays 503.
-func New(ctx context.Context, cfg Config) (*Host, error) {
+func New(ctx context.Context, cfg Config) (_ *Host, err error) {
 	if err := checkSecret(cfg.Secret); err != nil {
 		return nil, err
 	}
@@ -73,11 +74,16 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.plugins[name] = newPluginProc(name, pc, log, h.metrics)
 	}
 	if cfg.Cluster.Redis != "" {
-		cl, err := dialCluster(ctx, cfg.Cluster.Redis, log)
-		if err != nil {
-			return nil, err
+		cl, openErr := cluster.Open(ctx, "redis", cfg.Cluster.Redis, log)
+		if openErr != nil {
+			return nil, openErr
 		}
 		h.cluster = cl
+		defer func() {
+			if err != nil { // New's own result
+				cl.Close() // a Host that is not returned is never closed
+			}
+		}()
 	}
 	for name, pc := range cfg.Providers {
 		if !validName(name) {
@@ -149,7 +155,7 @@ func (h *Host) Close(ctx context.Context) error {
 			err = h.store.Close()
 		}
 		if h.cluster != nil {
-			h.cluster.close()
+			h.cluster.Close()
 		}
 	})
 	return err
@@ -208,7 +214,7 @@ func (h *Host) Provider(_ context.Context, name string) (Provider, error) {
 		Capabilities: []string{},
 		Formats:      append([]string{}, info.Formats...),
 		Options:      map[string][]string{},
-		Breaker:      in.breaker.status(),
+		Breaker:      in.breakerStatus(),
 		Rate:         RateStatus{PerSecond: in.cfg.Rate.PerSecond, Burst: in.cfg.Rate.Burst, MaxWait: time.Duration(in.cfg.Rate.MaxWait).String()},
 		Timeout:      time.Duration(in.cfg.Timeout).String(),
 		Health:       "down",

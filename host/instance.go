@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/host/cluster"
+	"github.com/lendgate/lendgate/host/internal/resilience"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -14,25 +16,44 @@ type instance struct {
 	name    string
 	cfg     ProviderConfig
 	plugin  *pluginProc
-	limiter *limiter
-	breaker *breaker
-	call    endpoint
+	breaker *resilience.Breaker
+	call    resilience.Endpoint
 	patrons *pseudonymizer
+	log     hclog.Logger
+	metrics *metrics
 }
 
-func newInstance(name string, cfg ProviderConfig, p *pluginProc, log hclog.Logger, m *metrics, cl *cluster) *instance {
+// newInstance builds the instance's call once: limit, break, deadline, then
+// its plugin. cl, when set, shares the limit and the breaker's open state
+// with the other nodes.
+func newInstance(name string, cfg ProviderConfig, p *pluginProc, log hclog.Logger, m *metrics, cl cluster.Cluster) *instance {
 	cfg = cfg.withDefaults()
-	in := &instance{name: name, cfg: cfg, plugin: p,
-		limiter: newLimiter(name, cfg.Rate, m),
-		breaker: newBreaker(name, cfg.Breaker, log, m),
-	}
-	in.limiter.log = log
+	r := resilience.Rate{PerSecond: cfg.Rate.PerSecond, Burst: cfg.Rate.Burst, MaxWait: time.Duration(cfg.Rate.MaxWait)}
+	var (
+		sharedLimit   resilience.SharedLimit
+		sharedBreaker resilience.SharedBreaker
+	)
 	if cl != nil {
-		in.limiter.shared = newSharedLimit(cl, name, cfg.Rate)
-		in.breaker.shared = newSharedBreaker(cl, name, time.Duration(cfg.Breaker.OpenFor))
+		sharedLimit = cl.Limit(name, cluster.Rate(r))
+		sharedBreaker = cl.Breaker(name, time.Duration(cfg.Breaker.OpenFor))
 	}
-	in.call = chain(pluginEndpoint(p, name), in.limiter.middleware, in.breaker.middleware, deadline(time.Duration(cfg.Timeout)))
+	lim := resilience.NewLimiter(name, r, sharedLimit, m, log)
+	in := &instance{name: name, cfg: cfg, plugin: p, log: log, metrics: m,
+		breaker: resilience.NewBreaker(name, resilience.BreakerSettings{
+			ConsecutiveFailures: cfg.Breaker.ConsecutiveFailures,
+			OpenFor:             time.Duration(cfg.Breaker.OpenFor),
+			HalfOpenRequests:    cfg.Breaker.HalfOpenRequests,
+			Excluded:            notCounted,
+		}, sharedBreaker, m, log),
+	}
+	in.call = resilience.Chain(pluginEndpoint(p, name), lim.Middleware, in.breaker.Middleware, resilience.Deadline(time.Duration(cfg.Timeout)))
 	return in
+}
+
+// breakerStatus is the instance's breaker as GET /v1/providers shows it.
+func (in *instance) breakerStatus() BreakerStatus {
+	state, failures := in.breaker.State()
+	return BreakerStatus{State: state, Failures: failures}
 }
 
 // settings are what the plugin's Configure receives: the instance's
@@ -68,7 +89,7 @@ func (in *instance) requireCapability(c sdk.Capability) error {
 	return nil
 }
 
-func (in *instance) do(ctx context.Context, c providerCall) error {
+func (in *instance) do(ctx context.Context, c resilience.Call) error {
 	return in.call(ctx, func(ctx context.Context, p sdk.Provider) error { return c(ctx, in.guarded(p)) })
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lendgate/lendgate/host/internal/logsafe"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -53,26 +54,28 @@ func newMetrics() *metrics {
 	return m
 }
 
-// observe counts one call. provider is a configured instance or
-// unknownLabel, op a constant of the host, code "ok" or a unified code: the
+// Observe counts one call (resilience.CallMetrics). provider is a
+// configured instance or logsafe.UnknownLabel, op a constant of the host, code "ok" or a unified code: the
 // series form a closed set whatever callers send. A call at an unknown
 // provider reached no distributor, so it is counted but not timed (one
 // series per op and code, not a histogram's dozen).
-func (m *metrics) observe(provider, op, code string, d time.Duration) {
+func (m *metrics) Observe(provider, op, code string, d time.Duration) {
 	if code == "" {
 		code = "ok"
 	}
 	m.requests.WithLabelValues(provider, op, code).Inc()
-	if provider != unknownLabel {
+	if provider != logsafe.UnknownLabel {
 		m.duration.WithLabelValues(provider, op).Observe(d.Seconds())
 	}
 }
 
-func (m *metrics) breakerState(provider string, state int) {
+// BreakerState records an instance's breaker state (resilience.Metrics).
+func (m *metrics) BreakerState(provider string, state int) {
 	m.breaker.WithLabelValues(provider).Set(float64(state))
 }
 
-func (m *metrics) limited(provider string) { m.rateLimited.WithLabelValues(provider).Inc() }
+// Limited counts a call refused by an instance's limiter (resilience.Metrics).
+func (m *metrics) Limited(provider string) { m.rateLimited.WithLabelValues(provider).Inc() }
 
 // linksDropped counts n links of a configured instance dropped.
 func (m *metrics) linksDropped(provider string, n int) {

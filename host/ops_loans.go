@@ -7,33 +7,15 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/host/internal/resilience"
 	"github.com/lendgate/lendgate/sdk"
 	"github.com/oklog/ulid/v2"
 )
 
 // logCall writes the one log line per call of api.md §6 and records its
-// metrics. Secrets never reach it: only names, ids and the outcome code.
+// metrics (resilience.Observer).
 func (h *Host) logCall(provider, op, loan string, start time.Time, err error) {
-	d := time.Since(start)
-	code := codeLabel(sdk.CodeOf(err))
-	h.metrics.observe(h.providerLabel(provider), op, code, d)
-	level := hclog.Info
-	// A caller's mistake or a distributor's refusal is business as usual;
-	// failures of the distributor, the plugin or the host are not.
-	if err != nil && sdk.CodeOf(err).Retryable() {
-		level = hclog.Warn
-	}
-	if h.log.GetLevel() > level {
-		return // nothing to format
-	}
-	args := []any{"provider", h.logProvider(provider), "op", op, "loan", clip(loan, maxLoggedText), "code", code, "duration", d.String()}
-	if err != nil {
-		if e := sdk.AsError(err); e.ProviderCode != "" {
-			args = append(args, "provider_code", clip(e.ProviderCode, maxLoggedText))
-		}
-	}
-	h.log.Log(level, "call", args...)
+	resilience.Observer{Log: h.log, Metrics: h.metrics, IsInstance: h.isInstance}.Done(provider, op, loan, start, err)
 }
 
 func newLoanID() string { return "ln_" + ulid.Make().String() }

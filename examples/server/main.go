@@ -23,7 +23,9 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
-	// The server offers every journal of the module (store.driver).
+	// The server offers every driver of the module: store.driver and
+	// cluster.redis.
+	_ "github.com/lendgate/lendgate/host/cluster/redis"
 	_ "github.com/lendgate/lendgate/host/journal/postgres"
 )
 

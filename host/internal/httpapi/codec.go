@@ -9,7 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/lendgate/lendgate/host/internal/logsafe"
 
 	"github.com/lendgate/lendgate/host/api"
 	"github.com/lendgate/lendgate/sdk"
@@ -18,9 +19,7 @@ import (
 const (
 	maxBodyBytes         = api.MaxBodyBytes
 	maxNotificationBytes = api.MaxNotificationBytes
-	// maxLoggedText bounds one caller-supplied string in a log line or an
-	// answer.
-	maxLoggedText = 120
+	maxLoggedText        = logsafe.MaxText
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -153,15 +152,5 @@ func writeProblemStatus(w http.ResponseWriter, status int, e *sdk.Error) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-// clip returns s cut to at most n bytes on a rune boundary, marking the cut
-// with the original length.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
-}
+// clip is logsafe.Clip: what a caller sent, cut short for a log or an answer.
+func clip(s string, n int) string { return logsafe.Clip(s, n) }

@@ -1,4 +1,4 @@
-package host
+package resilience
 
 import (
 	"context"
@@ -23,9 +23,9 @@ func TestPauseHasTheScopeOfItsCause(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLimiter("p", RateConfig{PerSecond: 100, Burst: 100, MaxWait: Duration(time.Second)}, newMetrics())
+			l := newLimiter(Rate{PerSecond: 100, Burst: 100, MaxWait: time.Second})
 			first := true
-			call := l.middleware(func(context.Context, providerCall) error {
+			call := l.Middleware(func(context.Context, Call) error {
 				if first {
 					first = false
 					return tt.answer

@@ -1,4 +1,4 @@
-package host
+package resilience
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 
 func TestLimiterBurstThenRefusal(t *testing.T) {
 	const burst, extra = 5, 3
-	l := newLimiter("p", RateConfig{PerSecond: 2, Burst: burst, MaxWait: Duration(100 * time.Millisecond)}, newMetrics())
+	l := newLimiter(Rate{PerSecond: 2, Burst: burst, MaxWait: 100 * time.Millisecond})
 	now := time.Unix(1_700_000_000, 0)
 	for i := range burst + extra {
 		delay, err := l.admit(now)
@@ -37,7 +37,7 @@ func TestLimiterBurstThenRefusal(t *testing.T) {
 }
 
 func TestLimiterWaitsWithinMaxWait(t *testing.T) {
-	l := newLimiter("p", RateConfig{PerSecond: 10, Burst: 1, MaxWait: Duration(250 * time.Millisecond)}, newMetrics())
+	l := newLimiter(Rate{PerSecond: 10, Burst: 1, MaxWait: 250 * time.Millisecond})
 	now := time.Unix(1_700_000_000, 0)
 	if d, err := l.admit(now); d != 0 || err != nil {
 		t.Fatalf("first: %v %v", d, err)
@@ -55,7 +55,7 @@ func TestLimiterWaitsWithinMaxWait(t *testing.T) {
 }
 
 func TestLimiterPauseFromDistributor(t *testing.T) {
-	l := newLimiter("p", RateConfig{PerSecond: 100, Burst: 100, MaxWait: Duration(time.Second)}, newMetrics())
+	l := newLimiter(Rate{PerSecond: 100, Burst: 100, MaxWait: time.Second})
 	now := time.Unix(1_700_000_000, 0)
 	l.now = func() time.Time { return now }
 	l.pause(10 * time.Second)
@@ -72,20 +72,13 @@ func TestLimiterPauseFromDistributor(t *testing.T) {
 	}
 }
 
-func TestBackoffIsCappedAndJittered(t *testing.T) {
-	b := newBackoff(50*time.Millisecond, time.Second)
-	first := b.next()
-	if first < 25*time.Millisecond || first > 50*time.Millisecond {
-		t.Errorf("first retry after %v, want 25-50ms (≤ 100 ms)", first)
-	}
-	var last time.Duration
-	for range 20 {
-		last = b.next()
-		if last > time.Second {
-			t.Fatalf("backoff %v beyond the cap", last)
-		}
-	}
-	if last < 500*time.Millisecond {
-		t.Errorf("capped backoff %v, want between cap/2 and cap", last)
-	}
+// countingMetrics counts what the layers report.
+type countingMetrics struct {
+	limited int
+	states  []int
 }
+
+func (m *countingMetrics) Limited(string)               { m.limited++ }
+func (m *countingMetrics) BreakerState(_ string, s int) { m.states = append(m.states, s) }
+
+func newLimiter(r Rate) *Limiter { return NewLimiter("p", r, nil, &countingMetrics{}, nil) }
