@@ -17,8 +17,10 @@ import (
 // out through its 303 redirect.
 const downloadValidity = time.Minute
 
-// customerPattern is the seed's customer_id: alphanumerical, "-" and "_".
-var customerPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+// customerPattern is the seed's customer_id: alphanumerical, "-" and "_";
+// at most 255 of them, like the seed's other ids. The host checks only that
+// a customer is present and of a sane size: this rule is the warehouse's.
+var customerPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 
 // Download asks the retail API for a one-minute download link of a purchased
 // publication (seed 2.3). uname is watermarked into the file.
