@@ -54,14 +54,8 @@ func (p *provider) Download(ctx context.Context, r sdk.DownloadRequest) (f sdk.F
 		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "patron_name is required (it is watermarked into the file)"))
 	}
 
-	target := in.downloadURL(r.Customer, r.Transaction, item, format, r.PatronName)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "the download request cannot be built"))
-	}
-	req.SetBasicAuth(in.username, in.password)
-	req.Header.Set("Accept", "application/json")
-	href, e := p.call(ctx, in, req)
+	href, e := p.call(ctx, in.retail, sdk.Request{Method: http.MethodGet,
+		Path: in.downloadPath(r.Customer, r.Transaction, item, format), Query: url.Values{"uname": {r.PatronName}}})
 	if e != nil {
 		return fail(e)
 	}
@@ -73,19 +67,16 @@ func (p *provider) Download(ctx context.Context, r sdk.DownloadRequest) (f sdk.F
 	}}}, nil
 }
 
-// downloadURL is {base_url}/api/organisations/{organisation_id}/customers/
-// {customer}/transactions/{transaction}/publications/{isbn}/download_links/
-// {format}?uname={patron_name}, every segment escaped.
-func (in *instance) downloadURL(customer, transaction, item, format, uname string) string {
-	var b strings.Builder
-	b.WriteString(strings.TrimSuffix(in.base.String(), "/"))
-	for _, seg := range []string{
+// downloadPath is api/organisations/{organisation_id}/customers/{customer}/
+// transactions/{transaction}/publications/{isbn}/download_links/{format}
+// below base_url, every segment escaped (the query adds uname).
+func (in *instance) downloadPath(customer, transaction, item, format string) string {
+	segs := []string{
 		"api", "organisations", in.organisation, "customers", customer,
 		"transactions", transaction, "publications", item, "download_links", format,
-	} {
-		b.WriteByte('/')
-		b.WriteString(url.PathEscape(seg))
 	}
-	b.WriteString("?" + url.Values{"uname": {uname}}.Encode())
-	return b.String()
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	return strings.Join(segs, "/")
 }

@@ -74,7 +74,7 @@ func (p *provider) Describe(context.Context) (sdk.Info, error) {
 // Configure checks an instance's settings and keeps them, replacing what the
 // instance had before. A refused configuration leaves the old one in place.
 func (p *provider) Configure(_ context.Context, name string, settings map[string]string) error {
-	in, err := newInstance(settings)
+	in, err := p.newInstance(name, settings, sdk.HTTPClient(settings))
 	if err != nil {
 		return err
 	}
