@@ -26,11 +26,22 @@ type instance struct {
 	x    *sdk.Exchange
 }
 
-// newInstance is the account at base with username and password (**assumed**
-// authentication: HTTP Basic), talking through client.
-func (p *provider) newInstance(name string, base *url.URL, username, password string, client *http.Client) *instance {
+// newInstance checks an instance's settings and builds the account, talking
+// through client: base_url, and username and password for HTTP Basic
+// authentication (**assumed**). Errors name the setting, never its value.
+func (p *provider) newInstance(name string, settings map[string]string, client *http.Client) (*instance, error) {
+	base, err := sdk.BaseURL(settings, settingBaseURL)
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range []string{settingUsername, settingPassword} {
+		if settings[key] == "" {
+			return nil, sdk.Errorf(sdk.CodeInvalidRequest, "setting %q is required", key)
+		}
+	}
+	password := settings[settingPassword]
 	req := http.Request{Header: http.Header{}}
-	req.SetBasicAuth(username, password)
+	req.SetBasicAuth(settings[settingUsername], password)
 	auth := req.Header.Get("Authorization")
 	return &instance{name: name, x: &sdk.Exchange{
 		Name:    "CB",
@@ -40,7 +51,7 @@ func (p *provider) newInstance(name string, base *url.URL, username, password st
 		Secrets: []string{password, auth},
 		Errors:  errorTable,
 		Now:     func() time.Time { return p.now() },
-	}}
+	}}, nil
 }
 
 // call POSTs body as JSON to {base_url}/{op} and reads the answer: a 2xx

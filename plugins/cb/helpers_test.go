@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"testing"
 	"time"
 
@@ -87,8 +86,12 @@ func wantCode(t *testing.T, err error, code sdk.Code, providerCode string) *sdk.
 // status, header and body, so that a test goes through the connector's real
 // exchange and error table without a simulator.
 func answering(p *provider, status int, header http.Header, body []byte) {
-	base := &url.URL{Scheme: "https", Host: "cb.test"}
-	p.instances.Set("canned", p.newInstance("canned", base, testUsername, testPassword, testhttp.Answering(status, header, body)))
+	s := map[string]string{settingBaseURL: "https://cb.test", settingUsername: testUsername, settingPassword: testPassword}
+	in, err := p.newInstance("canned", s, testhttp.Answering(status, header, body))
+	if err != nil {
+		panic(err)
+	}
+	p.instances.Set("canned", in)
 }
 
 // cannedOrder places an order with an instance whose CB answers status,

@@ -66,20 +66,14 @@ func (p *provider) Describe(ctx context.Context) (sdk.Info, error) {
 
 // Configure checks an instance's settings and replaces its previous ones.
 func (p *provider) Configure(ctx context.Context, name string, settings map[string]string) error {
-	base, err := sdk.BaseURL(settings, settingBaseURL)
+	in, err := p.newInstance(name, settings, sdk.HTTPClient(settings))
 	if err != nil {
 		return err
 	}
-	for _, key := range []string{settingUsername, settingPassword} {
-		if settings[key] == "" {
-			return sdk.Errorf(sdk.CodeInvalidRequest, "setting %q is required", key)
-		}
-	}
-	in := p.newInstance(name, base, settings[settingUsername], settings[settingPassword], sdk.HTTPClient(settings))
 	if old, replaced := p.instances.Set(name, in); replaced {
 		old.x.Client.CloseIdleConnections()
 	}
-	p.logger().Debug("instance configured", "instance", name, "base_url", sdk.RedactURL(base))
+	p.logger().Debug("instance configured", "instance", name, "base_url", sdk.RedactURL(in.x.Base))
 	return nil
 }
 

@@ -148,5 +148,9 @@ func lendingForm(borrower, transaction string, opts map[string]string) (url.Valu
 
 // lend POSTs form to a loan_url and returns the access URL.
 func (p *provider) lend(ctx context.Context, in *instance, target *url.URL, form url.Values) (string, *sdk.Error) {
-	return p.call(ctx, in.lending(target), sdk.Request{Method: http.MethodPost, Path: target.EscapedPath(), Form: form})
+	a, e := p.call(ctx, in.lending(target), sdk.Request{Method: http.MethodPost, Path: target.EscapedPath(), Form: form})
+	if e != nil {
+		return "", e
+	}
+	return decode(a)
 }

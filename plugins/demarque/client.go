@@ -34,9 +34,9 @@ type instance struct {
 	// loanHosts are the origins' hosts a loan_url may point at: base_url's
 	// and those of loan_hosts, normalised by originHost.
 	loanHosts map[string]bool
-	// retail is the exchange with the retail API (downloads): base_url, with
-	// the account's Basic auth credentials.
-	retail *sdk.Exchange
+	// x is the exchange with the retail API (downloads): base_url, with the
+	// account's Basic auth credentials.
+	x *sdk.Exchange
 }
 
 // newInstance validates settings and builds the account, talking through
@@ -68,7 +68,7 @@ func (p *provider) newInstance(name string, settings map[string]string, client *
 		organisation:  settings[settingOrganisation],
 		allowInsecure: settings[sdk.SettingAllowInsecureHTTP] == "true",
 		loanHosts:     map[string]bool{originHost(base): true},
-		retail: &sdk.Exchange{
+		x: &sdk.Exchange{
 			Name:    "De Marque",
 			Client:  sameOriginClient(client),
 			Base:    base,
@@ -95,26 +95,26 @@ func (p *provider) newInstance(name string, settings map[string]string, client *
 // by loanURL): the retail API's client and table, without its credentials,
 // which the lending calls do not take.
 func (in *instance) lending(target *url.URL) *sdk.Exchange {
-	x := *in.retail
+	x := *in.x
 	x.Base = &url.URL{Scheme: target.Scheme, Host: target.Host, RawQuery: target.RawQuery}
 	x.Header = nil
 	return &x
 }
 
-// call sends r through x and reads the URL the warehouse answers: a 200 with
-// {"url": …}. An error answer is the unified error through errorTable, a
-// failed transport provider_timeout or provider_error. The caller's ctx
-// bounds the whole exchange, body included.
-func (p *provider) call(ctx context.Context, x *sdk.Exchange, r sdk.Request) (string, *sdk.Error) {
+// call sends r through x (the instance's, or a lending one) and reads the
+// answer: a 2xx answer comes back whole; an error answer is the unified
+// error through errorTable, a failed transport provider_timeout or
+// provider_error. The caller's ctx bounds the whole exchange, body included.
+func (p *provider) call(ctx context.Context, x *sdk.Exchange, r sdk.Request) (sdk.Answer, *sdk.Error) {
 	a, err := x.Do(ctx, r)
 	if err != nil {
 		e := sdk.AsError(err)
 		if e.Code != sdk.CodeTryLater {
 			e.RetryAfter = 0 // see errorTable: only a 429 is a pause
 		}
-		return "", e
+		return a, e
 	}
-	return decode(a)
+	return a, nil
 }
 
 // answerBody is the assumed success body (see errors.go).

@@ -54,8 +54,12 @@ func (p *provider) Download(ctx context.Context, r sdk.DownloadRequest) (f sdk.F
 		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "patron_name is required (it is watermarked into the file)"))
 	}
 
-	href, e := p.call(ctx, in.retail, sdk.Request{Method: http.MethodGet,
+	a, e := p.call(ctx, in.x, sdk.Request{Method: http.MethodGet,
 		Path: in.downloadPath(r.Customer, r.Transaction, item, format), Query: url.Values{"uname": {r.PatronName}}})
+	if e != nil {
+		return fail(e)
+	}
+	href, e := decode(a)
 	if e != nil {
 		return fail(e)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
@@ -21,8 +22,22 @@ type instance struct {
 	x    *sdk.Exchange
 }
 
-// newInstance is the account at base with key, talking through client.
-func (p *provider) newInstance(name string, base *url.URL, key string, client *http.Client) *instance {
+// newInstance checks an instance's settings and builds the account, talking
+// through client: base_url and the api_key sent as a bearer token. Errors
+// name the setting, never its value.
+func (p *provider) newInstance(name string, settings map[string]string, client *http.Client) (*instance, error) {
+	base, err := sdk.BaseURL(settings, settingBaseURL)
+	if err != nil {
+		return nil, err
+	}
+	key := settings[settingAPIKey]
+	if key == "" {
+		return nil, sdk.Errorf(sdk.CodeInvalidRequest, "setting %q is required", settingAPIKey)
+	}
+	if hasControl(key) || strings.ContainsAny(key, " \t") {
+		// A header would break, and the value must not be shown.
+		return nil, sdk.Errorf(sdk.CodeInvalidRequest, "setting %q contains whitespace or control characters", settingAPIKey)
+	}
 	return &instance{name: name, x: &sdk.Exchange{
 		Name:   "eHUB",
 		Client: client,
@@ -35,7 +50,7 @@ func (p *provider) newInstance(name string, base *url.URL, key string, client *h
 		Secrets: []string{key},
 		Errors:  errorTable,
 		Now:     func() time.Time { return p.now() },
-	}}
+	}}, nil
 }
 
 // call sends one request to eHUB for patron and reads the answer: a 2xx

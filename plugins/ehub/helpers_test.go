@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -21,7 +20,11 @@ func cannedCall(key string, status int, header http.Header, body []byte, now tim
 	if key == "" {
 		key = "test-key"
 	}
-	in := p.newInstance("canned", &url.URL{Scheme: "https", Host: "ehub.test"}, key, testhttp.Answering(status, header, body))
+	in, err := p.newInstance("canned", map[string]string{settingBaseURL: "https://ehub.test", settingAPIKey: key},
+		testhttp.Answering(status, header, body))
+	if err != nil {
+		return sdk.Loan{}, err
+	}
 	a, err := p.call(context.Background(), in, "p", sdk.Request{Method: http.MethodPost, Path: "v1/checkouts"})
 	if err != nil {
 		return sdk.Loan{}, err

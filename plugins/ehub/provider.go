@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -51,19 +50,10 @@ func (p *provider) Describe(ctx context.Context) (sdk.Info, error) {
 // Configure validates an instance's settings and swaps them in whole, so a
 // call in flight sees either the old or the new instance, never a mix.
 func (p *provider) Configure(ctx context.Context, name string, settings map[string]string) error {
-	base, err := sdk.BaseURL(settings, settingBaseURL)
+	in, err := p.newInstance(name, settings, sdk.HTTPClient(settings))
 	if err != nil {
 		return err
 	}
-	key := settings[settingAPIKey]
-	if key == "" {
-		return sdk.Errorf(sdk.CodeInvalidRequest, "setting %q is required", settingAPIKey)
-	}
-	if hasControl(key) || strings.ContainsAny(key, " \t") {
-		// Name the setting, never show the value.
-		return sdk.Errorf(sdk.CodeInvalidRequest, "setting %q contains whitespace or control characters", settingAPIKey)
-	}
-	in := p.newInstance(name, base, key, sdk.HTTPClient(settings))
 	if old, replaced := p.instances.Set(name, in); replaced {
 		old.x.Client.CloseIdleConnections()
 	}
