@@ -64,10 +64,10 @@ func (p *provider) call(ctx context.Context, in *instance, op string, body any, 
 	start := time.Now() // wall clock: the duration is only logged
 	a, err := x.Do(ctx, sdk.Request{Method: http.MethodPost, Path: op, JSON: body})
 	p.logger().Debug("call", "instance", in.name, "op", op, "status", a.Status, "code", sdk.CodeOf(err), "duration", time.Since(start))
-	if e := sdk.AsError(err); e != nil && e.ProviderCode != "" {
+	if e := sdk.AsError(err); e != nil {
 		return a, p.ebsError(op, e)
 	}
-	return a, err
+	return a, nil
 }
 
 // exchange is the instance's exchange, with secrets added to those it

@@ -22,7 +22,8 @@ const (
 // errorTable is providers.md's error table for CB. An EBS code it does not
 // list is a provider_error that keeps its code; an answer without an EBS
 // message is judged by its status: 401 and 403 mean CB refused the
-// instance's credentials, 429 is try_later for the whole instance.
+// instance's credentials, 429 is try_later for the whole instance, a 503 is
+// a provider_error, Retry-After or not (see onlyTryLaterPauses).
 var errorTable = sdk.ErrorTable{
 	Decode: decodeError,
 	Codes: map[string]sdk.Code{
@@ -48,8 +49,9 @@ var errorTable = sdk.ErrorTable{
 		"EBS-10075": sdk.CodeInvalidRequest,
 	},
 	Statuses: map[int]sdk.Code{
-		http.StatusUnauthorized: sdk.CodeProviderCredentials,
-		http.StatusForbidden:    sdk.CodeProviderCredentials,
+		http.StatusUnauthorized:       sdk.CodeProviderCredentials,
+		http.StatusForbidden:          sdk.CodeProviderCredentials,
+		http.StatusServiceUnavailable: sdk.CodeProviderError,
 	},
 	// No price for one title yet says nothing of the others: its pause
 	// (api.md §7) is the request's, not the instance's.
@@ -102,6 +104,7 @@ func decodeError(body []byte) (providerCode, message string) {
 // field means our own validation let it through, a bug of this plugin worth
 // an error line.
 func (p *provider) ebsError(op string, e *sdk.Error) *sdk.Error {
+	onlyTryLaterPauses(e)
 	switch {
 	case e.ProviderCode == ebsNoPrice:
 		now := p.now()
@@ -118,4 +121,15 @@ func (p *provider) ebsError(op string, e *sdk.Error) *sdk.Error {
 func nextMidnight(now time.Time, loc *time.Location) time.Time {
 	y, m, d := now.In(loc).Date()
 	return time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+}
+
+// onlyTryLaterPauses drops the Retry-After of every error but try_later:
+// the exchange keeps any Retry-After it is sent, but only a pause the
+// distributor asks for (429) may stop calls; a failing distributor (a 503,
+// Retry-After or not) is the breaker's to count, as before.
+func onlyTryLaterPauses(e *sdk.Error) *sdk.Error {
+	if e != nil && e.Code != sdk.CodeTryLater {
+		e.RetryAfter = 0
+	}
+	return e
 }

@@ -108,11 +108,7 @@ func (in *instance) lending(target *url.URL) *sdk.Exchange {
 func (p *provider) call(ctx context.Context, x *sdk.Exchange, r sdk.Request) (sdk.Answer, *sdk.Error) {
 	a, err := x.Do(ctx, r)
 	if err != nil {
-		e := sdk.AsError(err)
-		if e.Code != sdk.CodeTryLater {
-			e.RetryAfter = 0 // see errorTable: only a 429 is a pause
-		}
-		return a, e
+		return a, onlyTryLaterPauses(sdk.AsError(err))
 	}
 	return a, nil
 }

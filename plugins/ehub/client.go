@@ -60,7 +60,11 @@ func (p *provider) newInstance(name string, settings map[string]string, client *
 // to log.
 func (p *provider) call(ctx context.Context, in *instance, patron string, r sdk.Request) (sdk.Answer, error) {
 	r.Header = http.Header{patronHeader: {patron}}
-	return in.x.Do(ctx, r)
+	a, err := in.x.Do(ctx, r)
+	if err != nil {
+		return a, onlyTryLaterPauses(sdk.AsError(err))
+	}
+	return a, nil
 }
 
 // decode reads a checkout answer (the checkout's, and, assumed, the

@@ -12,7 +12,8 @@ import (
 // errorTable is eHUB's error table (providers.md, "Axiell eHUB"). A code it
 // lists decides whatever the status; without one, 401 and 403 mean eHUB
 // refused our api key, 429 is try_later (the whole instance pauses for its
-// Retry-After), anything else is a provider_error that keeps eHUB's code.
+// Retry-After), anything else is a provider_error that keeps eHUB's code, a
+// 503 too, Retry-After or not (see onlyTryLaterPauses).
 var errorTable = sdk.ErrorTable{
 	Decode: decodeError,
 	Codes: map[string]sdk.Code{
@@ -35,8 +36,9 @@ var errorTable = sdk.ErrorTable{
 		"CREATE_LOAN_FAILED": sdk.CodeProviderError,
 	},
 	Statuses: map[int]sdk.Code{
-		http.StatusUnauthorized: sdk.CodeProviderCredentials,
-		http.StatusForbidden:    sdk.CodeProviderCredentials,
+		http.StatusUnauthorized:       sdk.CodeProviderCredentials,
+		http.StatusForbidden:          sdk.CodeProviderCredentials,
+		http.StatusServiceUnavailable: sdk.CodeProviderError,
 	},
 }
 
@@ -69,4 +71,15 @@ func cleanText(s string, max int) string {
 		s = s[:cut] + "…"
 	}
 	return s
+}
+
+// onlyTryLaterPauses drops the Retry-After of every error but try_later:
+// the exchange keeps any Retry-After it is sent, but only a pause the
+// distributor asks for (429) may stop calls; a failing distributor (a 503,
+// Retry-After or not) is the breaker's to count, as before.
+func onlyTryLaterPauses(e *sdk.Error) *sdk.Error {
+	if e != nil && e.Code != sdk.CodeTryLater {
+		e.RetryAfter = 0
+	}
+	return e
 }
