@@ -28,15 +28,12 @@ func (p *provider) CheckAccess(ctx context.Context, r sdk.AccessRequest) (bool, 
 		return false, sdk.Errorf(sdk.CodeInvalidRequest, "password is required")
 	}
 	a, err := p.call(ctx, in, opCheckAccess, checkAccessRequest{EAN: r.Item, UserID: r.Patron, UserPassword: r.Password}, r.Password)
+	var ok bool
 	if err == nil {
-		var ok bool
 		ok, err = p.parseAccess(in, a, r.Password)
-		if err == nil {
-			return ok, nil
-		}
 	}
-	if sdk.AsError(err).ProviderCode == ebsUserUnknown {
+	if e := sdk.AsError(err); e != nil && e.ProviderCode == ebsUserUnknown {
 		return false, nil
 	}
-	return false, err
+	return ok, err
 }

@@ -11,18 +11,6 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// Setting names of a De Marque instance. password is a secret: it goes into
-// the Authorization header of retail API calls and nowhere else.
-const (
-	settingBaseURL      = "base_url"
-	settingOrganisation = "organisation_id"
-	settingUsername     = "username"
-	settingPassword     = "password"
-	// settingLoanHosts lists, comma-separated, the hosts (host or
-	// host:port) besides base_url's whose loan_urls the instance accepts.
-	settingLoanHosts = "loan_hosts"
-)
-
 // instance is one distributor account: where its retail API is, who we are
 // there, and the exchange with it (outbound client with the transport
 // policy, credentials, error table).
