@@ -3,9 +3,6 @@ package host_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"math"
@@ -22,6 +19,7 @@ import (
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/testbin"
+	"github.com/lendgate/lendgate/internal/testpatron"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 )
 
@@ -45,11 +43,7 @@ const (
 // independently: the key of instance I is HMAC-SHA256(secret, "patron|"+I),
 // the pseudonym the first 32 hex characters of HMAC-SHA256(key, patron id).
 func pseudonymOf(instance, patron string) string {
-	k := hmac.New(sha256.New, []byte(testSecret))
-	k.Write([]byte("patron|" + instance))
-	m := hmac.New(sha256.New, k.Sum(nil))
-	m.Write([]byte(patron))
-	return hex.EncodeToString(m.Sum(nil))[:32]
+	return testpatron.Pseudonym(testSecret, instance, patron)
 }
 
 // cbTamper sits between the plugin and the simulator. When armed, it alters

@@ -3,7 +3,6 @@ package host
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
@@ -166,7 +165,10 @@ func (h *Host) returnActive(ctx context.Context, provider, loanID string) (Loan,
 	return rec.Loan, nil
 }
 
-var customerPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+// maxCustomerLen bounds a download's customer, like the other ids the host
+// passes on. What a customer id may contain is the distributor's rule, and
+// its plugin checks it.
+const maxCustomerLen = 255
 
 // Download returns a link for a purchased publication (De Marque 2.3). The
 // link is short-lived: send the browser to it at once.
@@ -183,14 +185,15 @@ func (h *Host) Download(ctx context.Context, provider string, r DownloadRequest)
 	switch {
 	case r.Customer == "":
 		return Fulfillment{}, invalid("customer is required")
-	case !customerPattern.MatchString(r.Customer):
-		return Fulfillment{}, invalid("customer must be characters of [A-Za-z0-9_-]")
 	case r.Transaction == "":
 		return Fulfillment{}, invalid("transaction is required")
 	case r.Format == "":
 		return Fulfillment{}, invalid("format is required")
 	case r.PatronName == "":
-		return Fulfillment{}, invalid("patron_name is required (it is watermarked into the file)")
+		return Fulfillment{}, invalid("patron_name is required")
+	}
+	if err := checkText("customer", r.Customer, maxCustomerLen); err != nil {
+		return Fulfillment{}, err
 	}
 	for field, v := range map[string]string{"transaction": r.Transaction, "format": r.Format, "patron_name": r.PatronName} {
 		if err := checkText(field, v, maxPatronNameLen); err != nil {

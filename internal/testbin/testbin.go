@@ -14,6 +14,14 @@ import (
 	"testing"
 )
 
+// The repository's programs that tests run as real processes.
+const (
+	CB       = "github.com/lendgate/lendgate/plugins/cb"
+	Demarque = "github.com/lendgate/lendgate/plugins/demarque"
+	EHub     = "github.com/lendgate/lendgate/plugins/ehub"
+	Server   = "github.com/lendgate/lendgate/examples/server"
+)
+
 var (
 	mu    sync.Mutex
 	dir   string

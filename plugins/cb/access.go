@@ -15,9 +15,9 @@ type checkAccessRequest struct {
 }
 
 // CheckAccess asks CB whether the (Bookshelf/VitalSource) user r.Patron has
-// access to r.Item. An unknown user has no access.
-func (p *Provider) CheckAccess(ctx context.Context, r sdk.AccessRequest) (bool, error) {
-	inst, err := p.instance(r.Instance)
+// access to r.Item. An unknown user (EBS-10038) has no access, not an error.
+func (p *provider) CheckAccess(ctx context.Context, r sdk.AccessRequest) (bool, error) {
+	in, err := p.instance(r.Instance)
 	if err != nil {
 		return false, err
 	}
@@ -27,9 +27,13 @@ func (p *Provider) CheckAccess(ctx context.Context, r sdk.AccessRequest) (bool, 
 	if r.Password == "" {
 		return false, sdk.Errorf(sdk.CodeInvalidRequest, "password is required")
 	}
-	a, err := p.post(ctx, inst, opCheckAccess, checkAccessRequest{EAN: r.Item, UserID: r.Patron, UserPassword: r.Password})
-	if err != nil {
-		return false, err
+	a, err := p.call(ctx, in, opCheckAccess, checkAccessRequest{EAN: r.Item, UserID: r.Patron, UserPassword: r.Password}, r.Password)
+	var ok bool
+	if err == nil {
+		ok, err = p.parseAccess(in, a, r.Password)
 	}
-	return p.parseAccess(a, r.Password, inst.password)
+	if e := sdk.AsError(err); e != nil && e.ProviderCode == ebsUserUnknown {
+		return false, nil
+	}
+	return ok, err
 }

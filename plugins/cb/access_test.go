@@ -64,7 +64,7 @@ func TestPasswordsNeverLeak(t *testing.T) {
 		ebsBody("EBS-10070", "UserPassword "+patronPassword+" is malformed"),
 		ebsBody("EBS-99999", "bad "+patronPassword+" / "+testPassword),
 	} {
-		_, err := f.p.parseAccess(answer{status: 400, body: []byte(body)}, patronPassword, testPassword)
+		_, err := cannedAccess(f.p, 400, []byte(body), patronPassword)
 		if err == nil {
 			t.Fatalf("%s: no error", body)
 		}

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
@@ -21,44 +19,66 @@ const (
 	opCheckAccess = "checkAccess"
 )
 
-// answer is one HTTP answer from CB, read whole.
-type answer struct {
-	status int
-	header http.Header
-	body   []byte
+// instance is one configured CB account: the exchange with its service
+// (base URL, Basic auth credentials, outbound client, error table).
+type instance struct {
+	name string
+	x    *sdk.Exchange
 }
 
-// post sends body as JSON to {base_url}/{op} with the instance's Basic auth
-// credentials (**assumed** authentication) and reads the answer.
-func (p *Provider) post(ctx context.Context, inst *instance, op string, body any) (answer, error) {
-	buf, err := json.Marshal(body)
+// newInstance checks an instance's settings and builds the account, talking
+// through client: base_url, and username and password for HTTP Basic
+// authentication (**assumed**). Errors name the setting, never its value.
+func (p *provider) newInstance(name string, settings map[string]string, client *http.Client) (*instance, error) {
+	base, err := sdk.BaseURL(settings, settingBaseURL)
 	if err != nil {
-		return answer{}, sdk.Errorf(sdk.CodeProviderError, "encoding %s request: %v", op, err)
+		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inst.baseURL+"/"+op, bytes.NewReader(buf))
-	if err != nil {
-		return answer{}, sdk.Errorf(sdk.CodeProviderError, "building %s request: %v", op, err)
+	for _, key := range []string{settingUsername, settingPassword} {
+		if settings[key] == "" {
+			return nil, sdk.Errorf(sdk.CodeInvalidRequest, "setting %q is required", key)
+		}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(inst.username, inst.password)
+	password := settings[settingPassword]
+	req := http.Request{Header: http.Header{}}
+	req.SetBasicAuth(settings[settingUsername], password)
+	auth := req.Header.Get("Authorization")
+	return &instance{name: name, x: &sdk.Exchange{
+		Name:    "CB",
+		Client:  client,
+		Base:    base,
+		Header:  http.Header{"Authorization": {auth}},
+		Secrets: []string{password, auth},
+		Errors:  errorTable,
+		Now:     func() time.Time { return p.now() },
+	}}, nil
+}
 
+// call POSTs body as JSON to {base_url}/{op} and reads the answer: a 2xx
+// answer comes back whole; an error answer is the unified error through
+// errorTable, a failed transport provider_timeout or provider_error.
+// secrets (a patron's password) are removed from every message besides the
+// instance's own.
+func (p *provider) call(ctx context.Context, in *instance, op string, body any, secrets ...string) (sdk.Answer, error) {
+	x := in.exchange(secrets)
 	start := time.Now() // wall clock: the duration is only logged
-	resp, err := inst.client.Do(req)
-	if err != nil {
-		e := sdk.TransportError(ctx, err)
-		p.logger().Debug("call failed", "instance", inst.name, "op", op, "code", e.Code, "duration", time.Since(start))
-		return answer{}, e
+	a, err := x.Do(ctx, sdk.Request{Method: http.MethodPost, Path: op, JSON: body})
+	p.logger().Debug("call", "instance", in.name, "op", op, "status", a.Status, "code", sdk.CodeOf(err), "duration", time.Since(start))
+	if e := sdk.AsError(err); e != nil {
+		return a, p.ebsError(op, e)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e := sdk.TransportError(ctx, err)
-		p.logger().Debug("reading answer failed", "instance", inst.name, "op", op, "status", resp.StatusCode, "code", e.Code)
-		return answer{}, e
+	return a, nil
+}
+
+// exchange is the instance's exchange, with secrets added to those it
+// removes from messages.
+func (in *instance) exchange(secrets []string) *sdk.Exchange {
+	if len(secrets) == 0 {
+		return in.x
 	}
-	p.logger().Debug("call", "instance", inst.name, "op", op, "status", resp.StatusCode, "duration", time.Since(start))
-	return answer{status: resp.StatusCode, header: resp.Header, body: data}, nil
+	x := *in.x
+	x.Secrets = append(slices.Clone(in.x.Secrets), secrets...)
+	return &x
 }
 
 // order is placeOrder's answer.
@@ -71,53 +91,38 @@ type order struct {
 // envelope holds every shape CB answers with: an error message or one of the
 // operations' results.
 type envelope struct {
-	Message *struct {
-		MessageType string `json:"MessageType"`
-		MessageCode string `json:"MessageCode"`
-		MessageText string `json:"MessageText"`
-	} `json:"Message"`
-	PlaceOrder *order `json:"placeOrder"`
+	Message    *ebsMessage `json:"Message"`
+	PlaceOrder *order      `json:"placeOrder"`
 	Access     *struct {
 		Accessable string `json:"Accessable"`
 	} `json:"Access"`
 }
 
-// decode turns an answer into its envelope, or into the unified error it
-// means. An EBS message wins whatever the HTTP status (**assumed**: CB does
-// not document the statuses of its error answers); without one, any status
-// outside 2xx is an error, and so is a 2xx body that is not JSON. secrets
-// are removed from any text CB sends back.
-func (p *Provider) decode(op string, a answer, secrets ...string) (envelope, *sdk.Error) {
+// decode reads a 2xx answer into its envelope. An EBS message wins whatever
+// the HTTP status (**assumed**: CB does not document the statuses of its
+// error answers), so a 2xx that carries one is the error it means, through
+// the same table; a 2xx body that is not JSON is a provider_error.
+func (p *provider) decode(in *instance, op string, a sdk.Answer, secrets ...string) (envelope, error) {
 	var env envelope
-	jsonErr := json.Unmarshal(a.body, &env)
-	if jsonErr == nil && env.Message != nil && env.Message.MessageCode != "" {
-		return env, p.ebsError(op, env.Message.MessageCode, scrub(env.Message.MessageText, secrets))
+	if err := json.Unmarshal(a.Body, &env); err != nil {
+		return env, sdk.Errorf(sdk.CodeProviderError, "CB's %s answer is not readable JSON", op).WithProviderCode(httpCode(a.Status))
 	}
-	httpCode := "HTTP " + strconv.Itoa(a.status)
-	switch {
-	case a.status == http.StatusUnauthorized || a.status == http.StatusForbidden:
-		return env, sdk.Errorf(sdk.CodeProviderCredentials, "CB refused the instance's credentials (%s)", httpCode).WithProviderCode(httpCode)
-	case a.status == http.StatusTooManyRequests:
-		return env, sdk.Errorf(sdk.CodeTryLater, "CB asks to slow down").
-			WithProviderCode(httpCode).WithRetryAfter(sdk.RetryAfter(a.header, p.now()))
-	case a.status < 200 || a.status > 299:
-		return env, sdk.Errorf(sdk.CodeProviderError, "CB answered %s to %s", httpCode, op).WithProviderCode(httpCode)
-	case jsonErr != nil:
-		return env, sdk.Errorf(sdk.CodeProviderError, "CB's %s answer is not readable JSON", op).WithProviderCode(httpCode)
+	if env.Message != nil && env.Message.MessageCode != "" {
+		return env, p.ebsError(op, in.exchange(secrets).Error(a.Status, a.Header, a.Body))
 	}
 	return env, nil
 }
 
 // parseOrder turns placeOrder's answer into the order, or the error it means.
-func (p *Provider) parseOrder(a answer, secrets ...string) (order, error) {
-	env, e := p.decode(opPlaceOrder, a, secrets...)
-	if e != nil {
-		return order{}, e
+func (p *provider) parseOrder(in *instance, a sdk.Answer) (order, error) {
+	env, err := p.decode(in, opPlaceOrder, a)
+	if err != nil {
+		return order{}, err
 	}
 	o := env.PlaceOrder
 	if o == nil || o.CbOrderReference == "" {
 		return order{}, sdk.Errorf(sdk.CodeProviderError, "CB's placeOrder answer lacks a CbOrderReference").
-			WithProviderCode("HTTP " + strconv.Itoa(a.status))
+			WithProviderCode(httpCode(a.Status))
 	}
 	if !absoluteURL(o.URL) {
 		// The order stands (CB gave its reference): answering an error
@@ -130,15 +135,11 @@ func (p *Provider) parseOrder(a answer, secrets ...string) (order, error) {
 	return *o, nil
 }
 
-// parseAccess turns checkAccess's answer into access yes or no. EBS-10038
-// (user unknown) is no access, not an error.
-func (p *Provider) parseAccess(a answer, secrets ...string) (bool, error) {
-	env, e := p.decode(opCheckAccess, a, secrets...)
-	if e != nil {
-		if e.ProviderCode == ebsUserUnknown {
-			return false, nil
-		}
-		return false, e
+// parseAccess turns checkAccess's answer into access yes or no.
+func (p *provider) parseAccess(in *instance, a sdk.Answer, secrets ...string) (bool, error) {
+	env, err := p.decode(in, opCheckAccess, a, secrets...)
+	if err != nil {
+		return false, err
 	}
 	if env.Access != nil {
 		switch env.Access.Accessable {
@@ -149,23 +150,14 @@ func (p *Provider) parseAccess(a answer, secrets ...string) (bool, error) {
 		}
 	}
 	return false, sdk.Errorf(sdk.CodeProviderError, "CB's checkAccess answer has no Accessable Y or N").
-		WithProviderCode("HTTP " + strconv.Itoa(a.status))
+		WithProviderCode(httpCode(a.Status))
 }
+
+func httpCode(status int) string { return "HTTP " + strconv.Itoa(status) }
 
 // absoluteURL reports whether s is an absolute http(s) URL: the delivery URL
 // goes to the reader as is.
 func absoluteURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
-}
-
-// scrub removes secrets from text that CB sent back, in case it echoes a
-// request field.
-func scrub(text string, secrets []string) string {
-	for _, s := range secrets {
-		if s != "" {
-			text = strings.ReplaceAll(text, s, "[redacted]")
-		}
-	}
-	return text
 }

@@ -1,91 +1,117 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// ebsUserUnknown is checkAccess's "user unknown": no access, not an error.
-const ebsUserUnknown = "EBS-10038"
+// Codes the connector acts on besides mapping them.
+const (
+	// ebsUserUnknown is checkAccess's "user unknown": no access, not an error.
+	ebsUserUnknown = "EBS-10038"
+	// ebsDuplicate is placeOrder's "this OrderReference has already been used".
+	ebsDuplicate = "EBS-10005"
+	// ebsNoPrice is "ordered, but no price available yet": come back at the
+	// next midnight in Amsterdam.
+	ebsNoPrice = "EBS-10060"
+)
 
-// ebsMapping is what one EBS code means in the unified vocabulary.
-type ebsMapping struct {
-	code sdk.Code
-	// text stands in when CB sends no MessageText.
-	text string
-	// untilMidnight: come back at the next midnight in Amsterdam.
-	untilMidnight bool
-	// forRequest: the answer is about this request's item only, so its
-	// Retry-After pauses nothing else of the instance (api.md §7).
-	forRequest bool
-	// localBug: our own validation should have refused the request before
-	// it reached CB, so the answer reveals a bug in this plugin.
-	localBug bool
+// errorTable is providers.md's error table for CB. An EBS code it does not
+// list is a provider_error that keeps its code; an answer without an EBS
+// message is judged by its status: 401 and 403 mean CB refused the
+// instance's credentials, 429 is try_later for the whole instance, a 503 is
+// a provider_error, Retry-After or not (see onlyTryLaterPauses).
+var errorTable = sdk.ErrorTable{
+	Decode: decodeError,
+	Codes: map[string]sdk.Code{
+		"EBS-00001":    sdk.CodeProviderError,
+		"EBS-10003":    sdk.CodeItemNotFound,
+		"EBS-10004":    sdk.CodeNotAvailable,
+		ebsDuplicate:   sdk.CodeDuplicateReference,
+		"EBS-10006":    sdk.CodeNotAvailable,
+		"EBS-10017":    sdk.CodeLimitReached,
+		"EBS-10034":    sdk.CodeNotAvailable,
+		ebsUserUnknown: sdk.CodePatronRejected,
+		"EBS-10043":    sdk.CodeUnsupportedCombination,
+		"EBS-10045":    sdk.CodeNotAvailable,
+		"EBS-10046":    sdk.CodeUnsupportedCombination,
+		"EBS-10053":    sdk.CodeLoanNotFound,
+		"EBS-10054":    sdk.CodePatronMismatch,
+		ebsNoPrice:     sdk.CodeTryLater,
+		// EBS-10063 … 10075: a mandatory field missing or malformed.
+		"EBS-10063": sdk.CodeInvalidRequest, "EBS-10064": sdk.CodeInvalidRequest, "EBS-10065": sdk.CodeInvalidRequest,
+		"EBS-10066": sdk.CodeInvalidRequest, "EBS-10067": sdk.CodeInvalidRequest, "EBS-10068": sdk.CodeInvalidRequest,
+		"EBS-10069": sdk.CodeInvalidRequest, "EBS-10070": sdk.CodeInvalidRequest, "EBS-10071": sdk.CodeInvalidRequest,
+		"EBS-10072": sdk.CodeInvalidRequest, "EBS-10073": sdk.CodeInvalidRequest, "EBS-10074": sdk.CodeInvalidRequest,
+		"EBS-10075": sdk.CodeInvalidRequest,
+	},
+	Statuses: map[int]sdk.Code{
+		http.StatusUnauthorized:       sdk.CodeProviderCredentials,
+		http.StatusForbidden:          sdk.CodeProviderCredentials,
+		http.StatusServiceUnavailable: sdk.CodeProviderError,
+	},
+	// No price for one title yet says nothing of the others: its pause
+	// (api.md §7) is the request's, not the instance's.
+	PerRequest: []string{ebsNoPrice},
 }
 
-// ebsCodes is providers.md's error table for CB. Any code not here is a
-// provider_error that keeps its provider code.
-var ebsCodes = map[string]ebsMapping{
-	"EBS-00001":    {code: sdk.CodeProviderError, text: "something went wrong, the order is not fulfilled"},
-	"EBS-10003":    {code: sdk.CodeItemNotFound, text: "a product with this EAN is not available"},
-	"EBS-10004":    {code: sdk.CodeNotAvailable, text: "this product is not available for delivery"},
-	"EBS-10005":    {code: sdk.CodeDuplicateReference, text: "this OrderReference has already been used"},
-	"EBS-10006":    {code: sdk.CodeNotAvailable, text: "this product cannot be ordered yet"},
-	"EBS-10017":    {code: sdk.CodeLimitReached, text: "the credit limit has been exceeded"},
-	"EBS-10034":    {code: sdk.CodeNotAvailable, text: "not available for the given reading method"},
-	ebsUserUnknown: {code: sdk.CodePatronRejected, text: "user unknown"},
-	"EBS-10043":    {code: sdk.CodeUnsupportedCombination, text: "the combination of ReadingMethod and Protection is not allowed"},
-	"EBS-10045":    {code: sdk.CodeNotAvailable, text: "no valid licence model found for this order"},
-	"EBS-10046":    {code: sdk.CodeUnsupportedCombination, text: "for licence models Shoulder and Tail the rental period has to be 3 weeks"},
-	"EBS-10053":    {code: sdk.CodeLoanNotFound, text: "referenced order not found"},
-	"EBS-10054":    {code: sdk.CodePatronMismatch, text: "referenced order is not for the same UserId"},
-	"EBS-10060":    {code: sdk.CodeTryLater, text: "ordered, but no price available yet: try again tomorrow", untilMidnight: true, forRequest: true},
-	"EBS-10063":    fieldRefused,
-	"EBS-10064":    fieldRefused,
-	"EBS-10065":    fieldRefused,
-	"EBS-10066":    fieldRefused,
-	"EBS-10067":    fieldRefused,
-	"EBS-10068":    fieldRefused,
-	"EBS-10069":    fieldRefused,
-	"EBS-10070":    fieldRefused,
-	"EBS-10071":    fieldRefused,
-	"EBS-10072":    fieldRefused,
-	"EBS-10073":    fieldRefused,
-	"EBS-10074":    fieldRefused,
-	"EBS-10075":    fieldRefused,
+// ebsTexts stand in when CB sends a code without MessageText.
+var ebsTexts = map[string]string{
+	"EBS-00001":    "something went wrong, the order is not fulfilled",
+	"EBS-10003":    "a product with this EAN is not available",
+	"EBS-10004":    "this product is not available for delivery",
+	ebsDuplicate:   "this OrderReference has already been used",
+	"EBS-10006":    "this product cannot be ordered yet",
+	"EBS-10017":    "the credit limit has been exceeded",
+	"EBS-10034":    "not available for the given reading method",
+	ebsUserUnknown: "user unknown",
+	"EBS-10043":    "the combination of ReadingMethod and Protection is not allowed",
+	"EBS-10045":    "no valid licence model found for this order",
+	"EBS-10046":    "for licence models Shoulder and Tail the rental period has to be 3 weeks",
+	"EBS-10053":    "referenced order not found",
+	"EBS-10054":    "referenced order is not for the same UserId",
+	ebsNoPrice:     "ordered, but no price available yet: try again tomorrow",
 }
 
-// fieldRefused is EBS-10063 … 10075: a mandatory field missing or malformed.
-var fieldRefused = ebsMapping{code: sdk.CodeInvalidRequest, text: "a field is missing or malformed", localBug: true}
+// ebsMessage is CB's error message, in any answer.
+type ebsMessage struct {
+	MessageType string `json:"MessageType"`
+	MessageCode string `json:"MessageCode"`
+	MessageText string `json:"MessageText"`
+}
 
-// maxMessage caps the distributor's text in an error: it is shown to callers
-// and logged.
-const maxMessage = 500
+// decodeError reads CB's {"Message": {"MessageCode", "MessageText"}}. A body
+// without one gives nothing, and the status decides.
+func decodeError(body []byte) (providerCode, message string) {
+	var env struct {
+		Message *ebsMessage `json:"Message"`
+	}
+	if json.Unmarshal(body, &env) != nil || env.Message == nil || env.Message.MessageCode == "" {
+		return "", ""
+	}
+	m := env.Message
+	if m.MessageText == "" {
+		return m.MessageCode, ebsTexts[m.MessageCode]
+	}
+	return m.MessageCode, m.MessageText
+}
 
-// ebsError turns an EBS code and its text into the unified error.
-func (p *Provider) ebsError(op, providerCode, text string) *sdk.Error {
-	m, ok := ebsCodes[providerCode]
-	if !ok {
-		m = ebsMapping{code: sdk.CodeProviderError, text: "CB answered an undocumented error"}
-	}
-	if r := []rune(text); len(r) > maxMessage {
-		text = string(r[:maxMessage]) + "…"
-	}
-	if text == "" {
-		text = m.text
-	}
-	e := sdk.Errorf(m.code, "%s", text).WithProviderCode(providerCode)
-	if m.untilMidnight {
+// ebsError adds to e what the table cannot say: EBS-10060's pause runs to
+// the next midnight in Amsterdam, whatever Retry-After says; and a refused
+// field means our own validation let it through, a bug of this plugin worth
+// an error line.
+func (p *provider) ebsError(op string, e *sdk.Error) *sdk.Error {
+	onlyTryLaterPauses(e)
+	switch {
+	case e.ProviderCode == ebsNoPrice:
 		now := p.now()
-		e.WithRetryAfter(nextMidnight(now, p.amsterdam).Sub(now))
-	}
-	if m.forRequest {
-		e.ForRequest()
-	}
-	if m.localBug {
+		e.WithRetryAfter(nextMidnight(now, p.amsterdam).Sub(now)).ForRequest()
+	case e.Code == sdk.CodeInvalidRequest:
 		p.logger().Error("CB refused a field that local validation should have refused: fix the cb plugin",
-			"op", op, "provider_code", providerCode, "message", text)
+			"op", op, "provider_code", e.ProviderCode, "message", e.Message)
 	}
 	return e
 }
@@ -95,4 +121,15 @@ func (p *Provider) ebsError(op, providerCode, text string) *sdk.Error {
 func nextMidnight(now time.Time, loc *time.Location) time.Time {
 	y, m, d := now.In(loc).Date()
 	return time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+}
+
+// onlyTryLaterPauses drops the Retry-After of every error but try_later:
+// the exchange keeps any Retry-After it is sent, but only a pause the
+// distributor asks for (429) may stop calls; a failing distributor (a 503,
+// Retry-After or not) is the breaker's to count, as before.
+func onlyTryLaterPauses(e *sdk.Error) *sdk.Error {
+	if e != nil && e.Code != sdk.CodeTryLater {
+		e.RetryAfter = 0
+	}
+	return e
 }

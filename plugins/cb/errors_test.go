@@ -102,7 +102,7 @@ func TestAnswerMapping(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d %s", tt.status, tt.providerCode), func(t *testing.T) {
 			p, logs := newTestProvider()
-			_, err := p.parseOrder(answer{status: tt.status, body: []byte(tt.body)})
+			_, err := cannedOrder(p, tt.status, nil, []byte(tt.body))
 			wantCode(t, err, tt.code, tt.providerCode)
 			logged := strings.Contains(logs.String(), "[ERROR]")
 			if want := tt.code == sdk.CodeInvalidRequest; logged != want {
@@ -112,7 +112,7 @@ func TestAnswerMapping(t *testing.T) {
 	}
 	p, _ := newTestProvider()
 	h := http.Header{"Retry-After": {"30"}}
-	_, err := p.parseOrder(answer{status: 429, header: h, body: []byte("slow down")})
+	_, err := cannedOrder(p, 429, h, []byte("slow down"))
 	if e := wantCode(t, err, sdk.CodeTryLater, "HTTP 429"); e.RetryAfter != 30*time.Second {
 		t.Fatalf("retry after %v", e.RetryAfter)
 	}
@@ -191,7 +191,8 @@ func TestNextMidnight(t *testing.T) {
 			}
 			p.now = func() time.Time { return tt.now }
 			// Retry-After is bounded to 24 h (api.md §7), even on a 25-hour day.
-			if e := p.ebsError(opPlaceOrder, "EBS-10060", ""); e.RetryAfter != min(tt.want, sdk.MaxRetryAfter) || e.Code != sdk.CodeTryLater {
+			_, err := cannedOrder(p, 200, nil, []byte(ebsBody("EBS-10060", "")))
+			if e := sdk.AsError(err); e.RetryAfter != min(tt.want, sdk.MaxRetryAfter) || e.Code != sdk.CodeTryLater {
 				t.Fatalf("EBS-10060: %v retry after %v", e, e.RetryAfter)
 			}
 		})
@@ -209,7 +210,7 @@ func TestPauseScope(t *testing.T) {
 	}
 	h := http.Header{}
 	h.Set("Retry-After", "30")
-	_, err = f.p.parseOrder(answer{status: 429, header: h, body: []byte("slow down")})
+	_, err = cannedOrder(f.p, 429, h, []byte("slow down"))
 	if e := wantCode(t, err, sdk.CodeTryLater, "HTTP 429"); e.Scope != sdk.ScopeInstance {
 		t.Fatalf("HTTP 429: scope %v, want the instance's", e.Scope)
 	}

@@ -21,16 +21,15 @@ func FuzzParseAnswer(f *testing.F) {
 	p, _ := newTestProvider()
 	p.log = hclog.NewNullLogger()
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		a := answer{status: status, body: body}
-		o, err := p.parseOrder(a, "pw")
+		l, err := cannedOrder(p, status, nil, body)
 		if err != nil {
 			checkErr(t, err)
-		} else if o.CbOrderReference == "" || (o.URL != "" && !absoluteURL(o.URL)) {
+		} else if u := l.ProviderRef[refURL]; l.ProviderRef[refCbOrderReference] == "" || (u != "" && !absoluteURL(u)) {
 			// An order always has CB's reference; its URL is usable or
 			// empty (the order stands without a link).
-			t.Fatalf("order without reference, or with an unusable URL: %+v", o)
+			t.Fatalf("order without reference, or with an unusable URL: %+v", l)
 		}
-		if _, err := p.parseAccess(a, "pw"); err != nil {
+		if _, err := cannedAccess(p, status, body, "pw"); err != nil {
 			checkErr(t, err)
 		}
 	})

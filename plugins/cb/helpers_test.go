@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/internal/testhttp"
 	"github.com/lendgate/lendgate/internal/testlog"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 	"github.com/lendgate/lendgate/sdk"
@@ -25,7 +27,7 @@ var testNow = time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC)
 
 // newTestProvider returns a provider with the fake clock and a Trace-level
 // logger writing to the returned buffer.
-func newTestProvider() (*Provider, *testlog.Buffer) {
+func newTestProvider() (*provider, *testlog.Buffer) {
 	logs := &testlog.Buffer{}
 	p := newProvider()
 	p.log = hclog.New(&hclog.LoggerOptions{Name: "cb", Level: hclog.Trace, Output: logs})
@@ -34,7 +36,7 @@ func newTestProvider() (*Provider, *testlog.Buffer) {
 }
 
 type fixture struct {
-	p    *Provider
+	p    *provider
 	sim  *cbsim.Sim
 	logs *testlog.Buffer
 	ctx  context.Context
@@ -78,4 +80,32 @@ func wantCode(t *testing.T, err error, code sdk.Code, providerCode string) *sdk.
 		t.Fatalf("got %s (%s) %q, want %s (%s)", e.Code, e.ProviderCode, e.Message, code, providerCode)
 	}
 	return e
+}
+
+// answering configures instance "canned", whose CB answers every call with
+// status, header and body, so that a test goes through the connector's real
+// exchange and error table without a simulator.
+func answering(p *provider, status int, header http.Header, body []byte) {
+	s := map[string]string{settingBaseURL: "https://cb.test", settingUsername: testUsername, settingPassword: testPassword}
+	in, err := p.newInstance("canned", s, testhttp.Answering(status, header, body))
+	if err != nil {
+		panic(err)
+	}
+	p.instances.Set("canned", in)
+}
+
+// cannedOrder places an order with an instance whose CB answers status,
+// header and body.
+func cannedOrder(p *provider, status int, header http.Header, body []byte) (sdk.Loan, error) {
+	answering(p, status, header, body)
+	r := checkout(cbsim.EANAvailable, "loan-canned", "p1")
+	r.Instance = "canned"
+	return p.Checkout(context.Background(), r)
+}
+
+// cannedAccess checks access with an instance whose CB answers status and
+// body, for a patron with password.
+func cannedAccess(p *provider, status int, body []byte, password string) (bool, error) {
+	answering(p, status, nil, body)
+	return p.CheckAccess(context.Background(), sdk.AccessRequest{Instance: "canned", Item: cbsim.EANAvailable, Patron: "p1", Password: password})
 }

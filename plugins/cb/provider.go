@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -18,8 +16,8 @@ const (
 	settingPassword = "password" // secret
 )
 
-// Provider is the CB connector: one value serves every configured instance.
-type Provider struct {
+// provider is the CB connector: one value serves every configured instance.
+type provider struct {
 	sdk.Unimplemented
 
 	// log is where the connector logs; never a password.
@@ -32,17 +30,8 @@ type Provider struct {
 	instances sdk.Instances[*instance]
 }
 
-// instance is one configured CB account.
-type instance struct {
-	name     string
-	baseURL  string // without a trailing slash
-	username string
-	password string // secret: never log or echo it
-	client   *http.Client
-}
-
-func newProvider() *Provider {
-	p := &Provider{now: time.Now}
+func newProvider() *provider {
+	p := &provider{now: time.Now}
 	loc, err := time.LoadLocation("Europe/Amsterdam")
 	if err != nil {
 		// Only without time/tzdata: fall back to CET, wrong by an hour in
@@ -55,7 +44,7 @@ func newProvider() *Provider {
 }
 
 // Describe tells the host what the plugin offers.
-func (p *Provider) Describe(ctx context.Context) (sdk.Info, error) {
+func (p *provider) Describe(ctx context.Context) (sdk.Info, error) {
 	return sdk.Info{
 		Name:    "cb",
 		Items:   sdk.ItemsISBN,
@@ -76,45 +65,33 @@ func (p *Provider) Describe(ctx context.Context) (sdk.Info, error) {
 }
 
 // Configure checks an instance's settings and replaces its previous ones.
-func (p *Provider) Configure(ctx context.Context, name string, settings map[string]string) error {
-	base, err := sdk.BaseURL(settings, settingBaseURL)
+func (p *provider) Configure(ctx context.Context, name string, settings map[string]string) error {
+	in, err := p.newInstance(name, settings, sdk.HTTPClient(settings))
 	if err != nil {
 		return err
 	}
-	for _, key := range []string{settingUsername, settingPassword} {
-		if settings[key] == "" {
-			return sdk.Errorf(sdk.CodeInvalidRequest, "setting %q is required", key)
-		}
+	if old, replaced := p.instances.Set(name, in); replaced {
+		old.x.Client.CloseIdleConnections()
 	}
-	inst := &instance{
-		name:     name,
-		baseURL:  strings.TrimSuffix(base.String(), "/"),
-		username: settings[settingUsername],
-		password: settings[settingPassword],
-		client:   sdk.HTTPClient(settings),
-	}
-	if old, replaced := p.instances.Set(name, inst); replaced {
-		old.client.CloseIdleConnections()
-	}
-	p.logger().Debug("instance configured", "instance", name, "base_url", sdk.RedactURL(base))
+	p.logger().Debug("instance configured", "instance", name, "base_url", sdk.RedactURL(in.x.Base))
 	return nil
 }
 
 // Health reports a configured instance healthy without calling CB: the
 // service has no cheap call that does not place an order.
-func (p *Provider) Health(ctx context.Context, name string) error {
+func (p *provider) Health(ctx context.Context, name string) error {
 	_, err := p.instance(name)
 	return err
 }
 
-func (p *Provider) instance(name string) (*instance, error) { return p.instances.Get(name) }
+func (p *provider) instance(name string) (*instance, error) { return p.instances.Get(name) }
 
-var _ sdk.Provider = (*Provider)(nil)
+var _ sdk.Provider = (*provider)(nil)
 
 // logger is where the connector logs: the test's logger when one is set,
 // else the plugin process's default, looked up at each use because
 // sdk.Serve installs it after the provider is built.
-func (p *Provider) logger() hclog.Logger {
+func (p *provider) logger() hclog.Logger {
 	if p.log != nil {
 		return p.log
 	}

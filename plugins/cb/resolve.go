@@ -8,9 +8,6 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// ebsDuplicate is placeOrder's "this OrderReference has already been used".
-const ebsDuplicate = "EBS-10005"
-
 // Resolve settles a checkout whose answer the host never got by placing the
 // same order again: the OrderReference is the loan id, which CB never lets
 // two orders share. So
@@ -25,7 +22,7 @@ const ebsDuplicate = "EBS-10005"
 //     under that reference, so none was placed;
 //   - anything else (5xx, timeout, a pause, our credentials) cannot tell:
 //     the error goes back and the host asks again later.
-func (p *Provider) Resolve(ctx context.Context, r sdk.ResolveRequest) (sdk.Resolution, error) {
+func (p *provider) Resolve(ctx context.Context, r sdk.ResolveRequest) (sdk.Resolution, error) {
 	loan, err := p.Checkout(ctx, sdk.CheckoutRequest{Instance: r.Instance, LoanID: r.Loan.ID, Item: r.Loan.Item,
 		Patron: r.Loan.Patron, PatronName: r.Loan.PatronName, Format: r.Loan.Format, Days: r.Days, Options: r.Loan.Options})
 	if err == nil {
@@ -61,4 +58,4 @@ var notPlaced = map[sdk.Code]bool{
 	sdk.CodeUnsupportedCombination: true, sdk.CodePatronRejected: true, sdk.CodeAlreadyOnLoan: true,
 }
 
-var _ sdk.Resolver = (*Provider)(nil)
+var _ sdk.Resolver = (*provider)(nil)

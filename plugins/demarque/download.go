@@ -17,8 +17,10 @@ import (
 // out through its 303 redirect.
 const downloadValidity = time.Minute
 
-// customerPattern is the seed's customer_id: alphanumerical, "-" and "_".
-var customerPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+// customerPattern is the seed's customer_id: alphanumerical, "-" and "_";
+// at most 255 of them, like the seed's other ids. The host checks only that
+// a customer is present and of a sane size: this rule is the warehouse's.
+var customerPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 
 // Download asks the retail API for a one-minute download link of a purchased
 // publication (seed 2.3). uname is watermarked into the file.
@@ -52,14 +54,12 @@ func (p *provider) Download(ctx context.Context, r sdk.DownloadRequest) (f sdk.F
 		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "patron_name is required (it is watermarked into the file)"))
 	}
 
-	target := in.downloadURL(r.Customer, r.Transaction, item, format, r.PatronName)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "the download request cannot be built"))
+	a, e := p.call(ctx, in.x, sdk.Request{Method: http.MethodGet,
+		Path: in.downloadPath(r.Customer, r.Transaction, item, format), Query: url.Values{"uname": {r.PatronName}}})
+	if e != nil {
+		return fail(e)
 	}
-	req.SetBasicAuth(in.username, in.password)
-	req.Header.Set("Accept", "application/json")
-	href, e := p.call(ctx, in, req)
+	href, e := decode(a)
 	if e != nil {
 		return fail(e)
 	}
@@ -71,19 +71,16 @@ func (p *provider) Download(ctx context.Context, r sdk.DownloadRequest) (f sdk.F
 	}}}, nil
 }
 
-// downloadURL is {base_url}/api/organisations/{organisation_id}/customers/
-// {customer}/transactions/{transaction}/publications/{isbn}/download_links/
-// {format}?uname={patron_name}, every segment escaped.
-func (in *instance) downloadURL(customer, transaction, item, format, uname string) string {
-	var b strings.Builder
-	b.WriteString(strings.TrimSuffix(in.base.String(), "/"))
-	for _, seg := range []string{
+// downloadPath is api/organisations/{organisation_id}/customers/{customer}/
+// transactions/{transaction}/publications/{isbn}/download_links/{format}
+// below base_url, every segment escaped (the query adds uname).
+func (in *instance) downloadPath(customer, transaction, item, format string) string {
+	segs := []string{
 		"api", "organisations", in.organisation, "customers", customer,
 		"transactions", transaction, "publications", item, "download_links", format,
-	} {
-		b.WriteByte('/')
-		b.WriteString(url.PathEscape(seg))
 	}
-	b.WriteString("?" + url.Values{"uname": {uname}}.Encode())
-	return b.String()
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	return strings.Join(segs, "/")
 }

@@ -94,3 +94,41 @@ func TestDownloadValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestDownloadCustomerRule: the customer_id rule is the warehouse's, so the
+// plugin, not the host, refuses what the rule excludes (the host checks only
+// presence and size), before any call.
+func TestDownloadCustomerRule(t *testing.T) {
+	tests := []struct {
+		customer string
+		ok       bool
+	}{
+		{"cust-1", true},
+		{"Cust_42", true},
+		{strings.Repeat("c", 255), true},
+		{"a b", false},
+		{"client-é", false},
+		{"tab\tbed", false},
+		{"a.b", false},
+		{"a/b", false},
+		{strings.Repeat("c", 256), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.customer[:min(len(tt.customer), 12)], func(t *testing.T) {
+			e := newEnv(t)
+			r := e.download()
+			r.Customer = tt.customer
+			_, err := e.p.Download(context.Background(), r)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("Download: %v", err)
+				}
+				return
+			}
+			wantError(t, err, sdk.CodeInvalidRequest, "", r.Format)
+			if e.sim.Calls() != 0 {
+				t.Fatalf("refused locally, yet the warehouse was called")
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/internal/testclock"
+	"github.com/lendgate/lendgate/internal/testhttp"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -119,4 +121,30 @@ func wantError(t *testing.T, err error, code sdk.Code, providerCode, format stri
 		t.Fatalf("message %q does not name the format %s", e.Message, format)
 	}
 	return e
+}
+
+// parseAnswer asks for a download from a warehouse that answers status,
+// header and body, through the connector's real exchange (its error table,
+// Retry-After read against now), and returns the link or the error.
+func parseAnswer(status int, header http.Header, body []byte, now time.Time) (string, *sdk.Error) {
+	p := newProvider()
+	p.log = hclog.NewNullLogger()
+	p.now = func() time.Time { return now }
+	settings := map[string]string{
+		settingBaseURL:      "https://warehouse.test",
+		settingOrganisation: demarquesim.DefaultOrganisation,
+		settingUsername:     demarquesim.DefaultUsername,
+		settingPassword:     demarquesim.DefaultPassword,
+	}
+	in, err := p.newInstance("canned", settings, testhttp.Answering(status, header, body))
+	if err != nil {
+		panic(err)
+	}
+	p.instances.Set("canned", in)
+	f, err := p.Download(context.Background(), sdk.DownloadRequest{Instance: "canned", Customer: "cust_42",
+		Transaction: "basket-7", Item: demarquesim.ISBNSecond, Format: "pdf", PatronName: "Jane Doe"})
+	if err != nil {
+		return "", sdk.AsError(err)
+	}
+	return f.Links[0].Href, nil
 }

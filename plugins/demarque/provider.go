@@ -8,6 +8,18 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
+// Setting names of a De Marque instance. password is a secret: it goes into
+// the Authorization header of retail API calls and nowhere else.
+const (
+	settingBaseURL      = "base_url"
+	settingOrganisation = "organisation_id"
+	settingUsername     = "username"
+	settingPassword     = "password"
+	// settingLoanHosts lists, comma-separated, the hosts (host or
+	// host:port) besides base_url's whose loan_urls the instance accepts.
+	settingLoanHosts = "loan_hosts"
+)
+
 // The formats De Marque sells: one ISBN per format, so a loan or download is
 // always for exactly one of them.
 const (
@@ -74,7 +86,7 @@ func (p *provider) Describe(context.Context) (sdk.Info, error) {
 // Configure checks an instance's settings and keeps them, replacing what the
 // instance had before. A refused configuration leaves the old one in place.
 func (p *provider) Configure(_ context.Context, name string, settings map[string]string) error {
-	in, err := newInstance(settings)
+	in, err := p.newInstance(name, settings, sdk.HTTPClient(settings))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/lendgate/lendgate/sdk"
@@ -14,7 +15,7 @@ import (
 // returned it already, over: the host reads both as "no loan to serve").
 // Regeneration never creates a loan, so asking is harmless.
 func (p *provider) Resolve(ctx context.Context, r sdk.ResolveRequest) (res sdk.Resolution, err error) {
-	format := firstNonEmpty(r.Loan.Format, defaultFormat)
+	format := cmp.Or(r.Loan.Format, defaultFormat)
 	defer func() {
 		p.logger().Debug("resolve", "instance", r.Instance, "loan", r.Loan.ID, "placed", res.Placed, "outcome", outcome(err))
 	}()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/url"
 	"sort"
 	"strings"
@@ -28,37 +27,10 @@ type answerLink struct {
 	Href string `json:"href"`
 }
 
-// decodeAnswer reads a checkout answer: an error for status > 399, anything
-// but 2xx, or a 2xx body that is not the seed's shape.
-func decodeAnswer(rep reply, now time.Time) (checkoutAnswer, error) {
-	switch {
-	case rep.status > 399:
-		return checkoutAnswer{}, replyError(rep, now)
-	case rep.status < 200 || rep.status > 299:
-		// Redirects are followed by the client, so a 3xx here has nowhere
-		// to go.
-		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "unexpected HTTP %d from eHUB", rep.status)
-	}
-	var a checkoutAnswer
-	if err := json.Unmarshal(rep.body, &a); err != nil {
-		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "unreadable answer from eHUB (HTTP %d)", rep.status)
-	}
-	if a.ID == "" {
-		// Without the id the loan could never be fulfilled.
-		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "eHUB's answer has no checkout id")
-	}
-	if _, ok := a.FormatMetadata[""]; ok {
-		// Unknown format ids are kept, but an empty one names no format:
-		// its links could not be told apart or asked for.
-		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "eHUB's answer has an empty format id")
-	}
-	return a, nil
-}
-
-// parseCheckout turns a checkout answer into a loan. format is the format
-// asked for ("" for none).
-func (p *Provider) parseCheckout(rep reply, format string) (sdk.Loan, error) {
-	a, err := decodeAnswer(rep, p.now())
+// parseCheckout turns a checkout's 2xx answer into a loan. format is the
+// format asked for ("" for none).
+func (p *provider) parseCheckout(ans sdk.Answer, format string) (sdk.Loan, error) {
+	a, err := decode(ans)
 	if err != nil {
 		return sdk.Loan{}, err
 	}
@@ -67,7 +39,7 @@ func (p *Provider) parseCheckout(rep reply, format string) (sdk.Loan, error) {
 		format = names[0]
 	}
 	if len(names) == 0 {
-		p.logf().Warn("checkout answer lists no formats", "checkout_id", a.ID)
+		p.logger().Warn("checkout answer lists no formats", "checkout_id", a.ID)
 	}
 	return sdk.Loan{
 		Format:      format,
@@ -92,7 +64,7 @@ func (a checkoutAnswer) formats() []string {
 // each in eHUB's order. Hrefs are passed on verbatim; one that is not an
 // absolute URL is only logged, because eHUB's own examples are malformed and
 // the reading app may still cope.
-func (p *Provider) links(a checkoutAnswer, names []string) []sdk.Link {
+func (p *provider) links(a checkoutAnswer, names []string) []sdk.Link {
 	var out []sdk.Link
 	for _, f := range names {
 		m := a.FormatMetadata[f]
@@ -110,7 +82,7 @@ func (p *Provider) links(a checkoutAnswer, names []string) []sdk.Link {
 
 // checkHref logs a link that is not an absolute URL with a host, without its
 // query values (they may be access tokens).
-func (p *Provider) checkHref(id, format, rel, href string) {
+func (p *provider) checkHref(id, format, rel, href string) {
 	u, err := url.Parse(href)
 	if err == nil && u.IsAbs() && u.Host != "" {
 		return
@@ -119,7 +91,7 @@ func (p *Provider) checkHref(id, format, rel, href string) {
 	if err == nil {
 		shown = cleanText(sdk.RedactURL(u), 200)
 	}
-	p.logf().Warn("eHUB link is not an absolute URL; passed on verbatim",
+	p.logger().Warn("eHUB link is not an absolute URL; passed on verbatim",
 		"checkout_id", id, "format", format, "rel", rel, "href", shown)
 }
 
@@ -134,9 +106,9 @@ func stripQuery(href string) string {
 // expiry reads expirationDate ("ISO 8601"): RFC 3339 first, then the common
 // ISO variants. An unreadable date is logged and left zero rather than
 // failing a loan eHUB has already made.
-func (p *Provider) expiry(a checkoutAnswer) time.Time {
+func (p *provider) expiry(a checkoutAnswer) time.Time {
 	if a.ExpirationDate == "" {
-		p.logf().Warn("checkout answer has no expirationDate", "checkout_id", a.ID)
+		p.logger().Warn("checkout answer has no expirationDate", "checkout_id", a.ID)
 		return time.Time{}
 	}
 	for _, layout := range []string{
@@ -150,6 +122,6 @@ func (p *Provider) expiry(a checkoutAnswer) time.Time {
 			return t.UTC()
 		}
 	}
-	p.logf().Warn("unreadable expirationDate in eHUB's answer", "checkout_id", a.ID, "expiration_date", cleanText(a.ExpirationDate, 64))
+	p.logger().Warn("unreadable expirationDate in eHUB's answer", "checkout_id", a.ID, "expiration_date", cleanText(a.ExpirationDate, 64))
 	return time.Time{}
 }

@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/sdk"
 )
 
-func testProvider(buf *bytes.Buffer) *Provider {
+func testProvider(buf *bytes.Buffer) *provider {
 	p := newProvider()
-	p.logger = hclog.New(&hclog.LoggerOptions{Output: buf, Level: hclog.Trace})
+	p.log = hclog.New(&hclog.LoggerOptions{Output: buf, Level: hclog.Trace})
 	return p
 }
 
@@ -37,7 +38,7 @@ func corpusBody(t *testing.T, name string) []byte {
 func TestParseSeedExampleAnswer(t *testing.T) {
 	var buf bytes.Buffer
 	p := testProvider(&buf)
-	loan, err := p.parseCheckout(reply{status: 201, body: corpusBody(t, "seed-example-answer")}, "")
+	loan, err := p.parseCheckout(sdk.Answer{Status: 201, Body: corpusBody(t, "seed-example-answer")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestParseSeedExampleAnswer(t *testing.T) {
 // answer: a provider_error, not a panic.
 func TestParseSeedSchemaIsUnreadable(t *testing.T) {
 	var buf bytes.Buffer
-	_, err := testProvider(&buf).parseCheckout(reply{status: 201, body: corpusBody(t, "seed-schema-not-json")}, "")
+	_, err := testProvider(&buf).parseCheckout(sdk.Answer{Status: 201, Body: corpusBody(t, "seed-schema-not-json")}, "")
 	wantCode(t, err, "provider_error", "")
 }
 

@@ -18,7 +18,7 @@ type checkoutRequest struct {
 }
 
 // Checkout lends r.Item (an eHUB record id) to r.Patron: POST /v1/checkouts.
-func (p *Provider) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loan, error) {
+func (p *provider) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loan, error) {
 	in, err := p.instance(r.Instance)
 	if err != nil {
 		return sdk.Loan{}, err
@@ -34,54 +34,12 @@ func (p *Provider) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loa
 			return sdk.Loan{}, err
 		}
 	}
-	rep, err := in.call(ctx, http.MethodPost, []string{"v1", "checkouts"}, r.Patron,
-		checkoutRequest{RecordID: r.Item, FormatID: r.Format})
+	a, err := p.call(ctx, in, r.Patron, sdk.Request{Method: http.MethodPost, Path: "v1/checkouts",
+		JSON: checkoutRequest{RecordID: r.Item, FormatID: r.Format}})
 	if err != nil {
 		return sdk.Loan{}, err
 	}
-	loan, err := p.parseCheckout(rep, r.Format)
-	if err != nil {
-		return sdk.Loan{}, in.scrub(sdk.AsError(err))
-	}
-	return loan, nil
-}
-
-// Fulfill returns the loan's links afresh: GET /v1/checkouts/{id} (assumed;
-// the seed documents only the checkout), filtered to r.Format when given.
-func (p *Provider) Fulfill(ctx context.Context, r sdk.FulfillRequest) (sdk.Fulfillment, error) {
-	in, err := p.instance(r.Instance)
-	if err != nil {
-		return sdk.Fulfillment{}, err
-	}
-	id := r.Loan.ProviderRef["checkout_id"]
-	if id == "" {
-		return sdk.Fulfillment{}, sdk.Errorf(sdk.CodeInvalidRequest, "the loan has no eHUB checkout id (provider_ref checkout_id)")
-	}
-	if err := validID("checkout id", id); err != nil {
-		return sdk.Fulfillment{}, err
-	}
-	if id == "." || id == ".." {
-		return sdk.Fulfillment{}, sdk.Errorf(sdk.CodeInvalidRequest, "checkout id %q is not an id", id)
-	}
-	if err := validID("patron", r.Loan.Patron); err != nil {
-		return sdk.Fulfillment{}, err
-	}
-	rep, err := in.call(ctx, http.MethodGet, checkoutPath(id), r.Loan.Patron, nil)
-	if err != nil {
-		return sdk.Fulfillment{}, err
-	}
-	a, err := decodeAnswer(rep, p.now())
-	if err != nil {
-		return sdk.Fulfillment{}, in.scrub(sdk.AsError(err))
-	}
-	names := a.formats()
-	if r.Format != "" {
-		if _, ok := a.FormatMetadata[r.Format]; !ok {
-			return sdk.Fulfillment{}, sdk.Errorf(sdk.CodeNotAvailable, "format %q is not in this loan", r.Format)
-		}
-		names = []string{r.Format}
-	}
-	return sdk.Fulfillment{Links: p.links(a, names)}, nil
+	return p.parseCheckout(a, r.Format)
 }
 
 // validID checks an id before it goes into a body, path or header: present,

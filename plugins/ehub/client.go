@@ -1,13 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -16,63 +15,79 @@ import (
 // not say how it travels.
 const patronHeader = "X-Patron-Id"
 
-// reply is one eHUB answer as read off the wire, before any interpretation,
-// so that parsing can be tested and fuzzed without a server.
-type reply struct {
-	status int
-	header http.Header
-	body   []byte
+// instance is one configured eHUB account: the exchange with its API (base
+// URL, api key, outbound client, error table).
+type instance struct {
+	name string
+	x    *sdk.Exchange
 }
 
-// call sends one request to eHUB and reads the whole answer. Only transport
-// failures are errors here; what the status and body mean is up to the
-// caller.
-func (in *instance) call(ctx context.Context, method string, path []string, patron string, body any) (reply, error) {
-	u := in.base.JoinPath(path...)
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return reply{}, sdk.Errorf(sdk.CodeInvalidRequest, "encoding the request: %v", err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+// newInstance checks an instance's settings and builds the account, talking
+// through client: base_url and the api_key sent as a bearer token. Errors
+// name the setting, never its value.
+func (p *provider) newInstance(name string, settings map[string]string, client *http.Client) (*instance, error) {
+	base, err := sdk.BaseURL(settings, settingBaseURL)
 	if err != nil {
-		return reply{}, sdk.Errorf(sdk.CodeInvalidRequest, "building the request: %v", err)
+		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+in.apiKey)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "lendgate-ehub/"+version)
-	req.Header.Set(patronHeader, patron)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	key := settings[settingAPIKey]
+	if key == "" {
+		return nil, sdk.Errorf(sdk.CodeInvalidRequest, "setting %q is required", settingAPIKey)
 	}
-	resp, err := in.client.Do(req)
-	if err != nil {
-		return reply{}, in.scrub(sdk.TransportError(ctx, err))
+	if hasControl(key) || strings.ContainsAny(key, " \t") {
+		// A header would break, and the value must not be shown.
+		return nil, sdk.Errorf(sdk.CodeInvalidRequest, "setting %q contains whitespace or control characters", settingAPIKey)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return reply{}, in.scrub(sdk.TransportError(ctx, err))
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
+	return &instance{name: name, x: &sdk.Exchange{
+		Name:   "eHUB",
+		Client: client,
+		Base:   base,
+		Header: http.Header{
+			"Authorization": {"Bearer " + key},
+			"User-Agent":    {"lendgate-ehub/" + version},
+		},
+		// eHUB's messages are passed on: an echoed key must not be.
+		Secrets: []string{key},
+		Errors:  errorTable,
+		Now:     func() time.Time { return p.now() },
+	}}, nil
 }
 
-// scrub removes the api key from an error's message. Our own messages never
-// contain it, but eHUB's (which are passed on) or a transport's could echo a
-// header back; the key must not leave the plugin.
-func (in *instance) scrub(e *sdk.Error) *sdk.Error {
-	if e != nil && in.apiKey != "" && strings.Contains(e.Message, in.apiKey) {
-		e.Message = strings.ReplaceAll(e.Message, in.apiKey, "[redacted]")
+// call sends one request to eHUB for patron and reads the answer: a 2xx
+// answer comes back whole; an error answer is the unified error through
+// errorTable, a failed transport provider_timeout or provider_error. It logs
+// nothing: a call that worked is not news, and a failed one is the host's
+// to log.
+func (p *provider) call(ctx context.Context, in *instance, patron string, r sdk.Request) (sdk.Answer, error) {
+	r.Header = http.Header{patronHeader: {patron}}
+	a, err := in.x.Do(ctx, r)
+	if err != nil {
+		return a, onlyTryLaterPauses(sdk.AsError(err))
 	}
-	return e
+	return a, nil
+}
+
+// decode reads a checkout answer (the checkout's, and, assumed, the
+// fulfillment GET's): a body that is not the seed's shape is a
+// provider_error.
+func decode(a sdk.Answer) (checkoutAnswer, error) {
+	var c checkoutAnswer
+	if err := json.Unmarshal(a.Body, &c); err != nil {
+		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "unreadable answer from eHUB (HTTP %d)", a.Status)
+	}
+	if c.ID == "" {
+		// Without the id the loan could never be fulfilled.
+		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "eHUB's answer has no checkout id")
+	}
+	if _, ok := c.FormatMetadata[""]; ok {
+		// Unknown format ids are kept, but an empty one names no format:
+		// its links could not be told apart or asked for.
+		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "eHUB's answer has an empty format id")
+	}
+	return c, nil
 }
 
 // checkoutPath is the checkout's path below base_url. The id is escaped as
-// one segment: JoinPath treats its elements as already escaped and would
-// otherwise let "/" or ".." in an id walk the path.
-func checkoutPath(id string) []string {
-	return []string{"v1", "checkouts", url.PathEscape(id)}
-}
+// one segment: the path is taken as already escaped, and "/" or ".." in an
+// id would otherwise walk it.
+func checkoutPath(id string) string { return "v1/checkouts/" + url.PathEscape(id) }

@@ -2,93 +2,59 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// unifiedCode is eHUB's error table (providers.md, "Axiell eHUB"), in one
-// place. ok is false for codes the table does not know.
-func unifiedCode(ehubCode string) (code sdk.Code, ok bool) {
-	switch ehubCode {
-	case "ALREADY_ON_LOAN":
-		return sdk.CodeAlreadyOnLoan, true
-	case "INVALID_CONTENT_PROVIDER_RECORD_ID":
-		return sdk.CodeItemNotFound, true
-	case "PRODUCT_INACTIVE", "PRODUCT_UNAVAILABLE", "MISSING_CONTENT_IN_LOAN":
-		return sdk.CodeNotAvailable, true
-	case "BORROWER_LIMIT_REACHED", "LIBRARY_LIMIT_REACHED", "MAX_NO_OF_DOWNLOADS_FOR_PRODUCT_REACHED":
-		return sdk.CodeLimitReached, true
-	case "INVALID_FORMAT_ID", "INVALID_REGION_ID":
-		return sdk.CodeInvalidRequest, true
-	case "CHECKOUT_NOT_FOUND", "INVALID_LOAN_ID", "INACTIVE_LOAN":
-		return sdk.CodeLoanNotFound, true
-	case "INVALID_PATRON":
-		return sdk.CodePatronRejected, true
-	case "CREATE_LOAN_FAILED":
+// errorTable is eHUB's error table (providers.md, "Axiell eHUB"). A code it
+// lists decides whatever the status; without one, 401 and 403 mean eHUB
+// refused our api key, 429 is try_later (the whole instance pauses for its
+// Retry-After), anything else is a provider_error that keeps eHUB's code, a
+// 503 too, Retry-After or not (see onlyTryLaterPauses).
+var errorTable = sdk.ErrorTable{
+	Decode: decodeError,
+	Codes: map[string]sdk.Code{
+		"ALREADY_ON_LOAN":                         sdk.CodeAlreadyOnLoan,
+		"INVALID_CONTENT_PROVIDER_RECORD_ID":      sdk.CodeItemNotFound,
+		"PRODUCT_INACTIVE":                        sdk.CodeNotAvailable,
+		"PRODUCT_UNAVAILABLE":                     sdk.CodeNotAvailable,
+		"MISSING_CONTENT_IN_LOAN":                 sdk.CodeNotAvailable,
+		"BORROWER_LIMIT_REACHED":                  sdk.CodeLimitReached,
+		"LIBRARY_LIMIT_REACHED":                   sdk.CodeLimitReached,
+		"MAX_NO_OF_DOWNLOADS_FOR_PRODUCT_REACHED": sdk.CodeLimitReached,
+		"INVALID_FORMAT_ID":                       sdk.CodeInvalidRequest,
+		"INVALID_REGION_ID":                       sdk.CodeInvalidRequest,
+		"CHECKOUT_NOT_FOUND":                      sdk.CodeLoanNotFound,
+		"INVALID_LOAN_ID":                         sdk.CodeLoanNotFound,
+		"INACTIVE_LOAN":                           sdk.CodeLoanNotFound,
+		"INVALID_PATRON":                          sdk.CodePatronRejected,
 		// Listed so that it is on record; it means the same as any
 		// unknown code.
-		return sdk.CodeProviderError, true
-	}
-	return sdk.CodeProviderError, false
+		"CREATE_LOAN_FAILED": sdk.CodeProviderError,
+	},
+	Statuses: map[int]sdk.Code{
+		http.StatusUnauthorized:       sdk.CodeProviderCredentials,
+		http.StatusForbidden:          sdk.CodeProviderCredentials,
+		http.StatusServiceUnavailable: sdk.CodeProviderError,
+	},
 }
 
-// errorBody is eHUB's error answer.
-type errorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+// decodeError reads eHUB's error answer, {"code": …, "message": …}. An
+// unreadable body gives nothing: the status still says enough.
+func decodeError(body []byte) (providerCode, message string) {
+	var eb struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	_ = json.Unmarshal(body, &eb)
+	return eb.Code, eb.Message
 }
 
-// maxMessage bounds how much of eHUB's own message is passed on.
-const maxMessage = 300
-
-// replyError turns an answer with status > 399 into the unified error. A
-// code from the table decides first, whatever the status; without one, the
-// status does: 429 is try_later, 401/403 mean eHUB refused our credentials,
-// anything else is the distributor failing.
-func replyError(rep reply, now time.Time) *sdk.Error {
-	var eb errorBody
-	// An unreadable body is not an error of its own: the status still
-	// says enough.
-	_ = json.Unmarshal(rep.body, &eb)
-	pc := cleanText(eb.Code, 100)
-	msg := cleanText(eb.Message, maxMessage)
-
-	if code, ok := unifiedCode(pc); ok {
-		if msg == "" {
-			msg = "eHUB answered " + pc
-		}
-		return (&sdk.Error{Code: code, Message: msg}).WithProviderCode(pc)
-	}
-	describe := func(fallback string) string {
-		switch {
-		case msg != "":
-			return msg
-		case pc != "":
-			return fmt.Sprintf("eHUB answered %s (HTTP %d)", pc, rep.status)
-		}
-		return fallback
-	}
-	var e *sdk.Error
-	switch {
-	case rep.status == http.StatusTooManyRequests:
-		e = sdk.Errorf(sdk.CodeTryLater, "%s", describe("eHUB asked to slow down (HTTP 429)")).
-			WithRetryAfter(sdk.RetryAfter(rep.header, now))
-	case rep.status == http.StatusUnauthorized || rep.status == http.StatusForbidden:
-		e = sdk.Errorf(sdk.CodeProviderCredentials, "eHUB refused the instance's api key (HTTP %d)", rep.status)
-	default:
-		e = sdk.Errorf(sdk.CodeProviderError, "%s", describe(fmt.Sprintf("HTTP %d", rep.status)))
-	}
-	return e.WithProviderCode(pc)
-}
-
-// cleanText makes distributor text safe to pass on: no control characters
-// (they would forge log lines), trimmed, at most max bytes on a rune
-// boundary.
+// cleanText makes distributor text safe to log: no control characters (they
+// would forge log lines), trimmed, at most max bytes on a rune boundary.
 func cleanText(s string, max int) string {
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
@@ -105,4 +71,15 @@ func cleanText(s string, max int) string {
 		s = s[:cut] + "…"
 	}
 	return s
+}
+
+// onlyTryLaterPauses drops the Retry-After of every error but try_later:
+// the exchange keeps any Retry-After it is sent, but only a pause the
+// distributor asks for (429) may stop calls; a failing distributor (a 503,
+// Retry-After or not) is the breaker's to count, as before.
+func onlyTryLaterPauses(e *sdk.Error) *sdk.Error {
+	if e != nil && e.Code != sdk.CodeTryLater {
+		e.RetryAfter = 0
+	}
+	return e
 }

@@ -57,18 +57,18 @@ func TestReplyError(t *testing.T) {
 	}{
 		{"known code beats status", 500, nil, `{"code":"ALREADY_ON_LOAN"}`, sdk.CodeAlreadyOnLoan, "ALREADY_ON_LOAN", 0},
 		{"401 unknown code", 401, nil, `{"code":"UNAUTHORIZED"}`, sdk.CodeProviderCredentials, "UNAUTHORIZED", 0},
-		{"403 no body", 403, nil, ``, sdk.CodeProviderCredentials, "", 0},
+		{"403 no body", 403, nil, ``, sdk.CodeProviderCredentials, "HTTP 403", 0},
 		{"403 INVALID_PATRON", 403, nil, `{"code":"INVALID_PATRON"}`, sdk.CodePatronRejected, "INVALID_PATRON", 0},
-		{"429 seconds", 429, http.Header{"Retry-After": {"7"}}, ``, sdk.CodeTryLater, "", 7 * time.Second},
+		{"429 seconds", 429, http.Header{"Retry-After": {"7"}}, ``, sdk.CodeTryLater, "HTTP 429", 7 * time.Second},
 		{"429 date", 429, http.Header{"Retry-After": {now.Add(time.Minute).Format(http.TimeFormat)}}, `{"code":"TOO_MANY_REQUESTS"}`, sdk.CodeTryLater, "TOO_MANY_REQUESTS", time.Minute},
-		{"5xx garbage", 502, nil, `<html>bad gateway`, sdk.CodeProviderError, "", 0},
+		{"5xx garbage", 502, nil, `<html>bad gateway`, sdk.CodeProviderError, "HTTP 502", 0},
 		{"5xx unknown code", 503, nil, `{"code":"INTERNAL_SERVER_ERROR","message":"down"}`, sdk.CodeProviderError, "INTERNAL_SERVER_ERROR", 0},
-		{"404 without code", 404, nil, `not found`, sdk.CodeProviderError, "", 0},
+		{"404 without code", 404, nil, `not found`, sdk.CodeProviderError, "HTTP 404", 0},
 		{"code with control characters", 409, nil, `{"code":"ALREADY_ON_LOAN\n"}`, sdk.CodeAlreadyOnLoan, "ALREADY_ON_LOAN", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := replyError(reply{status: tt.status, header: tt.header, body: []byte(tt.body)}, now)
+			e := answerError(t, "", tt.status, tt.header, []byte(tt.body), now)
 			if e.Code != tt.code || e.ProviderCode != tt.providerCode || e.RetryAfter != tt.retryAfter {
 				t.Errorf("got %s/%q retry %v (%v), want %s/%q retry %v", e.Code, e.ProviderCode, e.RetryAfter, e, tt.code, tt.providerCode, tt.retryAfter)
 			}
@@ -77,8 +77,8 @@ func TestReplyError(t *testing.T) {
 			}
 		})
 	}
-	if e := replyError(reply{status: 502, body: []byte("garbage")}, now); e.Message != "HTTP 502" {
-		t.Errorf("message %q, want HTTP 502", e.Message)
+	if e := answerError(t, "", 502, nil, []byte("garbage"), now); e.Message != "eHUB answered 502 HTTP 502" {
+		t.Errorf("message %q, want eHUB answered 502 HTTP 502", e.Message)
 	}
 }
 
@@ -90,7 +90,7 @@ func TestFaults(t *testing.T) {
 		pc     string
 	}{
 		{"5xx", ehubsim.Faults{Status: 503}, sdk.CodeProviderError, "INTERNAL_SERVER_ERROR"},
-		{"5xx unreadable", ehubsim.Faults{Status: 502, Garbage: true}, sdk.CodeProviderError, ""},
+		{"5xx unreadable", ehubsim.Faults{Status: 502, Garbage: true}, sdk.CodeProviderError, "HTTP 502"},
 		{"2xx unreadable", ehubsim.Faults{Garbage: true}, sdk.CodeProviderError, ""},
 		{"429", ehubsim.Faults{RetryAfter: 3 * time.Second}, sdk.CodeTryLater, "TOO_MANY_REQUESTS"},
 		{"dropped connection", ehubsim.Faults{Drop: true}, sdk.CodeProviderError, ""},
@@ -170,11 +170,23 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 
 // eHUB's message is passed on, but an echoed api key is not.
 func TestScrubRemovesEchoedKey(t *testing.T) {
-	in := &instance{apiKey: "sekrit"}
-	e := in.scrub(sdk.Errorf(sdk.CodeProviderError, "bad key sekrit given"))
-	if strings.Contains(e.Message, "sekrit") {
+	e := answerError(t, "sekrit", 400, nil, []byte(`{"code":"BAD_KEY","message":"bad key sekrit given"}`), time.Now())
+	if strings.Contains(e.Message, "sekrit") || !strings.Contains(e.Message, "bad key") {
 		t.Errorf("message %q", e.Message)
 	}
+}
+
+// answerError is the unified error of an eHUB error answer, through the
+// connector's real exchange (its error table, Retry-After against now, its
+// scrubbing of the api key).
+func answerError(t *testing.T, key string, status int, header http.Header, body []byte, now time.Time) *sdk.Error {
+	t.Helper()
+	_, err := cannedCall(key, status, header, body, now)
+	e := sdk.AsError(err)
+	if e == nil {
+		t.Fatalf("HTTP %d gave no error", status)
+	}
+	return e
 }
 
 func TestCleanText(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -19,13 +18,9 @@ func FuzzParseCheckout(f *testing.F) {
 	f.Add(429, []byte(``))
 	f.Add(200, []byte(`{"id":"c1","formatMetadata":{"ebook":{"contentLinks":"<content links>"}}}`))
 
-	p := &Provider{
-		logger: hclog.NewNullLogger(),
-		now:    func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
-	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		rep := reply{status: status, header: http.Header{"Retry-After": {"5"}}, body: body}
-		loan, err := p.parseCheckout(rep, "")
+		loan, err := cannedCall("", status, http.Header{"Retry-After": {"5"}}, body, now)
 		if err != nil {
 			e, ok := err.(*sdk.Error)
 			if !ok {

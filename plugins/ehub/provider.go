@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -23,34 +20,25 @@ const (
 // are kept.
 var formats = []string{"ebook", "audio-stream", "audio-downloadable"}
 
-// Provider is the eHUB connector. One plugin process serves any number of
+// provider is the eHUB connector. One plugin process serves any number of
 // instances (eHUB accounts), each with its own base URL, api key and client.
-type Provider struct {
+type provider struct {
 	sdk.Unimplemented
 
-	// logger receives warnings about odd answers (malformed links,
-	// unparsable expiry). Tests replace it to capture the lines.
-	logger hclog.Logger
+	// log receives warnings about odd answers (malformed links, unparsable
+	// expiry). Tests replace it to capture the lines.
+	log hclog.Logger
 	// now is the clock for Retry-After dates.
 	now func() time.Time
 
 	instances sdk.Instances[*instance]
 }
 
-// instance is one configured eHUB account.
-type instance struct {
-	base   *url.URL
-	apiKey string
-	client *http.Client
-}
-
-func newProvider() *Provider {
-	return &Provider{now: time.Now}
-}
+func newProvider() *provider { return &provider{now: time.Now} }
 
 // Describe tells the host what the plugin offers: checkout and fulfillment,
 // no options.
-func (p *Provider) Describe(ctx context.Context) (sdk.Info, error) {
+func (p *provider) Describe(ctx context.Context) (sdk.Info, error) {
 	return sdk.Info{
 		Name:         "ehub",
 		Version:      version,
@@ -61,34 +49,25 @@ func (p *Provider) Describe(ctx context.Context) (sdk.Info, error) {
 
 // Configure validates an instance's settings and swaps them in whole, so a
 // call in flight sees either the old or the new instance, never a mix.
-func (p *Provider) Configure(ctx context.Context, name string, settings map[string]string) error {
-	base, err := sdk.BaseURL(settings, settingBaseURL)
+func (p *provider) Configure(ctx context.Context, name string, settings map[string]string) error {
+	in, err := p.newInstance(name, settings, sdk.HTTPClient(settings))
 	if err != nil {
 		return err
 	}
-	key := settings[settingAPIKey]
-	if key == "" {
-		return sdk.Errorf(sdk.CodeInvalidRequest, "setting %q is required", settingAPIKey)
-	}
-	if hasControl(key) || strings.ContainsAny(key, " \t") {
-		// Name the setting, never show the value.
-		return sdk.Errorf(sdk.CodeInvalidRequest, "setting %q contains whitespace or control characters", settingAPIKey)
-	}
-	in := &instance{base: base, apiKey: key, client: sdk.HTTPClient(settings)}
 	if old, replaced := p.instances.Set(name, in); replaced {
-		old.client.CloseIdleConnections()
+		old.x.Client.CloseIdleConnections()
 	}
 	return nil
 }
 
 // Health reports a configured instance healthy without calling eHUB: the
 // seed documents no cheap call that would not create a loan.
-func (p *Provider) Health(ctx context.Context, name string) error {
+func (p *provider) Health(ctx context.Context, name string) error {
 	_, err := p.instance(name)
 	return err
 }
 
-func (p *Provider) instance(name string) (*instance, error) { return p.instances.Get(name) }
+func (p *provider) instance(name string) (*instance, error) { return p.instances.Get(name) }
 
 // hasControl reports whether s contains a control character, which would
 // break a header or a log line.
@@ -101,14 +80,14 @@ func hasControl(s string) bool {
 	return false
 }
 
-var _ sdk.Provider = (*Provider)(nil)
+var _ sdk.Provider = (*provider)(nil)
 
-// logf is where the connector logs: the test's logger when one is set,
+// logger is where the connector logs: the test's logger when one is set,
 // else the plugin process's default, looked up at each use because
 // sdk.Serve installs it after the provider is built.
-func (p *Provider) logf() hclog.Logger {
-	if p.logger != nil {
-		return p.logger
+func (p *provider) logger() hclog.Logger {
+	if p.log != nil {
+		return p.log
 	}
 	return hclog.Default().Named("ehub")
 }

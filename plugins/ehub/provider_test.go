@@ -16,10 +16,10 @@ import (
 
 const testInstance = "ehub-test"
 
-// fixture is a Provider configured against a fresh simulator, with its log
+// fixture is a provider configured against a fresh simulator, with its log
 // lines captured.
 type fixture struct {
-	p   *Provider
+	p   *provider
 	sim *ehubsim.Sim
 	log *bytes.Buffer
 	now time.Time
@@ -34,7 +34,7 @@ func newFixture(t *testing.T, apiKey string, opts ...ehubsim.Option) *fixture {
 
 	var buf bytes.Buffer
 	p := newProvider()
-	p.logger = hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Trace, JSONFormat: true})
+	p.log = hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Trace, JSONFormat: true})
 	err := p.Configure(context.Background(), testInstance, map[string]string{
 		"base_url":            srv.URL,
 		"api_key":             apiKey,

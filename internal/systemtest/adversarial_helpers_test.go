@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package systemtest
 
 // Helpers of the adversarial suite (adversarial_*_test.go): a server config
 // with the three real plugins, written as raw JSON so that a test can use
@@ -39,8 +39,8 @@ const (
 	advSecretEnv = "LENDGATE_ADV_SECRET"
 	advAdminKey  = "adversarial-admin-key-5c1e"
 
-	demarquePkg = "github.com/lendgate/lendgate/plugins/demarque"
-	ehubPkg     = "github.com/lendgate/lendgate/plugins/ehub"
+	demarquePkg = testbin.Demarque
+	ehubPkg     = testbin.EHub
 
 	dmPassword = "dm-account-pw-83Kd"
 	ehAPIKey   = "ehub-account-key-2Wq7"

@@ -1,30 +1,22 @@
-package sdktest_test
+package main
 
 import (
 	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 	"github.com/lendgate/lendgate/sdk"
 	"github.com/lendgate/lendgate/sdk/sdktest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
-}
-
-// TestDemarque runs the kit against the De Marque plugin binary and its
-// simulator, as every plugin in plugins/ should.
-func TestDemarque(t *testing.T) {
-	bin := testbin.Build(t, "github.com/lendgate/lendgate/plugins/demarque", "")
+// TestConformance runs the SDK's conformance kit on the built demarque
+// binary against demarquesim, as the host would run it.
+func TestConformance(t *testing.T) {
+	bin := sdktest.Build(t, ".")
 	sim := demarquesim.New()
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
@@ -111,64 +110,6 @@ func (p *provider) Checkout(ctx context.Context, r sdk.CheckoutRequest) (loan sd
 	}, nil
 }
 
-// Fulfill regenerates a loan's access link: the same POST to loan_url with
-// the same borrower_id and transaction_id and no expire_at (the seed's
-// recipe for a reader who lost the file).
-func (p *provider) Fulfill(ctx context.Context, r sdk.FulfillRequest) (f sdk.Fulfillment, err error) {
-	format := r.Loan.Format
-	if format == "" {
-		format = r.Format
-	}
-	if format == "" {
-		format = defaultFormat
-	}
-	defer func() {
-		p.logger().Debug("fulfill", "instance", r.Instance, "loan", r.Loan.ID, "format", format, "outcome", outcome(err))
-	}()
-	fail := func(e *sdk.Error) (sdk.Fulfillment, error) {
-		return sdk.Fulfillment{}, p.inContext(e, "fulfillment", r.Instance, format)
-	}
-
-	in, err := p.instance(r.Instance)
-	if err != nil {
-		return sdk.Fulfillment{}, err
-	}
-	if r.Format != "" && r.Format != format {
-		// One ISBN per format: a loan of the epub is not a loan of the pdf.
-		return fail(sdk.Errorf(sdk.CodeInvalidRequest, "the loan is for %s, not %s (De Marque has one ISBN per format)", format, r.Format))
-	}
-	href, e := p.regenerate(ctx, in, r.Loan)
-	if e != nil {
-		return fail(e)
-	}
-	return sdk.Fulfillment{Links: []sdk.Link{{Format: format, Rel: "content", Href: href}}}, nil
-}
-
-// regenerate asks the warehouse again for an existing loan's link: the
-// loan_url POSTed with the checkout's borrower_id and transaction_id and no
-// expire_at, which never creates a loan.
-func (p *provider) regenerate(ctx context.Context, in *instance, l sdk.LoanRef) (string, *sdk.Error) {
-	target, err := in.loanURL(loanURLOf(l))
-	if err != nil {
-		return "", sdk.AsError(err)
-	}
-	form, e := lendingForm(borrowerOf(l), transactionOf(l), l.Options)
-	if e != nil {
-		return "", e
-	}
-	return p.lend(ctx, in, target, form)
-}
-
-// What a checkout sent, from the loan's references (or, for a loan whose
-// answer never came, from what the host journaled).
-func loanURLOf(l sdk.LoanRef) string {
-	return firstNonEmpty(l.ProviderRef[refLoanURL], l.Options[optLoanURL])
-}
-func borrowerOf(l sdk.LoanRef) string { return firstNonEmpty(l.ProviderRef[refBorrower], l.Patron) }
-func transactionOf(l sdk.LoanRef) string {
-	return firstNonEmpty(l.ProviderRef[refTransaction], l.ID)
-}
-
 // lendingForm builds the parameters common to checkout and regeneration.
 func lendingForm(borrower, transaction string, opts map[string]string) (url.Values, *sdk.Error) {
 	if borrower == "" || len(borrower) >= maxIDLen {
@@ -207,20 +148,9 @@ func lendingForm(borrower, transaction string, opts map[string]string) (url.Valu
 
 // lend POSTs form to a loan_url and returns the access URL.
 func (p *provider) lend(ctx context.Context, in *instance, target *url.URL, form url.Values) (string, *sdk.Error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", sdk.Errorf(sdk.CodeInvalidRequest, "option %q cannot be requested", optLoanURL)
+	a, e := p.call(ctx, in.lending(target), sdk.Request{Method: http.MethodPost, Path: target.EscapedPath(), Form: form})
+	if e != nil {
+		return "", e
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	return p.call(ctx, in, req)
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+	return decode(a)
 }

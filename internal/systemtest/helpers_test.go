@@ -1,19 +1,10 @@
 //go:build linux
 
-// The tests of this package run examples/server as a real process (built
-// with testbin), with the real cb plugin under it and the CB simulator in the
-// test process, so that the simulator outlives a server that is killed.
-// They are Linux only: they kill -9 processes and check, through /proc, that
-// a plugin does not outlive its host (the host's parent-death signal is a
-// Linux feature).
-package main
+package systemtest
 
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,6 +23,7 @@ import (
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/internal/apitest"
 	"github.com/lendgate/lendgate/internal/testbin"
+	"github.com/lendgate/lendgate/internal/testpatron"
 	"github.com/lendgate/lendgate/internal/testserver"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 )
@@ -50,8 +42,8 @@ const (
 	testSecret = "server-test-secret-Q9zx-0123456789abcdef"
 	secretEnv  = "LENDGATE_TEST_SECRET"
 
-	serverPkg = "github.com/lendgate/lendgate/examples/server"
-	cbPkg     = "github.com/lendgate/lendgate/plugins/cb"
+	serverPkg = testbin.Server
+	cbPkg     = testbin.CB
 
 	cbPassword = "cb-account-pw-51Lq"
 )
@@ -63,11 +55,7 @@ func pseudonym(instance, patron string) string { return pseudonymUnder(testSecre
 
 // pseudonymUnder is the pseudonym of patron at instance under secret.
 func pseudonymUnder(secret, instance, patron string) string {
-	k := hmac.New(sha256.New, []byte(secret))
-	k.Write([]byte("patron|" + instance))
-	m := hmac.New(sha256.New, k.Sum(nil))
-	m.Write([]byte(patron))
-	return hex.EncodeToString(m.Sum(nil))[:32]
+	return testpatron.Pseudonym(secret, instance, patron)
 }
 
 // sim is a CB simulator served on loopback by the test process.

@@ -1,4 +1,4 @@
-// Package thirdparty_test follows examples/thirdparty/README.md ("Write a
+// Package thirdpartytest follows examples/thirdparty/README.md ("Write a
 // provider plugin in 15 minutes") the way a newcomer would, in a temporary
 // directory: the third party's module is a module of its own, outside this
 // one's `go test ./...`, so this test is what keeps the page and the example
@@ -8,7 +8,11 @@
 // beside the module, its relative paths resolved against it), and lends,
 // fulfills and returns through a real host from the third party's own
 // simulator.
-package thirdparty_test
+//
+// It lives in the main module, not beside the guide: it drives a real host
+// and the repository's internal test helpers, which the guide's own module
+// (example.com/acme-lending) may not import.
+package thirdpartytest
 
 import (
 	"bufio"

@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package systemtest
 
 // The adversarial suite (issue 10) drives a running examples/server, with
 // the real plugin binaries and their simulators, over HTTP on loopback, as
