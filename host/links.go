@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/lendgate/lendgate/sdk"
@@ -66,7 +67,7 @@ func linksFromSDK(ls []sdk.Link) []Link {
 		if linkProblem(l) != "" {
 			continue
 		}
-		out = append(out, Link{Format: clipText(l.Format, maxLinkText), Rel: firstNonEmpty(clipText(l.Rel, maxLinkText), "content"),
+		out = append(out, Link{Format: clipText(l.Format, maxLinkText), Rel: cmp.Or(clipText(l.Rel, maxLinkText), "content"),
 			Href: l.Href, Name: clipText(l.Name, maxLinkText), ExpiresAt: timePtr(l.ExpiresAt)})
 	}
 	return out

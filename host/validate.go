@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -129,4 +130,125 @@ func checkDays(days int) error {
 		return invalid("days must be between 1 and %d", maxDays)
 	}
 	return nil
+}
+
+// itemFor normalises an item for the instance's plugin (ISBN or record id).
+func itemFor(in *instance, item string) (string, error) {
+	info, ok := in.info()
+	if !ok {
+		// The plugin is down, so what an item id is cannot be known; the
+		// call answers plugin_unavailable anyway.
+		if item == "" {
+			return "", invalid("item is required")
+		}
+		return item, nil
+	}
+	return normalizeItem(info, item)
+}
+
+// maxCustomerLen bounds a download's customer, like the other ids the host
+// passes on. What a customer id may contain is the distributor's rule, and
+// its plugin checks it.
+const maxCustomerLen = 255
+
+// The one check of each operation: the capability, then every field, in
+// the order a caller reads the errors. Each returns the request as the
+// operation sends it (the item normalised, defaults filled in).
+
+// validCheckout checks a checkout at in and fills in the instance's
+// default format and days.
+func (in *instance) validCheckout(r CheckoutRequest) (CheckoutRequest, error) {
+	if err := in.requireCapability(sdk.CapCheckout); err != nil {
+		return r, err
+	}
+	if err := checkPatron(r.Patron); err != nil {
+		return r, err
+	}
+	if err := checkText("patron_name", r.PatronName, maxPatronNameLen); err != nil {
+		return r, err
+	}
+	if err := checkDays(r.Days); err != nil {
+		return r, err
+	}
+	item, err := itemFor(in, r.Item)
+	if err != nil {
+		return r, err
+	}
+	if info, up := in.info(); up {
+		if err := checkFormat(info, r.Format); err != nil {
+			return r, err
+		}
+		if err := checkOptions(info, r.Options); err != nil {
+			return r, err
+		}
+	}
+	r.Format = cmp.Or(r.Format, in.cfg.Defaults.Format)
+	r.Days = cmp.Or(r.Days, in.cfg.Defaults.Days)
+	r.Item = item
+	return r, nil
+}
+
+// validRenew checks a renewal; it needs no instance, so a bad request
+// answers 400 before the provider is looked up.
+func validRenew(r RenewRequest) error {
+	if r.Days < 1 || r.Days > maxDays {
+		return invalid("days must be between 1 and %d", maxDays)
+	}
+	if r.Patron != "" {
+		return checkPatron(r.Patron)
+	}
+	return nil
+}
+
+// validDownload checks a download of a purchased publication. What a
+// customer id may contain is the distributor's rule, checked by its plugin.
+func (in *instance) validDownload(r DownloadRequest) (DownloadRequest, error) {
+	if err := in.requireCapability(sdk.CapDownload); err != nil {
+		return r, err
+	}
+	switch {
+	case r.Customer == "":
+		return r, invalid("customer is required")
+	case r.Transaction == "":
+		return r, invalid("transaction is required")
+	case r.Format == "":
+		return r, invalid("format is required")
+	case r.PatronName == "":
+		return r, invalid("patron_name is required")
+	}
+	if err := checkText("customer", r.Customer, maxCustomerLen); err != nil {
+		return r, err
+	}
+	for field, v := range map[string]string{"transaction": r.Transaction, "format": r.Format, "patron_name": r.PatronName} {
+		if err := checkText(field, v, maxPatronNameLen); err != nil {
+			return r, err
+		}
+	}
+	var err error
+	if r.Item, err = itemFor(in, r.Item); err != nil {
+		return r, err
+	}
+	if info, ok := in.info(); ok {
+		if err := checkFormat(info, r.Format); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// validAccessCheck checks an access check. The password is only bounded:
+// it goes to the plugin and nowhere else.
+func (in *instance) validAccessCheck(r AccessCheckRequest) (AccessCheckRequest, error) {
+	if err := in.requireCapability(sdk.CapAccessCheck); err != nil {
+		return r, err
+	}
+	if err := checkPatron(r.Patron); err != nil {
+		return r, err
+	}
+	if len(r.Password) > 1024 {
+		return r, invalid("password is too long")
+	}
+	var err error
+	r.Item, err = itemFor(in, r.Item)
+	return r, err
 }

@@ -1,0 +1,183 @@
+package host
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"time"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// Checkout lends an item to a patron.
+func (h *Host) Checkout(ctx context.Context, provider string, r CheckoutRequest) (Loan, error) {
+	l, _, err := h.checkout(ctx, provider, r)
+	return l, err
+}
+
+func (h *Host) checkout(ctx context.Context, provider string, r CheckoutRequest) (l Loan, replayed bool, err error) {
+	start := time.Now()
+	defer func() { h.logCall(provider, "checkout", cmp.Or(l.ID, loanOf(err)), start, err) }()
+	in, err := h.instance(provider)
+	if err != nil {
+		return Loan{}, false, err
+	}
+	if r, err = in.validCheckout(r); err != nil {
+		return Loan{}, false, err
+	}
+	fp := "" // only a request with a key needs one
+	if r.IdempotencyKey != "" {
+		fp = fingerprint("checkout", provider, r)
+	}
+	scope := ""
+	if r.IdempotencyKey != "" {
+		scope = "checkout/" + provider
+	}
+	return idempotent(ctx, h, scope, r.IdempotencyKey, fp, in.lease(), func(c claim) (Loan, error) {
+		return h.lend(ctx, in, r, c)
+	})
+}
+
+// lend makes the distributor call of a checkout and journals the loan: as
+// pending before the call (if that write fails, nothing is sent and the
+// answer is journal_unavailable), so that a crash during it leaves a trace
+// the sweeper turns into status unknown; as active, with its loan.created
+// event, in one transaction after it (retried a few times; if it still
+// fails, the answer is journal_unavailable naming the loan, and the sweeper
+// surfaces it as unknown once the journal writes again).
+//
+// Under an Idempotency-Key, an earlier attempt may have reached the
+// distributor (c.unknown, or the loan it journaled): the checkout is sent
+// again under the same loan id only where the plugin declares that its
+// distributor deduplicates by it; otherwise the answer is outcome_unknown
+// and nothing is sent (api.md §7).
+func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, c claim) (Loan, error) {
+	id := c.ref
+	now := time.Now().UTC()
+	// A record under this id means an earlier attempt with the same
+	// Idempotency-Key got this far (without a takeover the id is new:
+	// nothing to look up).
+	var prev LoanRecord
+	retry := false
+	if c.takeover {
+		var perr error
+		prev, perr = h.store.Loan(ctx, in.name, id)
+		switch {
+		case perr == nil:
+			retry = true
+		case !errors.Is(perr, ErrNotFound):
+			return Loan{}, unknownAfter(id, h.journalUnavailable(perr, "reading the loan of an earlier attempt", in.name, id))
+		}
+	}
+	if retry {
+		switch prev.Loan.Status {
+		case StatusActive:
+			// It was placed: journaled before its answer was kept, or
+			// resolved since.
+			return prev.Loan, nil
+		case StatusPending, StatusUnknown:
+		default:
+			// Resolved as never placed, or ended since: this key's
+			// checkout is over.
+			return Loan{}, &LoanError{Loan: id, Err: sdk.Errorf(sdk.CodeNotAvailable, "loan %s of this Idempotency-Key is %s", id, prev.Loan.Status)}
+		}
+	}
+	mayHaveReached := retry || c.unknown
+	if mayHaveReached {
+		info, up := in.info()
+		if !up {
+			return Loan{}, unknownAfter(id, sdk.Errorf(sdk.CodePluginUnavailable, "plugin %s is not running; loan %s of this Idempotency-Key keeps its unknown outcome", in.plugin.name, id).WithRetryAfter(time.Second))
+		}
+		if !info.DedupesCheckout {
+			if retry && prev.Loan.Status == StatusPending {
+				prev.Loan.Status = StatusUnknown
+				h.putLoanLogged(context.WithoutCancel(ctx), prev)
+			}
+			return Loan{}, outcomeUnknownError(id, "an earlier attempt with this Idempotency-Key may have placed loan %s and its distributor cannot tell a repeated order; nothing was sent again (the loan is listed with status unknown)", id)
+		}
+	}
+	createdAt := now
+	if retry {
+		createdAt = prev.Loan.CreatedAt
+	}
+	patronKey := h.patronKey(in, r.Patron)
+	rec := LoanRecord{Loan: Loan{ID: id, Provider: in.name, Item: r.Item, Patron: r.Patron, Status: StatusPending,
+		Format: r.Format, CreatedAt: createdAt, Links: []Link{}}, PatronKey: patronKey, PatronName: r.PatronName, Options: r.Options, Days: r.Days}
+	if err := h.store.PutLoan(ctx, rec); err != nil {
+		jerr := h.journalUnavailable(err, "journaling the pending loan; nothing was sent to the distributor", in.name, id)
+		if mayHaveReached {
+			return Loan{}, unknownAfter(id, jerr)
+		}
+		return Loan{}, jerr
+	}
+	req := sdk.CheckoutRequest{Instance: in.name, LoanID: id, Item: r.Item, Patron: patronKey,
+		PatronName: r.PatronName, Format: r.Format, Days: r.Days, Options: r.Options, NotifyURL: h.notifyURL(in, id)}
+	var got sdk.Loan
+	sent := false
+	err := in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+		sent = true
+		var err error
+		got, err = p.Checkout(ctx, req)
+		return err
+	})
+	wctx := context.WithoutCancel(ctx) // the journal must follow what the distributor did
+	if err != nil && mayHaveReached && sdk.CodeOf(err) == sdk.CodeDuplicateReference {
+		// A distributor that deduplicates by the loan id saw this order
+		// before (CB's EBS-10005): the first order stands. What it
+		// answered then is lost; the loan carries what the host knows.
+		err, got = nil, sdk.Loan{}
+	}
+	if err != nil {
+		switch {
+		case mayHaveReached || (sent && outcomeUnknown(err)):
+			// The order may stand: the loan stays, as unknown, and so
+			// does the key's claim.
+			rec.Loan.Status = StatusUnknown
+			h.putLoanLogged(wctx, rec)
+			return Loan{}, unknownAfter(id, err)
+		default:
+			if derr := h.store.DeleteLoan(wctx, in.name, id); derr != nil {
+				h.log.Error("removing refused pending loan failed", "provider", in.name, "loan", id, "error", derr)
+			}
+		}
+		return Loan{}, err
+	}
+	rec.Loan = placedLoan(rec, got)
+	if err := retryWrite(wctx, func(ctx context.Context) error {
+		_, applied, err := h.apply(ctx, rec, sdk.EventLoanCreated, nil, "created|"+in.name+"|"+id)
+		if err == nil && !applied {
+			// The sweeper's resolution journaled the placement first (its
+			// loan.resolved stands for loan.created); this write-ahead
+			// may have turned the loan back to pending since.
+			err = h.store.PutLoan(ctx, rec)
+		}
+		return err
+	}); err != nil {
+		// The order stands at the distributor but the journal cannot say
+		// so with its event. Listed as unknown (if that write goes
+		// through; else the sweeper turns the pending loan into unknown
+		// once the journal writes again), it is resolved where the plugin
+		// can, or left for the library to check.
+		jerr := h.journalUnavailable(err, "journaling a loan the distributor placed; it is listed with status unknown", in.name, id)
+		rec.Loan.Status = StatusUnknown
+		h.putLoanLogged(wctx, rec)
+		return Loan{}, unknownAfter(id, jerr)
+	}
+	return rec.Loan, nil
+}
+
+// placedLoan is rec made active with what the distributor answered. A loan
+// whose distributor did not say when it ends (a first order that stands,
+// answered without its data) ends Days after it was created.
+func placedLoan(rec LoanRecord, got sdk.Loan) Loan {
+	l := rec.Loan
+	l.Status = StatusActive
+	l.Format = cmp.Or(got.Format, l.Format)
+	l.ExpiresAt = timePtr(got.ExpiresAt)
+	if l.ExpiresAt == nil && rec.Days > 0 {
+		l.ExpiresAt = timePtr(l.CreatedAt.Add(time.Duration(rec.Days) * 24 * time.Hour))
+	}
+	l.Links = linksFromSDK(got.Links)
+	l.ProviderRef = got.ProviderRef
+	return l
+}

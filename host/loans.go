@@ -1,0 +1,105 @@
+package host
+
+import (
+	"context"
+	"errors"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// Loan returns a loan as the host knows it.
+func (h *Host) Loan(ctx context.Context, provider, id string) (Loan, error) {
+	rec, err := h.loanRecord(ctx, provider, id)
+	return rec.Loan, err
+}
+
+func (h *Host) loanRecord(ctx context.Context, provider, id string) (LoanRecord, error) {
+	if _, err := h.instance(provider); err != nil {
+		return LoanRecord{}, err
+	}
+	rec, err := h.store.Loan(ctx, provider, id)
+	if errors.Is(err, ErrNotFound) {
+		return LoanRecord{}, sdk.Errorf(sdk.CodeLoanNotFound, "no loan %q at provider %s", id, provider)
+	}
+	return rec, err
+}
+
+// PatronLoans returns a patron's loans at a provider, from the journal.
+func (h *Host) PatronLoans(ctx context.Context, provider, patron string) ([]Loan, error) {
+	if _, err := h.instance(provider); err != nil {
+		return nil, err
+	}
+	if err := checkPatron(patron); err != nil {
+		return nil, err
+	}
+	recs, err := h.store.PatronLoans(ctx, provider, patron)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Loan, len(recs))
+	for i, r := range recs {
+		out[i] = r.Loan
+	}
+	return out, nil
+}
+
+// loanStatuses are the statuses a loan can have in the journal.
+var loanStatuses = []string{StatusActive, StatusReturned, StatusExpired, StatusRevoked, StatusPending, StatusUnknown}
+
+// maxStatusList bounds LoansByStatus.
+const maxStatusList = 1000
+
+// LoansByStatus returns up to 1000 loans in a status at a provider: with
+// StatusUnknown, the checkouts whose outcome the host could not learn.
+func (h *Host) LoansByStatus(ctx context.Context, provider, status string) ([]Loan, error) {
+	if _, err := h.instance(provider); err != nil {
+		return nil, err
+	}
+	known := false
+	for _, s := range loanStatuses {
+		known = known || s == status
+	}
+	if !known {
+		return nil, invalid("status must be one of %v", loanStatuses)
+	}
+	recs, err := h.store.LoansByStatus(ctx, provider, status, maxStatusList)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Loan, len(recs))
+	for i, r := range recs {
+		out[i] = r.Loan
+	}
+	return out, nil
+}
+
+func loanRef(rec LoanRecord) sdk.LoanRef {
+	ref := sdk.LoanRef{ID: rec.Loan.ID, Item: rec.Loan.Item, Patron: rec.PatronKey, PatronName: rec.PatronName,
+		Format: rec.Loan.Format, ProviderRef: rec.Loan.ProviderRef, Options: rec.Options}
+	if rec.Loan.ExpiresAt != nil {
+		ref.ExpiresAt = *rec.Loan.ExpiresAt
+	}
+	return ref
+}
+
+func requireActive(l Loan) error {
+	if l.Status != StatusActive {
+		return sdk.Errorf(sdk.CodeNotAvailable, "loan %s is %s", l.ID, l.Status)
+	}
+	return nil
+}
+
+func (h *Host) activeLoan(ctx context.Context, provider, loanID string, c sdk.Capability) (*instance, LoanRecord, error) {
+	in, err := h.instance(provider)
+	if err != nil {
+		return nil, LoanRecord{}, err
+	}
+	if err := in.requireCapability(c); err != nil {
+		return nil, LoanRecord{}, err
+	}
+	rec, err := h.loanRecord(ctx, provider, loanID)
+	if err != nil {
+		return nil, LoanRecord{}, err
+	}
+	return in, rec, requireActive(rec.Loan)
+}

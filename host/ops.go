@@ -1,0 +1,69 @@
+package host
+
+// What the operations share: their log line, loan ids, the notify URL a
+// checkout hands the distributor, the patron key it sees. Each operation has
+// a file of its own (checkout.go, fulfill.go, renew.go, return.go,
+// download.go, access.go, loans.go, notify.go, events.go) and makes one
+// validation call (validate.go).
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"time"
+
+	"github.com/lendgate/lendgate/host/internal/resilience"
+	"github.com/lendgate/lendgate/sdk"
+	"github.com/oklog/ulid/v2"
+)
+
+// logCall writes the one log line per call of api.md §6 and records its
+// metrics (resilience.Observer).
+func (h *Host) logCall(provider, op, loan string, start time.Time, err error) {
+	resilience.Observer{Log: h.log, Metrics: h.metrics, IsInstance: h.isInstance}.Done(provider, op, loan, start, err)
+}
+
+func newLoanID() string { return "ln_" + ulid.Make().String() }
+
+// notifyURL is the per-loan callback of api.md §5 ("" when the plugin takes
+// none or the host has no public URL).
+func (h *Host) notifyURL(in *instance, id string) string {
+	if info, _ := in.info(); info.Has(sdk.CapNotifications) && h.publicURL != "" {
+		return h.publicURL + "/v1/notifications/" + url.PathEscape(in.name) + "/" + h.keys.notifyToken(in.name, id)
+	}
+	return ""
+}
+
+func (h *Host) putLoanLogged(ctx context.Context, rec LoanRecord) {
+	if err := retryWrite(ctx, func(ctx context.Context) error { return h.store.PutLoan(ctx, rec) }); err != nil {
+		h.owed.add(rec)
+		h.log.Error("journaling loan of unknown outcome failed; it is written as soon as the journal writes again", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)
+	}
+}
+
+// outcomeUnknown reports whether a call that was sent may still have
+// reached the distributor and taken effect: a timeout, a plugin that died or
+// whose connection broke during it, a caller that gave up during it.
+func outcomeUnknown(err error) bool {
+	switch {
+	case errors.Is(err, errPluginCrashed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return true
+	}
+	c := sdk.CodeOf(err)
+	return c == sdk.CodeProviderTimeout || c == sdk.CodePluginUnavailable
+}
+
+func (h *Host) patronKey(in *instance, patron string) string {
+	if in.cfg.SendPatronID {
+		return patron
+	}
+	return in.patrons.pseudonym(patron)
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

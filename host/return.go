@@ -1,0 +1,81 @@
+package host
+
+import (
+	"context"
+	"time"
+
+	"github.com/lendgate/lendgate/sdk"
+)
+
+// Return ends a loan early.
+//
+// A return carries no body; its Idempotency-Key rides the context
+// (WithIdempotencyKey): a retried return with the key answers the first
+// return's loan instead of not_available.
+func (h *Host) Return(ctx context.Context, provider, loanID string) (l Loan, err error) {
+	l, _, err = h.returnLoan(ctx, provider, loanID, IdempotencyKey(ctx))
+	return l, err
+}
+
+type idemKeyCtx struct{}
+
+// WithIdempotencyKey returns ctx carrying an Idempotency-Key for Return,
+// which has no request body to carry one.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idemKeyCtx{}, key)
+}
+
+// IdempotencyKey returns the key WithIdempotencyKey put in ctx ("" if none).
+func IdempotencyKey(ctx context.Context) string {
+	k, _ := ctx.Value(idemKeyCtx{}).(string)
+	return k
+}
+
+func (h *Host) returnLoan(ctx context.Context, provider, loanID, key string) (l Loan, replayed bool, err error) {
+	start := time.Now()
+	defer func() { h.logCall(provider, "return", loanID, start, err) }()
+	in, err := h.instance(provider)
+	if err != nil {
+		return Loan{}, false, err
+	}
+	fp := ""
+	if key != "" {
+		fp = fingerprint("return", provider, loanID)
+	}
+	return idempotent(ctx, h, "return/"+provider, key, fp, in.lease(), func(c claim) (Loan, error) {
+		if c.takeover {
+			return Loan{}, outcomeUnknownError(loanID, "an earlier return with this Idempotency-Key may have reached the distributor; nothing was sent again (check loan %s)", loanID)
+		}
+		return h.returnActive(ctx, provider, loanID)
+	})
+}
+
+func (h *Host) returnActive(ctx context.Context, provider, loanID string) (Loan, error) {
+	in, rec, err := h.activeLoan(ctx, provider, loanID, sdk.CapReturn)
+	if err != nil {
+		return Loan{}, err
+	}
+	var got sdk.Loan
+	sent := false
+	err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+		sent = true
+		var err error
+		got, err = p.Return(ctx, sdk.ReturnRequest{Instance: in.name, Loan: loanRef(rec)})
+		return err
+	})
+	if err != nil {
+		if sent && outcomeUnknown(err) {
+			return Loan{}, unknownAfter(loanID, err)
+		}
+		return Loan{}, err
+	}
+	rec.Loan = applyProviderLoan(rec.Loan, got)
+	rec.Loan.Status = StatusReturned
+	if err := retryWrite(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		_, _, err := h.apply(ctx, rec, sdk.EventLoanReturned, nil, "returned|"+provider+"|"+loanID)
+		return err
+	}); err != nil {
+		return Loan{}, unknownAfter(loanID, h.journalUnavailable(err, "journaling a return the distributor made", provider, loanID))
+	}
+	return rec.Loan, nil
+}
