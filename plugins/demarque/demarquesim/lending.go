@@ -35,6 +35,9 @@ type Loan struct {
 	// Regenerations counts the requests without expire_at that found this loan.
 	Regenerations int
 	Returned      bool
+	// returnNotice is the "return" notification as first sent: a
+	// redelivery sends these bytes again, as a retrying platform does.
+	returnNotice []byte
 }
 
 // Loans returns a snapshot of every loan, in no particular order.
@@ -128,6 +131,7 @@ func (s *Sim) lend(w http.ResponseWriter, r *http.Request, isbn string) {
 	l.Medium, l.Localisation = medium, localisation
 	l.Duration, l.IPAddress = f.Get("duration"), f.Get("ip_address")
 	l.Returned = false
+	l.returnNotice = nil
 	s.issueContent(w, r, l)
 }
 

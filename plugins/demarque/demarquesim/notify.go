@@ -41,7 +41,8 @@ type NotificationData struct {
 // the "return" notification is POSTed to its notify_url. The loan is marked
 // returned even when the notification cannot be delivered (no notify_url, an
 // error answer): the reader did return it. Calling it again
-// redelivers the notification, as a retrying platform would. An answer other
+// redelivers the same notification, byte for byte, as a retrying platform
+// would. An answer other
 // than 2xx is an error.
 func (s *Sim) Return(ctx context.Context, tx string) error {
 	now := s.now()
@@ -52,26 +53,31 @@ func (s *Sim) Return(ctx context.Context, tx string) error {
 		return fmt.Errorf("returning %q: %w", tx, ErrUnknownLoan)
 	}
 	l.Returned = true
-	n := Notification{
-		Type: "return",
-		Time: now.UTC().Format(time.RFC3339),
-		Data: NotificationData{
-			Loan:             l.ID,
-			Borrower:         l.Borrower,
-			Transaction:      l.Transaction,
-			TimeBeforeExpire: max(0, int64(l.ExpireAt.Sub(now)/time.Second)),
-			ExpireAt:         l.ExpireAt.UTC().Format(ExpireAtLayout),
-		},
+	body := l.returnNotice
+	if body == nil {
+		n := Notification{
+			Type: "return",
+			Time: now.UTC().Format(time.RFC3339),
+			Data: NotificationData{
+				Loan:             l.ID,
+				Borrower:         l.Borrower,
+				Transaction:      l.Transaction,
+				TimeBeforeExpire: max(0, int64(l.ExpireAt.Sub(now)/time.Second)),
+				ExpireAt:         l.ExpireAt.UTC().Format(ExpireAtLayout),
+			},
+		}
+		var err error
+		if body, err = json.Marshal(n); err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("returning %q: encoding the notification: %w", tx, err)
+		}
+		l.returnNotice = body
 	}
 	target := l.NotifyURL
 	s.mu.Unlock()
 
 	if target == "" {
 		return fmt.Errorf("returning %q: %w", tx, ErrNoNotifyURL)
-	}
-	body, err := json.Marshal(n)
-	if err != nil {
-		return fmt.Errorf("returning %q: encoding the notification: %w", tx, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
