@@ -35,4 +35,6 @@ const (
 	StatusReturned = api.StatusReturned
 	StatusExpired  = api.StatusExpired
 	StatusRevoked  = api.StatusRevoked
+	StatusPending  = api.StatusPending
+	StatusUnknown  = api.StatusUnknown
 )

@@ -9,6 +9,10 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
+// Decisions where the contract is silent:
+//   - Authorization's scheme matches "Bearer" in any case, followed by one
+//     or more spaces; secret must have at least 32 bytes (New refuses less).
+
 // Authenticator decides who may call the API. admin is true for the admin
 // endpoints. Return an *Error with CodeUnauthorized or CodeForbidden to
 // refuse. Embedders can plug in their own (e.g. an ILS session check).

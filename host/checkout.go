@@ -57,7 +57,7 @@ func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, c clai
 	// A record under this id means an earlier attempt with the same
 	// Idempotency-Key got this far (without a takeover the id is new:
 	// nothing to look up).
-	var prev LoanRecord
+	var prev storedLoan
 	retry := false
 	if c.takeover {
 		var perr error
@@ -101,7 +101,7 @@ func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, c clai
 		createdAt = prev.Loan.CreatedAt
 	}
 	patronKey := h.patronKey(in, r.Patron)
-	rec := LoanRecord{Loan: Loan{ID: id, Provider: in.name, Item: r.Item, Patron: r.Patron, Status: StatusPending,
+	rec := storedLoan{Loan: Loan{ID: id, Provider: in.name, Item: r.Item, Patron: r.Patron, Status: StatusPending,
 		Format: r.Format, CreatedAt: createdAt, Links: []Link{}}, PatronKey: patronKey, PatronName: r.PatronName, Options: r.Options, Days: r.Days}
 	if err := h.store.PutLoan(ctx, rec); err != nil {
 		jerr := h.journalUnavailable(err, "journaling the pending loan; nothing was sent to the distributor", in.name, id)
@@ -169,7 +169,7 @@ func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, c clai
 // placedLoan is rec made active with what the distributor answered. A loan
 // whose distributor did not say when it ends (a first order that stands,
 // answered without its data) ends Days after it was created.
-func placedLoan(rec LoanRecord, got sdk.Loan) Loan {
+func placedLoan(rec storedLoan, got sdk.Loan) Loan {
 	l := rec.Loan
 	l.Status = StatusActive
 	l.Format = cmp.Or(got.Format, l.Format)

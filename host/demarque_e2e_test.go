@@ -211,7 +211,7 @@ func TestGoAndHTTPGiveTheSameAnswers(t *testing.T) {
 	// Errors: the same code, status and provider code.
 	_, goErr := d.h.Checkout(ctx, "demarque-mtl", host.CheckoutRequest{Item: "9789084999812", Patron: "p"})
 	p := d.expectProblem(d.do("POST", "/v1/providers/demarque-mtl/loans", map[string]any{"item": "9789084999812", "patron": "p"}), 400, "invalid_request")
-	if string(host.CodeOf(goErr)) != p.Code || host.StatusOf(host.CodeOf(goErr)) != p.Status {
+	if string(host.CodeOf(goErr)) != p.Code || host.CodeOf(goErr).Status() != p.Status {
 		t.Errorf("go error %v, http problem %+v", goErr, p)
 	}
 	_, goErr = d.h.Renew(ctx, "demarque-mtl", viaGo.ID, host.RenewRequest{Days: 3})

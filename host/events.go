@@ -9,7 +9,7 @@ import (
 
 // apply journals a loan and its event in one transaction, then tells
 // OnEvent. With a dedupe key seen before it changes nothing.
-func (h *Host) apply(ctx context.Context, rec LoanRecord, typ string, data map[string]string, dedupeKey string) (Event, bool, error) {
+func (h *Host) apply(ctx context.Context, rec storedLoan, typ string, data map[string]string, dedupeKey string) (Event, bool, error) {
 	l := rec.Loan
 	if data == nil {
 		data = map[string]string{}

@@ -32,7 +32,7 @@ func (h *Host) Fulfill(ctx context.Context, provider, loanID string, r FulfillRe
 	return f, nil
 }
 
-func (h *Host) fulfill(ctx context.Context, in *instance, rec LoanRecord, format string) ([]Link, error) {
+func (h *Host) fulfill(ctx context.Context, in *instance, rec storedLoan, format string) ([]Link, error) {
 	var got sdk.Fulfillment
 	err := in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
 		var err error

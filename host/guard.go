@@ -9,6 +9,15 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
+// Decisions where the contract is silent:
+//   - Every plugin answer passes one guard (guard.go) on its way in, at
+//     instance.do: provider_ref and event data keep at most 32 entries with
+//     keys up to 128 bytes and values up to 4 KiB; an oversized entry is
+//     dropped whole (a cut reference would be wrong, not shorter), surplus
+//     entries in key order. A loan format over 100 bytes is ignored. Event
+//     types outside api.md §5 (and the host's loan.resolved) become
+//     loan.notified.
+
 // The host trusts plugins only so far (api.md §7): what a plugin answers is
 // stored, echoed to the ILS and sent to browsers, so every answer passes the
 // guard below on its way in. Links must be http(s) and are bounded in number

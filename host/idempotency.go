@@ -13,6 +13,23 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
+// Decisions where the contract is silent:
+//   - Idempotency-Key replays successful answers and the distributor's final
+//     refusals; answers that never reached the distributor or may succeed on
+//     retry (rate_limited, circuit_open, plugin_unavailable before the call
+//     was sent, try_later, provider_error, journal_unavailable before the
+//     call) are not stored, so a retry tries again. Answers of a call that
+//     may have reached the distributor keep the claim instead (see the
+//     at-most-once bullets below). A retry that
+//     arrives while the first request runs waits for it (on another node:
+//     polling the store) rather than answering 409; if the caller gives up
+//     first it gets try_later with Retry-After. Keys are scoped per
+//     operation and provider instance.
+//   - A claim's owner beats (refreshes its UpdatedAt) every lease/4 while
+//     its call runs; a claim is taken over only when no beat came for the
+//     instance's lease (max_wait + timeout + 5 s), i.e. its owner died. A
+//     slow store delays beats, not correctness: it takes four missed beats.
+
 // flights makes a retry that arrives on this node while the first request
 // with the same key still runs wait for it without polling the store.
 type flights struct {

@@ -10,6 +10,22 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
+// Decisions where the contract is silent:
+//   - An instance whose Configure is refused (any answer of the plugin
+//     other than a timeout or plugin_unavailable) answers
+//     provider_credentials with the plugin's reason until a new process is
+//     configured (reload, SIGHUP, crash restart): settings that were refused
+//     are refused again, so there is no retry loop. An instance whose
+//     Health fails (or whose Configure got no answer) answers
+//     plugin_unavailable, Retry-After = the next check, and is checked again
+//     with capped backoff (1 s doubling to 1 min); a Health answering
+//     provider_credentials answers that code. These answers do not count
+//     towards the breaker (they asked nothing of the distributor) and do
+//     not hold /readyz, which stays about the plugin processes: one
+//     misconfigured account must not take its neighbours out of a load
+//     balancer. GET /v1/providers shows such an instance with health "down"
+//     and its "error".
+
 // instance is one provider instance: a distributor account, its plugin, and
 // the resilience state that belongs to it (and survives restarts and swaps).
 type instance struct {

@@ -14,6 +14,20 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
+// Decisions where the contract is silent:
+//   - A journal write failure answers journal_unavailable (503, Retry-After
+//     5 s; the store's own error is logged, never shown) and is never
+//     counted by the breaker. The host's journal health turns bad on any
+//     failed store write and good on the next successful one; while bad,
+//     /readyz answers 503 {"status":"journal_unavailable"} and every sweep
+//     probes the journal with a harmless claim-and-release.
+//     Host.JournalWritable exposes it to embedders.
+//   - The write that follows a distributor's answer is retried 4 times
+//     within about a second (well inside the lease margin); if it still
+//     fails, the loan is written as unknown (or, if even that fails, left
+//     pending for the sweeper to turn unknown after the lease) and the
+//     answer is journal_unavailable naming the loan.
+
 // journalHealth says whether the journal writes: it turns false when a
 // write fails and true again at the next write that succeeds (a request's,
 // the sweeper's, or the sweeper's probe while it is failing). /readyz
@@ -82,7 +96,7 @@ func watchJournal(s store, log hclog.Logger) *watchedStore {
 	return &watchedStore{store: s, health: &journalHealth{log: log, changed: make(chan struct{}, 1)}}
 }
 
-func (w *watchedStore) PutLoan(ctx context.Context, r LoanRecord) error {
+func (w *watchedStore) PutLoan(ctx context.Context, r storedLoan) error {
 	err := w.store.PutLoan(ctx, r)
 	w.health.note(ctx, err)
 	return err
@@ -94,7 +108,7 @@ func (w *watchedStore) DeleteLoan(ctx context.Context, provider, id string) erro
 	return err
 }
 
-func (w *watchedStore) Apply(ctx context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
+func (w *watchedStore) Apply(ctx context.Context, r storedLoan, e Event, dedupeKey string) (Event, bool, error) {
 	out, applied, err := w.store.Apply(ctx, r, e, dedupeKey)
 	w.health.note(ctx, err)
 	return out, applied, err
@@ -225,16 +239,16 @@ func retryWrite(ctx context.Context, write func(context.Context) error) error {
 // maxOwedLoans the lease rule alone catches the rest.
 type owedLoans struct {
 	mu sync.Mutex
-	m  map[string]LoanRecord // provider + "/" + loan id
+	m  map[string]storedLoan // provider + "/" + loan id
 }
 
 const maxOwedLoans = 10000
 
-func (o *owedLoans) add(rec LoanRecord) bool {
+func (o *owedLoans) add(rec storedLoan) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.m == nil {
-		o.m = map[string]LoanRecord{}
+		o.m = map[string]storedLoan{}
 	}
 	if len(o.m) >= maxOwedLoans {
 		return false
@@ -243,17 +257,17 @@ func (o *owedLoans) add(rec LoanRecord) bool {
 	return true
 }
 
-func (o *owedLoans) list() []LoanRecord {
+func (o *owedLoans) list() []storedLoan {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := make([]LoanRecord, 0, len(o.m))
+	out := make([]storedLoan, 0, len(o.m))
 	for _, r := range o.m {
 		out = append(out, r)
 	}
 	return out
 }
 
-func (o *owedLoans) done(rec LoanRecord) {
+func (o *owedLoans) done(rec storedLoan) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	delete(o.m, rec.Loan.Provider+"/"+rec.Loan.ID)

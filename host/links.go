@@ -7,6 +7,15 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
+// Decisions where the contract is silent:
+//   - Links are http or https, the scheme read case-insensitively as a
+//     browser does; an href with control characters is dropped too (browsers
+//     strip tabs and newlines, making "java\tscript:" a scheme). An answer
+//     keeps at most 32 links, each href at most 8 KiB; format, rel and name
+//     are cut to 200 bytes. Dropped links are logged at warn with their
+//     scheme and length only, and counted in
+//     lendgate_links_dropped_total{provider}.
+
 // Links are http or https (api.md §7): a distributor's link of any other
 // scheme (javascript:, data:, file:, …) would run in the ILS's page or the
 // patron's browser, so it never reaches a Loan, a Fulfillment or a Location.

@@ -13,13 +13,13 @@ func (h *Host) Loan(ctx context.Context, provider, id string) (Loan, error) {
 	return rec.Loan, err
 }
 
-func (h *Host) loanRecord(ctx context.Context, provider, id string) (LoanRecord, error) {
+func (h *Host) loanRecord(ctx context.Context, provider, id string) (storedLoan, error) {
 	if _, err := h.instance(provider); err != nil {
-		return LoanRecord{}, err
+		return storedLoan{}, err
 	}
 	rec, err := h.store.Loan(ctx, provider, id)
 	if errors.Is(err, ErrNotFound) {
-		return LoanRecord{}, sdk.Errorf(sdk.CodeLoanNotFound, "no loan %q at provider %s", id, provider)
+		return storedLoan{}, sdk.Errorf(sdk.CodeLoanNotFound, "no loan %q at provider %s", id, provider)
 	}
 	return rec, err
 }
@@ -73,7 +73,7 @@ func (h *Host) LoansByStatus(ctx context.Context, provider, status string) ([]Lo
 	return out, nil
 }
 
-func loanRef(rec LoanRecord) sdk.LoanRef {
+func loanRef(rec storedLoan) sdk.LoanRef {
 	ref := sdk.LoanRef{ID: rec.Loan.ID, Item: rec.Loan.Item, Patron: rec.PatronKey, PatronName: rec.PatronName,
 		Format: rec.Loan.Format, ProviderRef: rec.Loan.ProviderRef, Options: rec.Options}
 	if rec.Loan.ExpiresAt != nil {
@@ -89,17 +89,17 @@ func requireActive(l Loan) error {
 	return nil
 }
 
-func (h *Host) activeLoan(ctx context.Context, provider, loanID string, c sdk.Capability) (*instance, LoanRecord, error) {
+func (h *Host) activeLoan(ctx context.Context, provider, loanID string, c sdk.Capability) (*instance, storedLoan, error) {
 	in, err := h.instance(provider)
 	if err != nil {
-		return nil, LoanRecord{}, err
+		return nil, storedLoan{}, err
 	}
 	if err := in.requireCapability(c); err != nil {
-		return nil, LoanRecord{}, err
+		return nil, storedLoan{}, err
 	}
 	rec, err := h.loanRecord(ctx, provider, loanID)
 	if err != nil {
-		return nil, LoanRecord{}, err
+		return nil, storedLoan{}, err
 	}
 	return in, rec, requireActive(rec.Loan)
 }

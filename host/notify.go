@@ -12,6 +12,14 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
+// Decisions where the contract is silent:
+//   - A notification's token is checked before a byte of its body is read:
+//     a forged one answers 404 with Connection: close, so net/http does not
+//     drain the unread body either; a Content-Length beyond the 64 KiB cap
+//     answers 413 the same way. examples/server reads headers within 10 s
+//     and a request within 30 s, keeps idle connections 2 min, and lets a
+//     write run 30 s + the longest instance call + 15 s.
+
 // maxNotificationBytes caps a distributor's callback body.
 const maxNotificationBytes = api.MaxNotificationBytes
 

@@ -34,7 +34,7 @@ func (h *Host) notifyURL(in *instance, id string) string {
 	return ""
 }
 
-func (h *Host) putLoanLogged(ctx context.Context, rec LoanRecord) {
+func (h *Host) putLoanLogged(ctx context.Context, rec storedLoan) {
 	if err := retryWrite(ctx, func(ctx context.Context) error { return h.store.PutLoan(ctx, rec) }); err != nil {
 		h.owed.add(rec)
 		h.log.Error("journaling loan of unknown outcome failed; it is written as soon as the journal writes again", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)

@@ -12,9 +12,9 @@ import (
 // a field added to one and not the other stops this file compiling); a
 // loan is copied field by field.
 
-// LoanRecord is the host's copy of a loan: the public Loan plus what the
+// storedLoan is the host's copy of a loan: the public Loan plus what the
 // host needs to act on it later.
-type LoanRecord struct {
+type storedLoan struct {
 	Loan Loan
 	// PatronKey is what the distributor knows of the patron (a pseudonym
 	// unless the instance sends patron ids).
@@ -27,17 +27,10 @@ type LoanRecord struct {
 	Days int
 }
 
-// Loan status of a checkout in flight (journaled before the distributor is
-// called) and of one whose outcome the host cannot know (see reconcile).
-const (
-	StatusPending = "pending"
-	StatusUnknown = "unknown"
-)
-
 // journalLoan is r as the journal keeps it. Only an active loan keeps its
 // links, as the API shows them (Loan.MarshalJSON) and as schema 1 stored
 // them.
-func journalLoan(r LoanRecord) journal.Loan {
+func journalLoan(r storedLoan) journal.Loan {
 	l := r.Loan
 	out := journal.Loan{ID: l.ID, Provider: l.Provider, Item: l.Item, Patron: l.Patron, Status: l.Status,
 		Format: l.Format, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt, ProviderRef: l.ProviderRef,
@@ -52,8 +45,8 @@ func journalLoan(r LoanRecord) journal.Loan {
 }
 
 // loanRecord is the host's record of the journal's l.
-func loanRecord(l journal.Loan) LoanRecord {
-	out := LoanRecord{Loan: Loan{ID: l.ID, Provider: l.Provider, Item: l.Item, Patron: l.Patron, Status: l.Status,
+func loanRecord(l journal.Loan) storedLoan {
+	out := storedLoan{Loan: Loan{ID: l.ID, Provider: l.Provider, Item: l.Item, Patron: l.Patron, Status: l.Status,
 		Format: l.Format, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt, ProviderRef: l.ProviderRef},
 		PatronKey: l.PatronKey, PatronName: l.PatronName, Options: l.Options, Days: l.Days}
 	if l.Links != nil {
@@ -66,11 +59,11 @@ func loanRecord(l journal.Loan) LoanRecord {
 }
 
 // loanRecords converts a journal's listing.
-func loanRecords(ls []journal.Loan, err error) ([]LoanRecord, error) {
+func loanRecords(ls []journal.Loan, err error) ([]storedLoan, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]LoanRecord, len(ls))
+	out := make([]storedLoan, len(ls))
 	for i, l := range ls {
 		out[i] = loanRecord(l)
 	}

@@ -9,6 +9,16 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
+// Decisions where the contract is silent:
+//   - A redirect URL reuses the fresh link it last got for 30 s, or until
+//     10 s before that link expires if sooner, on the node that served it;
+//     uses at the same moment wait for one distributor call; failures are
+//     not reused; the loan must still be active at every use. So a leaked
+//     URL costs at most one distributor call per 30 s (≤ 30 over its 15
+//     minutes at most) instead of one per use, and gives its holder nothing
+//     it did not have. At most 10 000 URLs are remembered per node; beyond
+//     that, URLs not yet remembered ask the distributor every time.
+
 // A redirect URL (api.md §4) is a bearer credential for ten minutes: whoever
 // holds it, a patron's browser or whoever it leaked to, gets a fresh link at
 // every use. Without a bound, every use is a distributor call, and a leaked
@@ -77,7 +87,7 @@ func (c *redirectCache) entry(key string, expires, now time.Time) *redirectEntry
 // contentHref returns the link a redirect URL sends the browser to: the
 // one it got less than redirectReuse ago if that is still valid, else a
 // fresh one from the distributor. Failures are not reused.
-func (h *Host) contentHref(ctx context.Context, in *instance, rec LoanRecord, format string, exp int64) (string, error) {
+func (h *Host) contentHref(ctx context.Context, in *instance, rec storedLoan, format string, exp int64) (string, error) {
 	now := time.Now()
 	key := in.name + "\x00" + rec.Loan.ID + "\x00" + format + "\x00" + strconv.FormatInt(exp, 10)
 	e := h.redirects.entry(key, time.Unix(exp, 0), now)
@@ -108,7 +118,7 @@ func (h *Host) contentHref(ctx context.Context, in *instance, rec LoanRecord, fo
 
 // freshContentHref asks the distributor for the loan's content link in
 // format, and when it expires (zero: not said).
-func (h *Host) freshContentHref(ctx context.Context, in *instance, rec LoanRecord, format string) (string, time.Time, error) {
+func (h *Host) freshContentHref(ctx context.Context, in *instance, rec storedLoan, format string) (string, time.Time, error) {
 	links, err := h.fulfill(ctx, in, rec, format)
 	if err != nil {
 		return "", time.Time{}, err

@@ -7,6 +7,19 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
+// Decisions where the contract is silent:
+//   - Resolution: each sweep asks, for each instance whose plugin declares
+//     sdk.CapResolve, about up to 20 of its oldest unknown loans, through the
+//     instance's limiter, breaker and deadline. Placed: the loan becomes
+//     active with the distributor's data (expiry created_at + days when it
+//     gives none). Not placed: the loan becomes revoked — the vocabulary has
+//     no "never existed", and revoked reads right to a library: there is no
+//     loan to serve. Both append loan.resolved {"outcome": "placed" |
+//     "not_placed"} in the same transaction. A placement is journaled once:
+//     loan.resolved (placed) and loan.created share a dedupe key, so a retry
+//     racing the sweeper adds no second event. An error leaves the loan
+//     unknown for the next pass.
+
 // Outcomes of a resolution, as loan.resolved's data "outcome".
 const (
 	resolvedPlaced    = "placed"
@@ -47,7 +60,7 @@ func (h *Host) resolveUnknown(ctx context.Context) {
 	}
 }
 
-func (h *Host) resolveLoan(ctx context.Context, in *instance, rec LoanRecord) {
+func (h *Host) resolveLoan(ctx context.Context, in *instance, rec storedLoan) {
 	var res sdk.Resolution
 	err := in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
 		rv, ok := p.(sdk.Resolver)

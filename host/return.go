@@ -13,7 +13,7 @@ import (
 // (WithIdempotencyKey): a retried return with the key answers the first
 // return's loan instead of not_available.
 func (h *Host) Return(ctx context.Context, provider, loanID string) (l Loan, err error) {
-	l, _, err = h.returnLoan(ctx, provider, loanID, IdempotencyKey(ctx))
+	l, _, err = h.returnLoan(ctx, provider, loanID, idempotencyKey(ctx))
 	return l, err
 }
 
@@ -26,7 +26,7 @@ func WithIdempotencyKey(ctx context.Context, key string) context.Context {
 }
 
 // IdempotencyKey returns the key WithIdempotencyKey put in ctx ("" if none).
-func IdempotencyKey(ctx context.Context) string {
+func idempotencyKey(ctx context.Context) string {
 	k, _ := ctx.Value(idemKeyCtx{}).(string)
 	return k
 }

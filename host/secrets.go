@@ -12,6 +12,15 @@ import (
 	"sync"
 )
 
+// Decisions where the contract is silent:
+//   - Patron pseudonyms are computed by the host, so no plugin ever sees an
+//     ILS patron id unless the instance sets send_patron_id: the key of
+//     instance I is HMAC-SHA256(secret, "patron|"+I), the pseudonym the first
+//     32 hex characters of HMAC-SHA256(key, patron id).
+//   - A notification token is "<loan id>.<mac>" where mac is the base64url
+//     HMAC-SHA256(secret, "notify|"+provider+"|"+loan id): the loan id makes
+//     it routable, the mac unguessable.
+
 // keys derives every HMAC the host makes from the one configured secret.
 type keys struct {
 	secret []byte

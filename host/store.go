@@ -17,7 +17,7 @@ var ErrNotFound = journal.ErrNotFound
 
 // ErrWebhookLeaseLost is returned by a journal's SaveWebhook when another
 // node has taken the endpoint's lease.
-var ErrWebhookLeaseLost = journal.ErrWebhookLeaseLost
+var errWebhookLeaseLost = journal.ErrWebhookLeaseLost
 
 // openStore opens the journal of the configured driver (bolt by default);
 // a driver of this module that the program does not link is an error
@@ -26,17 +26,17 @@ func openStore(ctx context.Context, c StoreConfig) (journal.Store, error) {
 	return journal.Open(ctx, cmp.Or(c.Driver, "bolt"), c.DSN)
 }
 
-// store is the journal as the host's code speaks to it: in LoanRecords and
+// store is the journal as the host's code speaks to it: in storedLoans and
 // the API's Events. journalStore adapts a journal.Store to it (records.go
 // converts); watchedStore (journal.go) wraps it.
 type store interface {
-	PutLoan(ctx context.Context, r LoanRecord) error
+	PutLoan(ctx context.Context, r storedLoan) error
 	DeleteLoan(ctx context.Context, provider, id string) error
-	Loan(ctx context.Context, provider, id string) (LoanRecord, error)
-	PatronLoans(ctx context.Context, provider, patron string) ([]LoanRecord, error)
-	LoansByStatus(ctx context.Context, provider, status string, limit int) ([]LoanRecord, error)
-	ExpiredLoans(ctx context.Context, t time.Time, limit int) ([]LoanRecord, error)
-	Apply(ctx context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error)
+	Loan(ctx context.Context, provider, id string) (storedLoan, error)
+	PatronLoans(ctx context.Context, provider, patron string) ([]storedLoan, error)
+	LoansByStatus(ctx context.Context, provider, status string, limit int) ([]storedLoan, error)
+	ExpiredLoans(ctx context.Context, t time.Time, limit int) ([]storedLoan, error)
+	Apply(ctx context.Context, r storedLoan, e Event, dedupeKey string) (Event, bool, error)
 	Events(ctx context.Context, after string, limit int) ([]Event, error)
 	ClaimIdempotency(ctx context.Context, r journal.IdempotencyRecord, staleBefore time.Time) (journal.IdempotencyRecord, bool, error)
 	CompleteIdempotency(ctx context.Context, r journal.IdempotencyRecord) error
@@ -63,7 +63,7 @@ func newStore(j journal.Store) store {
 // records are the journal's own.
 type journalStore struct{ j journal.Store }
 
-func (s *journalStore) PutLoan(ctx context.Context, r LoanRecord) error {
+func (s *journalStore) PutLoan(ctx context.Context, r storedLoan) error {
 	return s.j.PutLoan(ctx, journalLoan(r))
 }
 
@@ -71,27 +71,27 @@ func (s *journalStore) DeleteLoan(ctx context.Context, provider, id string) erro
 	return s.j.DeleteLoan(ctx, provider, id)
 }
 
-func (s *journalStore) Loan(ctx context.Context, provider, id string) (LoanRecord, error) {
+func (s *journalStore) Loan(ctx context.Context, provider, id string) (storedLoan, error) {
 	l, err := s.j.Loan(ctx, provider, id)
 	if err != nil {
-		return LoanRecord{}, err
+		return storedLoan{}, err
 	}
 	return loanRecord(l), nil
 }
 
-func (s *journalStore) PatronLoans(ctx context.Context, provider, patron string) ([]LoanRecord, error) {
+func (s *journalStore) PatronLoans(ctx context.Context, provider, patron string) ([]storedLoan, error) {
 	return loanRecords(s.j.PatronLoans(ctx, provider, patron))
 }
 
-func (s *journalStore) LoansByStatus(ctx context.Context, provider, status string, limit int) ([]LoanRecord, error) {
+func (s *journalStore) LoansByStatus(ctx context.Context, provider, status string, limit int) ([]storedLoan, error) {
 	return loanRecords(s.j.LoansByStatus(ctx, provider, status, limit))
 }
 
-func (s *journalStore) ExpiredLoans(ctx context.Context, t time.Time, limit int) ([]LoanRecord, error) {
+func (s *journalStore) ExpiredLoans(ctx context.Context, t time.Time, limit int) ([]storedLoan, error) {
 	return loanRecords(s.j.ExpiredLoans(ctx, t, limit))
 }
 
-func (s *journalStore) Apply(ctx context.Context, r LoanRecord, e Event, dedupeKey string) (Event, bool, error) {
+func (s *journalStore) Apply(ctx context.Context, r storedLoan, e Event, dedupeKey string) (Event, bool, error) {
 	out, applied, err := s.j.Apply(ctx, journalLoan(r), journal.Event(e), dedupeKey)
 	if err != nil {
 		return Event{}, false, err
@@ -152,12 +152,12 @@ func (s *webhookStore) OpenWebhook(ctx context.Context, endpoint string) error {
 	return s.w.OpenWebhook(ctx, endpoint)
 }
 
-func (s *webhookStore) LeaseWebhook(ctx context.Context, endpoint, holder string, now, until time.Time) (WebhookState, bool, error) {
+func (s *webhookStore) LeaseWebhook(ctx context.Context, endpoint, holder string, now, until time.Time) (webhookState, bool, error) {
 	st, held, err := s.w.LeaseWebhook(ctx, endpoint, holder, now, until)
-	return WebhookState(st), held, err
+	return webhookState(st), held, err
 }
 
-func (s *webhookStore) SaveWebhook(ctx context.Context, st WebhookState, holder string, until time.Time) error {
+func (s *webhookStore) SaveWebhook(ctx context.Context, st webhookState, holder string, until time.Time) error {
 	return s.w.SaveWebhook(ctx, journal.WebhookState(st), holder, until)
 }
 
@@ -165,7 +165,7 @@ func (s *webhookStore) ReleaseWebhook(ctx context.Context, endpoint, holder stri
 	return s.w.ReleaseWebhook(ctx, endpoint, holder)
 }
 
-func (s *webhookStore) WebhookState(ctx context.Context, endpoint string) (WebhookState, error) {
+func (s *webhookStore) webhookState(ctx context.Context, endpoint string) (webhookState, error) {
 	st, err := s.w.WebhookState(ctx, endpoint)
-	return WebhookState(st), err
+	return webhookState(st), err
 }

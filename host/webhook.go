@@ -14,6 +14,30 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
+// Decisions where the contract is silent:
+//   - Webhooks keep no copy of events: each endpoint has a cursor on the
+//     log (the last event delivered or given up), journaled with its
+//     failure count and failing-since in the store's own table or bucket.
+//     A new endpoint starts at the end of the log; one removed and added
+//     back resumes where it stopped. An endpoint is named by its URL
+//     without query and user info (which may hold credentials): that name
+//     keys the journal and labels logs, metrics and the admin view.
+//   - One node at a time drives an endpoint: a lease of 60 s in its
+//     journal record, renewed at half, taken over by another node (which
+//     checks every 20 s) once it lapses or is handed back at Close. Every
+//     journal write is fenced by the holder. The holder reads the log every
+//     second for other nodes' events and is woken at once for its own.
+//   - Webhook retries: first within 2 s, doubling with jitter in the upper
+//     half, capped at 1 h; an event failing 3 days after its first failure
+//     is given up and the next one is tried after the current delay (only
+//     a 2xx resets the backoff, so a dead receiver gets one attempt an
+//     hour). 3xx is a failure and never followed. Close lets an attempt in
+//     flight finish and journals it, so a 2xx is not lost to a shutdown.
+//   - Webhook secrets hold 24 to 64 bytes (the Standard Webhooks
+//     recommendation); http URLs need allow_insecure_http, as providers'
+//     base URLs do. Event filters must match a known type, so a typo is a
+//     configuration error, not a silent endpoint.
+
 // Webhooks (api.md §8) push the event log to the endpoints of
 // Config.Webhooks. Each endpoint has a cursor on the log, journaled beside
 // it: its pending deliveries are the events after the cursor, so nothing is
@@ -23,7 +47,7 @@ import (
 // order: event N+1 is sent only once N is delivered or given up.
 
 // WebhookState is an endpoint's journaled delivery state.
-type WebhookState struct {
+type webhookState struct {
 	// Endpoint is the endpoint's name (its URL without query or user info).
 	Endpoint string `json:"endpoint"`
 	// Cursor is the cursor of the last event delivered or given up ("":
@@ -59,14 +83,14 @@ type webhookJournal interface {
 	// free, already holder's, or expired (ending before now), and returns
 	// the endpoint's state; false when another holder has it; ErrNotFound
 	// for an endpoint never opened.
-	LeaseWebhook(ctx context.Context, endpoint, holder string, now, until time.Time) (WebhookState, bool, error)
+	LeaseWebhook(ctx context.Context, endpoint, holder string, now, until time.Time) (webhookState, bool, error)
 	// SaveWebhook writes st while holder holds its lease, extending the
 	// lease to until; ErrWebhookLeaseLost when holder does not hold it.
-	SaveWebhook(ctx context.Context, st WebhookState, holder string, until time.Time) error
+	SaveWebhook(ctx context.Context, st webhookState, holder string, until time.Time) error
 	// ReleaseWebhook frees endpoint's lease if holder holds it.
 	ReleaseWebhook(ctx context.Context, endpoint, holder string) error
 	// WebhookState returns endpoint's state, or ErrNotFound.
-	WebhookState(ctx context.Context, endpoint string) (WebhookState, error)
+	webhookState(ctx context.Context, endpoint string) (webhookState, error)
 }
 
 // webhookTiming are the delays of delivery; tests shorten them through
@@ -79,7 +103,7 @@ type webhookTiming struct {
 	poll       time.Duration // an idle driver reads the log this often (other nodes' events)
 	lease      time.Duration // renewed at half; other nodes try to take it every third
 	roots      *x509.CertPool
-	saved      func(WebhookState) // tests: called after each journal write
+	saved      func(webhookState) // tests: called after each journal write
 	closing    func()             // tests: called when Close has stopped a loop's new work
 }
 

@@ -13,7 +13,7 @@ type webhookDriver struct {
 	ep         *webhookEndpoint
 	held       bool
 	leaseUntil time.Time
-	st         WebhookState
+	st         webhookState
 }
 
 // lease makes sure this node holds the endpoint's lease for at least half
@@ -53,7 +53,7 @@ func (d *webhookDriver) save(ctx context.Context) bool {
 	w := d.w
 	until := time.Now().Add(w.timing.lease)
 	if err := w.journal.SaveWebhook(context.WithoutCancel(ctx), d.st, w.node, until); err != nil {
-		if errors.Is(err, ErrWebhookLeaseLost) {
+		if errors.Is(err, errWebhookLeaseLost) {
 			w.log.Info("another node now delivers this endpoint's events", "endpoint", d.ep.name)
 		} else {
 			w.log.Error("journaling webhook delivery failed", "endpoint", d.ep.name, "cursor", d.st.Cursor, "error", err)

@@ -10,7 +10,7 @@ type WebhookTiming struct {
 	First, Max, GiveUp, Timeout, Poll, Lease time.Duration
 	Roots                                    *x509.CertPool
 	// Saved is called after each write of an endpoint's journal record.
-	Saved func(WebhookState)
+	Saved func(webhookState)
 	// Closing is called when Close has told a delivery loop to stop.
 	Closing func()
 }
@@ -26,3 +26,6 @@ func WebhookDelay(attempts int) time.Duration {
 	d := defaultWebhookTiming()
 	return webhookDelay(d.first, d.max, attempts)
 }
+
+// WebhookState is the journal record of an endpoint, for tests that watch it.
+type WebhookState = webhookState

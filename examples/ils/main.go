@@ -65,7 +65,7 @@ func ilsPages() http.Handler {
 		provider, patron := r.URL.Query().Get("provider"), r.PathValue("patron")
 		loans, err := h.PatronLoans(r.Context(), provider, patron)
 		if err != nil {
-			http.Error(w, err.Error(), host.StatusOf(host.CodeOf(err)))
+			http.Error(w, err.Error(), host.CodeOf(err).Status())
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -5,12 +5,16 @@ import (
 	"time"
 )
 
-// Loan statuses (api.md "Loan").
+// Loan statuses. A checkout is pending while its distributor call runs
+// (journaled before it), and unknown when the host could not learn its
+// outcome (until a resolution or the ILS decides).
 const (
 	StatusActive   = "active"
 	StatusReturned = "returned"
 	StatusExpired  = "expired"
 	StatusRevoked  = "revoked"
+	StatusPending  = "pending"
+	StatusUnknown  = "unknown"
 )
 
 // Link is one access link.
