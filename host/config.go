@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -56,164 +55,6 @@ type Config struct {
 	webhookTiming *webhookTiming // tests shorten the webhook delays
 }
 
-// LogConfig sets the host's log level ("trace" … "error") and format
-// ("json" or "text").
-type LogConfig struct {
-	Level  string `json:"level,omitempty"`
-	Format string `json:"format,omitempty"`
-}
-
-// StoreConfig chooses the journal's driver ("memory" and "bolt") and its DSN
-// (for bolt, the file path).
-type StoreConfig struct {
-	Driver string `json:"driver,omitempty"`
-	DSN    string `json:"dsn,omitempty"`
-	// IdempotencyTTL is how long Idempotency-Keys are kept (default 24h).
-	IdempotencyTTL Duration `json:"idempotency_ttl,omitempty"`
-	// EventRetention is how long events are kept (default 90 days, never
-	// less than IdempotencyTTL); see retention.go.
-	EventRetention Duration `json:"event_retention,omitempty"`
-}
-
-// ClusterConfig shares limits and breaker state across nodes (Redis address).
-type ClusterConfig struct {
-	Redis string `json:"redis,omitempty"`
-}
-
-// PluginConfig names a plugin binary and pins its SHA-256 (hex). A plugin
-// without a pin must say so with Unpinned (development only: warned at
-// every start, shown as "pinned": false).
-type PluginConfig struct {
-	Path     string `json:"path"`
-	SHA256   string `json:"sha256,omitempty"`
-	Unpinned bool   `json:"unpinned,omitempty"`
-
-	// written is Path as the config file gave it, when LoadConfig resolved
-	// it against the file's directory (for the error about a missing
-	// binary).
-	written string
-}
-
-// validate checks plugin name's entry: a path, and a pin of 64 hex digits
-// unless the plugin is declared unpinned.
-func (p PluginConfig) validate(name string) error {
-	if p.Path == "" {
-		return fmt.Errorf("config: plugins.%s.path is required", name)
-	}
-	if p.SHA256 == "" {
-		if !p.Unpinned {
-			return fmt.Errorf("config: plugins.%s.sha256 is required (the SHA-256 of the binary; \"unpinned\": true only for development)", name)
-		}
-		return nil
-	}
-	if !validPin(p.SHA256) {
-		return fmt.Errorf("config: plugins.%s.sha256 must be 64 hex digits", name)
-	}
-	return nil
-}
-
-// validPin reports whether s is a SHA-256 in hex (either case).
-func validPin(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
-// ProviderConfig is one provider instance: a distributor account served by a
-// plugin.
-type ProviderConfig struct {
-	Plugin            string            `json:"plugin"`
-	Settings          map[string]string `json:"settings,omitempty"`
-	Defaults          Defaults          `json:"defaults"`
-	Timeout           Duration          `json:"timeout,omitempty"`
-	Rate              RateConfig        `json:"rate"`
-	Breaker           BreakerConfig     `json:"breaker"`
-	SendPatronID      bool              `json:"send_patron_id,omitempty"`
-	AllowInsecureHTTP bool              `json:"allow_insecure_http,omitempty"`
-}
-
-// Defaults fill a checkout's format and days when the request leaves them out.
-type Defaults struct {
-	Format string `json:"format,omitempty"`
-	Days   int    `json:"days,omitempty"`
-}
-
-// RateConfig is an instance's token bucket (golang.org/x/time/rate).
-type RateConfig struct {
-	PerSecond float64  `json:"per_second,omitempty"`
-	Burst     int      `json:"burst,omitempty"`
-	MaxWait   Duration `json:"max_wait,omitempty"`
-}
-
-// BreakerConfig is an instance's circuit breaker (sony/gobreaker v2).
-type BreakerConfig struct {
-	ConsecutiveFailures uint32   `json:"consecutive_failures,omitempty"`
-	OpenFor             Duration `json:"open_for,omitempty"`
-	HalfOpenRequests    uint32   `json:"half_open_requests,omitempty"`
-}
-
-// The defaults of config.md.
-const (
-	DefaultTimeout             = 10 * time.Second
-	DefaultRatePerSecond       = 10
-	DefaultBurst               = 20
-	DefaultMaxWait             = 2 * time.Second
-	DefaultConsecutiveFailures = 5
-	DefaultOpenFor             = 30 * time.Second
-	DefaultHalfOpenRequests    = 1
-)
-
-func (p ProviderConfig) withDefaults() ProviderConfig {
-	if p.Timeout <= 0 {
-		p.Timeout = Duration(DefaultTimeout)
-	}
-	if p.Rate.PerSecond <= 0 {
-		p.Rate.PerSecond = DefaultRatePerSecond
-	}
-	if p.Rate.Burst <= 0 {
-		p.Rate.Burst = DefaultBurst
-	}
-	if p.Rate.MaxWait <= 0 {
-		p.Rate.MaxWait = Duration(DefaultMaxWait)
-	}
-	if p.Breaker.ConsecutiveFailures == 0 {
-		p.Breaker.ConsecutiveFailures = DefaultConsecutiveFailures
-	}
-	if p.Breaker.OpenFor <= 0 {
-		p.Breaker.OpenFor = Duration(DefaultOpenFor)
-	}
-	if p.Breaker.HalfOpenRequests == 0 {
-		p.Breaker.HalfOpenRequests = DefaultHalfOpenRequests
-	}
-	return p
-}
-
-// Duration is a time.Duration written as a Go duration string ("10s").
-type Duration time.Duration
-
-// MarshalJSON writes d as a duration string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// UnmarshalJSON reads a duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("a duration must be a string such as \"10s\"")
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
-
 // LoadConfig reads a JSON config file strictly: an unknown key is an error
 // naming the key and its path, and every string "env:NAME" is replaced by the
 // environment variable NAME (an unset variable is an error). Relative paths
@@ -242,11 +83,7 @@ func LoadConfig(path string) (Config, error) {
 // DSN is not a path.
 func resolvePaths(c *Config, dir string) {
 	for name, p := range c.Plugins {
-		if p.Path != "" && !filepath.IsAbs(p.Path) {
-			p.written = p.Path
-			p.Path = filepath.Join(dir, p.Path)
-			c.Plugins[name] = p
-		}
+		c.Plugins[name] = p.Resolve(dir)
 	}
 	if c.Store.Driver == "" || c.Store.Driver == "bolt" {
 		if c.Store.DSN == "" {
@@ -256,20 +93,6 @@ func resolvePaths(c *Config, dir string) {
 			c.Store.DSN = filepath.Join(dir, c.Store.DSN)
 		}
 	}
-}
-
-// binaryError explains a plugin binary that cannot be read: the path tried
-// and, when the config gave it relative, where it was resolved from.
-func binaryError(cfg PluginConfig, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) && pe.Path == cfg.Path {
-		err = pe.Err // the path is said once, below
-	}
-	if cfg.written != "" {
-		return fmt.Errorf("plugin binary %s (%q in the config; relative paths are relative to the config file's directory): %w",
-			cfg.Path, cfg.written, err)
-	}
-	return fmt.Errorf("plugin binary %s: %w", cfg.Path, err)
 }
 
 // ParseConfig is LoadConfig on bytes, with lookup resolving "env:" values.

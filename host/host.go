@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host/cluster"
+	"github.com/lendgate/lendgate/host/config"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -87,7 +88,7 @@ func New(ctx context.Context, cfg Config) (_ *Host, err error) {
 		h.auth = NewKeyAuthenticator(cfg.APIKeys, cfg.AdminKeys)
 	}
 	for name, pc := range cfg.Plugins {
-		if err := pc.validate(name); err != nil {
+		if err := pc.Validate(name); err != nil {
 			return nil, err
 		}
 		h.plugins[name] = newPluginProc(name, pc, log, h.metrics)
@@ -183,7 +184,7 @@ func (h *Host) Close(ctx context.Context) error {
 // drainFor is how long a plugin's in-flight calls may take to finish: the
 // longest timeout of its instances.
 func (h *Host) drainFor(plugin string) time.Duration {
-	d := DefaultTimeout
+	d := config.DefaultTimeout
 	for _, in := range h.instances {
 		if in.cfg.Plugin == plugin && time.Duration(in.cfg.Timeout) > d {
 			d = time.Duration(in.cfg.Timeout)
@@ -269,7 +270,7 @@ func (h *Host) Reload(ctx context.Context, plugin string, r ReloadRequest) (Relo
 	cfg := p.cfg
 	p.mu.Unlock()
 	if r.SHA256 != "" {
-		if !validPin(r.SHA256) {
+		if !config.ValidPin(r.SHA256) {
 			return ReloadResult{}, sdk.Errorf(sdk.CodeInvalidRequest, "sha256 must be 64 hex digits")
 		}
 		cfg.SHA256 = r.SHA256
@@ -285,7 +286,7 @@ func (h *Host) ReloadConfig(ctx context.Context, plugin string, pc PluginConfig)
 	if !ok {
 		return ReloadResult{}, sdk.Errorf(sdk.CodeProviderNotFound, "no plugin named %q", plugin)
 	}
-	if err := pc.validate(plugin); err != nil {
+	if err := pc.Validate(plugin); err != nil {
 		return ReloadResult{}, sdk.Wrap(sdk.CodeInvalidRequest, err, "%v", err)
 	}
 	return h.swap(ctx, p, pc)

@@ -43,7 +43,7 @@ type instance struct {
 // its plugin. cl, when set, shares the limit and the breaker's open state
 // with the other nodes.
 func newInstance(name string, cfg ProviderConfig, p *pluginProc, log hclog.Logger, m *metrics, cl cluster.Cluster) *instance {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	r := resilience.Rate{PerSecond: cfg.Rate.PerSecond, Burst: cfg.Rate.Burst, MaxWait: time.Duration(cfg.Rate.MaxWait)}
 	var (
 		sharedLimit   resilience.SharedLimit

@@ -150,7 +150,7 @@ func (p *pluginProc) currentImage(cfg PluginConfig) (*pluginBinary, error) {
 	}
 	bin, err := copyPluginBinary(p.name, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("start plugin %q: %w", p.name, binaryError(cfg, err))
+		return nil, fmt.Errorf("start plugin %q: %w", p.name, cfg.BinaryError(err))
 	}
 	p.image = bin
 	return bin, nil

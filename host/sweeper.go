@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/lendgate/lendgate/host/config"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -51,7 +52,7 @@ func (h *Host) sweep(ctx context.Context) {
 		h.log.Error("sweep: listing pending loans failed", "error", err)
 	}
 	for _, rec := range pending {
-		lease := DefaultMaxWait + DefaultTimeout + 5*time.Second
+		lease := config.DefaultMaxWait + config.DefaultTimeout + 5*time.Second
 		if in, ok := h.instances[rec.Loan.Provider]; ok {
 			lease = in.lease()
 		}

@@ -11,24 +11,6 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// WebhookConfig is one endpoint that the event log is pushed to
-// (config.md "webhooks", api.md §8).
-type WebhookConfig struct {
-	// URL receives a POST per event: https; http only on the loopback
-	// (127.0.0.0/8, ::1, localhost: a receiver on the same machine) or with
-	// AllowInsecureHTTP.
-	URL string `json:"url"`
-	// Secret is the Standard Webhooks signing secret: "whsec_" and the
-	// base64 of 24 to 64 random bytes.
-	Secret string `json:"secret"`
-	// Events filters by event type: exact types, or prefixes ending in "*"
-	// ("loan.*", "*"). Absent: every event.
-	Events []string `json:"events,omitempty"`
-	// AllowInsecureHTTP permits an http:// URL on another host (development
-	// only: the events carry patron ids).
-	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
-}
-
 // eventTypes are the types the log holds (api.md §5 and loan.resolved):
 // a plugin's other types become loan.notified (guard.go), and a webhook
 // filter must match at least one of them, so a typo is an error rather

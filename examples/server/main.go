@@ -26,6 +26,7 @@ import (
 	// The server offers every driver of the module: store.driver and
 	// cluster.redis.
 	_ "github.com/lendgate/lendgate/host/cluster/redis"
+	"github.com/lendgate/lendgate/host/config"
 	_ "github.com/lendgate/lendgate/host/journal/postgres"
 )
 
@@ -149,14 +150,14 @@ func newServer(handler http.Handler, cfg host.Config) *http.Server {
 // writeTimeout is readTimeout plus the longest call of any instance plus
 // journalMargin.
 func writeTimeout(cfg host.Config) time.Duration {
-	longest := host.DefaultMaxWait + host.DefaultTimeout
+	longest := config.DefaultMaxWait + config.DefaultTimeout
 	for _, p := range cfg.Providers {
 		timeout, wait := time.Duration(p.Timeout), time.Duration(p.Rate.MaxWait)
 		if timeout <= 0 {
-			timeout = host.DefaultTimeout
+			timeout = config.DefaultTimeout
 		}
 		if wait <= 0 {
-			wait = host.DefaultMaxWait
+			wait = config.DefaultMaxWait
 		}
 		longest = max(longest, timeout+wait)
 	}
