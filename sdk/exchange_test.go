@@ -234,3 +234,14 @@ func TestUntypedErrorCrossesGeneric(t *testing.T) {
 		t.Errorf("an *Error: got %v, untyped %v", typed, Untyped(typed))
 	}
 }
+
+func TestMaxBodyBytesFromSettings(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want int64
+	}{{"", DefaultMaxBodyBytes}, {"junk", DefaultMaxBodyBytes}, {"-1", DefaultMaxBodyBytes}, {"8388608", 8 << 20}} {
+		if got := MaxBodyBytes(map[string]string{SettingMaxBodyBytes: tc.v}); got != tc.want {
+			t.Errorf("max_body_bytes %q: %d, want %d", tc.v, got, tc.want)
+		}
+	}
+}

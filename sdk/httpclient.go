@@ -29,6 +29,16 @@ const (
 // DefaultMaxBodyBytes is the default cap on a distributor's answer body.
 const DefaultMaxBodyBytes = 4 << 20
 
+// MaxBodyBytes is the cap on a distributor's answer body that an instance's
+// settings ask for (SettingMaxBodyBytes), else DefaultMaxBodyBytes: give it
+// to both HTTPClient and Exchange.MaxBody.
+func MaxBodyBytes(settings map[string]string) int64 {
+	if v, err := strconv.ParseInt(settings[SettingMaxBodyBytes], 10, 64); err == nil && v > 0 {
+		return v
+	}
+	return DefaultMaxBodyBytes
+}
+
 // ErrBodyTooLarge is returned by reads of a distributor's answer past the cap.
 var ErrBodyTooLarge = errors.New("distributor answer exceeds the body size cap")
 
@@ -54,10 +64,7 @@ func TLSConfig() *tls.Config {
 // request with credentials, query values and fragments removed from the URL.
 // It sets no overall timeout: the host's deadline rides each request's context.
 func HTTPClient(settings map[string]string) *http.Client {
-	limit := int64(DefaultMaxBodyBytes)
-	if v, err := strconv.ParseInt(settings[SettingMaxBodyBytes], 10, 64); err == nil && v > 0 {
-		limit = v
-	}
+	limit := MaxBodyBytes(settings)
 	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,

@@ -46,6 +46,7 @@ func (p *provider) newInstance(name string, settings map[string]string, client *
 	return &instance{name: name, x: &sdk.Exchange{
 		Name:    "CB",
 		Client:  client,
+		MaxBody: sdk.MaxBodyBytes(settings),
 		Base:    base,
 		Header:  http.Header{"Authorization": {auth}},
 		Secrets: []string{password, auth},

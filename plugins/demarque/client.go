@@ -59,6 +59,7 @@ func (p *provider) newInstance(name string, settings map[string]string, client *
 		x: &sdk.Exchange{
 			Name:    "De Marque",
 			Client:  sameOriginClient(client),
+			MaxBody: sdk.MaxBodyBytes(settings),
 			Base:    base,
 			Header:  http.Header{"Authorization": {auth}},
 			Secrets: []string{settings[settingPassword], auth},

@@ -39,9 +39,10 @@ func (p *provider) newInstance(name string, settings map[string]string, client *
 		return nil, sdk.Errorf(sdk.CodeInvalidRequest, "setting %q contains whitespace or control characters", settingAPIKey)
 	}
 	return &instance{name: name, x: &sdk.Exchange{
-		Name:   "eHUB",
-		Client: client,
-		Base:   base,
+		Name:    "eHUB",
+		Client:  client,
+		MaxBody: sdk.MaxBodyBytes(settings),
+		Base:    base,
 		Header: http.Header{
 			"Authorization": {"Bearer " + key},
 			"User-Agent":    {"lendgate-ehub/" + version},
