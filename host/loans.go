@@ -36,11 +36,7 @@ func (h *Host) PatronLoans(ctx context.Context, provider, patron string) ([]Loan
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Loan, len(recs))
-	for i, r := range recs {
-		out[i] = r.Loan
-	}
-	return out, nil
+	return loansOf(recs), nil
 }
 
 // loanStatuses are the statuses a loan can have in the journal.
@@ -66,11 +62,7 @@ func (h *Host) LoansByStatus(ctx context.Context, provider, status string) ([]Lo
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Loan, len(recs))
-	for i, r := range recs {
-		out[i] = r.Loan
-	}
-	return out, nil
+	return loansOf(recs), nil
 }
 
 func loanRef(rec storedLoan) sdk.LoanRef {

@@ -67,3 +67,30 @@ func timePtr(t time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// changeLoan makes the distributor call that changes a loan (a renewal, a
+// return). An error after the call was sent that leaves its outcome unknown
+// names the loan (unknownAfter), so that its key is parked, not released.
+func changeLoan(ctx context.Context, in *instance, loanID string, call func(context.Context, sdk.Provider) (sdk.Loan, error)) (sdk.Loan, error) {
+	var got sdk.Loan
+	sent := false
+	err := in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+		sent = true
+		var err error
+		got, err = call(ctx, p)
+		return err
+	})
+	if err != nil && sent && outcomeUnknown(err) {
+		return got, unknownAfter(loanID, err)
+	}
+	return got, err
+}
+
+// loansOf is what the API shows of journal records.
+func loansOf(recs []storedLoan) []Loan {
+	out := make([]Loan, len(recs))
+	for i, r := range recs {
+		out[i] = r.Loan
+	}
+	return out
+}

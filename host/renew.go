@@ -41,18 +41,10 @@ func (h *Host) renew(ctx context.Context, provider, loanID string, r RenewReques
 		if r.Patron != "" && r.Patron != rec.Loan.Patron {
 			return Loan{}, sdk.Errorf(sdk.CodePatronMismatch, "loan %s belongs to another patron", loanID)
 		}
-		var got sdk.Loan
-		sent := false
-		err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
-			sent = true
-			var err error
-			got, err = p.Renew(ctx, sdk.RenewRequest{Instance: in.name, Loan: loanRef(rec), Days: r.Days, RenewalID: c.ref})
-			return err
+		got, err := changeLoan(ctx, in, loanID, func(ctx context.Context, p sdk.Provider) (sdk.Loan, error) {
+			return p.Renew(ctx, sdk.RenewRequest{Instance: in.name, Loan: loanRef(rec), Days: r.Days, RenewalID: c.ref})
 		})
 		if err != nil {
-			if sent && outcomeUnknown(err) {
-				return Loan{}, unknownAfter(loanID, err)
-			}
 			return Loan{}, err
 		}
 		rec.Loan = applyProviderLoan(rec.Loan, got)

@@ -55,18 +55,10 @@ func (h *Host) returnActive(ctx context.Context, provider, loanID string) (Loan,
 	if err != nil {
 		return Loan{}, err
 	}
-	var got sdk.Loan
-	sent := false
-	err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
-		sent = true
-		var err error
-		got, err = p.Return(ctx, sdk.ReturnRequest{Instance: in.name, Loan: loanRef(rec)})
-		return err
+	got, err := changeLoan(ctx, in, loanID, func(ctx context.Context, p sdk.Provider) (sdk.Loan, error) {
+		return p.Return(ctx, sdk.ReturnRequest{Instance: in.name, Loan: loanRef(rec)})
 	})
 	if err != nil {
-		if sent && outcomeUnknown(err) {
-			return Loan{}, unknownAfter(loanID, err)
-		}
 		return Loan{}, err
 	}
 	rec.Loan = applyProviderLoan(rec.Loan, got)

@@ -54,7 +54,7 @@ type store interface {
 func newStore(j journal.Store) store {
 	s := &journalStore{j: j}
 	if w, ok := j.(journal.Webhooks); ok {
-		return &webhookStore{journalStore: s, w: w}
+		return &webhookStore{journalStore: s, Webhooks: w}
 	}
 	return s
 }
@@ -141,31 +141,9 @@ func (s *journalStore) PurgeEvents(ctx context.Context, t time.Time) (int, error
 
 func (s *journalStore) Close() error { return s.j.Close() }
 
-// webhookStore is a journalStore whose journal keeps webhook deliveries:
-// a webhookJournal.
+// webhookStore is a journalStore whose journal keeps webhook deliveries
+// (journal.Webhooks): a webhookJournal.
 type webhookStore struct {
 	*journalStore
-	w journal.Webhooks
-}
-
-func (s *webhookStore) OpenWebhook(ctx context.Context, endpoint string) error {
-	return s.w.OpenWebhook(ctx, endpoint)
-}
-
-func (s *webhookStore) LeaseWebhook(ctx context.Context, endpoint, holder string, now, until time.Time) (webhookState, bool, error) {
-	st, held, err := s.w.LeaseWebhook(ctx, endpoint, holder, now, until)
-	return webhookState(st), held, err
-}
-
-func (s *webhookStore) SaveWebhook(ctx context.Context, st webhookState, holder string, until time.Time) error {
-	return s.w.SaveWebhook(ctx, journal.WebhookState(st), holder, until)
-}
-
-func (s *webhookStore) ReleaseWebhook(ctx context.Context, endpoint, holder string) error {
-	return s.w.ReleaseWebhook(ctx, endpoint, holder)
-}
-
-func (s *webhookStore) webhookState(ctx context.Context, endpoint string) (webhookState, error) {
-	st, err := s.w.WebhookState(ctx, endpoint)
-	return webhookState(st), err
+	journal.Webhooks
 }

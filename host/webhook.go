@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/host/journal"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
@@ -46,29 +47,9 @@ import (
 // it works), so in a cluster each event is delivered by one node, in log
 // order: event N+1 is sent only once N is delivered or given up.
 
-// WebhookState is an endpoint's journaled delivery state.
-type webhookState struct {
-	// Endpoint is the endpoint's name (its URL without query or user info).
-	Endpoint string `json:"endpoint"`
-	// Cursor is the cursor of the last event delivered or given up ("":
-	// none yet).
-	Cursor string `json:"cursor,omitempty"`
-	// Attempts counts failed attempts since the last delivery; the retry
-	// backoff grows with it.
-	Attempts int `json:"attempts,omitempty"`
-	// FailingSince is the first failed attempt since the last delivery.
-	FailingSince time.Time `json:"failing_since,omitzero"`
-	// EventFailingSince is the first failed attempt of the event after
-	// Cursor; it is given up webhookGiveUp later.
-	EventFailingSince time.Time `json:"event_failing_since,omitzero"`
-	LastSuccess       time.Time `json:"last_success,omitzero"`
-	// LastError is the kind of the last failure ("status", "timeout",
-	// "connection"); LastStatus its HTTP status, if any.
-	LastError  string `json:"last_error,omitempty"`
-	LastStatus int    `json:"last_status,omitempty"`
-	// GivenUp counts the events given up.
-	GivenUp int64 `json:"given_up,omitempty"`
-}
+// webhookState is an endpoint's journaled delivery state: the journal's
+// record, used as it is.
+type webhookState = journal.WebhookState
 
 // webhookJournal is what webhook delivery needs of the store: the event
 // log and a record per endpoint. The journal drivers of this module have
@@ -90,7 +71,7 @@ type webhookJournal interface {
 	// ReleaseWebhook frees endpoint's lease if holder holds it.
 	ReleaseWebhook(ctx context.Context, endpoint, holder string) error
 	// WebhookState returns endpoint's state, or ErrNotFound.
-	webhookState(ctx context.Context, endpoint string) (webhookState, error)
+	WebhookState(ctx context.Context, endpoint string) (webhookState, error)
 }
 
 // webhookTiming are the delays of delivery; tests shorten them through

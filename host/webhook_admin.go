@@ -22,7 +22,7 @@ func (h *Host) Webhooks(ctx context.Context) ([]WebhookStatus, error) {
 		return sdk.Wrap(sdk.CodeJournalUnavailable, err, "the webhook journal cannot be read")
 	}
 	for _, ep := range h.hooks.endpoints {
-		st, err := h.hooks.journal.webhookState(ctx, ep.name)
+		st, err := h.hooks.journal.WebhookState(ctx, ep.name)
 		if err != nil {
 			return nil, unavailable(err)
 		}

@@ -50,7 +50,7 @@ func newWebhookMetrics(reg *prometheus.Registry, w *webhooks) *webhookMetrics {
 		}, func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), queuedTimeout)
 			defer cancel()
-			if st, err := w.journal.webhookState(ctx, ep.name); err == nil {
+			if st, err := w.journal.WebhookState(ctx, ep.name); err == nil {
 				if n, _, err := w.queued(ctx, ep, st.Cursor); err == nil {
 					last.Store(int64(n))
 				}

@@ -22,6 +22,15 @@ const (
 	maxLoggedText        = logsafe.MaxText
 )
 
+// reply writes v as a 200 answer, or returns err for the problem.
+func reply(w http.ResponseWriter, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -57,8 +66,11 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
-// decodeOptional is decode for endpoints whose body may be empty.
+// decodeOptional is decode for endpoints whose body may be empty or absent.
 func decodeOptional(r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
 	err := decode(r, v)
 	if err == errNoBody { // identity: errors.Is would match any invalid_request
 		return nil

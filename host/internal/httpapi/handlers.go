@@ -17,11 +17,7 @@ func (s *server) providers(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) provider(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.Lender.Provider(r.Context(), r.PathValue("provider"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
+	return reply(w, p, err)
 }
 
 func (s *server) checkout(w http.ResponseWriter, r *http.Request) error {
@@ -80,27 +76,17 @@ func (s *server) patronLoans(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) loan(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.Lender.Loan(r.Context(), r.PathValue("provider"), r.PathValue("loan"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return reply(w, l, err)
 }
 
 func (s *server) fulfill(w http.ResponseWriter, r *http.Request) error {
 	var req api.FulfillRequest
 	// The body is optional here: an empty one asks for every format.
-	if r.ContentLength != 0 {
-		if err := decodeOptional(r, &req); err != nil {
-			return err
-		}
-	}
-	f, err := s.Lender.Fulfill(r.Context(), r.PathValue("provider"), r.PathValue("loan"), req)
-	if err != nil {
+	if err := decodeOptional(r, &req); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, f)
-	return nil
+	f, err := s.Lender.Fulfill(r.Context(), r.PathValue("provider"), r.PathValue("loan"), req)
+	return reply(w, f, err)
 }
 
 func (s *server) content(w http.ResponseWriter, r *http.Request) error {
@@ -210,11 +196,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page, err := s.Lender.Events(r.Context(), r.URL.Query().Get("after"), limit)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, page)
-	return nil
+	return reply(w, page, err)
 }
 
 // reload swaps a plugin to the binary at its configured path. The body
@@ -222,25 +204,15 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 // paths change only through the configuration.
 func (s *server) reload(w http.ResponseWriter, r *http.Request) error {
 	var req api.ReloadRequest
-	if r.ContentLength != 0 {
-		if err := decodeOptional(r, &req); err != nil {
-			return err
-		}
+	if err := decodeOptional(r, &req); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	res, err := s.Lender.Reload(ctx, r.PathValue("plugin"), req)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return reply(w, res, err)
 }
 
 func (s *server) webhooks(w http.ResponseWriter, r *http.Request) error {
 	ws, err := s.Lender.Webhooks(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"webhooks": ws})
-	return nil
+	return reply(w, map[string]any{"webhooks": ws}, err)
 }
