@@ -85,4 +85,3 @@ func capText(s string, n int) string {
 	}
 	return s + "…"
 }
-

@@ -41,4 +41,3 @@ func TestErrorFromPluginIsBelievedOnlySoFar(t *testing.T) {
 		t.Errorf("texts not capped: message %d bytes, provider code %d bytes", len(e.Message), len(e.ProviderCode))
 	}
 }
-

@@ -25,7 +25,9 @@ func (a answering) Checkout(context.Context, sdk.CheckoutRequest) (sdk.Loan, err
 	return sdk.Loan{}, a.err
 }
 
-func (answering) Describe(context.Context) (sdk.Info, error) { panic("a distributor's answer broke the plugin") }
+func (answering) Describe(context.Context) (sdk.Info, error) {
+	panic("a distributor's answer broke the plugin")
+}
 
 // dial serves p in process over the SDK's server half (sdk.Serve on a
 // listener) and returns the host's half of the same wire.
