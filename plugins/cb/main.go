@@ -7,6 +7,8 @@
 package main
 
 import (
+	"log"
+
 	// Europe/Amsterdam must load where the system has no tzdata: EBS-10060's
 	// Retry-After is the time to the next midnight there.
 	_ "time/tzdata"
@@ -18,4 +20,8 @@ import (
 // -ldflags "-X main.version=…".
 var version = "1.0.0"
 
-func main() { sdk.Serve(newProvider()) }
+func main() {
+	if err := sdk.Serve(newProvider()); err != nil {
+		log.Fatal(err)
+	}
+}

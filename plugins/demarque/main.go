@@ -11,10 +11,18 @@
 // Its simulator is the importable package demarquesim beside it.
 package main
 
-import "github.com/lendgate/lendgate/sdk"
+import (
+	"log"
+
+	"github.com/lendgate/lendgate/sdk"
+)
 
 // version is what Describe reports. It is a variable, the one piece of
 // package state, so that a release build can set it with -ldflags.
 var version = "1.0.0"
 
-func main() { sdk.Serve(newProvider()) }
+func main() {
+	if err := sdk.Serve(newProvider()); err != nil {
+		log.Fatal(err)
+	}
+}

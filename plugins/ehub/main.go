@@ -5,10 +5,18 @@
 // README.md for its settings and what is assumed.
 package main
 
-import "github.com/lendgate/lendgate/sdk"
+import (
+	"log"
+
+	"github.com/lendgate/lendgate/sdk"
+)
 
 // version is the plugin's version, reported by Describe. Release builds set
 // it with -ldflags "-X main.version=...".
 var version = "1.0.0"
 
-func main() { sdk.Serve(newProvider()) }
+func main() {
+	if err := sdk.Serve(newProvider()); err != nil {
+		log.Fatal(err)
+	}
+}
