@@ -69,6 +69,9 @@ type Plugin struct {
 	PID int
 	// Version is the negotiated protocol version.
 	Version int
+	// Transport is the negotiated go-plugin transport ("grpc": the only
+	// one allowed).
+	Transport string
 	// SHA256 is the hash of the bytes the process runs.
 	SHA256 string
 
@@ -146,7 +149,7 @@ func (p *Plugin) dispense(run func() *runner) error {
 	if err != nil {
 		return err
 	}
-	p.Version = p.client.NegotiatedVersion()
+	p.Version, p.Transport = p.client.NegotiatedVersion(), string(p.client.Protocol())
 	p.PID = run().pid
 	p.Provider, err = wire.Dispense(rpc)
 	return err
