@@ -7,8 +7,9 @@
 // request and response types.
 //
 // A request reads as a chain of small files: http*.go (codec) → ops*.go
-// (operation) → resilience.go (limit, break, deadline) → plugin.go (process
-// and client) → sdk (wire) → the plugin.
+// (operation) → resilience.go (limit, break, deadline) → plugin.go (the
+// current generation) → internal/wire (the gRPC client) → the plugin, which
+// internal/launch started.
 //
 // Decisions where the contract is silent:
 //   - Patron pseudonyms are computed by the host, so no plugin ever sees an
@@ -107,14 +108,10 @@
 //     minutes at most) instead of one per use, and gives its holder nothing
 //     it did not have. At most 10 000 URLs are remembered per node; beyond
 //     that, URLs not yet remembered ask the distributor every time.
-//   - A plugin runs from the host's private copy of its binary: read once
-//     from the configured path and hashed while copied (on Linux into a
-//     sealed memfd executed as /proc/self/fd/N; elsewhere, or without
-//     memfd or /proc, into a 0700 temp directory of the host's own). The
-//     path is never opened again for that start; go-plugin's SecureConfig
-//     checks the copy once more. Crash restarts run the same copy (the
-//     bytes already checked); only a reload or SIGHUP reads the path again.
-//     The copy is removed when the plugin stops or is swapped out.
+//   - A plugin runs from the host's private copy of its binary, checked
+//     against its pin (internal/launch says how). Crash restarts run the
+//     same copy; only a reload or SIGHUP reads the path again. The copy is
+//     removed when the plugin stops or is swapped out.
 //   - A reload's optional sha256 becomes the plugin's pin for later crash
 //     restarts too. Host.ReloadConfig takes a whole PluginConfig (path and
 //     pin): it is the Go embedder's configuration, and what SIGHUP uses.
