@@ -11,7 +11,7 @@ import (
 // host's log with their level and fields.
 func newPluginLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
-		Level: slog.LevelDebug, // the host filters by its own level
+		Level: slog.LevelDebug - 4, // hclog's trace: the host filters by its own level
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			if len(groups) > 0 {
 				return a
