@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/go-hclog"
 )
 
 // Settings keys the host adds to every instance's settings, so that plugins
@@ -69,7 +67,7 @@ func HTTPClient(settings map[string]string) *http.Client {
 		ForceAttemptHTTP2:     true,
 	}
 	return &http.Client{
-		Transport: &cappedTransport{next: base, limit: limit, log: hclog.Default().Named("http")},
+		Transport: &cappedTransport{next: base, limit: limit},
 		// Redirects from a distributor are followed, but never to plain http
 		// from https.
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -87,17 +85,16 @@ func HTTPClient(settings map[string]string) *http.Client {
 type cappedTransport struct {
 	next  http.RoundTripper
 	limit int64
-	log   hclog.Logger
 }
 
 func (t *cappedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
-		t.log.Debug("request failed", "method", req.Method, "url", RedactURL(req.URL), "duration", time.Since(start), "error", redactErr(err, req.URL))
+		Logger(req.Context()).Debug("request failed", "method", req.Method, "url", RedactURL(req.URL), "duration", time.Since(start), "error", redactErr(err, req.URL))
 		return nil, err
 	}
-	t.log.Debug("request", "method", req.Method, "url", RedactURL(req.URL), "status", resp.StatusCode, "duration", time.Since(start))
+	Logger(req.Context()).Debug("request", "method", req.Method, "url", RedactURL(req.URL), "status", resp.StatusCode, "duration", time.Since(start))
 	resp.Body = &cappedBody{rc: resp.Body, left: t.limit}
 	return resp, nil
 }

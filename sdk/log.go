@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"context"
 	"io"
 	"log/slog"
 )
@@ -47,4 +48,18 @@ func hclogLevel(v any) string {
 		return "warn"
 	}
 	return "error"
+}
+
+// loggerKey carries Serve's logger in the context of every call it serves.
+type loggerKey struct{}
+
+// Logger returns the logger of the call ctx belongs to: the one Serve was
+// given (WithLogger) or made, with which a plugin's lines reach the host's
+// log. Outside a served call (a unit test calling a method directly) it is
+// slog.Default().
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
 }

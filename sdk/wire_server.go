@@ -113,7 +113,8 @@ func (s *grpcServer) Resolve(ctx context.Context, r *pb.ResolveRequest) (*pb.Res
 
 // recoverPanics turns a panic in a plugin's method into CodeProviderError, so
 // that one bad answer from a distributor never takes the plugin process (and
-// every instance it serves) down.
+// every instance it serves) down. It also gives the method Serve's logger
+// (Logger).
 func recoverPanics(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		defer func() {
@@ -123,6 +124,6 @@ func recoverPanics(log *slog.Logger) grpc.UnaryServerInterceptor {
 			}
 		}()
 		defer noteOverrun(ctx, log, info.FullMethod)
-		return handler(ctx, req)
+		return handler(context.WithValue(ctx, loggerKey{}, log), req)
 	}
 }
