@@ -7,7 +7,9 @@ package main
 
 import (
 	"log"
+	"os"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -16,7 +18,12 @@ import (
 var version = "1.0.0"
 
 func main() {
-	if err := sdk.Serve(newProvider()); err != nil {
+	p := newProvider()
+	// The connector's own lines, in the JSON the host's log reads, on the
+	// stderr the host reads (captured before Serve hands os.Stderr over to
+	// go-plugin).
+	p.logger = hclog.New(&hclog.LoggerOptions{Name: "plugin.ehub", Level: hclog.Trace, Output: os.Stderr, JSONFormat: true})
+	if err := sdk.Serve(p); err != nil {
 		log.Fatal(err)
 	}
 }
