@@ -17,11 +17,14 @@ import (
 type Option func(*serveConfig)
 
 type serveConfig struct {
-	log         *slog.Logger
-	listener    net.Listener
-	ctx         context.Context
-	parentEvery time.Duration
+	log      *slog.Logger
+	listener net.Listener
+	ctx      context.Context
 }
+
+// parentWatchEvery is how often a plugin process checks that its host is
+// still there.
+const parentWatchEvery = time.Second
 
 // WithLogger sets where Serve logs: a method's error that is not an *Error,
 // a recovered panic, a method that returned after its call ended. The
@@ -60,7 +63,7 @@ var errNotStartedByHost = errors.New("this binary is a lendgate provider plugin:
 //		}
 //	}
 func Serve(p Provider, opts ...Option) error {
-	c := serveConfig{ctx: context.Background(), parentEvery: time.Second}
+	c := serveConfig{ctx: context.Background()}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -87,7 +90,7 @@ func Serve(p Provider, opts ...Option) error {
 			served = true
 			srv := newGRPCServer(c.log, o)
 			go func() {
-				watchParent(ctx, os.Getppid(), c.parentEvery)
+				watchParent(ctx, os.Getppid(), parentWatchEvery)
 				srv.Stop()
 			}()
 			return srv
