@@ -10,8 +10,8 @@ import (
 	"google.golang.org/grpc"
 )
 
-// ProtocolVersion is the version of the provider protocol this SDK speaks
-// (plugins.md "The protocol").
+// ProtocolVersion is the version of the provider protocol this SDK speaks:
+// 1 (plugins.md "The protocol"). The value lives with the wire, in one place.
 const ProtocolVersion = pb.ProtocolVersion
 
 // servedPlugin is the plugin's go-plugin Plugin: it registers the provider
