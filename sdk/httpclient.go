@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // Settings keys the host adds to every instance's settings, so that plugins
@@ -67,7 +69,7 @@ func HTTPClient(settings map[string]string) *http.Client {
 		ForceAttemptHTTP2:     true,
 	}
 	return &http.Client{
-		Transport: &cappedTransport{next: base, limit: limit},
+		Transport: &cappedTransport{next: base, limit: limit, log: hclog.Default().Named("http")},
 		// Redirects from a distributor are followed, but never to plain http
 		// from https.
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -85,16 +87,17 @@ func HTTPClient(settings map[string]string) *http.Client {
 type cappedTransport struct {
 	next  http.RoundTripper
 	limit int64
+	log   hclog.Logger
 }
 
 func (t *cappedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
-		Logger(req.Context()).Debug("request failed", "method", req.Method, "url", RedactURL(req.URL), "duration", time.Since(start), "error", redactErr(err, req.URL))
+		t.log.Debug("request failed", "method", req.Method, "url", RedactURL(req.URL), "duration", time.Since(start), "error", redactErr(err, req.URL))
 		return nil, err
 	}
-	Logger(req.Context()).Debug("request", "method", req.Method, "url", RedactURL(req.URL), "status", resp.StatusCode, "duration", time.Since(start))
+	t.log.Debug("request", "method", req.Method, "url", RedactURL(req.URL), "status", resp.StatusCode, "duration", time.Since(start))
 	resp.Body = &cappedBody{rc: resp.Body, left: t.limit}
 	return resp, nil
 }
