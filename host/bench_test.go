@@ -7,18 +7,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/host/journal/bolt"
 	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/host/journal/postgres"
+	"github.com/lendgate/lendgate/internal/launch"
 	"github.com/lendgate/lendgate/internal/testserver"
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -44,34 +42,24 @@ func benchLogger() hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Name: "lendgate", Level: hclog.Info, Output: io.Discard})
 }
 
-// benchFloor starts the fake plugin exactly as the host does and returns
-// its Provider, with fake-a configured.
+// benchFloor starts the fake plugin exactly as the host does (the same
+// launch) and returns its Provider, with fake-a configured.
 func benchFloor(b *testing.B) sdk.Provider {
 	b.Helper()
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.HandshakeConfig(),
-		VersionedPlugins: sdk.VersionedPlugins(),
-		Cmd:              exec.Command(fakePlugin(b)),
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		GRPCDialOptions:  sdk.GRPCDialOptions(),
-		Logger:           benchLogger(),
-		SkipHostEnv:      true,
-		StartTimeout:     30 * time.Second,
-	})
-	b.Cleanup(client.Kill)
-	rpc, err := client.Client()
+	img, err := launch.Copy("fake", fakePlugin(b), "", launch.CopyOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	prov, err := sdk.Dispense(rpc)
+	b.Cleanup(img.Remove)
+	p, err := launch.Start(context.Background(), launch.Config{Image: img, Logger: benchLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := prov.Configure(context.Background(), "fake-a", map[string]string{}); err != nil {
+	b.Cleanup(p.Kill)
+	if err := p.Provider.Configure(context.Background(), "fake-a", map[string]string{}); err != nil {
 		b.Fatal(err)
 	}
-	return prov
+	return p.Provider
 }
 
 // benchHost is fakeConfig's host with fake-a's rate limit lifted, on the

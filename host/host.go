@@ -19,14 +19,10 @@ import (
 // Decisions where the contract is silent:
 //   - A failed hot swap answers plugin_unavailable (503) with the reason;
 //     the running plugin keeps serving.
-//   - A plugin runs from the host's private copy of its binary: read once
-//     from the configured path and hashed while copied (on Linux into a
-//     sealed memfd executed as /proc/self/fd/N; elsewhere, or without
-//     memfd or /proc, into a 0700 temp directory of the host's own). The
-//     path is never opened again for that start; go-plugin's SecureConfig
-//     checks the copy once more. Crash restarts run the same copy (the
-//     bytes already checked); only a reload or SIGHUP reads the path again.
-//     The copy is removed when the plugin stops or is swapped out.
+//   - A plugin runs from the host's private copy of its binary, checked
+//     against its pin (internal/launch says how). Crash restarts run the
+//     same copy; only a reload or SIGHUP reads the path again. The copy is
+//     removed when the plugin stops or is swapped out.
 //   - A reload's optional sha256 becomes the plugin's pin for later crash
 //     restarts too. Host.ReloadConfig takes a whole PluginConfig (path and
 //     pin): it is the Go embedder's configuration, and what SIGHUP uses.

@@ -118,7 +118,7 @@ func TestWhatRunsIsWhatWasHashed(t *testing.T) {
 			// holds now (v2, put there after the hash).
 			p := h.plugins["fake"]
 			p.mu.Lock()
-			g := p.gen
+			g := p.cur.Load()
 			p.mu.Unlock()
 			if err := syscall.Kill(st.PID, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
@@ -168,7 +168,7 @@ func TestPortableCopyRunsTheHashedBytes(t *testing.T) {
 	if st := runningPlugin(t, h); st.Version != "1.0.0" {
 		t.Fatalf("running %+v, want version 1.0.0", st)
 	}
-	dir := h.plugins["fake"].image.dir
+	dir := filepath.Dir(h.plugins["fake"].image.Path())
 	if info, err := os.Stat(dir); err != nil || info.Mode().Perm() != 0o700 {
 		t.Fatalf("the copy's directory %s: %v %v, want mode 0700", dir, info, err)
 	}

@@ -77,10 +77,10 @@ func (c Code) Retryable() bool { return c.Info().Retryable }
 // failure of the distributor.
 func (c Code) CountsForBreaker() bool { return c.Info().Breaker }
 
-// hostOnly reports whether c is the host's to say, never a plugin's: a
+// HostOnly reports whether c is the host's to say, never a plugin's: a
 // plugin answering "unauthorized" would otherwise tell the ILS that its own
 // API key is wrong.
-func (c Code) hostOnly() bool {
+func (c Code) HostOnly() bool {
 	switch c {
 	case CodeUnauthorized, CodeForbidden, CodeProviderNotFound, CodeIdempotencyMismatch, CodeRateLimited,
 		CodeCircuitOpen, CodePluginUnavailable, CodeJournalUnavailable, CodeOutcomeUnknown:

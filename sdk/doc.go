@@ -1,11 +1,16 @@
 // Package sdk is what a lendgate provider plugin is written against: plain Go
 // request and response types, the Provider interface, typed errors carrying the
-// unified error code, and Serve, which runs a Provider as a hashicorp/go-plugin
-// gRPC plugin. Plugin authors never see go-plugin or protobuf.
+// unified error code, and Serve, which runs a Provider as a gRPC plugin over
+// hashicorp/go-plugin, which plugin authors never see, nor protobuf: no
+// exported name here has a go-plugin or gRPC type.
 //
-// The host side of the same wire (the handshake, the versioned plugin set and
-// the gRPC client that turns every answer back into these types) lives here
-// too, so that the protocol is defined in exactly one place.
+// The plugin's half of the wire (the gRPC server, its converters, the error
+// status) is here, unexported, because Serve needs it; the host's half (the
+// gRPC client that turns every answer back into these types) is
+// internal/wire, and the values both halves share (handshake, plugin name,
+// message size limit) are in internal/providerv1, so that the protocol is
+// defined in exactly one place. Serve sets no global state: its logger is
+// its own (WithLogger), and it returns instead of exiting the process.
 //
 // A minimal plugin:
 //
@@ -14,7 +19,11 @@
 //	func (a *acme) Describe(ctx context.Context) (sdk.Info, error) { … }
 //	func (a *acme) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loan, error) { … }
 //
-//	func main() { sdk.Serve(&acme{}) }
+//	func main() {
+//		if err := sdk.Serve(&acme{}); err != nil {
+//			log.Fatal(err)
+//		}
+//	}
 //
 // Keep each instance's settings in an Instances (set in Configure, got in
 // every operation), check a base URL with BaseURL, talk to the distributor

@@ -68,9 +68,6 @@ type Error struct {
 	// context, a broken transport); it keeps errors.Is(err, context.Canceled)
 	// true across the conversion.
 	cause error
-	// untyped is set on the host's side when the plugin returned an error
-	// that was not an *Error (see Untyped).
-	untyped bool
 }
 
 // Unwrap returns the underlying cause, if any.

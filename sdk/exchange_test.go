@@ -215,26 +215,6 @@ func TestExchangeUnreadableAnswer(t *testing.T) {
 	}
 }
 
-// TestUntypedErrorCrossesGeneric: a plain error with a URL in it crosses the
-// wire as a generic provider_error marked untyped; its text stays behind.
-func TestUntypedErrorCrossesGeneric(t *testing.T) {
-	plain := fmt.Errorf("post http://10.0.0.7:8443/internal/loans?key=%s: connection refused", testKey)
-	got := fromStatus(t.Context(), toStatus(plain))
-	e := AsError(got)
-	if e.Code != CodeProviderError || !Untyped(got) {
-		t.Fatalf("want an untyped provider_error, got %v (untyped %v)", got, Untyped(got))
-	}
-	for _, leak := range []string{"10.0.0.7", "internal", testKey} {
-		if strings.Contains(e.Message, leak) {
-			t.Errorf("message %q holds %q", e.Message, leak)
-		}
-	}
-	typed := fromStatus(t.Context(), toStatus(Errorf(CodeNotAvailable, "gone")))
-	if Untyped(typed) || CodeOf(typed) != CodeNotAvailable {
-		t.Errorf("an *Error: got %v, untyped %v", typed, Untyped(typed))
-	}
-}
-
 func TestMaxBodyBytesFromSettings(t *testing.T) {
 	for _, tc := range []struct {
 		v    string

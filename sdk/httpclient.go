@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -97,14 +98,25 @@ type cappedTransport struct {
 	log   hclog.Logger
 }
 
+// debug logs one request line: with Serve's logger inside a served call
+// (Logger), where the host reads it; outside one (a connector's unit test)
+// with the process's hclog default, as the transport was built with.
+func (t *cappedTransport) debug(ctx context.Context, msg string, args ...any) {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		l.Debug(msg, args...)
+		return
+	}
+	t.log.Debug(msg, args...)
+}
+
 func (t *cappedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
-		t.log.Debug("request failed", "method", req.Method, "url", RedactURL(req.URL), "duration", time.Since(start), "error", redactErr(err, req.URL))
+		t.debug(req.Context(), "request failed", "method", req.Method, "url", RedactURL(req.URL), "duration", time.Since(start), "error", redactErr(err, req.URL))
 		return nil, err
 	}
-	t.log.Debug("request", "method", req.Method, "url", RedactURL(req.URL), "status", resp.StatusCode, "duration", time.Since(start))
+	t.debug(req.Context(), "request", "method", req.Method, "url", RedactURL(req.URL), "status", resp.StatusCode, "duration", time.Since(start))
 	resp.Body = &cappedBody{rc: resp.Body, left: t.limit}
 	return resp, nil
 }

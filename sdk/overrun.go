@@ -2,9 +2,8 @@ package sdk
 
 import (
 	"context"
+	"log/slog"
 	"time"
-
-	"github.com/hashicorp/go-hclog"
 )
 
 // OverrunMessage is the log message with which a plugin records a method
@@ -23,15 +22,15 @@ const overrunWarning = time.Second
 // noteOverrun logs OverrunMessage when the call's context had ended (the
 // deadline, or the host's cancel that the deadline causes on its side)
 // before the method returned.
-func noteOverrun(log hclog.Logger, ctx context.Context, method string) {
+func noteOverrun(ctx context.Context, log *slog.Logger, method string) {
 	dl, ok := ctx.Deadline()
 	if !ok || ctx.Err() == nil {
 		return
 	}
 	over := max(time.Since(dl), 0)
-	level := hclog.Debug
+	level := slog.LevelDebug
 	if over > overrunWarning {
-		level = hclog.Warn
+		level = slog.LevelWarn
 	}
-	log.Log(level, OverrunMessage, "method", method, "overrun_ms", over.Milliseconds())
+	log.Log(ctx, level, OverrunMessage, "method", method, "overrun_ms", over.Milliseconds())
 }

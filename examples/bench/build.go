@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 )
 
 // builder compiles the plugins the benchmark runs into a temporary
@@ -34,10 +35,23 @@ func (b *builder) build(pkg, ldflags string) (string, error) {
 	}
 	args = append(args, pkg)
 	cmd := exec.Command(goTool(), args...)
+	// In the lendgate module, whose go.sum has the plugins' dependencies.
+	cmd.Dir = lendgateDir()
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build %s (run the benchmark from inside the lendgate module): %v\n%s", pkg, err, msg)
+		return "", fmt.Errorf("go build %s (run the benchmark with `go run -C examples/bench .` from the repository): %v\n%s", pkg, err, msg)
 	}
 	return out, nil
+}
+
+// lendgateDir is the lendgate module's directory: the benchmark is a module
+// of its own that builds lendgate's plugins and writes its report into
+// lendgate's docs. "." when the go command cannot say.
+func lendgateDir() string {
+	out, err := exec.Command(goTool(), "list", "-m", "-f", "{{.Dir}}", "github.com/lendgate/lendgate").Output()
+	if d := strings.TrimSpace(string(out)); err == nil && d != "" {
+		return d
+	}
+	return "."
 }
 
 func (b *builder) cleanup() { os.RemoveAll(b.dir) }

@@ -4,9 +4,9 @@
 // concurrency, how the journal holds up at a million loans, and what hot
 // swaps and plugin crashes cost, all in one run on one machine.
 //
-//	go run ./examples/bench                       # ~5 min on 2 cores
-//	go run ./examples/bench -duration 1s -conc 1,8 -journal-growth 0
-//	go run ./examples/bench -growth-only -journal-growth 200000
+//	go run -C examples/bench .                    # ~5 min on 2 cores
+//	go run -C examples/bench . -duration 1s -conc 1,8 -journal-growth 0
+//	go run -C examples/bench . -growth-only -journal-growth 200000
 //
 // Scenarios, each at every concurrency of -conc:
 //
@@ -80,7 +80,7 @@ func main() {
 	var conc string
 	flag.DurationVar(&o.duration, "duration", 3*time.Second, "how long each scenario runs at each concurrency")
 	flag.IntVar(&o.rounds, "rounds", 3, "the duration is split into this many interleaved rounds per scenario")
-	flag.StringVar(&o.out, "out", "docs/bench/results.md", "the markdown report; the SVG chart is written next to it")
+	flag.StringVar(&o.out, "out", "", "the markdown report; the SVG chart is written next to it (default: docs/bench/results.md in the lendgate module)")
 	flag.StringVar(&conc, "conc", "1,8,64", "comma-separated concurrency levels")
 	flag.IntVar(&o.swaps, "swaps", 4, "hot swaps under load (v1→v2→v1…)")
 	flag.IntVar(&o.crashRounds, "crash-rounds", 5, "kill -9 rounds of the crash restart scenario")
@@ -130,6 +130,9 @@ func main() {
 	}
 	md := rep.markdown()
 	fmt.Print(md)
+	if o.out == "" {
+		o.out = filepath.Join(lendgateDir(), "docs", "bench", "results.md")
+	}
 	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
 		fatal(err)
 	}

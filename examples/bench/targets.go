@@ -8,13 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/internal/launch"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -61,43 +60,29 @@ func quietLogger() hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Name: "lendgate", Level: hclog.Info, Output: io.Discard})
 }
 
-// startPlugin starts a plugin binary exactly as the host does (host/plugin.go
-// launch) and configures the fake instance: the floor's client.
-func startPlugin(ctx context.Context, path string) (*plugin.Client, sdk.Provider, int, error) {
-	cmd := exec.Command(path)
-	setParentDeathSignal(cmd)
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.HandshakeConfig(),
-		VersionedPlugins: sdk.VersionedPlugins(),
-		Cmd:              cmd,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		GRPCDialOptions:  sdk.GRPCDialOptions(),
-		Logger:           quietLogger(),
-		SkipHostEnv:      true,
-		StartTimeout:     30 * time.Second,
-	})
-	rpc, err := client.Client()
+// startPlugin starts a plugin binary exactly as the host does (the same
+// internal/launch) and configures the fake instance: the floor's client. stop
+// kills the plugin and removes its private copy.
+func startPlugin(ctx context.Context, path string) (stop func(), prov sdk.Provider, pid int, err error) {
+	img, err := launch.Copy("bench", path, "", launch.CopyOptions{})
 	if err != nil {
-		client.Kill()
-		return nil, nil, 0, fmt.Errorf("starting %s: %w", path, err)
-	}
-	prov, err := sdk.Dispense(rpc)
-	if err == nil {
-		_, err = prov.Describe(ctx)
-	}
-	if err == nil {
-		err = prov.Configure(ctx, fakeInstance, map[string]string{})
-	}
-	if err != nil {
-		client.Kill()
 		return nil, nil, 0, err
 	}
-	pid := 0
-	if rc := client.ReattachConfig(); rc != nil {
-		pid = rc.Pid
+	p, err := launch.Start(ctx, launch.Config{Image: img, Args0: path, Logger: quietLogger()})
+	if err != nil {
+		img.Remove()
+		return nil, nil, 0, fmt.Errorf("starting %s: %w", path, err)
 	}
-	return client, prov, pid, nil
+	stop = func() { p.Kill(); img.Remove() }
+	_, err = p.Provider.Describe(ctx)
+	if err == nil {
+		err = p.Provider.Configure(ctx, fakeInstance, map[string]string{})
+	}
+	if err != nil {
+		stop()
+		return nil, nil, 0, err
+	}
+	return stop, p.Provider, p.PID, nil
 }
 
 // floorCheckoutRequest is what the host sends the plugin for the go api's
@@ -108,7 +93,7 @@ func floorCheckoutRequest() sdk.CheckoutRequest {
 }
 
 func floorCheckout(ctx context.Context, path string) (*target, error) {
-	client, prov, pid, err := startPlugin(ctx, path)
+	stop, prov, pid, err := startPlugin(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -119,18 +104,18 @@ func floorCheckout(ctx context.Context, path string) (*target, error) {
 			return err
 		},
 		pids:  func() []int { return []int{pid} },
-		close: client.Kill,
+		close: stop,
 	}, nil
 }
 
 func floorFulfill(ctx context.Context, path string) (*target, error) {
-	client, prov, pid, err := startPlugin(ctx, path)
+	stop, prov, pid, err := startPlugin(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	l, err := prov.Checkout(ctx, floorCheckoutRequest())
 	if err != nil {
-		client.Kill()
+		stop()
 		return nil, err
 	}
 	// The loan reference the host sends for a journaled loan.
@@ -142,7 +127,7 @@ func floorFulfill(ctx context.Context, path string) (*target, error) {
 			return err
 		},
 		pids:  func() []int { return []int{pid} },
-		close: client.Kill,
+		close: stop,
 	}, nil
 }
 
@@ -330,7 +315,7 @@ func httpAlone(context.Context, string) (*target, error) {
 // the loan as JSON. http (checkout) minus this row is the host's own cost
 // on the HTTP path.
 func httpFloor(ctx context.Context, path string) (*target, error) {
-	client, prov, pid, err := startPlugin(ctx, path)
+	stop, prov, pid, err := startPlugin(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +349,7 @@ func httpFloor(ctx context.Context, path string) (*target, error) {
 		close: func() {
 			c.CloseIdleConnections()
 			srv.Close()
-			client.Kill()
+			stop()
 		},
 	}, nil
 }

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"log"
 	"net/http"
 	"net/url"
 
@@ -17,7 +18,11 @@ import (
 // -ldflags "-X main.version=1.2.3".
 var version = "0.1.0"
 
-func main() { sdk.Serve(newProvider()) }
+func main() {
+	if err := sdk.Serve(newProvider()); err != nil {
+		log.Fatal(err)
+	}
+}
 
 // provider serves every Acme account (provider instance) the host
 // configures. Embedding sdk.Unimplemented makes renew, download, access

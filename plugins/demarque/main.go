@@ -11,10 +11,25 @@
 // Its simulator is the importable package demarquesim beside it.
 package main
 
-import "github.com/lendgate/lendgate/sdk"
+import (
+	"log"
+	"os"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/sdk"
+)
 
 // version is what Describe reports. It is a variable, the one piece of
 // package state, so that a release build can set it with -ldflags.
 var version = "1.0.0"
 
-func main() { sdk.Serve(newProvider()) }
+func main() {
+	p := newProvider()
+	// The connector's own lines, in the JSON the host's log reads, on the
+	// stderr the host reads (captured before Serve hands os.Stderr over to
+	// go-plugin).
+	p.log = hclog.New(&hclog.LoggerOptions{Name: "plugin.demarque", Level: hclog.Trace, Output: os.Stderr, JSONFormat: true})
+	if err := sdk.Serve(p); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -5,10 +5,25 @@
 // README.md for its settings and what is assumed.
 package main
 
-import "github.com/lendgate/lendgate/sdk"
+import (
+	"log"
+	"os"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/sdk"
+)
 
 // version is the plugin's version, reported by Describe. Release builds set
 // it with -ldflags "-X main.version=...".
 var version = "1.0.0"
 
-func main() { sdk.Serve(newProvider()) }
+func main() {
+	p := newProvider()
+	// The connector's own lines, in the JSON the host's log reads, on the
+	// stderr the host reads (captured before Serve hands os.Stderr over to
+	// go-plugin).
+	p.log = hclog.New(&hclog.LoggerOptions{Name: "plugin.ehub", Level: hclog.Trace, Output: os.Stderr, JSONFormat: true})
+	if err := sdk.Serve(p); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -16,8 +16,8 @@ type Config struct {
 	// the host starts it (see Build).
 	Binary string
 	// Provider is a Provider value, served in this process over the same
-	// gRPC wire on sdk.NewGRPCServer (the SDK's size limits and panic
-	// recovery, as in a plugin process). Set exactly one of Binary and
+	// gRPC wire by sdk.Serve (sdk.WithListener: the SDK's size limits and
+	// panic recovery, as in a plugin process). Set exactly one of Binary and
 	// Provider.
 	Provider sdk.Provider
 

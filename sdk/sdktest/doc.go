@@ -2,11 +2,13 @@
 // plugin author runs in `go test` to prove that a plugin keeps the protocol
 // the host relies on (plugins.md "The SDK a third party writes against").
 //
-// Run takes a plugin, either a built binary (started over hashicorp/go-plugin
-// exactly as the host starts it: the handshake, AutoMTLS, gRPC only) or a
-// Provider value (served in this process over the same gRPC wire, on the
-// server sdk.Serve uses: sdk.NewGRPCServer, with its message size limits and
-// panic recovery), plus samples that the plugin's simulator accepts, and
+// Run takes a plugin, either a built binary (started exactly as the host
+// starts it, by the same code: a private copy checked against its hash, the
+// go-plugin handshake, AutoMTLS, gRPC only, the parent-death signal, no host
+// environment) or a Provider value (served in this process by sdk.Serve's
+// in-process mode, on the same gRPC server a plugin process runs, with its
+// message size limits and panic recovery, and called through the host's own
+// side of the wire), plus samples that the plugin's simulator accepts, and
 // checks in named subtests:
 //
 //   - handshake: the binary starts, speaks gRPC and negotiates

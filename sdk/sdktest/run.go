@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/hashicorp/go-plugin"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -112,8 +111,8 @@ func (k *kit) checkHandshake(t *testing.T, hs handshake, startErr error) {
 	if hs.version != sdk.ProtocolVersion {
 		t.Errorf("negotiated protocol version %d, want %d", hs.version, sdk.ProtocolVersion)
 	}
-	if hs.protocol != plugin.ProtocolGRPC {
-		t.Errorf("negotiated transport %q, want %q", hs.protocol, plugin.ProtocolGRPC)
+	if hs.transport != "grpc" {
+		t.Errorf("negotiated transport %q, want %q", hs.transport, "grpc")
 	}
 
 	// Run by hand (no magic cookie), a plugin must say so and exit, not

@@ -4,24 +4,19 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
+	"github.com/lendgate/lendgate/internal/launch"
+	"github.com/lendgate/lendgate/internal/wire"
 	"github.com/lendgate/lendgate/sdk"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
-
-// killTimeout bounds go-plugin's Kill, which waits a fixed 2 s for a
-// graceful exit and can hang in gRPC's close.
-const killTimeout = 10 * time.Second
 
 // Build compiles the main package pkg with the go command and returns the
 // binary's path, in a directory removed when the test ends. pkg is an import
@@ -57,113 +52,74 @@ func build(ctx context.Context, dir, pkg string) (string, error) {
 
 // handshake is what the kit learnt while starting a binary.
 type handshake struct {
-	version  int
-	protocol plugin.Protocol
-	overruns *overrunLog
+	version   int
+	transport string
+	overruns  *overrunLog
 }
 
-// startBinary starts the plugin at path over go-plugin with the host's
-// client configuration and returns its Provider. The process is killed when
-// t ends, and its log is shown if t failed.
+// startBinary starts the plugin at path exactly as the host does
+// (internal/launch: a private copy checked against its hash, go-plugin over
+// gRPC with AutoMTLS, the parent-death signal, no host environment) and
+// returns its Provider. The process is killed when t ends, and its log is
+// shown if t failed.
 func startBinary(t *testing.T, path string) (sdk.Provider, handshake, error) {
 	logs := &logTail{max: 64 << 10}
-	overruns := newOverrunLog()
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.HandshakeConfig(),
-		VersionedPlugins: sdk.VersionedPlugins(),
-		Cmd:              exec.Command(path),
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		GRPCDialOptions:  sdk.GRPCDialOptions(),
-		// As the host: secrets travel in Configure only, never in the
-		// environment.
-		SkipHostEnv:  true,
-		StartTimeout: 30 * time.Second,
+	hs := handshake{overruns: newOverrunLog()}
+	img, err := launch.Copy(filepath.Base(path), path, "", launch.CopyOptions{})
+	if err != nil {
+		return nil, hs, fmt.Errorf("starting %s: %w", path, err)
+	}
+	p, err := launch.Start(t.Context(), launch.Config{
+		Image: img,
+		Args0: path,
 		// The raw JSON lines, for the deadline check.
-		Stderr: overruns,
+		Stderr: hs.overruns,
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: logs}),
 	})
 	t.Cleanup(func() {
-		stopClient(client)
+		if p != nil {
+			p.Kill()
+		}
+		img.Remove()
 		if t.Failed() {
 			t.Logf("log of %s (last %d bytes):\n%s", filepath.Base(path), logs.max, logs.String())
 		}
 	})
-	hs := handshake{overruns: overruns}
-	rpc, err := client.Client()
 	if err != nil {
 		return nil, hs, fmt.Errorf("starting %s: %w", path, err)
 	}
-	hs.version, hs.protocol = client.NegotiatedVersion(), client.Protocol()
-	p, err := sdk.Dispense(rpc)
-	if err != nil {
-		return nil, hs, fmt.Errorf("starting %s: %w", path, err)
-	}
-	return p, hs, nil
+	hs.version, hs.transport = p.Version, p.Transport
+	return p.Provider, hs, nil
 }
 
-// stopClient kills a plugin, bounded by killTimeout; past it the process is
-// killed outright.
-func stopClient(c *plugin.Client) {
-	done := make(chan struct{})
-	go func() {
-		c.Kill()
-		close(done)
-	}()
-	t := time.NewTimer(killTimeout)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		if rc := c.ReattachConfig(); rc != nil && rc.Pid > 0 {
-			if proc, err := os.FindProcess(rc.Pid); err == nil {
-				_ = proc.Kill()
-			}
-		}
-	}
-}
-
-// serveInProcess serves impl on a loopback port on the gRPC server that
-// sdk.Serve runs a plugin on (sdk.NewGRPCServer: the protocol's message size
-// limits and the SDK's panic recovery), and returns the client side: the
-// same wire, converters, error details and recovery as between the host and
-// a plugin process, without go-plugin's process management.
+// serveInProcess serves impl on a loopback port with sdk.Serve's in-process
+// mode (the gRPC server a plugin process runs: the protocol's message size
+// limits and the SDK's panic recovery) and returns the host's side of the
+// wire (internal/wire): the same converters, error details and recovery as
+// between the host and a plugin process, without the process.
 func serveInProcess(t *testing.T, impl sdk.Provider) (sdk.Provider, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listening on loopback: %w", err)
 	}
-	srv := sdk.NewGRPCServer(nil)
-	if err := (&sdk.GRPCPlugin{Impl: impl}).GRPCServer(nil, srv); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("registering the provider service: %w", err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = srv.Serve(ln)
-	}()
-	opts := append(sdk.GRPCDialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- sdk.Serve(impl, sdk.WithListener(ln), sdk.WithContext(ctx)) }()
+	opts := append(wire.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	conn, err := grpc.NewClient("passthrough:///"+ln.Addr().String(), opts...)
 	if err != nil {
-		srv.Stop()
+		cancel()
 		<-served
 		return nil, fmt.Errorf("dialing the in-process server: %w", err)
 	}
 	t.Cleanup(func() {
 		conn.Close()
-		srv.Stop()
-		<-served
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serving in process: %v", err)
+		}
 	})
-	raw, err := (&sdk.GRPCPlugin{}).GRPCClient(t.Context(), nil, conn)
-	if err != nil {
-		return nil, err
-	}
-	p, ok := raw.(sdk.Provider)
-	if !ok {
-		return nil, fmt.Errorf("the gRPC client is a %T, not a provider", raw)
-	}
-	return p, nil
+	return wire.NewClient(conn), nil
 }
 
 // logTail keeps the last max bytes written to it: a plugin's log, shown only

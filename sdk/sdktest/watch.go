@@ -10,7 +10,7 @@ import (
 )
 
 // panicMessage starts the message of the provider_error that the SDK's
-// recovery interceptor (sdk.NewGRPCServer, which sdk.Serve runs on) makes of
+// recovery interceptor (on the gRPC server sdk.Serve runs) makes of
 // a panic. The kit looks for it to tell a panic from a distributor's failure
 // when it only sees the host's side of the wire.
 const panicMessage = "the plugin failed while handling"
@@ -46,7 +46,7 @@ func (w *watch) enter() {
 
 // leave ends a call to op. It must be deferred directly: it records a panic
 // and panics again with the same value, so that the SDK's own interceptor
-// (sdk.NewGRPCServer) turns it into provider_error exactly as it does in a
+// (sdk.Serve's) turns it into provider_error exactly as it does in a
 // plugin process. The watch only keeps the record for no_panics.
 func (w *watch) leave(op string, errp *error) {
 	r := recover()

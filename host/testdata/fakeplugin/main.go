@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log"
 	"os"
 	"strings"
 	"sync"
@@ -132,5 +133,7 @@ func main() {
 	if startup == "crash" {
 		os.Exit(2)
 	}
-	sdk.Serve(&fake{instances: map[string]map[string]string{}})
+	if err := sdk.Serve(&fake{instances: map[string]map[string]string{}}); err != nil {
+		log.Fatal(err)
+	}
 }

@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log"
 	"strings"
 	"sync"
 	"time"
@@ -110,5 +111,7 @@ func (h *hostile) HandleNotification(context.Context, sdk.Notification) (sdk.Eve
 }
 
 func main() {
-	sdk.Serve(&hostile{calls: map[string]int{}})
+	if err := sdk.Serve(&hostile{calls: map[string]int{}}); err != nil {
+		log.Fatal(err)
+	}
 }

@@ -4,23 +4,27 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/hashicorp/go-plugin"
-	"github.com/lendgate/lendgate/sdk"
+	pb "github.com/lendgate/lendgate/internal/providerv1"
+	"google.golang.org/grpc"
 )
 
-type p struct{ sdk.Unimplemented }
+// v2 is a plugin of a protocol that does not exist yet: it only has to get
+// through the handshake, which is where the host refuses it.
+type v2 struct{ plugin.NetRPCUnsupportedPlugin }
 
-func (p) Describe(context.Context) (sdk.Info, error) {
-	return sdk.Info{Name: "v2", Version: "2.0.0"}, nil
+func (v2) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error { return nil }
+
+func (v2) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (any, error) {
+	return nil, errors.New("a plugin does not dial")
 }
 
 func main() {
-	hs := sdk.HandshakeConfig()
-	hs.ProtocolVersion = 2
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  hs,
-		VersionedPlugins: map[int]plugin.PluginSet{2: {sdk.PluginName: &sdk.GRPCPlugin{Impl: p{}}}},
+		HandshakeConfig:  pb.Handshake(2),
+		VersionedPlugins: map[int]plugin.PluginSet{2: {pb.PluginName: v2{}}},
 		GRPCServer:       plugin.DefaultGRPCServer,
 	})
 }

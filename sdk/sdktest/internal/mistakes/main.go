@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/url"
 	"time"
@@ -136,4 +137,8 @@ func (p *plugin) Return(ctx context.Context, r sdk.ReturnRequest) (sdk.Loan, err
 	return sdk.Loan{Format: r.Loan.Format, ExpiresAt: time.Now()}, nil
 }
 
-func main() { sdk.Serve(&plugin{}) }
+func main() {
+	if err := sdk.Serve(&plugin{}); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"log"
 
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -22,4 +23,8 @@ func (panicking) Checkout(context.Context, sdk.CheckoutRequest) (sdk.Loan, error
 	return sdk.Loan{ProviderRef: refs}, nil
 }
 
-func main() { sdk.Serve(panicking{}) }
+func main() {
+	if err := sdk.Serve(panicking{}); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -1,4 +1,4 @@
-package host
+package launch
 
 import (
 	"golang.org/x/sys/unix"

@@ -1689,7 +1689,7 @@ const file_provider_proto_rawDesc = "" +
 	"\vCheckAccess\x12#.lendgate.provider.v1.AccessRequest\x1a$.lendgate.provider.v1.AccessResponse\x12U\n" +
 	"\x12HandleNotification\x12\".lendgate.provider.v1.Notification\x1a\x1b.lendgate.provider.v1.Event\x12S\n" +
 	"\x06Health\x12#.lendgate.provider.v1.HealthRequest\x1a$.lendgate.provider.v1.HealthResponse\x12Q\n" +
-	"\aResolve\x12$.lendgate.provider.v1.ResolveRequest\x1a .lendgate.provider.v1.ResolutionB6Z4github.com/lendgate/lendgate/sdk/internal/providerv1b\x06proto3"
+	"\aResolve\x12$.lendgate.provider.v1.ResolveRequest\x1a .lendgate.provider.v1.ResolutionB2Z0github.com/lendgate/lendgate/internal/providerv1b\x06proto3"
 
 var (
 	file_provider_proto_rawDescOnce sync.Once
