@@ -312,3 +312,32 @@ func (h *Host) journalChanged() <-chan struct{} {
 // journalProbeEvery is how often the sweeper probes a failing journal (and
 // retries what it owes) instead of waiting for its interval.
 const journalProbeEvery = time.Second
+
+func (h *Host) putLoanLogged(ctx context.Context, rec storedLoan) {
+	if err := retryWrite(ctx, func(ctx context.Context) error { return h.store.PutLoan(ctx, rec) }); err != nil {
+		h.owed.add(rec)
+		h.log.Error("journaling loan of unknown outcome failed; it is written as soon as the journal writes again", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)
+	}
+}
+
+// apply journals a loan and its event in one transaction, then tells
+// OnEvent. With a dedupe key seen before it changes nothing.
+func (h *Host) apply(ctx context.Context, rec storedLoan, typ string, data map[string]string, dedupeKey string) (Event, bool, error) {
+	l := rec.Loan
+	if data == nil {
+		data = map[string]string{}
+	}
+	e := Event{Type: typ, Provider: l.Provider, Loan: l.ID, Patron: l.Patron, Item: l.Item, At: time.Now().UTC(), Data: data}
+	stored, applied, err := h.store.Apply(ctx, rec, e, dedupeKey)
+	if err != nil {
+		h.log.Error("journaling event failed", "type", typ, "provider", l.Provider, "loan", l.ID, "error", err)
+		return Event{}, false, err
+	}
+	if applied {
+		h.hooks.poke()
+	}
+	if applied && h.cfg.OnEvent != nil {
+		h.cfg.OnEvent(stored)
+	}
+	return stored, applied, nil
+}

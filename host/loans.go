@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -94,4 +95,27 @@ func (h *Host) activeLoan(ctx context.Context, provider, loanID string, c sdk.Ca
 		return nil, storedLoan{}, err
 	}
 	return in, rec, requireActive(rec.Loan)
+}
+
+// Events pages the event log, oldest first. limit defaults to 100 and is at
+// most 1000.
+func (h *Host) Events(ctx context.Context, after string, limit int) (EventPage, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	if limit > 1000 {
+		return EventPage{}, invalid("limit must be at most 1000")
+	}
+	if _, err := journal.ParseCursor(after); err != nil {
+		return EventPage{}, invalid("%v", err)
+	}
+	evs, err := h.store.Events(ctx, after, limit)
+	if err != nil {
+		return EventPage{}, err
+	}
+	next := after
+	if len(evs) > 0 {
+		next = evs[len(evs)-1].Cursor
+	}
+	return EventPage{Events: evs, Next: next}, nil
 }

@@ -1,10 +1,10 @@
 package host
 
 // What the operations share: their log line, loan ids, the notify URL a
-// checkout hands the distributor, the patron key it sees. Each operation has
-// a file of its own (checkout.go, fulfill.go, renew.go, return.go,
-// download.go, access.go, loans.go, notify.go, events.go) and makes one
-// validation call (validate.go).
+// checkout hands the distributor, the call that changes a loan. Each
+// operation has a file of its own (checkout.go, fulfill.go, renew.go,
+// return.go, download.go, access.go, loans.go, notify.go) and makes one
+// validation call (validate.go); what it journals goes through journal.go.
 
 import (
 	"context"
@@ -34,13 +34,6 @@ func (h *Host) notifyURL(in *instance, id string) string {
 	return ""
 }
 
-func (h *Host) putLoanLogged(ctx context.Context, rec storedLoan) {
-	if err := retryWrite(ctx, func(ctx context.Context) error { return h.store.PutLoan(ctx, rec) }); err != nil {
-		h.owed.add(rec)
-		h.log.Error("journaling loan of unknown outcome failed; it is written as soon as the journal writes again", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)
-	}
-}
-
 // outcomeUnknown reports whether a call that was sent may still have
 // reached the distributor and taken effect: a timeout, a plugin that died or
 // whose connection broke during it, a caller that gave up during it.
@@ -51,13 +44,6 @@ func outcomeUnknown(err error) bool {
 	}
 	c := sdk.CodeOf(err)
 	return c == sdk.CodeProviderTimeout || c == sdk.CodePluginUnavailable
-}
-
-func (h *Host) patronKey(in *instance, patron string) string {
-	if in.cfg.SendPatronID {
-		return patron
-	}
-	return in.patrons.pseudonym(patron)
 }
 
 func timePtr(t time.Time) *time.Time {

@@ -93,3 +93,10 @@ func (k keys) loanOfToken(provider, token string) (string, bool) {
 	}
 	return loan, hmac.Equal(got, k.mac("notify", provider, loan))
 }
+
+func (h *Host) patronKey(in *instance, patron string) string {
+	if in.cfg.SendPatronID {
+		return patron
+	}
+	return in.patrons.pseudonym(patron)
+}
