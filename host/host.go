@@ -150,9 +150,9 @@ func New(ctx context.Context, cfg Config) (_ *Host, err error) {
 	return h, nil
 }
 
-// Close stops every plugin (letting in-flight calls finish, bounded by each
-// plugin's longest instance timeout) and closes the store. It leaves no
-// plugin process behind.
+// Close stops every plugin, letting in-flight calls finish within each
+// plugin's longest instance timeout and ctx's deadline (a done ctx stops
+// them at once), and closes the store. It leaves no plugin process behind.
 func (h *Host) Close(ctx context.Context) error {
 	var err error
 	h.closeOnce.Do(func() {
@@ -163,7 +163,7 @@ func (h *Host) Close(ctx context.Context) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				p.stop(h.drainFor(p.name))
+				p.stop(closeDrain(ctx, h.drainFor(p.name)))
 			}()
 		}
 		wg.Wait()
@@ -175,6 +175,18 @@ func (h *Host) Close(ctx context.Context) error {
 		}
 	})
 	return err
+}
+
+// closeDrain is how long Close lets in-flight calls finish: the plugin's
+// drain, cut to what is left of ctx (nothing once ctx is done).
+func closeDrain(ctx context.Context, drain time.Duration) time.Duration {
+	if ctx.Err() != nil {
+		return 0
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		drain = max(0, min(drain, time.Until(dl)))
+	}
+	return drain
 }
 
 // drainFor is how long a plugin's in-flight calls may take to finish: the

@@ -1,5 +1,6 @@
 // Command fakeplugin is a provider plugin for the host's own tests: it
-// answers at once and its behaviour is steered by the checkout option "mode":
+// answers at once and its behaviour is steered by the checkout option "mode"
+// (and "started", a FIFO it writes one byte to when a checkout begins):
 // "error:<code>" answers that unified code, "sleep:<duration>" waits (honouring
 // the deadline), "panic" panics, "exit" ends the process. Build flags make a
 // binary that fails its health checks or crashes at start.
@@ -38,7 +39,7 @@ func (f *fake) Describe(context.Context) (sdk.Info, error) {
 		Name: "fake", Version: version, Items: sdk.ItemsISBN,
 		Capabilities: []sdk.Capability{sdk.CapCheckout, sdk.CapFulfill, sdk.CapRenew, sdk.CapReturn, sdk.CapNotifications},
 		Formats:      []string{"epub", "pdf"},
-		Options:      map[string][]string{"mode": nil, "level": {"low", "high"}},
+		Options:      map[string][]string{"mode": nil, "level": {"low", "high"}, "started": nil},
 	}, nil
 }
 
@@ -86,6 +87,14 @@ func behave(ctx context.Context, mode string) error {
 }
 
 func (f *fake) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loan, error) {
+	if p := r.Options["started"]; p != "" {
+		// A test's FIFO: writing to it tells the test this call is in
+		// flight (the write waits for the test to read).
+		if w, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+			_, _ = w.Write([]byte{1})
+			_ = w.Close()
+		}
+	}
 	if err := behave(ctx, r.Options["mode"]); err != nil {
 		return sdk.Loan{}, err
 	}
