@@ -9,8 +9,10 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
-// Checkout lends an item to a patron.
+// Checkout lends an item to a patron. Its Idempotency-Key is
+// r.IdempotencyKey, or else the one WithIdempotencyKey put in ctx.
 func (h *Host) Checkout(ctx context.Context, provider string, r CheckoutRequest) (Loan, error) {
+	r.IdempotencyKey = cmp.Or(r.IdempotencyKey, idempotencyKey(ctx))
 	l, _, err := h.checkout(ctx, provider, r)
 	return l, err
 }

@@ -109,3 +109,21 @@ func TestIdempotentReturn(t *testing.T) {
 		t.Errorf("%d loan.returned events, want 2 (one per loan)", returned)
 	}
 }
+
+// TestGoKeyInTheContextServesCheckoutToo: WithIdempotencyKey, the way a
+// Go caller keys a Return, keys a Checkout as well: the retry answers the
+// first loan, and the same call without the key lends again.
+func TestGoKeyInTheContextServesCheckoutToo(t *testing.T) {
+	e := start(t, fakeConfig(t))
+	ctx := host.WithIdempotencyKey(t.Context(), "co-ctx")
+	r := host.CheckoutRequest{Item: isbnOK, Patron: "p1"}
+	a, err1 := e.h.Checkout(ctx, "fake-a", r)
+	b, err2 := e.h.Checkout(ctx, "fake-a", r)
+	if err1 != nil || err2 != nil || a.ID == "" || b.ID != a.ID {
+		t.Fatalf("keyed by the context: %v %v, loans %q and %q, want one loan", err1, err2, a.ID, b.ID)
+	}
+	c, err := e.h.Checkout(t.Context(), "fake-a", r)
+	if err != nil || c.ID == a.ID {
+		t.Fatalf("without the key: %v, loan %q, want a new loan", err, c.ID)
+	}
+}

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -9,7 +10,9 @@ import (
 )
 
 // Renew extends a loan. When r.Patron is set it must be the loan's patron.
+// Its Idempotency-Key is r.IdempotencyKey, or else WithIdempotencyKey's.
 func (h *Host) Renew(ctx context.Context, provider, loanID string, r RenewRequest) (l Loan, err error) {
+	r.IdempotencyKey = cmp.Or(r.IdempotencyKey, idempotencyKey(ctx))
 	l, _, err = h.renew(ctx, provider, loanID, r)
 	return l, err
 }

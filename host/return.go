@@ -19,13 +19,14 @@ func (h *Host) Return(ctx context.Context, provider, loanID string) (l Loan, err
 
 type idemKeyCtx struct{}
 
-// WithIdempotencyKey returns ctx carrying an Idempotency-Key for Return,
-// which has no request body to carry one.
+// WithIdempotencyKey returns ctx carrying an Idempotency-Key: the one way
+// that serves Checkout, Renew and Return alike (Return has no request body
+// to carry one; for Checkout and Renew a key in the request wins).
 func WithIdempotencyKey(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, idemKeyCtx{}, key)
 }
 
-// IdempotencyKey returns the key WithIdempotencyKey put in ctx ("" if none).
+// idempotencyKey returns the key WithIdempotencyKey put in ctx ("" if none).
 func idempotencyKey(ctx context.Context) string {
 	k, _ := ctx.Value(idemKeyCtx{}).(string)
 	return k
