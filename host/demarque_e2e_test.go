@@ -33,6 +33,20 @@ func startDemarque(t *testing.T) *demarqueEnv {
 // startDemarqueWith lets a test change the instance's config.
 func startDemarqueWith(t *testing.T, edit func(*host.ProviderConfig)) *demarqueEnv {
 	t.Helper()
+	return startDemarqueHost(t, func(cfg *host.Config) {
+		if edit != nil {
+			pc := cfg.Providers["demarque-mtl"]
+			edit(&pc)
+			cfg.Providers["demarque-mtl"] = pc
+		}
+	})
+}
+
+// startDemarqueHost is a host with the real De Marque plugin in front of its
+// simulator, as the instance "demarque-mtl", on a memory journal, after edit
+// has changed its config.
+func startDemarqueHost(t *testing.T, edit func(*host.Config)) *demarqueEnv {
+	t.Helper()
 	sim := demarquesim.New()
 	simSrv := httptest.NewServer(sim)
 	t.Cleanup(simSrv.Close)
@@ -48,11 +62,7 @@ func startDemarqueWith(t *testing.T, edit func(*host.ProviderConfig)) *demarqueE
 		}},
 		StoreImpl: memory.New(),
 	}
-	if edit != nil {
-		pc := cfg.Providers["demarque-mtl"]
-		edit(&pc)
-		cfg.Providers["demarque-mtl"] = pc
-	}
+	edit(&cfg)
 	return &demarqueEnv{env: start(t, cfg), sim: sim, simURL: simSrv.URL}
 }
 

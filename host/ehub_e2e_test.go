@@ -25,6 +25,22 @@ const (
 	ehubLoans  = "/v1/providers/ehub-main/loans"
 )
 
+// startEhubHost is a host with the real eHUB plugin, on a memory journal,
+// with the instances providers gives for the simulator served at url.
+func startEhubHost(t *testing.T, providers func(url string) map[string]host.ProviderConfig) (*env, *ehubsim.Sim) {
+	t.Helper()
+	sim := ehubsim.New(ehubsim.WithAPIKey(ehubAPIKey))
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	cfg := host.Config{
+		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
+		Plugins:   map[string]host.PluginConfig{"ehub": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/ehub", ""))},
+		Providers: providers(simSrv.URL),
+		StoreImpl: memory.New(),
+	}
+	return start(t, cfg), sim
+}
+
 // ehubWire sits between the plugin and the simulator: it records the patron
 // header of every request and, when armed, sends the next fulfillment GET to
 // another checkout id (the only way to make eHUB see a malformed id, which
