@@ -94,3 +94,15 @@ func Cleanup() {
 	dir = ""
 	built = map[string]string{}
 }
+
+// Main is the TestMain of a package whose tests build with testbin: it runs
+// m, removes the binaries, runs also (testserver.Cleanup, …) and exits with
+// m's code.
+func Main(m *testing.M, also ...func()) {
+	code := m.Run()
+	Cleanup()
+	for _, f := range also {
+		f()
+	}
+	os.Exit(code)
+}
