@@ -12,7 +12,6 @@ import (
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/host/journal/memory"
-	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 	"github.com/lendgate/lendgate/plugins/ehub/ehubsim"
@@ -476,13 +475,8 @@ func cbAt(t *testing.T, store journal.Store, sweep, timeout time.Duration) (*env
 	sim := cbsim.New(cbsim.WithCredentials(cbsim.DefaultUsername, cbAccountPassword))
 	simSrv := httptest.NewServer(sim)
 	t.Cleanup(simSrv.Close)
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
-		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true, Timeout: host.Duration(timeout),
-			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}},
-		StoreImpl:     store,
-		SweepInterval: sweep,
-	}
+	cfg := pluginConfig(t, "cb", map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true, Timeout: host.Duration(timeout),
+		Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}})
+	cfg.StoreImpl, cfg.SweepInterval = store, sweep
 	return start(t, cfg), sim
 }

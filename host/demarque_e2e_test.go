@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
-	"github.com/lendgate/lendgate/host/journal/memory"
-	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 )
 
@@ -50,18 +48,13 @@ func startDemarqueHost(t *testing.T, edit func(*host.Config)) *demarqueEnv {
 	sim := demarquesim.New()
 	simSrv := httptest.NewServer(sim)
 	t.Cleanup(simSrv.Close)
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"demarque": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/demarque", ""))},
-		Providers: map[string]host.ProviderConfig{"demarque-mtl": {
-			Plugin: "demarque",
-			Settings: map[string]string{"base_url": simSrv.URL, "organisation_id": demarquesim.DefaultOrganisation,
-				"username": demarquesim.DefaultUsername, "password": demarquesim.DefaultPassword},
-			Defaults:          host.Defaults{Format: "epub", Days: 21},
-			AllowInsecureHTTP: true,
-		}},
-		StoreImpl: memory.New(),
-	}
+	cfg := pluginConfig(t, "demarque", map[string]host.ProviderConfig{"demarque-mtl": {
+		Plugin: "demarque",
+		Settings: map[string]string{"base_url": simSrv.URL, "organisation_id": demarquesim.DefaultOrganisation,
+			"username": demarquesim.DefaultUsername, "password": demarquesim.DefaultPassword},
+		Defaults:          host.Defaults{Format: "epub", Days: 21},
+		AllowInsecureHTTP: true,
+	}})
 	edit(&cfg)
 	return &demarqueEnv{env: start(t, cfg), sim: sim, simURL: simSrv.URL}
 }

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
-	"github.com/lendgate/lendgate/host/journal/memory"
-	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/ehub/ehubsim"
 )
 
@@ -32,13 +30,7 @@ func startEhubHost(t *testing.T, providers func(url string) map[string]host.Prov
 	sim := ehubsim.New(ehubsim.WithAPIKey(ehubAPIKey))
 	simSrv := httptest.NewServer(sim)
 	t.Cleanup(simSrv.Close)
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins:   map[string]host.PluginConfig{"ehub": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/ehub", ""))},
-		Providers: providers(simSrv.URL),
-		StoreImpl: memory.New(),
-	}
-	return start(t, cfg), sim
+	return start(t, pluginConfig(t, "ehub", providers(simSrv.URL))), sim
 }
 
 // ehubWire sits between the plugin and the simulator: it records the patron
@@ -118,12 +110,7 @@ func startEHub(t *testing.T) *ehubEnv {
 			SendPatronID: sendPatronID, AllowInsecureHTTP: true,
 		}
 	}
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins:   map[string]host.PluginConfig{"ehub": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/ehub", ""))},
-		Providers: map[string]host.ProviderConfig{ehubMain: instance(false), ehubIDs: instance(true)},
-		StoreImpl: memory.New(),
-	}
+	cfg := pluginConfig(t, "ehub", map[string]host.ProviderConfig{ehubMain: instance(false), ehubIDs: instance(true)})
 	return &ehubEnv{env: start(t, cfg), sim: sim, simURL: simSrv.URL, wire: wire, clock: clock}
 }
 
