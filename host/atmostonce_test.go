@@ -12,7 +12,6 @@ import (
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/host/journal/memory"
-	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 	"github.com/lendgate/lendgate/plugins/ehub/ehubsim"
@@ -89,24 +88,12 @@ func (s *flakyStore) ReleaseIdempotency(ctx context.Context, scope, key string) 
 // simulator, on store, with a short instance timeout.
 func demarqueAt(t *testing.T, store journal.Store, sweep time.Duration) *demarqueEnv {
 	t.Helper()
-	sim := demarquesim.New()
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"demarque": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/demarque", ""))},
-		Providers: map[string]host.ProviderConfig{"demarque-mtl": {
-			Plugin: "demarque",
-			Settings: map[string]string{"base_url": simSrv.URL, "organisation_id": demarquesim.DefaultOrganisation,
-				"username": demarquesim.DefaultUsername, "password": demarquesim.DefaultPassword},
-			Defaults:          host.Defaults{Format: "epub", Days: 21},
-			AllowInsecureHTTP: true,
-			Timeout:           host.Duration(time.Second),
-		}},
-		StoreImpl:     store,
-		SweepInterval: sweep,
-	}
-	return &demarqueEnv{env: start(t, cfg), sim: sim, simURL: simSrv.URL}
+	return startDemarqueHost(t, func(cfg *host.Config) {
+		pc := cfg.Providers["demarque-mtl"]
+		pc.Timeout = host.Duration(time.Second)
+		cfg.Providers["demarque-mtl"] = pc
+		cfg.StoreImpl, cfg.SweepInterval = store, sweep
+	})
 }
 
 const demarqueLoans = "/v1/providers/demarque-mtl/loans"
@@ -170,21 +157,14 @@ func TestDemarqueRetryAfterTimeoutReordersNothing(t *testing.T) {
 // a repeated checkout) and a short instance timeout.
 func ehubSlow(t *testing.T) (*env, *ehubsim.Sim) {
 	t.Helper()
-	sim := ehubsim.New(ehubsim.WithAPIKey(ehubAPIKey))
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"ehub": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/ehub", ""))},
-		Providers: map[string]host.ProviderConfig{ehubMain: {
+	return startEhubHost(t, func(url string) map[string]host.ProviderConfig {
+		return map[string]host.ProviderConfig{ehubMain: {
 			Plugin:   "ehub",
-			Settings: map[string]string{"base_url": simSrv.URL, "api_key": ehubAPIKey},
+			Settings: map[string]string{"base_url": url, "api_key": ehubAPIKey},
 			Rate:     host.RateConfig{PerSecond: 1000, Burst: 1000}, AllowInsecureHTTP: true,
 			Timeout: host.Duration(time.Second),
-		}},
-		StoreImpl: memory.New(),
-	}
-	return start(t, cfg), sim
+		}}
+	})
 }
 
 // Issue 10 point 1 where the distributor does not dedupe: the retry sends
@@ -495,13 +475,8 @@ func cbAt(t *testing.T, store journal.Store, sweep, timeout time.Duration) (*env
 	sim := cbsim.New(cbsim.WithCredentials(cbsim.DefaultUsername, cbAccountPassword))
 	simSrv := httptest.NewServer(sim)
 	t.Cleanup(simSrv.Close)
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
-		Providers: map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true, Timeout: host.Duration(timeout),
-			Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}},
-		StoreImpl:     store,
-		SweepInterval: sweep,
-	}
+	cfg := pluginConfig(t, "cb", map[string]host.ProviderConfig{cbMain: {Plugin: "cb", AllowInsecureHTTP: true, Timeout: host.Duration(timeout),
+		Settings: map[string]string{"base_url": cbsim.BaseURL(simSrv.URL), "username": cbsim.DefaultUsername, "password": cbAccountPassword}}})
+	cfg.StoreImpl, cfg.SweepInterval = store, sweep
 	return start(t, cfg), sim
 }

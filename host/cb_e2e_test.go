@@ -17,8 +17,6 @@ import (
 	_ "time/tzdata" // Europe/Amsterdam, wherever the test runs
 
 	"github.com/lendgate/lendgate/host"
-	"github.com/lendgate/lendgate/host/journal/memory"
-	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/internal/testpatron"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 )
@@ -113,12 +111,7 @@ func startCB(t *testing.T) *cbEnv {
 			SendPatronID: sendPatronID, AllowInsecureHTTP: true,
 		}
 	}
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins:   map[string]host.PluginConfig{"cb": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/cb", ""))},
-		Providers: map[string]host.ProviderConfig{cbMain: instance(false), cbAccess: instance(true)},
-		StoreImpl: memory.New(),
-	}
+	cfg := pluginConfig(t, "cb", map[string]host.ProviderConfig{cbMain: instance(false), cbAccess: instance(true)})
 	return &cbEnv{env: start(t, cfg), sim: sim, tamper: tamper}
 }
 

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
-	"github.com/lendgate/lendgate/host/journal/memory"
-	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 )
 
@@ -33,26 +31,31 @@ func startDemarque(t *testing.T) *demarqueEnv {
 // startDemarqueWith lets a test change the instance's config.
 func startDemarqueWith(t *testing.T, edit func(*host.ProviderConfig)) *demarqueEnv {
 	t.Helper()
+	return startDemarqueHost(t, func(cfg *host.Config) {
+		if edit != nil {
+			pc := cfg.Providers["demarque-mtl"]
+			edit(&pc)
+			cfg.Providers["demarque-mtl"] = pc
+		}
+	})
+}
+
+// startDemarqueHost is a host with the real De Marque plugin in front of its
+// simulator, as the instance "demarque-mtl", on a memory journal, after edit
+// has changed its config.
+func startDemarqueHost(t *testing.T, edit func(*host.Config)) *demarqueEnv {
+	t.Helper()
 	sim := demarquesim.New()
 	simSrv := httptest.NewServer(sim)
 	t.Cleanup(simSrv.Close)
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"demarque": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/demarque", ""))},
-		Providers: map[string]host.ProviderConfig{"demarque-mtl": {
-			Plugin: "demarque",
-			Settings: map[string]string{"base_url": simSrv.URL, "organisation_id": demarquesim.DefaultOrganisation,
-				"username": demarquesim.DefaultUsername, "password": demarquesim.DefaultPassword},
-			Defaults:          host.Defaults{Format: "epub", Days: 21},
-			AllowInsecureHTTP: true,
-		}},
-		StoreImpl: memory.New(),
-	}
-	if edit != nil {
-		pc := cfg.Providers["demarque-mtl"]
-		edit(&pc)
-		cfg.Providers["demarque-mtl"] = pc
-	}
+	cfg := pluginConfig(t, "demarque", map[string]host.ProviderConfig{"demarque-mtl": {
+		Plugin: "demarque",
+		Settings: map[string]string{"base_url": simSrv.URL, "organisation_id": demarquesim.DefaultOrganisation,
+			"username": demarquesim.DefaultUsername, "password": demarquesim.DefaultPassword},
+		Defaults:          host.Defaults{Format: "epub", Days: 21},
+		AllowInsecureHTTP: true,
+	}})
+	edit(&cfg)
 	return &demarqueEnv{env: start(t, cfg), sim: sim, simURL: simSrv.URL}
 }
 

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
-	"github.com/lendgate/lendgate/host/journal/memory"
-	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/ehub/ehubsim"
 )
 
@@ -24,6 +22,16 @@ const (
 	ehubIDs    = "ehub-ids"              // send_patron_id: eHUB sees the ILS's ids
 	ehubLoans  = "/v1/providers/ehub-main/loans"
 )
+
+// startEhubHost is a host with the real eHUB plugin, on a memory journal,
+// with the instances providers gives for the simulator served at url.
+func startEhubHost(t *testing.T, providers func(url string) map[string]host.ProviderConfig) (*env, *ehubsim.Sim) {
+	t.Helper()
+	sim := ehubsim.New(ehubsim.WithAPIKey(ehubAPIKey))
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	return start(t, pluginConfig(t, "ehub", providers(simSrv.URL))), sim
+}
 
 // ehubWire sits between the plugin and the simulator: it records the patron
 // header of every request and, when armed, sends the next fulfillment GET to
@@ -102,12 +110,7 @@ func startEHub(t *testing.T) *ehubEnv {
 			SendPatronID: sendPatronID, AllowInsecureHTTP: true,
 		}
 	}
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins:   map[string]host.PluginConfig{"ehub": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/ehub", ""))},
-		Providers: map[string]host.ProviderConfig{ehubMain: instance(false), ehubIDs: instance(true)},
-		StoreImpl: memory.New(),
-	}
+	cfg := pluginConfig(t, "ehub", map[string]host.ProviderConfig{ehubMain: instance(false), ehubIDs: instance(true)})
 	return &ehubEnv{env: start(t, cfg), sim: sim, simURL: simSrv.URL, wire: wire, clock: clock}
 }
 

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,12 +20,7 @@ import (
 	"github.com/lendgate/lendgate/internal/testserver"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	testserver.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, testserver.Cleanup) }
 
 const (
 	testAPIKey   = "api-key-0123456789"

@@ -2,12 +2,10 @@ package host_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/lendgate/lendgate/host"
-	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/testbin"
 	"github.com/lendgate/lendgate/plugins/ehub/ehubsim"
 )
@@ -18,19 +16,12 @@ import (
 // restarted, and the breaker does not count the refusals (api.md §7).
 func TestOneInstanceConfigFaultStaysItsOwn(t *testing.T) {
 	const good, bad = "ehub-library-good", "ehub-library-bad"
-	sim := ehubsim.New(ehubsim.WithAPIKey(ehubAPIKey))
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
-	cfg := host.Config{
-		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
-		Plugins: map[string]host.PluginConfig{"ehub": pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/ehub", ""))},
-		Providers: map[string]host.ProviderConfig{
-			good: {Plugin: "ehub", Settings: map[string]string{"base_url": simSrv.URL, "api_key": ehubAPIKey}, AllowInsecureHTTP: true},
-			bad:  {Plugin: "ehub", Settings: map[string]string{"base_url": simSrv.URL}, AllowInsecureHTTP: true},
-		},
-		StoreImpl: memory.New(),
-	}
-	e := start(t, cfg)
+	e, _ := startEhubHost(t, func(url string) map[string]host.ProviderConfig {
+		return map[string]host.ProviderConfig{
+			good: {Plugin: "ehub", Settings: map[string]string{"base_url": url, "api_key": ehubAPIKey}, AllowInsecureHTTP: true},
+			bad:  {Plugin: "ehub", Settings: map[string]string{"base_url": url}, AllowInsecureHTTP: true},
+		}
+	})
 	before := providerStatus(t, e.h, good).Plugin
 
 	checkout(e, good, ehubBody(ehubsim.RecordMultiFormat, "patron-42"))

@@ -6,12 +6,24 @@ import (
 	"testing"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal/memory"
 	"github.com/lendgate/lendgate/internal/testbin"
 )
 
 // pinned is the catalog entry of the binary at path, pinned by its hash.
 func pinned(t testing.TB, path string) host.PluginConfig {
 	return host.PluginConfig{Path: path, SHA256: testbin.SHA256(t, path)}
+}
+
+// pluginConfig is a host config with the module's plugin (as testbin builds
+// it, pinned) serving providers, on a memory journal.
+func pluginConfig(t testing.TB, plugin string, providers map[string]host.ProviderConfig) host.Config {
+	return host.Config{
+		APIKeys: []string{testAPIKey}, AdminKeys: []string{testAdminKey}, Secret: testSecret,
+		Plugins:   map[string]host.PluginConfig{plugin: pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/plugins/"+plugin, ""))},
+		Providers: providers,
+		StoreImpl: memory.New(),
+	}
 }
 
 // placeBinary puts a copy of src at dst by rename, as a deployment puts a

@@ -31,6 +31,16 @@ func hostileLoan(e *env, mode string) (host.Loan, response) {
 	return l, r
 }
 
+// hostileRedirect lends with mode and fulfills the loan, and returns the
+// loan and the path of the fulfillment's redirect URL.
+func hostileRedirect(e *env, mode string) (host.Loan, string) {
+	e.t.Helper()
+	l, _ := hostileLoan(e, mode)
+	var f host.Fulfillment
+	e.do("POST", "/v1/providers/hostile/loans/"+l.ID+"/fulfillment", nil).json(e.t, &f)
+	return l, strings.TrimPrefix(f.Redirect, e.srv.URL)
+}
+
 func TestLinksOtherThanHTTPAreDropped(t *testing.T) {
 	e := start(t, hostileConfig(t))
 	l, r := hostileLoan(e, "schemes")
@@ -141,10 +151,7 @@ func TestPluginEventsAreBounded(t *testing.T) {
 
 func TestReplayedRedirectReusesTheFreshLink(t *testing.T) {
 	e := start(t, hostileConfig(t))
-	l, _ := hostileLoan(e, "")
-	var f host.Fulfillment
-	e.do("POST", "/v1/providers/hostile/loans/"+l.ID+"/fulfillment", nil).json(t, &f)
-	redirect := strings.TrimPrefix(f.Redirect, e.srv.URL)
+	l, redirect := hostileRedirect(e, "")
 	const uses = 50
 	locations := map[string]int{}
 	for range uses {
@@ -176,10 +183,7 @@ func TestReplayedRedirectReusesTheFreshLink(t *testing.T) {
 
 func TestRedirectDoesNotReuseALinkAboutToExpire(t *testing.T) {
 	e := start(t, hostileConfig(t))
-	l, _ := hostileLoan(e, "shortlived")
-	var f host.Fulfillment
-	e.do("POST", "/v1/providers/hostile/loans/"+l.ID+"/fulfillment", nil).json(t, &f)
-	redirect := strings.TrimPrefix(f.Redirect, e.srv.URL)
+	_, redirect := hostileRedirect(e, "shortlived")
 	seen := map[string]bool{}
 	for range 3 {
 		r := e.do("GET", redirect, nil, "Authorization", "")

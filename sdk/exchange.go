@@ -74,6 +74,11 @@ type ErrorTable struct {
 	// Every other pause stops the whole instance until it has passed, as a
 	// distributor's 429 asks.
 	PerRequest []string
+	// OnlyTryLaterPauses drops the Retry-After of every error but a
+	// try_later: only a pause the distributor asks for (a 429) stops calls,
+	// and a failing distributor (a 503, Retry-After or not) is the host's
+	// breaker's to count.
+	OnlyTryLaterPauses bool
 }
 
 // Error turns an error answer into an *Error:
@@ -83,7 +88,8 @@ type ErrorTable struct {
 //     CodeProviderCredentials for a 401, CodeProviderError for anything else;
 //   - the provider code: the distributor's code, or "HTTP <status>";
 //   - the pause: Retry-After (bounded by MaxRetryAfter), instance-scoped
-//     unless the code is in PerRequest;
+//     unless the code is in PerRequest; none but a try_later's with
+//     OnlyTryLaterPauses;
 //   - the message: "<Name> answered <status> <code>: <its message>", its
 //     message cut to 300 bytes, without control characters, secrets or URL
 //     query values.
@@ -125,6 +131,9 @@ func (x *Exchange) Error(status int, header http.Header, body []byte) *Error {
 				e.ForRequest()
 			}
 		}
+	}
+	if x.Errors.OnlyTryLaterPauses && code != CodeTryLater {
+		e.RetryAfter = 0
 	}
 	return e
 }

@@ -119,6 +119,25 @@ func TestExchangeErrorTable(t *testing.T) {
 	}
 }
 
+// With OnlyTryLaterPauses a failing distributor's Retry-After is dropped
+// (the breaker counts it), and a try_later keeps its pause.
+func TestExchangeOnlyTryLaterPauses(t *testing.T) {
+	table := testTable
+	table.Statuses = map[int]Code{http.StatusServiceUnavailable: CodeProviderError}
+	table.OnlyTryLaterPauses = true
+	x := &Exchange{Name: "Acme", Errors: table}
+	retry := http.Header{"Retry-After": {"30"}}
+	if e := x.Error(http.StatusServiceUnavailable, retry, nil); e.Code != CodeProviderError || e.RetryAfter != 0 {
+		t.Errorf("503 with Retry-After: %s, pause %s; want provider_error without a pause", e.Code, e.RetryAfter)
+	}
+	if e := x.Error(http.StatusConflict, retry, []byte(`{"error":"NO_COPIES"}`)); e.RetryAfter != 0 {
+		t.Errorf("not_available with Retry-After: pause %s, want none", e.RetryAfter)
+	}
+	if e := x.Error(http.StatusTooManyRequests, retry, nil); e.Code != CodeTryLater || e.RetryAfter != 30*time.Second {
+		t.Errorf("429: %s, pause %s; want try_later for 30s", e.Code, e.RetryAfter)
+	}
+}
+
 // TestExchangeMessagesHoldNoSecrets: a distributor that echoes the key or
 // puts a signed URL in its message does not get either into a message.
 func TestExchangeMessagesHoldNoSecrets(t *testing.T) {

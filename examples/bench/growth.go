@@ -249,33 +249,31 @@ func measureGrowth(ctx context.Context, name string, s journal.Store, n int, now
 	row := growthRow{store: name, loans: n}
 	rng := rand.New(rand.NewPCG(12, 34))
 	progress("journal growth: %s, measuring", name)
+	// The queries' arguments are drawn before the clock starts.
+	patrons := make([]string, growthSamples)
+	for i := range patrons {
+		patrons[i] = fmt.Sprintf("patron-%07d", rng.IntN(n/growthPerPatron))
+	}
+	var err error
+	row.patronP50, row.patronP99, row.patronsLoans, err = timeQuery(func(i int) (int, error) {
+		loans, err := s.PatronLoans(ctx, fakeInstance, patrons[i])
+		return len(loans), err
+	})
+	if err != nil {
+		return row, fmt.Errorf("patron loans: %w", err)
+	}
+	cursors := make([]string, growthSamples)
+	for i := range cursors {
+		cursors[i] = journal.FormatCursor(uint64(rng.IntN(n - 100)))
+	}
+	row.eventsP50, row.eventsP99, row.eventsPerPage, err = timeQuery(func(i int) (int, error) {
+		page, err := s.Events(ctx, cursors[i], 100)
+		return len(page), err
+	})
+	if err != nil {
+		return row, fmt.Errorf("events: %w", err)
+	}
 	var lat []time.Duration
-	for range growthSamples {
-		p := fmt.Sprintf("patron-%07d", rng.IntN(n/growthPerPatron))
-		t0 := time.Now()
-		loans, err := s.PatronLoans(ctx, fakeInstance, p)
-		lat = append(lat, time.Since(t0))
-		if err != nil {
-			return row, fmt.Errorf("patron loans: %w", err)
-		}
-		row.patronsLoans = len(loans)
-	}
-	slices.Sort(lat)
-	row.patronP50, row.patronP99 = percentile(lat, 0.5), percentile(lat, 0.99)
-	lat = lat[:0]
-	for range growthSamples {
-		after := journal.FormatCursor(uint64(rng.IntN(n - 100)))
-		t0 := time.Now()
-		page, err := s.Events(ctx, after, 100)
-		lat = append(lat, time.Since(t0))
-		if err != nil {
-			return row, fmt.Errorf("events: %w", err)
-		}
-		row.eventsPerPage = len(page)
-	}
-	slices.Sort(lat)
-	row.eventsP50, row.eventsP99 = percentile(lat, 0.5), percentile(lat, 0.99)
-	lat = lat[:0]
 	for range 20 {
 		t0 := time.Now()
 		exp, err := s.ExpiredLoans(ctx, now, 500)
@@ -299,4 +297,20 @@ func measureGrowth(ctx context.Context, name string, s journal.Store, n int, now
 	slices.Sort(lat)
 	row.sweepP50 = percentile(lat, 0.5)
 	return row, nil
+}
+
+// timeQuery runs q growthSamples times (with i from 0) and returns the 50th
+// and 99th percentiles of its latency and the size of its last answer.
+func timeQuery(q func(i int) (int, error)) (p50, p99 time.Duration, size int, err error) {
+	lat := make([]time.Duration, 0, growthSamples)
+	for i := range growthSamples {
+		t0 := time.Now()
+		size, err = q(i)
+		lat = append(lat, time.Since(t0))
+		if err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	slices.Sort(lat)
+	return percentile(lat, 0.5), percentile(lat, 0.99), size, nil
 }

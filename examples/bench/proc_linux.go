@@ -60,16 +60,8 @@ func setParentDeathSignal(cmd *exec.Cmd) {
 }
 
 func machineCPU() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "model name"); ok {
-			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-		}
-	}
-	return ""
+	v := procLine("/proc/cpuinfo", "model name")
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
 }
 
 func kernel() string {
@@ -78,17 +70,24 @@ func kernel() string {
 }
 
 func memTotal() string {
-	b, err := os.ReadFile("/proc/meminfo")
+	v := procLine("/proc/meminfo", "MemTotal:")
+	if f := strings.Fields(v); len(f) > 0 {
+		kb, _ := strconv.ParseInt(f[0], 10, 64)
+		return strconv.FormatInt(kb>>20, 10) + " GB"
+	}
+	return ""
+}
+
+// procLine is the rest of the first line of the file at path that starts
+// with prefix ("" when there is none).
+func procLine(path, prefix string) string {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-			f := strings.Fields(v)
-			if len(f) > 0 {
-				kb, _ := strconv.ParseInt(f[0], 10, 64)
-				return strconv.FormatInt(kb>>20, 10) + " GB"
-			}
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			return v
 		}
 	}
 	return ""

@@ -157,6 +157,20 @@ func fakeHost(ctx context.Context, store journal.Store, path string) (*host.Host
 	})
 }
 
+// fakeHostOn is fakeHost on a new journal of the given store.
+func fakeHostOn(ctx context.Context, store, path string) (*host.Host, *benchJournal, error) {
+	j, err := newJournal(store)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := fakeHost(ctx, j, path)
+	if err != nil {
+		j.close()
+		return nil, nil, err
+	}
+	return h, j, nil
+}
+
 func pluginPIDs(h *host.Host, instance string) func() []int {
 	return func() []int {
 		p, err := h.Provider(context.Background(), instance)
@@ -172,13 +186,8 @@ func closeHost(h *host.Host) { h.Close(context.Background()) }
 // goCheckout is h.Checkout on a host journaling in the given store.
 func goCheckout(store string) func(ctx context.Context, path string) (*target, error) {
 	return func(ctx context.Context, path string) (*target, error) {
-		j, err := newJournal(store)
+		h, j, err := fakeHostOn(ctx, store, path)
 		if err != nil {
-			return nil, err
-		}
-		h, err := fakeHost(ctx, j, path)
-		if err != nil {
-			j.close()
 			return nil, err
 		}
 		req := host.CheckoutRequest{Item: benchItem, Patron: benchPatron, PatronName: benchPatronName}
@@ -195,13 +204,8 @@ func goCheckout(store string) func(ctx context.Context, path string) (*target, e
 }
 
 func goFulfill(ctx context.Context, path string) (*target, error) {
-	j, err := newJournal(storeBolt)
+	h, j, err := fakeHostOn(ctx, storeBolt, path)
 	if err != nil {
-		return nil, err
-	}
-	h, err := fakeHost(ctx, j, path)
-	if err != nil {
-		j.close()
 		return nil, err
 	}
 	l, err := h.Checkout(ctx, fakeInstance, host.CheckoutRequest{Item: benchItem, Patron: benchPatron, PatronName: benchPatronName})
@@ -251,13 +255,8 @@ func httpCall(c *http.Client, url string, body []byte) func(context.Context) err
 // the given store.
 func httpCheckout(store string) func(ctx context.Context, path string) (*target, error) {
 	return func(ctx context.Context, path string) (*target, error) {
-		j, err := newJournal(store)
+		h, j, err := fakeHostOn(ctx, store, path)
 		if err != nil {
-			return nil, err
-		}
-		h, err := fakeHost(ctx, j, path)
-		if err != nil {
-			j.close()
 			return nil, err
 		}
 		srv := httptest.NewServer(h.Handler())

@@ -10,9 +10,7 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"log"
 	"net/http"
 	"os"
 
@@ -21,14 +19,9 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
-	flag.Parse()
-	err := simserve.Run(*listen, func(string) http.Handler { return cbsim.New() }, func(base string) {
+	simserve.Main(func(string) http.Handler { return cbsim.New() }, func(base string) {
 		fmt.Println(cbsim.BaseURL(base))
 		fmt.Fprintf(os.Stderr, "cbsim: Basic auth %s / %s; set allow_insecure_http for this base_url\n",
 			cbsim.DefaultUsername, cbsim.DefaultPassword)
 	})
-	if err != nil {
-		log.Fatal(err)
-	}
 }

@@ -9,9 +9,7 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"log"
 	"net/http"
 
 	"github.com/lendgate/lendgate/internal/simserve"
@@ -19,10 +17,8 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (port 0 picks a free one)")
-	flag.Parse()
 	sim := demarquesim.New()
-	err := simserve.Run(*listen, func(string) http.Handler { return sim }, func(base string) {
+	simserve.Main(func(string) http.Handler { return sim }, func(base string) {
 		fmt.Println(base)
 		fmt.Printf("organisation_id %s, username %s, password %s\n",
 			demarquesim.DefaultOrganisation, demarquesim.DefaultUsername, demarquesim.DefaultPassword)
@@ -30,7 +26,4 @@ func main() {
 			fmt.Printf("loan_url %s\n", sim.LoanURL(base, isbn))
 		}
 	})
-	if err != nil {
-		log.Fatal(err)
-	}
 }

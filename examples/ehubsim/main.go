@@ -6,9 +6,7 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"log"
 	"net/http"
 	"os"
 
@@ -17,15 +15,10 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (port 0 picks a free one)")
-	flag.Parse()
-	err := simserve.Run(*listen, func(string) http.Handler { return ehubsim.New() }, func(base string) {
+	simserve.Main(func(string) http.Handler { return ehubsim.New() }, func(base string) {
 		// The URL goes to stdout alone, so scripts can read it; the rest is
 		// for people.
 		fmt.Println(base)
 		fmt.Fprintf(os.Stderr, "eHUB simulator: api key %q, try record %q\n", ehubsim.DefaultAPIKey, ehubsim.RecordMultiFormat)
 	})
-	if err != nil {
-		log.Fatal(err)
-	}
 }

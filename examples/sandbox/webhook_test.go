@@ -18,6 +18,7 @@ import (
 
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/host/journal/bolt"
+	"github.com/lendgate/lendgate/internal/testlog"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
@@ -129,25 +130,6 @@ func (r *receiver) seen() []attempt {
 	return append([]attempt(nil), r.attempts...)
 }
 
-// syncBuffer is the sandbox's output: the walk and the host's logger
-// write to it from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // logEvents reads the whole event log of the bolt journal at path (the
 // host that wrote it has closed it).
 func logEvents(t *testing.T, path string) []host.Event {
@@ -201,7 +183,7 @@ func TestWebhookReceiverGetsEveryEvent(t *testing.T) {
 		// the deliveries up to downAfter; the rest stays pending.
 		drainTimeout: 15 * time.Second}
 
-	var out1 syncBuffer
+	var out1 testlog.Buffer // the walk and the host's logger write from several goroutines
 	ok, err := run(ctx, &out1, o)
 	if err != nil {
 		t.Fatalf("first run: %v\n%s", err, out1.String())
@@ -224,7 +206,7 @@ func TestWebhookReceiverGetsEveryEvent(t *testing.T) {
 
 	rcv.up()
 	o.drainTimeout = 30 * time.Second
-	var out2 syncBuffer
+	var out2 testlog.Buffer
 	ok, err = run(ctx, &out2, o)
 	if err != nil || !ok {
 		t.Fatalf("second run: ok=%v err=%v\n%s", ok, err, out2.String())

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"testing"
 
 	"github.com/lendgate/lendgate/internal/testbin"
@@ -9,8 +8,4 @@ import (
 
 // TestMain removes the binaries testbin built once every test has run. The
 // server's system tests live in internal/systemtest.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }

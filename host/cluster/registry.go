@@ -3,51 +3,25 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sync"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/lendgate/lendgate/internal/registry"
 )
 
-// The registry is written only by drivers' init functions, as database/sql's
-// is; the lock keeps it honest if a driver registers later.
-var (
-	driversMu sync.RWMutex
-	drivers   = map[string]Driver{}
-)
+// drivers is written only by drivers' init functions, as database/sql's is.
+var drivers = registry.New[Driver]("cluster")
 
 // Register makes a driver available by name. It panics if d is nil or the
 // name is taken: both are programming errors of the driver.
-func Register(name string, d Driver) {
-	driversMu.Lock()
-	defer driversMu.Unlock()
-	if d == nil {
-		panic("cluster: Register driver is nil")
-	}
-	if _, dup := drivers[name]; dup {
-		panic("cluster: Register called twice for driver " + name)
-	}
-	drivers[name] = d
-}
+func Register(name string, d Driver) { drivers.Register(name, d) }
 
 // Drivers lists the registered drivers' names, sorted.
-func Drivers() []string {
-	driversMu.RLock()
-	defer driversMu.RUnlock()
-	names := make([]string, 0, len(drivers))
-	for n := range drivers {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func Drivers() []string { return drivers.Names() }
 
 // Open opens a Cluster with the driver registered as name. A driver that is
 // not linked into the program is named with the import that links it.
 func Open(ctx context.Context, name, addr string, log hclog.Logger) (Cluster, error) {
-	driversMu.RLock()
-	d, ok := drivers[name]
-	driversMu.RUnlock()
+	d, ok := drivers.Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("cluster.%s: the %s cluster driver is not linked into this program; add import _ %q", name, name, "github.com/lendgate/lendgate/host/cluster/"+name)
 	}

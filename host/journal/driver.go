@@ -6,7 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
+
+	"github.com/lendgate/lendgate/internal/registry"
 )
 
 // Driver opens a journal of one kind from its data source name (a file
@@ -23,36 +24,14 @@ func (f DriverFunc) Open(ctx context.Context, dsn string) (Store, error) { retur
 
 // drivers is the registry, written by the drivers' init functions only,
 // as database/sql's is.
-var (
-	driversMu sync.RWMutex
-	drivers   = map[string]Driver{}
-)
+var drivers = registry.New[Driver]("journal")
 
 // Register makes a driver available by name to Open. It panics if d is nil
 // or name is registered twice: both are programming errors found at init.
-func Register(name string, d Driver) {
-	driversMu.Lock()
-	defer driversMu.Unlock()
-	if d == nil {
-		panic("journal: Register of a nil driver")
-	}
-	if _, dup := drivers[name]; dup {
-		panic("journal: Register called twice for driver " + name)
-	}
-	drivers[name] = d
-}
+func Register(name string, d Driver) { drivers.Register(name, d) }
 
 // Drivers lists the names of the registered drivers, sorted.
-func Drivers() []string {
-	driversMu.RLock()
-	defer driversMu.RUnlock()
-	names := make([]string, 0, len(drivers))
-	for n := range drivers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Drivers() []string { return drivers.Names() }
 
 // known are the drivers of this module, and the package that registers
 // each, for the error that names the import a program lacks.
@@ -64,9 +43,7 @@ var known = map[string]string{
 
 // Open opens a journal with the driver registered as name.
 func Open(ctx context.Context, name, dsn string) (Store, error) {
-	driversMu.RLock()
-	d, ok := drivers[name]
-	driversMu.RUnlock()
+	d, ok := drivers.Lookup(name)
 	if ok {
 		return d.Open(ctx, dsn)
 	}

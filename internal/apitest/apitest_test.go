@@ -2,7 +2,6 @@ package apitest
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -53,18 +52,6 @@ func TestCodeEnumIsSDKCodes(t *testing.T) {
 	}
 }
 
-// collector is a Reporter that keeps what it is told.
-type collector struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func (c *collector) Errorf(format string, args ...any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.got = append(c.got, fmt.Sprintf(format, args...))
-}
-
 // exchange serves one canned answer and sends req through Transport.
 func exchange(t *testing.T, method, path, reqBody string, status int, contentType, respBody string) []string {
 	t.Helper()
@@ -80,7 +67,7 @@ func exchange(t *testing.T, method, path, reqBody string, status int, contentTyp
 		io.WriteString(w, respBody)
 	}))
 	defer srv.Close()
-	c := &collector{}
+	c := &Recorder{}
 	client := &http.Client{Transport: Transport(c, nil), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	var body io.Reader
 	if reqBody != "" {
@@ -103,7 +90,7 @@ func exchange(t *testing.T, method, path, reqBody string, status int, contentTyp
 	if string(got) != respBody {
 		t.Errorf("the caller read %q, the server sent %q", got, respBody)
 	}
-	return c.got
+	return c.Failures()
 }
 
 const (
@@ -172,15 +159,15 @@ func TestTransportLeavesRedirectTargetsAlone(t *testing.T) {
 		http.Redirect(w, r, target.URL+"/v1/checkouts/1", http.StatusSeeOther)
 	}))
 	defer api.Close()
-	c := &collector{}
+	c := &Recorder{}
 	client := &http.Client{Transport: Transport(c, nil)}
 	resp, err := client.Get(api.URL + "/v1/providers/cb/loans/ln_1/content?format=epub&exp=1&sig=abc")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 || len(c.got) > 0 {
-		t.Errorf("status %d, reported %q", resp.StatusCode, c.got)
+	if resp.StatusCode != 200 || len(c.Failures()) > 0 {
+		t.Errorf("status %d, reported %q", resp.StatusCode, c.Failures())
 	}
 }
 
@@ -210,7 +197,7 @@ func TestTransportIsSafeForConcurrentUse(t *testing.T) {
 		io.WriteString(w, loanJSON)
 	}))
 	defer srv.Close()
-	c := &collector{}
+	c := &Recorder{}
 	client := &http.Client{Transport: Transport(c, nil)}
 	var wg sync.WaitGroup
 	for range 16 {
@@ -232,7 +219,7 @@ func TestTransportIsSafeForConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if len(c.got) > 0 {
-		t.Errorf("reported: %q", c.got[0])
+	if len(c.Failures()) > 0 {
+		t.Errorf("reported: %q", c.Failures()[0])
 	}
 }

@@ -21,11 +21,7 @@ const (
 	v2Pkg   = "github.com/lendgate/lendgate/host/testdata/v2plugin"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // start copies the binary of pkg and starts it; both go when t ends.
 func start(t *testing.T, pkg string) (*launch.Plugin, error) {

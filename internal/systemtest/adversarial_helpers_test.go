@@ -10,19 +10,15 @@ package systemtest
 // checks of problem answers.
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -97,20 +93,7 @@ func holdFirstAnswer(delay time.Duration) func(http.ResponseWriter, *http.Reques
 			next.ServeHTTP(w, r)
 			return
 		}
-		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r)
-		t := time.NewTimer(delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			return
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
+		holdAnswer(w, r, next, delay)
 	}
 }
 
@@ -130,32 +113,26 @@ func answer429(retryAfter string, n *counter) func(http.ResponseWriter, *http.Re
 // Instances of the three plugins in front of simulators served at url.
 
 func advCBInstance(url string) host.ProviderConfig {
-	return host.ProviderConfig{
-		Plugin: "cb",
-		Settings: map[string]string{"base_url": cbsim.BaseURL(url), "username": cbsim.DefaultUsername,
-			"password": cbPassword},
-		Defaults:          host.Defaults{Format: "epub", Days: 21},
-		Rate:              host.RateConfig{PerSecond: 10000, Burst: 10000},
-		AllowInsecureHTTP: true,
-	}
+	return instance("cb", "epub", map[string]string{"base_url": cbsim.BaseURL(url),
+		"username": cbsim.DefaultUsername, "password": cbPassword})
 }
 
 func advDMInstance(url string) host.ProviderConfig {
-	return host.ProviderConfig{
-		Plugin: "demarque",
-		Settings: map[string]string{"base_url": url, "organisation_id": demarquesim.DefaultOrganisation,
-			"username": demarquesim.DefaultUsername, "password": dmPassword},
-		Defaults:          host.Defaults{Format: "epub", Days: 21},
-		Rate:              host.RateConfig{PerSecond: 10000, Burst: 10000},
-		AllowInsecureHTTP: true,
-	}
+	return instance("demarque", "epub", map[string]string{"base_url": url,
+		"organisation_id": demarquesim.DefaultOrganisation, "username": demarquesim.DefaultUsername, "password": dmPassword})
 }
 
 func advEHInstance(url string) host.ProviderConfig {
+	return instance("ehub", ehubsim.FormatEbook, map[string]string{"base_url": url, "api_key": ehAPIKey})
+}
+
+// instance is an instance of plugin with settings lending format for 21
+// days, with no rate limit that a test would reach, on plain HTTP.
+func instance(plugin, format string, settings map[string]string) host.ProviderConfig {
 	return host.ProviderConfig{
-		Plugin:            "ehub",
-		Settings:          map[string]string{"base_url": url, "api_key": ehAPIKey},
-		Defaults:          host.Defaults{Format: ehubsim.FormatEbook, Days: 21},
+		Plugin:            plugin,
+		Settings:          settings,
+		Defaults:          host.Defaults{Format: format, Days: 21},
 		Rate:              host.RateConfig{PerSecond: 10000, Burst: 10000},
 		AllowInsecureHTTP: true,
 	}
@@ -226,11 +203,7 @@ func writeRawConfig(t testing.TB, cfg host.Config, patch func(m map[string]any))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "lendgate.json")
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeConfigFile(t, b)
 }
 
 // pluginEntry is cfg JSON's plugins[name] object, for patches.
@@ -239,33 +212,10 @@ func pluginEntry(m map[string]any, name string) map[string]any {
 }
 
 // launch starts examples/server on config at addr with env added to the
-// test's environment (advSecret unless env sets it), its stdout and stderr
-// captured in one log file, and returns at once.
+// test's environment (advSecret unless env sets it), and returns at once.
 func launch(t testing.TB, name, config, addr string, env ...string) *server {
 	t.Helper()
-	bin := testbin.Build(t, serverPkg, "")
-	s := &server{t: t, name: name, url: "http://" + addr, exited: make(chan struct{}),
-		logPath: filepath.Join(t.TempDir(), name+".log")}
-	logFile, err := os.Create(s.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	s.cmd = exec.Command(bin, "-config", config, "-listen", addr, "-drain", "2s")
-	s.cmd.Env = append(append(os.Environ(), advSecretEnv+"="+advSecret), env...)
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	go func() { s.cmd.Wait(); close(s.exited) }()
-	t.Cleanup(func() {
-		s.stop()
-		if t.Failed() {
-			t.Logf("%s (pid %d) log, last lines but calls:\n%s", name, s.cmd.Process.Pid, s.logTail(20))
-		}
-	})
-	return s
+	return spawn(t, name, config, addr, append([]string{advSecretEnv + "=" + advSecret}, env...)...)
 }
 
 // startAdv launches a server and waits until /readyz answers 200.
@@ -342,20 +292,7 @@ var noRedirects = &http.Client{
 // open sends a request without the API key unless header sets one, and
 // never follows a redirect.
 func (s *server) open(method, path string, header http.Header, body []byte) answer {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.url+path, rd)
-	if err != nil {
-		return answer{err: err}
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	return sendReq(req)
+	return s.send(noRedirects, method, path, header, body)
 }
 
 // authed is open with the API key and a JSON content type.
@@ -370,17 +307,19 @@ func (s *server) authed(method, path string, body []byte, extra http.Header) ans
 	return s.open(method, path, h, body)
 }
 
-func sendReq(req *http.Request) answer {
-	resp, err := noRedirects.Do(req)
-	if err != nil {
-		return answer{err: err}
+// dmCheckout lends demarquesim.ISBNAvailable to patron through the
+// instance "dm" in front of dmSim served at dmURL, and fails t unless the
+// loan is made.
+func (s *server) dmCheckout(t testing.TB, dmSim *demarquesim.Sim, dmURL, patron, name string) host.Loan {
+	t.Helper()
+	a := s.do(http.MethodPost, "/v1/providers/dm/loans", mustJSON(host.CheckoutRequest{Item: demarquesim.ISBNAvailable,
+		Patron: patron, PatronName: name, Options: map[string]string{"loan_url": dmSim.LoanURL(dmURL, demarquesim.ISBNAvailable)}}), "")
+	if a.status != http.StatusCreated {
+		t.Fatalf("De Marque checkout: %v", a)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return answer{err: err}
-	}
-	return answer{status: resp.StatusCode, header: resp.Header, body: b}
+	var l host.Loan
+	mustUnmarshal(t, a.body, &l)
+	return l
 }
 
 // problem is a problem answer with the members §3 and §7 give it.

@@ -16,7 +16,6 @@ import (
 
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
-	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 )
 
 // mountTmpfs mounts a tmpfs of size bytes at a new directory and unmounts
@@ -88,13 +87,7 @@ func TestAdversarialFullJournalStopsOrdersNotTheTruth(t *testing.T) {
 	}
 	// A De Marque loan whose return notification arrives while the disk
 	// is full: its token must not reach the log.
-	dmLoan := s.do(http.MethodPost, "/v1/providers/dm/loans", mustJSON(host.CheckoutRequest{Item: demarquesim.ISBNAvailable,
-		Patron: "notified", PatronName: "Jane Doe", Options: map[string]string{"loan_url": dmSim.LoanURL(dmURL, demarquesim.ISBNAvailable)}}), "")
-	if dmLoan.status != http.StatusCreated {
-		t.Fatalf("De Marque checkout: %v", dmLoan)
-	}
-	var dl host.Loan
-	mustUnmarshal(t, dmLoan.body, &dl)
+	dl := s.dmCheckout(t, dmSim, dmURL, "notified", "Jane Doe")
 	token := ""
 	if l, ok := dmSim.Loan(dl.ID); ok {
 		token = l.NotifyURL[strings.LastIndexByte(l.NotifyURL, '/')+1:]

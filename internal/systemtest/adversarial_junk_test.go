@@ -18,7 +18,6 @@ import (
 
 	"github.com/lendgate/lendgate/host"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
-	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 	"github.com/lendgate/lendgate/plugins/ehub/ehubsim"
 )
 
@@ -95,13 +94,7 @@ func TestAdversarialJunkAnswersProblems(t *testing.T) {
 	}
 	var loan host.Loan
 	mustUnmarshal(t, co.body, &loan)
-	dmCo := s.do(http.MethodPost, "/v1/providers/dm/loans", mustJSON(host.CheckoutRequest{Item: demarquesim.ISBNAvailable,
-		Patron: "p-junk", PatronName: "Jane", Options: map[string]string{"loan_url": dmSim.LoanURL(dmURL, demarquesim.ISBNAvailable)}}), "")
-	if dmCo.status != http.StatusCreated {
-		t.Fatalf("De Marque checkout: %v", dmCo)
-	}
-	var dmLoan host.Loan
-	mustUnmarshal(t, dmCo.body, &dmLoan)
+	dmLoan := s.dmCheckout(t, dmSim, dmURL, "p-junk", "Jane")
 	l, _ := dmSim.Loan(dmLoan.ID)
 	token := l.NotifyURL[strings.LastIndexByte(l.NotifyURL, '/')+1:]
 
@@ -244,7 +237,7 @@ func TestAdversarialJunkAnswersProblems(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, s.url+"/v1/providers/cb/loans/"+loan.ID+"/fulfillment", strings.NewReader(`{}`))
 		req.Header = h
 		req.Host = "evil.example"
-		a := sendReq(req)
+		a := sendReq(noRedirects, req)
 		if a.status != http.StatusOK {
 			t.Fatalf("fulfillment: %v", a)
 		}

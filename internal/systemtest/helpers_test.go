@@ -83,35 +83,32 @@ func startSim(t testing.TB, wrap func(http.Handler) http.Handler) *sim {
 func answerAfterCommit(delay time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			t := time.NewTimer(delay)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				return // the caller died; the order stays placed
-			}
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			w.Write(rec.Body.Bytes())
+			holdAnswer(w, r, next, delay)
 		})
 	}
 }
 
-// cbInstance is a provider instance of the cb plugin in front of s.
-func cbInstance(s *sim) host.ProviderConfig {
-	return host.ProviderConfig{
-		Plugin: "cb",
-		Settings: map[string]string{"base_url": cbsim.BaseURL(s.url), "username": cbsim.DefaultUsername,
-			"password": cbPassword},
-		Defaults:          host.Defaults{Format: "epub", Days: 21},
-		Rate:              host.RateConfig{PerSecond: 10000, Burst: 10000},
-		AllowInsecureHTTP: true,
+// holdAnswer lets next act on r at once and holds its answer back for delay,
+// or drops it when the caller gives up first (what next did stays done).
+func holdAnswer(w http.ResponseWriter, r *http.Request, next http.Handler, delay time.Duration) {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		return
 	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
 }
+
+// cbInstance is a provider instance of the cb plugin in front of s.
+func cbInstance(s *sim) host.ProviderConfig { return advCBInstance(s.url) }
 
 // baseConfig is a server config with the cb plugin (pinned) and no
 // instances yet.
@@ -149,6 +146,13 @@ func writeConfig(t testing.TB, cfg host.Config) string {
 	}); err != nil {
 		t.Fatalf("the test's config does not load: %v\n%s", err, b)
 	}
+	return writeConfigFile(t, b)
+}
+
+// writeConfigFile writes b as a config file in a directory of t's and
+// returns its path.
+func writeConfigFile(t testing.TB, b []byte) string {
+	t.Helper()
 	p := filepath.Join(t.TempDir(), "lendgate.json")
 	if err := os.WriteFile(p, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -178,12 +182,21 @@ type server struct {
 }
 
 // startServer runs examples/server on config at a free loopback port and
-// waits until /readyz answers 200. The process is stopped when t ends; it
-// also dies with the test binary (parent-death signal).
+// waits until /readyz answers 200.
 func startServer(t testing.TB, name, config string) *server {
 	t.Helper()
+	s := spawn(t, name, config, freeAddr(t), secretEnv+"="+testSecret)
+	s.waitReady()
+	return s
+}
+
+// spawn starts examples/server on config at addr with env added to the
+// test's environment, its stdout and stderr captured in one log file, and
+// returns at once. The process is stopped when t ends; it also dies with
+// the test binary (parent-death signal).
+func spawn(t testing.TB, name, config, addr string, env ...string) *server {
+	t.Helper()
 	bin := testbin.Build(t, serverPkg, "")
-	addr := freeAddr(t)
 	s := &server{t: t, name: name, url: "http://" + addr, exited: make(chan struct{}),
 		logPath: filepath.Join(t.TempDir(), name+".log")}
 	logFile, err := os.Create(s.logPath)
@@ -192,7 +205,7 @@ func startServer(t testing.TB, name, config string) *server {
 	}
 	defer logFile.Close()
 	s.cmd = exec.Command(bin, "-config", config, "-listen", addr, "-drain", "2s")
-	s.cmd.Env = append(os.Environ(), secretEnv+"="+testSecret)
+	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
@@ -205,7 +218,6 @@ func startServer(t testing.TB, name, config string) *server {
 			t.Logf("%s (pid %d) log, last lines but calls:\n%s", name, s.cmd.Process.Pid, s.logTail(20))
 		}
 	})
-	s.waitReady()
 	return s
 }
 
@@ -306,6 +318,19 @@ var client = &http.Client{
 
 // do sends one API request; body is JSON (or nil), key an Idempotency-Key.
 func (s *server) do(method, path string, body []byte, key string) answer {
+	h := http.Header{"Authorization": {"Bearer " + testAPIKey}}
+	if body != nil {
+		h.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		h.Set("Idempotency-Key", key)
+	}
+	return s.send(client, method, path, h, body)
+}
+
+// send sends a request with header and body (nil: none) through c, bounded
+// by 30 s, and reads at most 64 MiB of the answer.
+func (s *server) send(c *http.Client, method, path string, header http.Header, body []byte) answer {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -316,19 +341,20 @@ func (s *server) do(method, path string, body []byte, key string) answer {
 	if err != nil {
 		return answer{err: err}
 	}
-	req.Header.Set("Authorization", "Bearer "+testAPIKey)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
 	}
-	if key != "" {
-		req.Header.Set("Idempotency-Key", key)
-	}
-	resp, err := client.Do(req)
+	return sendReq(c, req)
+}
+
+// sendReq sends req through c and reads at most 64 MiB of the answer.
+func sendReq(c *http.Client, req *http.Request) answer {
+	resp, err := c.Do(req)
 	if err != nil {
 		return answer{err: err}
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return answer{err: err}
 	}

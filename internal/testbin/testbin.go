@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/lendgate/lendgate/internal/gobuild"
 )
 
 // The repository's programs that tests run as real processes.
@@ -48,15 +48,8 @@ func Build(tb testing.TB, pkg string, ldflags string) string {
 	}
 	sum := sha256.Sum256([]byte(key))
 	out := filepath.Join(dir, filepath.Base(pkg)+"-"+hex.EncodeToString(sum[:4]))
-	args := []string{"build", "-o", out}
-	if ldflags != "" {
-		args = append(args, "-ldflags", ldflags)
-	}
-	args = append(args, pkg)
-	cmd := exec.Command(GoTool(), args...)
-	cmd.Env = os.Environ()
-	if b, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	if err := gobuild.Build("", out, pkg, ldflags); err != nil {
+		tb.Fatal(err)
 	}
 	built[key] = out
 	return out
@@ -89,20 +82,7 @@ func SHA256(tb testing.TB, path string) string {
 }
 
 // GoTool returns the path of the go command that runs the tests.
-func GoTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
-}
+func GoTool() string { return gobuild.Tool() }
 
 // Cleanup removes the binaries; call it from TestMain after m.Run.
 func Cleanup() {
@@ -113,4 +93,16 @@ func Cleanup() {
 	}
 	dir = ""
 	built = map[string]string{}
+}
+
+// Main is the TestMain of a package whose tests build with testbin: it runs
+// m, removes the binaries, runs also (testserver.Cleanup, …) and exits with
+// m's code.
+func Main(m *testing.M, also ...func()) {
+	code := m.Run()
+	Cleanup()
+	for _, f := range also {
+		f()
+	}
+	os.Exit(code)
 }

@@ -18,8 +18,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -93,7 +91,7 @@ func TestWriteAPluginIn15Minutes(t *testing.T) {
 
 	// 4. Build it and take its checksum.
 	gocmd("build", "-o", "bin/lendgate-plugin-acme", ".")
-	sum := fileSHA256(t, filepath.Join(dir, "bin", "lendgate-plugin-acme"))
+	sum := testbin.SHA256(t, filepath.Join(dir, "bin", "lendgate-plugin-acme"))
 
 	// 6. The third party's own checks, the conformance kit among them.
 	gocmd("vet", "./...")
@@ -200,16 +198,6 @@ func replaceRepo(t *testing.T, gomod, repo string) {
 	if err := os.WriteFile(gomod, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func fileSHA256(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 // startSim runs the third party's simulator on a free loopback port and

@@ -23,9 +23,10 @@ const (
 // list is a provider_error that keeps its code; an answer without an EBS
 // message is judged by its status: 401 and 403 mean CB refused the
 // instance's credentials, 429 is try_later for the whole instance, a 503 is
-// a provider_error, Retry-After or not (see onlyTryLaterPauses).
+// a provider_error, Retry-After or not (OnlyTryLaterPauses).
 var errorTable = sdk.ErrorTable{
-	Decode: decodeError,
+	Decode:             decodeError,
+	OnlyTryLaterPauses: true,
 	Codes: map[string]sdk.Code{
 		"EBS-00001":    sdk.CodeProviderError,
 		"EBS-10003":    sdk.CodeItemNotFound,
@@ -104,7 +105,6 @@ func decodeError(body []byte) (providerCode, message string) {
 // field means our own validation let it through, a bug of this plugin worth
 // an error line.
 func (p *provider) ebsError(op string, e *sdk.Error) *sdk.Error {
-	onlyTryLaterPauses(e)
 	switch {
 	case e.ProviderCode == ebsNoPrice:
 		now := p.now()
@@ -121,15 +121,4 @@ func (p *provider) ebsError(op string, e *sdk.Error) *sdk.Error {
 func nextMidnight(now time.Time, loc *time.Location) time.Time {
 	y, m, d := now.In(loc).Date()
 	return time.Date(y, m, d+1, 0, 0, 0, 0, loc)
-}
-
-// onlyTryLaterPauses drops the Retry-After of every error but try_later:
-// the exchange keeps any Retry-After it is sent, but only a pause the
-// distributor asks for (429) may stop calls; a failing distributor (a 503,
-// Retry-After or not) is the breaker's to count, as before.
-func onlyTryLaterPauses(e *sdk.Error) *sdk.Error {
-	if e != nil && e.Code != sdk.CodeTryLater {
-		e.RetryAfter = 0
-	}
-	return e
 }

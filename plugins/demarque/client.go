@@ -97,7 +97,7 @@ func (in *instance) lending(target *url.URL) *sdk.Exchange {
 func (p *provider) call(ctx context.Context, x *sdk.Exchange, r sdk.Request) (sdk.Answer, *sdk.Error) {
 	a, err := x.Do(ctx, r)
 	if err != nil {
-		return a, onlyTryLaterPauses(sdk.AsError(err))
+		return a, sdk.AsError(err)
 	}
 	return a, nil
 }

@@ -22,9 +22,10 @@ import (
 // (marked assumed). A 401 is our credentials refused whatever its string, a
 // 429 try_later (the whole instance pauses for its Retry-After); any other
 // answer is a provider_error that keeps the warehouse's string, a 503 too,
-// Retry-After or not (see onlyTryLaterPauses).
+// Retry-After or not (OnlyTryLaterPauses).
 var errorTable = sdk.ErrorTable{
-	Decode: decodeError,
+	Decode:             decodeError,
+	OnlyTryLaterPauses: true,
 	Codes: map[string]sdk.Code{
 		"missing_transaction_id": sdk.CodeInvalidRequest,
 		// Assumed: the simulator's lending validation errors. They mean our
@@ -98,16 +99,5 @@ func (p *provider) inContext(e *sdk.Error, op, instance, format string) *sdk.Err
 		p.logger().Error("the warehouse refused a request our validation let through", "op", op, "instance", instance, "format", format, "provider_code", e.ProviderCode)
 	}
 	e.Message = fmt.Sprintf("%s (%s): %s", op, format, e.Message)
-	return e
-}
-
-// onlyTryLaterPauses drops the Retry-After of every error but try_later:
-// the exchange keeps any Retry-After it is sent, but only a pause the
-// distributor asks for (429) may stop calls; a failing distributor (a 503,
-// Retry-After or not) is the breaker's to count, as before.
-func onlyTryLaterPauses(e *sdk.Error) *sdk.Error {
-	if e != nil && e.Code != sdk.CodeTryLater {
-		e.RetryAfter = 0
-	}
 	return e
 }

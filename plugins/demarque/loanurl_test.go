@@ -90,16 +90,24 @@ func TestNoRedirectToAnotherOrigin(t *testing.T) {
 		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	t.Cleanup(warehouse.Close)
-	e := newEnv(t)
-	e.settings[settingBaseURL] = warehouse.URL
-	e.configure(t, nil)
-	r := e.checkout("ln_r")
-	r.Options[optLoanURL] = warehouse.URL + "/loans/" + demarquesim.ISBNAvailable
-	_, err := e.p.Checkout(context.Background(), r)
+	err := checkoutAt(t, warehouse.URL, "ln_r")
 	wantError(t, err, sdk.CodeProviderError, "HTTP 307", "epub")
 	if calls.Load() != 0 {
 		t.Fatalf("the redirect to another origin was followed")
 	}
+}
+
+// checkoutAt checks out loan id through a provider whose base_url and
+// loan_url are on the warehouse at base.
+func checkoutAt(t *testing.T, base, id string) error {
+	t.Helper()
+	e := newEnv(t)
+	e.settings[settingBaseURL] = base
+	e.configure(t, nil)
+	r := e.checkout(id)
+	r.Options[optLoanURL] = base + "/loans/" + demarquesim.ISBNAvailable
+	_, err := e.p.Checkout(context.Background(), r)
+	return err
 }
 
 // TestAnswerBodyNotReflected checks that a warehouse's error body reaches
@@ -111,12 +119,7 @@ func TestAnswerBodyNotReflected(t *testing.T) {
 		w.Write([]byte(`{"error":"` + payload + `","message":"` + payload + `"}`))
 	}))
 	t.Cleanup(warehouse.Close)
-	e := newEnv(t)
-	e.settings[settingBaseURL] = warehouse.URL
-	e.configure(t, nil)
-	r := e.checkout("ln_b")
-	r.Options[optLoanURL] = warehouse.URL + "/loans/" + demarquesim.ISBNAvailable
-	_, err := e.p.Checkout(context.Background(), r)
+	err := checkoutAt(t, warehouse.URL, "ln_b")
 	got := wantError(t, err, sdk.CodeProviderError, "HTTP 500", "epub")
 	if strings.Contains(got.Message, "script") || strings.Contains(got.Message, "10.0.0.7") {
 		t.Fatalf("the answer body is reflected: %q", got.Message)

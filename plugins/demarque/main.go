@@ -12,11 +12,7 @@
 package main
 
 import (
-	"log"
-	"os"
-
-	"github.com/hashicorp/go-hclog"
-	"github.com/lendgate/lendgate/sdk"
+	"github.com/lendgate/lendgate/internal/pluginmain"
 )
 
 // version is what Describe reports. It is a variable, the one piece of
@@ -25,11 +21,5 @@ var version = "1.0.0"
 
 func main() {
 	p := newProvider()
-	// The connector's own lines, in the JSON the host's log reads, on the
-	// stderr the host reads (captured before Serve hands os.Stderr over to
-	// go-plugin).
-	p.log = hclog.New(&hclog.LoggerOptions{Name: "plugin.demarque", Level: hclog.Trace, Output: os.Stderr, JSONFormat: true})
-	if err := sdk.Serve(p); err != nil {
-		log.Fatal(err)
-	}
+	pluginmain.Run("demarque", p, &p.log)
 }

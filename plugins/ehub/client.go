@@ -63,7 +63,7 @@ func (p *provider) call(ctx context.Context, in *instance, patron string, r sdk.
 	r.Header = http.Header{patronHeader: {patron}}
 	a, err := in.x.Do(ctx, r)
 	if err != nil {
-		return a, onlyTryLaterPauses(sdk.AsError(err))
+		return a, sdk.AsError(err)
 	}
 	return a, nil
 }

@@ -13,9 +13,10 @@ import (
 // lists decides whatever the status; without one, 401 and 403 mean eHUB
 // refused our api key, 429 is try_later (the whole instance pauses for its
 // Retry-After), anything else is a provider_error that keeps eHUB's code, a
-// 503 too, Retry-After or not (see onlyTryLaterPauses).
+// 503 too, Retry-After or not (OnlyTryLaterPauses).
 var errorTable = sdk.ErrorTable{
-	Decode: decodeError,
+	Decode:             decodeError,
+	OnlyTryLaterPauses: true,
 	Codes: map[string]sdk.Code{
 		"ALREADY_ON_LOAN":                         sdk.CodeAlreadyOnLoan,
 		"INVALID_CONTENT_PROVIDER_RECORD_ID":      sdk.CodeItemNotFound,
@@ -71,15 +72,4 @@ func cleanText(s string, max int) string {
 		s = s[:cut] + "…"
 	}
 	return s
-}
-
-// onlyTryLaterPauses drops the Retry-After of every error but try_later:
-// the exchange keeps any Retry-After it is sent, but only a pause the
-// distributor asks for (429) may stop calls; a failing distributor (a 503,
-// Retry-After or not) is the breaker's to count, as before.
-func onlyTryLaterPauses(e *sdk.Error) *sdk.Error {
-	if e != nil && e.Code != sdk.CodeTryLater {
-		e.RetryAfter = 0
-	}
-	return e
 }

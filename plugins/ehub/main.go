@@ -6,11 +6,7 @@
 package main
 
 import (
-	"log"
-	"os"
-
-	"github.com/hashicorp/go-hclog"
-	"github.com/lendgate/lendgate/sdk"
+	"github.com/lendgate/lendgate/internal/pluginmain"
 )
 
 // version is the plugin's version, reported by Describe. Release builds set
@@ -19,11 +15,5 @@ var version = "1.0.0"
 
 func main() {
 	p := newProvider()
-	// The connector's own lines, in the JSON the host's log reads, on the
-	// stderr the host reads (captured before Serve hands os.Stderr over to
-	// go-plugin).
-	p.log = hclog.New(&hclog.LoggerOptions{Name: "plugin.ehub", Level: hclog.Trace, Output: os.Stderr, JSONFormat: true})
-	if err := sdk.Serve(p); err != nil {
-		log.Fatal(err)
-	}
+	pluginmain.Run("ehub", p, &p.log)
 }

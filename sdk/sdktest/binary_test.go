@@ -1,7 +1,6 @@
 package sdktest_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -90,22 +89,14 @@ func mistakesConfig(t *testing.T, mistake string) sdktest.Config {
 	sim := newTinySim()
 	srv := sdktest.Simulator(t, sim)
 	checkout := sdk.CheckoutRequest{Item: "book-1", Patron: "reader-1", Format: "epub", Days: 14}
-	checkoutOf := func(item string) func(context.Context, sdk.Provider, string) error {
-		return func(ctx context.Context, p sdk.Provider, instance string) error {
-			r := checkout
-			r.Instance, r.LoanID, r.Item = instance, "ln_"+item, item
-			_, err := p.Checkout(ctx, r)
-			return err
-		}
-	}
 	return sdktest.Config{
 		Binary:   testbin.Build(t, mistakesPkg, ""),
 		Settings: map[string]string{"base_url": srv.URL, "mistake": mistake, sdk.SettingAllowInsecureHTTP: "true"},
 		Checkout: checkout,
 		ErrorCases: []sdktest.ErrorCase{
-			{Name: "no copies", Call: checkoutOf("gone"), Code: sdk.CodeNotAvailable, ProviderCode: "NO_COPIES"},
+			{Name: "no copies", Call: checkoutOf(checkout, "gone"), Code: sdk.CodeNotAvailable, ProviderCode: "NO_COPIES"},
 		},
-		Slow: checkoutOf("slow"),
+		Slow: checkoutOf(checkout, "slow"),
 		Effects: sdktest.Effects{
 			Checkout: func(_ sdk.CheckoutRequest, l sdk.Loan) bool { return sim.made(l.ProviderRef["id"]) },
 			Return:   func(l sdk.LoanRef) bool { return sim.wasReturned(l.ProviderRef["id"]) },

@@ -159,21 +159,24 @@ func (k *kit) checkDeadline(t *testing.T) {
 	}
 }
 
+// firstCapability is the first operation the plugin declares, in the order
+// of capabilities; t is skipped when it declares none.
+func (k *kit) firstCapability(t *testing.T) sdk.Capability {
+	for _, x := range capabilities {
+		if k.info.Has(x) {
+			return x
+		}
+	}
+	t.Skip("the plugin declares no capability")
+	return ""
+}
+
 // checkUnknownInstance calls the first declared operation for an instance
 // the host never configured: the plugin has no settings for it, so it must
 // refuse with a unified code, and neither lend on some default account nor
 // crash on a missing map entry.
 func (k *kit) checkUnknownInstance(t *testing.T) {
-	var c sdk.Capability
-	for _, x := range capabilities {
-		if k.info.Has(x) {
-			c = x
-			break
-		}
-	}
-	if c == "" {
-		t.Skip("the plugin declares no capability")
-	}
+	c := k.firstCapability(t)
 	instance := "sdktest-unconfigured-" + k.run
 	ref := sdk.LoanRef{ID: k.loanID(), Item: k.c.Checkout.Item, Patron: k.c.Checkout.Patron, Format: k.c.Checkout.Format,
 		ExpiresAt: time.Now().Add(24 * time.Hour), Options: k.c.Checkout.Options}

@@ -1,6 +1,7 @@
 package sdktest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -127,26 +128,20 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("ErrorCases[%d] %q: %q is not a unified code", i, ec.Name, ec.Code)
 		}
 	}
-	if c.Instance == "" {
-		c.Instance = DefaultInstance
-	}
-	if c.RenewDays <= 0 {
-		c.RenewDays = DefaultRenewDays
-	}
-	if c.Deadline <= 0 {
-		c.Deadline = DefaultDeadline
-	}
-	if c.Slack <= 0 {
-		c.Slack = DefaultSlack
-	}
-	if c.CallTimeout <= 0 {
-		c.CallTimeout = DefaultCallTimeout
-	}
-	if c.CheckTimeout <= 0 {
-		c.CheckTimeout = DefaultCheckTimeout
-	}
-	if c.Concurrency <= 0 {
-		c.Concurrency = DefaultConcurrency
-	}
+	c.Instance = cmp.Or(c.Instance, DefaultInstance)
+	c.RenewDays = positiveOr(c.RenewDays, DefaultRenewDays)
+	c.Deadline = positiveOr(c.Deadline, DefaultDeadline)
+	c.Slack = positiveOr(c.Slack, DefaultSlack)
+	c.CallTimeout = positiveOr(c.CallTimeout, DefaultCallTimeout)
+	c.CheckTimeout = positiveOr(c.CheckTimeout, DefaultCheckTimeout)
+	c.Concurrency = positiveOr(c.Concurrency, DefaultConcurrency)
 	return c, nil
+}
+
+// positiveOr is v, or def when v is not positive (unset or nonsense).
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }

@@ -138,18 +138,21 @@ func (f *fake) HandleNotification(_ context.Context, n sdk.Notification) (sdk.Ev
 
 var _ sdk.Provider = (*fake)(nil)
 
+// checkoutOf is an error case's call: checkout of item, as checkout with
+// the instance and loan id filled in.
+func checkoutOf(checkout sdk.CheckoutRequest, item string) func(context.Context, sdk.Provider, string) error {
+	return func(ctx context.Context, p sdk.Provider, instance string) error {
+		r := checkout
+		r.Instance, r.LoanID, r.Item = instance, "ln_"+item, item
+		_, err := p.Checkout(ctx, r)
+		return err
+	}
+}
+
 // fakeConfig is a kit config for p (a fake or a broken variant).
 func fakeConfig(p sdk.Provider) sdktest.Config {
 	checkout := sdk.CheckoutRequest{Item: itemAvailable, Patron: "patron-1", Format: "epub", Days: 14,
 		Options: map[string]string{"medium": "download"}}
-	checkoutOf := func(item string) func(context.Context, sdk.Provider, string) error {
-		return func(ctx context.Context, p sdk.Provider, instance string) error {
-			r := checkout
-			r.Instance, r.LoanID, r.Item = instance, "ln_"+item, item
-			_, err := p.Checkout(ctx, r)
-			return err
-		}
-	}
 	return sdktest.Config{
 		Provider: p,
 		Settings: map[string]string{"api_key": "k"},
@@ -160,10 +163,10 @@ func fakeConfig(p sdk.Provider) sdktest.Config {
 			return sdk.Notification{Method: http.MethodPost, Body: []byte(`{"returned":true}`)}
 		},
 		ErrorCases: []sdktest.ErrorCase{
-			{Name: "no copies", Call: checkoutOf(itemNoCopies), Code: sdk.CodeNotAvailable, ProviderCode: "NO_COPIES"},
-			{Name: "busy", Call: checkoutOf(itemBusy), Code: sdk.CodeTryLater, ProviderCode: "BUSY", RetryAfter: 30 * time.Second},
+			{Name: "no copies", Call: checkoutOf(checkout, itemNoCopies), Code: sdk.CodeNotAvailable, ProviderCode: "NO_COPIES"},
+			{Name: "busy", Call: checkoutOf(checkout, itemBusy), Code: sdk.CodeTryLater, ProviderCode: "BUSY", RetryAfter: 30 * time.Second},
 		},
-		Slow: checkoutOf(itemSlow),
+		Slow: checkoutOf(checkout, itemSlow),
 	}
 }
 

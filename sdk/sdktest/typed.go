@@ -136,16 +136,7 @@ func (k *kit) checkTypedErrors(t *testing.T) {
 // whose message names neither the URL nor the address. A connector that
 // passes a transport's error on as it is fails here.
 func (k *kit) checkTransportFailure(t *testing.T) {
-	var c sdk.Capability
-	for _, x := range capabilities {
-		if k.info.Has(x) {
-			c = x
-			break
-		}
-	}
-	if c == "" {
-		t.Skip("the plugin declares no capability")
-	}
+	c := k.firstCapability(t)
 	dead := closedPort(t)
 	settings, replaced := pointAt(k.c.Settings, dead)
 	if !replaced {

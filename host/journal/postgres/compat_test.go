@@ -1,6 +1,8 @@
 package postgres_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,8 +17,45 @@ import (
 	"github.com/lendgate/lendgate/internal/testserver"
 )
 
+// releasedMigrations are the SHA-256s of the migrations commit e694c1f
+// released. Databases have applied them, so they are frozen: the compat test
+// applies the live files as e694c1f did, and TestReleasedMigrationsUnchanged
+// fails loudly if one of them is edited.
+var releasedMigrations = map[string]string{
+	"0001_init.sql":                "756d80824c0536ffd7dde042d1e5bdf83c9dae3aa9c2a146cb4d9713b2ed2ad8",
+	"0002_events_without_lock.sql": "d6306ce88b79a8af9a5b71fdde1e1da06d03a3e21326b9501539a5aa2df13cd6",
+	"0003_idempotency_claims.sql":  "02562144245c4c3b8324a1e45b91d6b40aeb6bc5fcc14b886f322f14a4d02831",
+	"0004_webhooks.sql":            "14b85efce8e13ac5ef4653b60d6fafc414650f47b6091eb01ac1fa2dadbba5c1",
+}
+
+// releasedMigrationFiles lists the live files of the released migrations,
+// in order.
+func releasedMigrationFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("migrations", "000[1-4]_*.sql"))
+	if err != nil || len(files) != len(releasedMigrations) {
+		t.Fatalf("the migrations of e694c1f: %v, %v", files, err)
+	}
+	return files
+}
+
+// An applied migration is never edited: a database that ran the old text
+// would not get the new one. A change belongs in a new migration.
+func TestReleasedMigrationsUnchanged(t *testing.T) {
+	for _, f := range releasedMigrationFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		if got, want := hex.EncodeToString(sum[:]), releasedMigrations[filepath.Base(f)]; got != want {
+			t.Errorf("%s was released in e694c1f with SHA-256 %s and is now %s: add a new migration instead of editing it", f, want, got)
+		}
+	}
+}
+
 // schema1Database is a database as the code of commit e694c1f left it:
-// its migrations 0001-0004 (testdata/e694c1f, copied as they were),
+// its migrations 0001-0004 (unchanged since, see releasedMigrations),
 // recorded in schema_migrations as its migrator did, and journaltest's
 // schema 1 records inserted with the SQL it ran.
 func schema1Database(t *testing.T) (dsn string, conn *pgx.Conn) {
@@ -38,11 +77,7 @@ func schema1Database(t *testing.T) (dsn string, conn *pgx.Conn) {
 			version    integer PRIMARY KEY,
 			name       text NOT NULL,
 			applied_at timestamptz NOT NULL DEFAULT now())`)
-	files, err := filepath.Glob(filepath.Join("testdata", "e694c1f", "*.sql"))
-	if err != nil || len(files) != 4 {
-		t.Fatalf("the migrations of e694c1f: %v, %v", files, err)
-	}
-	for i, f := range files {
+	for i, f := range releasedMigrationFiles(t) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

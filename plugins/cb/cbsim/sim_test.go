@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lendgate/lendgate/internal/testhttp"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 	"github.com/lendgate/lendgate/sdk/isbn"
 )
@@ -86,9 +87,7 @@ func with(m map[string]string, kv ...string) map[string]string {
 func newServer(t *testing.T, opts ...cbsim.Option) (*cbsim.Sim, *httptest.Server) {
 	t.Helper()
 	sim := cbsim.New(opts...)
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return sim, srv
+	return sim, testhttp.Serve(t, sim)
 }
 
 func TestTriggerEANsHaveValidCheckDigits(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/internal/testclock"
+	"github.com/lendgate/lendgate/internal/testhttp"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
 )
 
@@ -24,9 +25,7 @@ func newClock() *testclock.Clock {
 func start(t *testing.T, opts ...demarquesim.Option) (*demarquesim.Sim, *httptest.Server) {
 	t.Helper()
 	sim := demarquesim.New(opts...)
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return sim, srv
+	return sim, testhttp.Serve(t, sim)
 }
 
 // answer is a decoded simulator answer.
