@@ -77,7 +77,7 @@ func TestPinnedChecksumIsAccepted(t *testing.T) {
 
 func TestUnknownProtocolVersionIsRefused(t *testing.T) {
 	cfg := fakeConfig(t)
-	cfg.Plugins["v2"] = pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/v2plugin", ""))
+	cfg.Plugins["v2"] = pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/internal/testplugins/v2plugin", ""))
 	cfg.Providers["future"] = host.ProviderConfig{Plugin: "v2"}
 	e := start(t, cfg)
 	p := providerStatus(t, e.h, "future")

@@ -175,8 +175,8 @@ func TestNoLeaksAcrossRestarts(t *testing.T) {
 }
 
 func TestHotSwapUnderLoad(t *testing.T) {
-	v1 := testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/fakeplugin", "-X main.version=1.0.0")
-	v2 := testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/fakeplugin", "-X main.version=2.0.0")
+	v1 := testbin.Build(t, "github.com/lendgate/lendgate/internal/testplugins/fakeplugin", "-X main.version=1.0.0")
+	v2 := testbin.Build(t, "github.com/lendgate/lendgate/internal/testplugins/fakeplugin", "-X main.version=2.0.0")
 	cfg := unlimited(fakeConfig(t))
 	// The configured path, where each swap's binary is put before the swap
 	// asks for it by its hash.
@@ -265,7 +265,7 @@ func TestFailingSwapsKeepTheOldPluginServing(t *testing.T) {
 	cfg := fakeConfig(t)
 	e := start(t, cfg)
 	before := providerStatus(t, e.h, "fake-a").Plugin
-	fakePkg := "github.com/lendgate/lendgate/host/testdata/fakeplugin"
+	fakePkg := "github.com/lendgate/lendgate/internal/testplugins/fakeplugin"
 	tests := []struct {
 		name string
 		pc   host.PluginConfig
@@ -273,7 +273,7 @@ func TestFailingSwapsKeepTheOldPluginServing(t *testing.T) {
 	}{
 		{"failing health", pinned(t, testbin.Build(t, fakePkg, "-X main.healthy=false")), "health"},
 		{"crash at start", pinned(t, testbin.Build(t, fakePkg, "-X main.startup=crash")), "start"},
-		{"wrong protocol", pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/v2plugin", "")), "Plugin version: 2"},
+		{"wrong protocol", pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/internal/testplugins/v2plugin", "")), "Plugin version: 2"},
 		{"wrong checksum", host.PluginConfig{Path: cfg.Plugins["fake"].Path, SHA256: strings.Repeat("1", 64)}, "sha256 mismatch"},
 		{"missing binary", host.PluginConfig{Path: filepath.Join(t.TempDir(), "none"), Unpinned: true}, "no such file"},
 		{"no pin", host.PluginConfig{Path: cfg.Plugins["fake"].Path}, "sha256 is required"},

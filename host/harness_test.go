@@ -37,7 +37,7 @@ type env struct {
 }
 
 func fakePlugin(t testing.TB) string {
-	return testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/fakeplugin", "")
+	return testbin.Build(t, "github.com/lendgate/lendgate/internal/testplugins/fakeplugin", "")
 }
 
 // fakeConfig is a config with one fake plugin and two instances of it.

@@ -64,7 +64,7 @@ func TestOneInstanceHealthFaultStaysItsOwn(t *testing.T) {
 	checkout(e, "fake-b", map[string]any{"item": isbnOK, "patron": "p1"})
 
 	// The new build fails fake-b's health check only.
-	next := testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/fakeplugin", "-X main.version=2.0.0 -X main.unhealthyInstance=fake-b")
+	next := testbin.Build(t, "github.com/lendgate/lendgate/internal/testplugins/fakeplugin", "-X main.version=2.0.0 -X main.unhealthyInstance=fake-b")
 	res, err := e.h.ReloadConfig(context.Background(), "fake", pinned(t, next))
 	if err != nil {
 		t.Fatalf("a swap in which one instance fails its health check was refused: %v", err)
@@ -91,7 +91,7 @@ func TestOneInstanceHealthFaultStaysItsOwn(t *testing.T) {
 func TestSwapRefusedWhenEveryServingInstanceFails(t *testing.T) {
 	e := start(t, fakeConfig(t))
 	before := providerStatus(t, e.h, "fake-a").Plugin
-	broken := testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/fakeplugin", "-X main.healthy=false")
+	broken := testbin.Build(t, "github.com/lendgate/lendgate/internal/testplugins/fakeplugin", "-X main.healthy=false")
 	if _, err := e.h.ReloadConfig(context.Background(), "fake", pinned(t, broken)); err == nil || !strings.Contains(err.Error(), "health") {
 		t.Fatalf("swap to a build failing every health check: %v", err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/lendgate/lendgate/internal/testbin"
 )
 
-const fakePluginPkg = "github.com/lendgate/lendgate/host/testdata/fakeplugin"
+const fakePluginPkg = "github.com/lendgate/lendgate/internal/testplugins/fakeplugin"
 
 // exeSHA256 hashes what process pid executes, read through /proc.
 func exeSHA256(t *testing.T, pid int) string {

@@ -15,7 +15,7 @@ import (
 // testdata/hostileplugin.
 func hostileConfig(t testing.TB) host.Config {
 	cfg := fakeConfig(t)
-	cfg.Plugins["hostile"] = pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/hostileplugin", ""))
+	cfg.Plugins["hostile"] = pinned(t, testbin.Build(t, "github.com/lendgate/lendgate/internal/testplugins/hostileplugin", ""))
 	cfg.Providers["hostile"] = host.ProviderConfig{Plugin: "hostile", Defaults: host.Defaults{Format: "epub", Days: 14}}
 	return cfg
 }

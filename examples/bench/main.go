@@ -175,11 +175,11 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	defer bins.cleanup()
 	progress("building plugins")
-	fakeV1, err := bins.build("github.com/lendgate/lendgate/host/testdata/fakeplugin", "-X main.version=1.0.0")
+	fakeV1, err := bins.build("github.com/lendgate/lendgate/internal/testplugins/fakeplugin", "-X main.version=1.0.0")
 	if err != nil {
 		return nil, err
 	}
-	fakeV2, err := bins.build("github.com/lendgate/lendgate/host/testdata/fakeplugin", "-X main.version=2.0.0")
+	fakeV2, err := bins.build("github.com/lendgate/lendgate/internal/testplugins/fakeplugin", "-X main.version=2.0.0")
 	if err != nil {
 		return nil, err
 	}

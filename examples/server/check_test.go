@@ -14,7 +14,7 @@ import (
 	"github.com/lendgate/lendgate/internal/testbin"
 )
 
-const fakePluginPkg = "github.com/lendgate/lendgate/host/testdata/fakeplugin"
+const fakePluginPkg = "github.com/lendgate/lendgate/internal/testplugins/fakeplugin"
 
 // checkDir lays out a deployment: dir/bin/fake (the fake plugin) and
 // dir/lendgate.json from config, where PIN stands for the binary's sha256

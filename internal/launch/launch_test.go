@@ -17,8 +17,8 @@ import (
 )
 
 const (
-	fakePkg = "github.com/lendgate/lendgate/host/testdata/fakeplugin"
-	v2Pkg   = "github.com/lendgate/lendgate/host/testdata/v2plugin"
+	fakePkg = "github.com/lendgate/lendgate/internal/testplugins/fakeplugin"
+	v2Pkg   = "github.com/lendgate/lendgate/internal/testplugins/v2plugin"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }

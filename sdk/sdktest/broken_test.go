@@ -117,7 +117,7 @@ var brokenVariants = map[string]variant{
 	"invents_capability": {config: func(*testing.T) sdktest.Config { return fakeConfig(inventsCapability{newFake()}) },
 		fail: []string{"describe"}, early: true},
 	"binary_protocol_v2": {config: func(t *testing.T) sdktest.Config {
-		return sdktest.Config{Binary: testbin.Build(t, "github.com/lendgate/lendgate/host/testdata/v2plugin", "")}
+		return sdktest.Config{Binary: testbin.Build(t, "github.com/lendgate/lendgate/internal/testplugins/v2plugin", "")}
 	}, fail: []string{"handshake"}, early: true},
 	"empty_loan": {config: func(*testing.T) sdktest.Config { return fakeConfig(emptyLoan{newFake()}) },
 		fail: []string{"capability/checkout", "capability/fulfill", "capability/renew", "capability/notifications", "capability/return"}},
