@@ -38,7 +38,7 @@ func (h *Host) Handler() http.Handler {
 		Lender:       lender{h},
 		Authenticate: h.auth.Authenticate,
 		Metrics:      h.metrics.handler(),
-		OpenAPI:      openAPIDoc,
+		OpenAPI:      api.OpenAPI(),
 		Log:          h.log,
 	})
 }

@@ -1,16 +1,7 @@
 package host
 
-import (
-	_ "embed"
-)
-
-// openAPIDoc is the OpenAPI 3.1 description of the HTTP API (api.md §8).
-// It is checked in as JSON so that it reads and diffs as the document it
-// is; the tests validate it and every e2e exchange against it.
-//
-//go:embed openapi.json
-var openAPIDoc []byte
+import "github.com/lendgate/lendgate/host/api"
 
 // OpenAPI returns the OpenAPI 3.1 document of the HTTP API, the one served
-// at GET /v1/openapi.json.
-func OpenAPI() []byte { return append([]byte(nil), openAPIDoc...) }
+// at GET /v1/openapi.json (api.OpenAPI).
+func OpenAPI() []byte { return api.OpenAPI() }

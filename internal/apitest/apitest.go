@@ -1,5 +1,5 @@
 // Package apitest checks HTTP exchanges against the API's OpenAPI document
-// (host.OpenAPI, served at GET /v1/openapi.json), so that the document
+// (api.OpenAPI, served at GET /v1/openapi.json), so that the document
 // cannot drift from what the host does: the end-to-end tests send their
 // requests through Transport, which validates each request and each answer
 // with github.com/pb33f/libopenapi-validator and reports every disagreement
@@ -31,7 +31,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/api"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/config"
@@ -61,7 +61,7 @@ var (
 )
 
 func load() (*checker, error) {
-	loadOnce.Do(func() { loaded, loadErr = compile(host.OpenAPI()) })
+	loadOnce.Do(func() { loaded, loadErr = compile(api.OpenAPI()) })
 	return loaded, loadErr
 }
 
