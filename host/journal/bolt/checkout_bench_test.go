@@ -96,14 +96,11 @@ func benchStore(b *testing.B) *Store {
 			}
 			key := seqKey(n)
 			c := journal.FormatCursor(n)
-			if err := events.Put(key, eb.numbered("ev_"+c, c)); err != nil {
-				return err
-			}
 			dk := "created|" + r.Provider + "|" + r.ID
-			if err := tx.Bucket(bucketDedupe).Put([]byte(dk), key); err != nil {
+			if err := events.Put(key, eb.numbered("ev_"+c, c, []byte(`"`+dk+`"`))); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketDedupeBySeq).Put(key, []byte(dk)); err != nil {
+			if err := tx.Bucket(bucketDedupe).Put([]byte(dk), key); err != nil {
 				return err
 			}
 		}

@@ -20,11 +20,14 @@ import (
 //	loans_by_expiry    expiry\0provider\0id      → nil   ExpiredLoans (active loans with an expiry)
 //	events             seq                       → journal.Event (JSON)   Events after a cursor
 //	event_dedupe       dedupe key                → seq
-//	event_dedupe_keys  seq                       → dedupe key     purging an event's key with it
+//	event_dedupe_keys  seq                       → dedupe key     purging the key of an event of layout 2
 //	idempotency        scope\0key                → journal.IdempotencyRecord (JSON)
 //	idempotency_by_created  created\0scope\0key  → nil   PurgeIdempotency
 //	meta               "layout"                  → layout version (of the indexes)
 //	                   "schema"                  → journal.SchemaVersion (of the records; none: 1)
+//
+// An event written since layout 3 keeps its dedupe key in its own record
+// (event.go: boltDedupeMember), for the purge to find.
 //
 // seq is a big-endian uint64 and a time a big-endian uint64 of Unix
 // nanoseconds shifted by 2^63, so that both sort as bytes in order.

@@ -263,6 +263,12 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 	if err != nil {
 		return journal.Event{}, false, err
 	}
+	var dk []byte // the dedupe key as a JSON string, kept in the event's record
+	if dedupeKey != "" {
+		if dk, err = json.Marshal(dedupeKey); err != nil {
+			return journal.Event{}, false, err
+		}
+	}
 	var out journal.Event
 	var applied bool
 	err = s.update(func(tx *bbolt.Tx) error {
@@ -292,14 +298,11 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 		ev.Cursor = journal.FormatCursor(n)
 		ev.ID = "ev_" + ev.Cursor
 		key := seqKey(n)
-		if err := events.Put(key, eb.numbered(ev.ID, ev.Cursor)); err != nil {
+		if err := events.Put(key, eb.numbered(ev.ID, ev.Cursor, dk)); err != nil {
 			return err
 		}
 		if dedupeKey != "" {
 			if err := dd.Put([]byte(dedupeKey), key); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketDedupeBySeq).Put(key, []byte(dedupeKey)); err != nil {
 				return err
 			}
 		}
@@ -348,11 +351,10 @@ func (s *Store) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
 		err := s.update(func(tx *bbolt.Tx) error {
 			events, bySeq, dd := tx.Bucket(bucketEvents), tx.Bucket(bucketDedupeBySeq), tx.Bucket(bucketDedupe)
 			var drop [][]byte
+			var keys []string // the dedupe keys the dropped events keep
 			c := events.Cursor()
 			for k, v := c.First(); k != nil && len(drop) < purgeChunk; k, v = c.Next() {
-				var e struct {
-					At time.Time `json:"at"`
-				}
+				var e storedEventMeta
 				if err := json.Unmarshal(v, &e); err != nil {
 					return err
 				}
@@ -360,8 +362,17 @@ func (s *Store) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
 					break
 				}
 				drop = append(drop, append([]byte{}, k...))
+				if e.Dedupe != nil {
+					keys = append(keys, *e.Dedupe)
+				}
+			}
+			for _, key := range keys {
+				if err := dd.Delete([]byte(key)); err != nil {
+					return err
+				}
 			}
 			for _, k := range drop {
+				// An event of layout 2 has its key in event_dedupe_keys.
 				if key := bySeq.Get(k); key != nil {
 					if err := dd.Delete(key); err != nil {
 						return err
