@@ -16,7 +16,8 @@ import (
 //
 //	loans              provider\0id              → journal.Loan (JSON)
 //	patron_loans       provider\0patron\0id      → nil   PatronLoans
-//	loans_by_status    status\0provider\0id      → nil   LoansByStatus (the sweeper's pending pass)
+//	loans_by_status    status\0provider\0id      → nil   LoansByStatus, every status but pending
+//	loans_pending      provider\0id              → nil   LoansByStatus (the sweeper's pending pass)
 //	loans_by_expiry    expiry\0provider\0id      → nil   ExpiredLoans (active loans with an expiry)
 //	events             seq                       → journal.Event (JSON)   Events after a cursor
 //	event_dedupe       dedupe key                → seq
@@ -29,12 +30,19 @@ import (
 // An event written since layout 3 keeps its dedupe key in its own record
 // (event.go: boltDedupeMember), for the purge to find.
 //
+// Pending loans have a bucket of their own rather than a range of
+// loans_by_status: a loan is pending only while its checkout runs, so the
+// bucket stays small (stored inline in its parent, or one page), and a
+// checkout's two commits do not each rewrite a leaf and its branches in the
+// large status tree (the second would rewrite two: pending's and active's).
+//
 // seq is a big-endian uint64 and a time a big-endian uint64 of Unix
 // nanoseconds shifted by 2^63, so that both sort as bytes in order.
 var (
 	bucketLoans       = []byte("loans")
 	bucketPatrons     = []byte("patron_loans")
 	bucketByStatus    = []byte("loans_by_status")
+	bucketPending     = []byte("loans_pending")
 	bucketByExpiry    = []byte("loans_by_expiry")
 	bucketEvents      = []byte("events")
 	bucketDedupe      = []byte("event_dedupe")
@@ -43,14 +51,18 @@ var (
 	bucketIdemCreated = []byte("idempotency_by_created")
 	bucketMeta        = []byte("meta")
 
-	boltBuckets = [][]byte{bucketLoans, bucketPatrons, bucketByStatus, bucketByExpiry, bucketEvents,
+	boltBuckets = [][]byte{bucketLoans, bucketPatrons, bucketByStatus, bucketPending, bucketByExpiry, bucketEvents,
 		bucketDedupe, bucketDedupeBySeq, bucketIdem, bucketIdemCreated, bucketMeta}
 )
 
 // boltLayout is the layout version this code writes. Files of version 1
 // (loans, patron_loans, events, event_dedupe, idempotency only) get their
-// indexes built once, at open.
-const boltLayout = 2
+// indexes built once, at open; files of version 2 (pending loans in
+// loans_by_status) get their pending entries moved to loans_pending.
+const boltLayout = 3
+
+// statusPending is the status whose loans loans_pending indexes.
+const statusPending = "pending"
 
 var (
 	keyLayout = []byte("layout")
@@ -76,8 +88,19 @@ func patronKey(provider, patron, id string) []byte {
 	return []byte(provider + "\x00" + patron + "\x00" + id)
 }
 
-func statusKey(status, provider, id string) []byte {
-	return []byte(status + "\x00" + provider + "\x00" + id)
+// statusRange is the bucket and key prefix of status's loans in the
+// status index: pending loans are all of loans_pending.
+func statusRange(tx *bbolt.Tx, status string) (*bbolt.Bucket, []byte) {
+	if status == statusPending {
+		return tx.Bucket(bucketPending), nil
+	}
+	return tx.Bucket(bucketByStatus), []byte(status + "\x00")
+}
+
+// statusEntry is the bucket and key of a loan's entry in the status index.
+func statusEntry(tx *bbolt.Tx, status, provider, id string) (*bbolt.Bucket, []byte) {
+	b, prefix := statusRange(tx, status)
+	return b, append(prefix, provider+"\x00"+id...)
 }
 
 func timeKey(t time.Time) []byte {
@@ -106,7 +129,8 @@ func indexLoan(tx *bbolt.Tx, r journal.Loan) error {
 	if err := tx.Bucket(bucketPatrons).Put(patronKey(l.Provider, l.Patron, l.ID), nil); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketByStatus).Put(statusKey(l.Status, l.Provider, l.ID), nil); err != nil {
+	b, k := statusEntry(tx, l.Status, l.Provider, l.ID)
+	if err := b.Put(k, nil); err != nil {
 		return err
 	}
 	if expiring(r) {
@@ -131,11 +155,12 @@ func reindexLoan(tx *bbolt.Tx, prev, r journal.Loan) error {
 		}
 	}
 	if p.Status != l.Status {
-		b := tx.Bucket(bucketByStatus)
-		if err := b.Delete(statusKey(p.Status, p.Provider, p.ID)); err != nil {
+		b, k := statusEntry(tx, p.Status, p.Provider, p.ID)
+		if err := b.Delete(k); err != nil {
 			return err
 		}
-		if err := b.Put(statusKey(l.Status, l.Provider, l.ID), nil); err != nil {
+		b, k = statusEntry(tx, l.Status, l.Provider, l.ID)
+		if err := b.Put(k, nil); err != nil {
 			return err
 		}
 	}
@@ -167,7 +192,8 @@ func unindexLoan(tx *bbolt.Tx, r journal.Loan) error {
 	if err := tx.Bucket(bucketPatrons).Delete(patronKey(l.Provider, l.Patron, l.ID)); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketByStatus).Delete(statusKey(l.Status, l.Provider, l.ID)); err != nil {
+	b, k := statusEntry(tx, l.Status, l.Provider, l.ID)
+	if err := b.Delete(k); err != nil {
 		return err
 	}
 	if expiring(r) {
@@ -199,10 +225,49 @@ func migrateBolt(tx *bbolt.Tx) error {
 			return err
 		}
 	}
-	if v := meta.Get(keyLayout); len(v) == 8 && binary.BigEndian.Uint64(v) >= boltLayout {
-		return nil
+	var layout uint64
+	if v := meta.Get(keyLayout); len(v) == 8 {
+		layout = binary.BigEndian.Uint64(v)
 	}
-	err = tx.Bucket(bucketLoans).ForEach(func(_, v []byte) error {
+	switch {
+	case layout >= boltLayout:
+		return nil
+	case layout == 2:
+		if err := movePending(tx); err != nil {
+			return err
+		}
+	default:
+		if err := buildIndexes(tx); err != nil {
+			return err
+		}
+	}
+	return meta.Put(keyLayout, binary.BigEndian.AppendUint64(nil, boltLayout))
+}
+
+// movePending moves the pending loans of a file of layout 2 from
+// loans_by_status to loans_pending.
+func movePending(tx *bbolt.Tx) error {
+	from, to := tx.Bucket(bucketByStatus), tx.Bucket(bucketPending)
+	prefix := []byte(statusPending + "\x00")
+	var keys [][]byte
+	c := from.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, append([]byte{}, k...))
+	}
+	for _, k := range keys {
+		if err := to.Put(k[len(prefix):], nil); err != nil {
+			return err
+		}
+		if err := from.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildIndexes builds every index of a file of layout 1 from its records.
+func buildIndexes(tx *bbolt.Tx) error {
+	err := tx.Bucket(bucketLoans).ForEach(func(_, v []byte) error {
 		var r journal.Loan
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
@@ -218,17 +283,13 @@ func migrateBolt(tx *bbolt.Tx) error {
 		return err
 	}
 	created := tx.Bucket(bucketIdemCreated)
-	err = tx.Bucket(bucketIdem).ForEach(func(_, v []byte) error {
+	return tx.Bucket(bucketIdem).ForEach(func(_, v []byte) error {
 		var r journal.IdempotencyRecord
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
 		return created.Put(idemCreatedKey(r), nil)
 	})
-	if err != nil {
-		return err
-	}
-	return meta.Put(keyLayout, binary.BigEndian.AppendUint64(nil, boltLayout))
 }
 
 // prefixKeys returns the suffixes of up to limit keys of b that start with

@@ -193,14 +193,14 @@ func (s *Store) PatronLoans(_ context.Context, provider, patron string) (out []j
 // merged by id.
 func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit int) (out []journal.Loan, err error) {
 	err = s.db.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketByStatus)
+		b, prefix := statusRange(tx, status)
 		var refs []boltRef
 		providers := []string{provider}
 		if provider == "" {
-			providers = statusProviders(b, status)
+			providers = statusProviders(b, prefix)
 		}
 		for _, p := range providers {
-			for _, id := range prefixKeys(b, statusKey(status, p, ""), limit) {
+			for _, id := range prefixKeys(b, append(append([]byte{}, prefix...), p+"\x00"...), limit) {
 				refs = append(refs, boltRef{p, id})
 			}
 		}
@@ -219,11 +219,10 @@ func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit 
 	return out, err
 }
 
-// statusProviders lists the providers having loans in status, skipping
-// from one provider's range to the next.
-func statusProviders(b *bbolt.Bucket, status string) []string {
+// statusProviders lists the providers having loans in a status's range
+// (statusRange), skipping from one provider's range to the next.
+func statusProviders(b *bbolt.Bucket, prefix []byte) []string {
 	var out []string
-	prefix := []byte(status + "\x00")
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); {
 		p, _, _ := strings.Cut(string(k[len(prefix):]), "\x00")
