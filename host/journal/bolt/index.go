@@ -14,10 +14,10 @@ import (
 // The bolt journal's layout. Every query the host makes is a prefix or
 // range scan of one bucket, so none reads the whole journal:
 //
-//	loans              provider\0id              → journal.Loan (JSON)
+//	loans              provider\0id              → journal.Loan (JSON), every status but pending
 //	patron_loans       provider\0patron\0id      → nil   PatronLoans
 //	loans_by_status    status\0provider\0id      → nil   LoansByStatus, every status but pending
-//	loans_pending      provider\0id              → nil   LoansByStatus (the sweeper's pending pass)
+//	loans_pending      provider\0id              → journal.Loan (JSON) of a pending loan   LoansByStatus
 //	loans_by_expiry    expiry\0provider\0id      → nil   ExpiredLoans (active loans with an expiry)
 //	events             seq                       → journal.Event (JSON)   Events after a cursor
 //	event_dedupe       dedupe key                → seq
@@ -30,11 +30,14 @@ import (
 // An event written since layout 3 keeps its dedupe key in its own record
 // (event.go: boltDedupeMember), for the purge to find.
 //
-// Pending loans have a bucket of their own rather than a range of
-// loans_by_status: a loan is pending only while its checkout runs, so the
-// bucket stays small (stored inline in its parent, or one page), and a
-// checkout's two commits do not each rewrite a leaf and its branches in the
-// large status tree (the second would rewrite two: pending's and active's).
+// A pending loan's record is kept in a bucket of its own, whose keys are
+// also the pending range of the status index: a loan is pending only while
+// its checkout runs (the sweeper turns one left over unknown), so the
+// bucket stays small (stored inline in its parent, or a page or two). A
+// checkout's first commit then writes that bucket and the patron index,
+// not a leaf and its branches in each of the large loans and status trees;
+// its second writes each large tree once (into loans, into the active
+// range of loans_by_status), as it had to anyway.
 //
 // seq is a big-endian uint64 and a time a big-endian uint64 of Unix
 // nanoseconds shifted by 2^63, so that both sort as bytes in order.
@@ -57,11 +60,11 @@ var (
 
 // boltLayout is the layout version this code writes. Files of version 1
 // (loans, patron_loans, events, event_dedupe, idempotency only) get their
-// indexes built once, at open; files of version 2 (pending loans in
-// loans_by_status) get their pending entries moved to loans_pending.
+// indexes built once, at open; files of version 2 (pending loans in loans
+// and loans_by_status) get their pending loans moved to loans_pending.
 const boltLayout = 3
 
-// statusPending is the status whose loans loans_pending indexes.
+// statusPending is the status whose loans loans_pending keeps.
 const statusPending = "pending"
 
 var (
@@ -97,10 +100,21 @@ func statusRange(tx *bbolt.Tx, status string) (*bbolt.Bucket, []byte) {
 	return tx.Bucket(bucketByStatus), []byte(status + "\x00")
 }
 
-// statusEntry is the bucket and key of a loan's entry in the status index.
-func statusEntry(tx *bbolt.Tx, status, provider, id string) (*bbolt.Bucket, []byte) {
-	b, prefix := statusRange(tx, status)
-	return b, append(prefix, provider+"\x00"+id...)
+// putStatus adds a loan's entry to the status index; a pending loan's is
+// its record's key in loans_pending, written with the record.
+func putStatus(tx *bbolt.Tx, status, provider, id string) error {
+	if status == statusPending {
+		return nil
+	}
+	return tx.Bucket(bucketByStatus).Put([]byte(status+"\x00"+provider+"\x00"+id), nil)
+}
+
+// deleteStatus removes a loan's entry from the status index (see putStatus).
+func deleteStatus(tx *bbolt.Tx, status, provider, id string) error {
+	if status == statusPending {
+		return nil
+	}
+	return tx.Bucket(bucketByStatus).Delete([]byte(status + "\x00" + provider + "\x00" + id))
 }
 
 func timeKey(t time.Time) []byte {
@@ -129,8 +143,7 @@ func indexLoan(tx *bbolt.Tx, r journal.Loan) error {
 	if err := tx.Bucket(bucketPatrons).Put(patronKey(l.Provider, l.Patron, l.ID), nil); err != nil {
 		return err
 	}
-	b, k := statusEntry(tx, l.Status, l.Provider, l.ID)
-	if err := b.Put(k, nil); err != nil {
+	if err := putStatus(tx, l.Status, l.Provider, l.ID); err != nil {
 		return err
 	}
 	if expiring(r) {
@@ -155,12 +168,10 @@ func reindexLoan(tx *bbolt.Tx, prev, r journal.Loan) error {
 		}
 	}
 	if p.Status != l.Status {
-		b, k := statusEntry(tx, p.Status, p.Provider, p.ID)
-		if err := b.Delete(k); err != nil {
+		if err := deleteStatus(tx, p.Status, p.Provider, p.ID); err != nil {
 			return err
 		}
-		b, k = statusEntry(tx, l.Status, l.Provider, l.ID)
-		if err := b.Put(k, nil); err != nil {
+		if err := putStatus(tx, l.Status, l.Provider, l.ID); err != nil {
 			return err
 		}
 	}
@@ -192,8 +203,7 @@ func unindexLoan(tx *bbolt.Tx, r journal.Loan) error {
 	if err := tx.Bucket(bucketPatrons).Delete(patronKey(l.Provider, l.Patron, l.ID)); err != nil {
 		return err
 	}
-	b, k := statusEntry(tx, l.Status, l.Provider, l.ID)
-	if err := b.Delete(k); err != nil {
+	if err := deleteStatus(tx, l.Status, l.Provider, l.ID); err != nil {
 		return err
 	}
 	if expiring(r) {
@@ -244,38 +254,60 @@ func migrateBolt(tx *bbolt.Tx) error {
 	return meta.Put(keyLayout, binary.BigEndian.AppendUint64(nil, boltLayout))
 }
 
-// movePending moves the pending loans of a file of layout 2 from
-// loans_by_status to loans_pending.
+// movePending moves the pending loans of a file of layout 2 (their
+// records in loans, their entries in loans_by_status) to loans_pending.
 func movePending(tx *bbolt.Tx) error {
-	from, to := tx.Bucket(bucketByStatus), tx.Bucket(bucketPending)
+	byStatus := tx.Bucket(bucketByStatus)
 	prefix := []byte(statusPending + "\x00")
 	var keys [][]byte
-	c := from.Cursor()
+	c := byStatus.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		keys = append(keys, append([]byte{}, k...))
 	}
 	for _, k := range keys {
-		if err := to.Put(k[len(prefix):], nil); err != nil {
+		if err := byStatus.Delete(k); err != nil {
 			return err
 		}
-		if err := from.Delete(k); err != nil {
+		if err := moveRecord(tx, k[len(prefix):]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// moveRecord moves the record of key from loans to loans_pending.
+func moveRecord(tx *bbolt.Tx, key []byte) error {
+	loans := tx.Bucket(bucketLoans)
+	v := loans.Get(key)
+	if v == nil {
+		return nil // an index entry without its record: nothing to move
+	}
+	if err := tx.Bucket(bucketPending).Put(key, append([]byte{}, v...)); err != nil {
+		return err
+	}
+	return loans.Delete(key)
+}
+
 // buildIndexes builds every index of a file of layout 1 from its records.
 func buildIndexes(tx *bbolt.Tx) error {
-	err := tx.Bucket(bucketLoans).ForEach(func(_, v []byte) error {
+	var pending [][]byte // keys of pending loans, moved once the loop ends
+	err := tx.Bucket(bucketLoans).ForEach(func(k, v []byte) error {
 		var r journal.Loan
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
+		}
+		if r.Status == statusPending {
+			pending = append(pending, append([]byte{}, k...))
 		}
 		return indexLoan(tx, r)
 	})
 	if err != nil {
 		return err
+	}
+	for _, k := range pending {
+		if err := moveRecord(tx, k); err != nil {
+			return err
+		}
 	}
 	bySeq := tx.Bucket(bucketDedupeBySeq)
 	err = tx.Bucket(bucketDedupe).ForEach(func(k, v []byte) error { return bySeq.Put(v, k) })

@@ -180,13 +180,21 @@ func TestStoreDriverBoltMovesPendingLoansOfLayout2(t *testing.T) {
 		}
 	}
 	s.Close()
-	// Back to layout 2: the pending entry in loans_by_status.
+	// Back to layout 2: the pending loan's record in loans, its entry in
+	// loans_by_status.
 	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
+		v := append([]byte{}, tx.Bucket([]byte("loans_pending")).Get([]byte("a\x00ln_2"))...)
+		if len(v) == 0 {
+			return errors.New("no pending record in loans_pending")
+		}
 		if err := tx.DeleteBucket([]byte("loans_pending")); err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("loans")).Put([]byte("a\x00ln_2"), v); err != nil {
 			return err
 		}
 		if err := tx.Bucket([]byte("loans_by_status")).Put([]byte("pending\x00a\x00ln_2"), nil); err != nil {
@@ -211,6 +219,12 @@ func TestStoreDriverBoltMovesPendingLoansOfLayout2(t *testing.T) {
 	if got, err := s.LoansByStatus(ctx, "", "active", 10); err != nil || len(got) != 1 || got[0].ID != "ln_1" {
 		t.Fatalf("LoansByStatus(active) = %v, %v", got, err)
 	}
+	if got, err := s.PatronLoans(ctx, "a", "p1"); err != nil || len(got) != 2 {
+		t.Fatalf("PatronLoans = %v, %v; want both", got, err)
+	}
+	if got, err := s.Loan(ctx, "a", "ln_2"); err != nil || got.Status != "pending" {
+		t.Fatalf("Loan(ln_2) = %+v, %v", got, err)
+	}
 	if _, _, err := s.Apply(ctx, journalLoan("ln_2"), journalEvent("ln_2"), "created|a|ln_2"); err != nil {
 		t.Fatal(err)
 	}
@@ -233,6 +247,12 @@ func TestStoreDriverBoltMovesPendingLoansOfLayout2(t *testing.T) {
 		c := tx.Bucket([]byte("loans_by_status")).Cursor()
 		if k, _ := c.Seek([]byte("pending\x00")); k != nil && strings.HasPrefix(string(k), "pending\x00") {
 			t.Errorf("loans_by_status still holds %q", k)
+		}
+		if tx.Bucket([]byte("loans")).Get([]byte("a\x00ln_2")) == nil {
+			t.Error("the loan, active now, is not in loans")
+		}
+		if k, _ := tx.Bucket([]byte("loans_pending")).Cursor().First(); k != nil {
+			t.Errorf("loans_pending still holds %q", k)
 		}
 		return nil
 	})

@@ -67,11 +67,17 @@ func putLoan(tx *bbolt.Tx, r journal.Loan) error {
 // before they queue, so that the one committer goroutine, which every
 // write waits on, spends its time on the transaction only.
 func putLoanJSON(tx *bbolt.Tx, r journal.Loan, b []byte) error {
+	k := loanKey(r.Provider, r.ID)
 	prev, err := getLoanIndexed(tx, r.Provider, r.ID)
 	switch {
 	case err == nil:
 		if err := reindexLoan(tx, prev, r); err != nil {
 			return err
+		}
+		if (prev.Status == statusPending) != (r.Status == statusPending) {
+			if err := loanBucket(tx, prev.Status).Delete(k); err != nil {
+				return err
+			}
 		}
 	case err == journal.ErrNotFound:
 		if err := indexLoan(tx, r); err != nil {
@@ -80,9 +86,28 @@ func putLoanJSON(tx *bbolt.Tx, r journal.Loan, b []byte) error {
 	default:
 		return err
 	}
-	loans := tx.Bucket(bucketLoans)
-	loans.FillPercent = appendFill
-	return loans.Put(loanKey(r.Provider, r.ID), b)
+	return loanBucket(tx, r.Status).Put(k, b)
+}
+
+// loanBucket is the bucket that keeps the records of loans in status:
+// loans_pending for pending ones (its keys are their entries in the status
+// index, see index.go), loans for the others.
+func loanBucket(tx *bbolt.Tx, status string) *bbolt.Bucket {
+	if status == statusPending {
+		return tx.Bucket(bucketPending)
+	}
+	b := tx.Bucket(bucketLoans)
+	b.FillPercent = appendFill
+	return b
+}
+
+// loanJSON is the stored record of a loan, wherever it is kept (nil: none).
+func loanJSON(tx *bbolt.Tx, provider, id string) []byte {
+	k := loanKey(provider, id)
+	if b := tx.Bucket(bucketLoans).Get(k); b != nil {
+		return b
+	}
+	return tx.Bucket(bucketPending).Get(k)
 }
 
 func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
@@ -105,7 +130,7 @@ func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
 		if err := unindexLoan(tx, r); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketLoans).Delete(loanKey(provider, id))
+		return loanBucket(tx, r.Status).Delete(loanKey(provider, id))
 	})
 }
 
@@ -128,7 +153,7 @@ type indexedMembers struct {
 
 // getLoanIndexed reads the members of a loan that place it in the indexes.
 func getLoanIndexed(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
-	b := tx.Bucket(bucketLoans).Get(loanKey(provider, id))
+	b := loanJSON(tx, provider, id)
 	if b == nil {
 		return journal.Loan{}, journal.ErrNotFound
 	}
@@ -145,7 +170,7 @@ func getLoanIndexed(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
 
 func getLoan(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
 	var r journal.Loan
-	b := tx.Bucket(bucketLoans).Get(loanKey(provider, id))
+	b := loanJSON(tx, provider, id)
 	if b == nil {
 		return r, journal.ErrNotFound
 	}
