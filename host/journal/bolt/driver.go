@@ -19,18 +19,27 @@
 //     checkout), and bbolt rebuilds the freelist at open by walking the
 //     file's pages, about a second for a file of a million loans and their
 //     events (1.3 GB, in the page cache) against under a millisecond.
-//   - One checkout alone still costs four syncs: bbolt syncs each commit
-//     twice (pages, then meta) and the two commits cannot be folded (the
-//     pending loan is on disk before the distributor is called, the active
-//     loan and its event before the answer). NoSync is not used. Fewer
-//     would take a log of our own beside the file for the pending write
-//     (one sync), with the pending records replayed into the file at open
-//     and a durable tombstone for a pending loan the distributor refused,
-//     so that a crash never brings it back: not done.
+//   - A checkout costs three syncs, not four. bbolt syncs each commit twice
+//     (pages, then meta; NoSync is not used), and the two writes of a
+//     checkout cannot share a commit (the pending loan is on disk before
+//     the distributor is called, the active loan and its event before the
+//     answer). So the first goes to a log of its own beside the file,
+//     <file>-pending (pendinglog.go): one append, one sync of one or two
+//     pages, shared by the checkouts that append meanwhile. The log's loans
+//     are kept in memory and merged into every read; the second write
+//     commits the loan to bolt like any other. A pending loan deleted
+//     (refused by its distributor) gets a synced tombstone in the log, so
+//     that no crash brings it back. When the log is full, and at every
+//     open and close, a checkpoint commits the loans it holds into bolt
+//     (loans_pending) and moves the log's epoch on in the same
+//     transaction: its old records then fail their checksum, so the log
+//     starts over without being rewritten. A copy of a closed file is
+//     whole; a copy of the file of a crashed process needs its -pending
+//     file beside it, or the checkouts then in flight are lost.
 //   - A program of layout 2 opening a file of layout 3 would not see the
-//     loans pending in it (their records are in loans_pending): going back
-//     to an older lendgate after a crash with checkouts in flight leaves
-//     those to be found by hand.
+//     loans pending in it (their records are in loans_pending or the log):
+//     going back to an older lendgate after a crash with checkouts in
+//     flight leaves those to be found by hand.
 package bolt
 
 import (

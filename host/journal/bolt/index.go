@@ -33,11 +33,11 @@ import (
 // A pending loan's record is kept in a bucket of its own, whose keys are
 // also the pending range of the status index: a loan is pending only while
 // its checkout runs (the sweeper turns one left over unknown), so the
-// bucket stays small (stored inline in its parent, or a page or two). A
-// checkout's first commit then writes that bucket and the patron index,
-// not a leaf and its branches in each of the large loans and status trees;
-// its second writes each large tree once (into loans, into the active
-// range of loans_by_status), as it had to anyway.
+// bucket stays small (stored inline in its parent, or a page or two), and
+// a pending loan written to bolt (a checkpoint of the pending log,
+// pendinglog.go, or a loan turned pending again) rewrites no leaf and
+// branches of the large loans and status trees. A checkout writes each
+// large tree once (into loans, into the active range of loans_by_status).
 //
 // seq is a big-endian uint64 and a time a big-endian uint64 of Unix
 // nanoseconds shifted by 2^63, so that both sort as bytes in order.

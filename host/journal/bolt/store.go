@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,15 +14,17 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// Store is the embedded default journal.Store: one bbolt file. Writes are
-// group-committed (commit.go): concurrent writes share one
+// Store is the embedded default journal.Store: one bbolt file, and a
+// checkout's pending loans in a small log beside it (pending.go). Writes
+// are group-committed (commit.go): concurrent writes share one
 // transaction and its syncs, and each returns only once that transaction is
 // on disk, so an acknowledged loan or event survives a crash. Every query is
 // a range scan of an index (index.go). One process opens the file
 // at a time (bbolt's file lock); several nodes need the postgres driver.
 type Store struct {
-	db *bbolt.DB
-	c  *committer
+	db  *bbolt.DB
+	c   *committer
+	log *pendingLog // a checkout's pending loans (pending.go)
 }
 
 // Open opens (or creates) the bbolt file at path. A file that is
@@ -42,7 +45,13 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising bolt store %s: %w", path, err)
 	}
-	return &Store{db: db, c: newCommitter(db)}, nil
+	s := &Store{db: db, c: newCommitter(db)}
+	if err := s.openLog(path); err != nil {
+		s.c.close()
+		db.Close()
+		return nil, fmt.Errorf("opening bolt store %s: %w", path, err)
+	}
+	return s, nil
 }
 
 // update runs fn in a group-committed write transaction (see
@@ -115,10 +124,23 @@ func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
 	if err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error { return putLoanJSON(tx, r, b) })
+	if r.Status == statusPending {
+		if ok, err := s.putPending(r, b); ok {
+			return err
+		}
+	}
+	key, was := s.logged(r.Provider, r.ID)
+	err = s.update(func(tx *bbolt.Tx) error { return putLoanJSON(tx, r, b) })
+	if err == nil && was != nil {
+		s.log.settled(key, was)
+	}
+	return err
 }
 
 func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
+	if ok, err := s.deletePending(string(loanKey(provider, id))); ok {
+		return err
+	}
 	return s.update(func(tx *bbolt.Tx) error {
 		r, err := getLoanIndexed(tx, provider, id)
 		if err == journal.ErrNotFound {
@@ -178,10 +200,15 @@ func getLoan(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
 }
 
 func (s *Store) Loan(_ context.Context, provider, id string) (r journal.Loan, err error) {
+	_, was := s.logged(provider, id) // before bolt: see pending.go
 	err = s.db.View(func(tx *bbolt.Tx) error {
 		r, err = getLoan(tx, provider, id)
 		return err
 	})
+	if err == journal.ErrNotFound && was != nil {
+		r = journal.Loan{}
+		err = json.Unmarshal(was, &r)
+	}
 	return r, err
 }
 
@@ -202,12 +229,17 @@ func getLoans(tx *bbolt.Tx, refs []boltRef) ([]journal.Loan, error) {
 }
 
 func (s *Store) PatronLoans(_ context.Context, provider, patron string) (out []journal.Loan, err error) {
+	logged, err := s.loggedLoans(func(r journal.Loan) bool { return r.Provider == provider && r.Patron == patron })
+	if err != nil {
+		return nil, err
+	}
 	err = s.db.View(func(tx *bbolt.Tx) error {
 		var refs []boltRef
 		for _, id := range prefixKeys(tx.Bucket(bucketPatrons), patronKey(provider, patron, ""), 0) {
 			refs = append(refs, boltRef{provider, id})
 		}
 		out, err = getLoans(tx, refs)
+		out = mergeLogged(tx, out, logged)
 		return err
 	})
 	return out, err
@@ -217,6 +249,13 @@ func (s *Store) PatronLoans(_ context.Context, provider, patron string) (out []j
 // of it, in id order; for every provider, each provider's first limit are
 // merged by id.
 func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit int) (out []journal.Loan, err error) {
+	var logged []journal.Loan
+	if status == statusPending {
+		logged, err = s.loggedLoans(func(r journal.Loan) bool { return provider == "" || r.Provider == provider })
+		if err != nil {
+			return nil, err
+		}
+	}
 	err = s.db.View(func(tx *bbolt.Tx) error {
 		b, prefix := statusRange(tx, status)
 		var refs []boltRef
@@ -239,6 +278,10 @@ func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit 
 			refs = refs[:limit]
 		}
 		out, err = getLoans(tx, refs)
+		out = mergeLogged(tx, out, logged)
+		if limit > 0 && len(out) > limit {
+			out = out[:limit]
+		}
 		return err
 	})
 	return out, err
@@ -293,6 +336,7 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 			return journal.Event{}, false, err
 		}
 	}
+	key, was := s.logged(r.Provider, r.ID)
 	var out journal.Event
 	var applied bool
 	err = s.update(func(tx *bbolt.Tx) error {
@@ -335,6 +379,9 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 	})
 	if err != nil {
 		return journal.Event{}, false, err
+	}
+	if applied && was != nil {
+		s.log.settled(key, was)
 	}
 	return out, applied, nil
 }
@@ -590,8 +637,15 @@ func (s *Store) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) 
 }
 
 func (s *Store) Close() error {
+	// The loans the log holds go into bolt, so that a closed file is
+	// whole by itself (a copy or a compaction of it loses nothing); if
+	// that fails, the log keeps them for the next open.
+	s.log.mu.Lock()
+	cerr := s.checkpointLocked()
+	s.log.mu.Unlock()
 	s.c.close()
-	return s.db.Close()
+	ferr := s.log.f.Close()
+	return errors.Join(s.db.Close(), cerr, ferr)
 }
 
 var _ journal.Store = (*Store)(nil)
@@ -599,10 +653,13 @@ var _ journal.Store = (*Store)(nil)
 // Path is the bolt file's path.
 func (s *Store) Path() string { return s.db.Path() }
 
-// PagesWritten is how many pages the file's commits have written so far
-// (bbolt's own count): the benchmarks report it per checkout, a figure the
-// disk's noise does not blur.
+// PagesWritten is how many pages the journal's writes have written so far
+// (bbolt's own count for its commits, and the 4 KiB pages the pending
+// log's appends wrote into): the benchmarks report it per checkout, a
+// figure the disk's noise does not blur.
 func (s *Store) PagesWritten() int64 {
 	st := s.db.Stats()
-	return st.TxStats.GetWrite()
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	return st.TxStats.GetWrite() + s.log.pages
 }
