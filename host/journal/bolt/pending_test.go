@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lendgate/lendgate/host/journal"
@@ -173,7 +174,7 @@ func TestPendingLogTornRecordIgnored(t *testing.T) {
 }
 
 // A full log is checkpointed into bolt and starts over, and the loans it
-// held stay listed.
+// held stay listed; a record larger than the log goes to bolt.
 func TestPendingLogCheckpointsWhenFull(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "j.db")
@@ -182,16 +183,37 @@ func TestPendingLogCheckpointsWhenFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := pendingLoanOf("ln_big", "p1")
-	r.Options = map[string]string{"note": string(make([]byte, 600<<10))}
-	for range 8 { // 8 × 600 KiB: past the 4 MiB log
+	r.Options = map[string]string{"note": strings.Repeat("x", pendingLogSize/6)}
+	for range 5 { // five fit; the sixth does not
 		if err := s.PutLoan(ctx, r); err != nil {
 			t.Fatal(err)
 		}
+		if boltHas(t, s, "ln_big") {
+			t.Fatal("a checkpoint before the log was full")
+		}
 	}
-	if !boltHas(t, s, "ln_big") {
+	s.log.mu.Lock()
+	epoch := s.log.epoch
+	s.log.mu.Unlock()
+	if err := s.PutLoan(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	s.log.mu.Lock()
+	moved := s.log.epoch != epoch
+	s.log.mu.Unlock()
+	if !moved || !boltHas(t, s, "ln_big") {
 		t.Fatal("no checkpoint put the loan into bolt")
 	}
-	if ls, err := s.LoansByStatus(ctx, "a", statusPending, 10); err != nil || len(ls) != 1 {
+	// Larger than the whole log: bolt takes it at once.
+	huge := pendingLoanOf("ln_huge", "p1")
+	huge.Options = map[string]string{"note": strings.Repeat("x", pendingLogSize)}
+	if err := s.PutLoan(ctx, huge); err != nil {
+		t.Fatal(err)
+	}
+	if !boltHas(t, s, "ln_huge") {
+		t.Fatal("a loan larger than the log is not in bolt")
+	}
+	if ls, err := s.LoansByStatus(ctx, "a", statusPending, 10); err != nil || len(ls) != 2 {
 		t.Fatalf("LoansByStatus = %d, %v", len(ls), err)
 	}
 	crash(t, s)

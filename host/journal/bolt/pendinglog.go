@@ -35,9 +35,10 @@ import (
 // checksum (a torn append), and checkpoints what it read.
 
 const (
-	// pendingLogSize is the preallocated size: about ten thousand
-	// checkouts between checkpoints.
-	pendingLogSize = 4 << 20
+	// pendingLogSize is the preallocated size: a couple of thousand
+	// checkouts between checkpoints (each a commit of the loans then in
+	// flight), and little to write at a file's first open.
+	pendingLogSize = 1 << 20
 	opPut          = 'P'
 	opDelete       = 'D'
 	recordHeader   = 8
