@@ -63,16 +63,9 @@ func (s *Store) putPending(r journal.Loan, b []byte) (ok bool, err error) {
 	l := s.log
 	key := string(loanKey(r.Provider, r.ID))
 	l.mu.Lock() // across the bolt read, so that no checkpoint moves the loan meanwhile
-	if _, logged := l.loans[key]; !logged {
-		var inBolt bool
-		_ = s.db.View(func(tx *bbolt.Tx) error {
-			inBolt = loanJSON(tx, r.Provider, r.ID) != nil
-			return nil
-		})
-		if inBolt {
-			l.mu.Unlock()
-			return false, nil
-		}
+	if s.inBolt(key) {
+		l.mu.Unlock()
+		return false, nil
 	}
 	rec := l.record(opPut, key, b)
 	if !l.fits(len(rec)) {
@@ -89,6 +82,7 @@ func (s *Store) putPending(r journal.Loan, b []byte) (ok bool, err error) {
 	written, err := l.write(rec)
 	if err == nil {
 		l.loans[key] = pendingLoan{loan: r, json: b}
+		l.seen[key] = struct{}{}
 	}
 	l.mu.Unlock()
 	if err != nil {
@@ -104,30 +98,47 @@ func (s *Store) putPending(r journal.Loan, b []byte) (ok bool, err error) {
 	return true, nil
 }
 
-// deletePending deletes the loan of key if only the log holds it (ok
-// false: the caller deletes it from bolt).
-func (s *Store) deletePending(key string) (ok bool, err error) {
+// inBolt says whether bolt has a record of the loan of key.
+func (s *Store) inBolt(key string) bool {
+	var ok bool
+	_ = s.db.View(func(tx *bbolt.Tx) error {
+		k := []byte(key)
+		ok = tx.Bucket(bucketLoans).Get(k) != nil || tx.Bucket(bucketPending).Get(k) != nil
+		return nil
+	})
+	return ok
+}
+
+// deleteLogged writes a synced tombstone for the loan of key if this
+// epoch of the log has a put record of it, so that no replay brings it
+// back, and forgets it. It returns whether bolt has a record of it too,
+// for the caller to delete.
+func (s *Store) deleteLogged(key string) (inBolt bool, err error) {
 	l := s.log
 	l.mu.Lock()
-	if _, logged := l.loans[key]; !logged {
+	if _, ok := l.seen[key]; !ok {
 		l.mu.Unlock()
-		return false, nil
+		return true, nil // never logged (or checkpointed since): bolt's alone
 	}
 	rec := l.record(opDelete, key, nil)
 	if !l.fits(len(rec)) {
-		err := s.checkpointLocked() // the loan is in bolt now
+		err := s.checkpointLocked() // the loan is in bolt now, the log empty
 		l.mu.Unlock()
-		return err != nil, err
+		return true, err
 	}
 	written, err := l.write(rec)
 	if err == nil {
 		delete(l.loans, key)
+		delete(l.seen, key)
 	}
 	l.mu.Unlock()
-	if err != nil {
-		return true, err
+	if err == nil {
+		err = l.syncTo(written)
 	}
-	return true, l.syncTo(written)
+	if err != nil {
+		return false, err
+	}
+	return s.inBolt(key), nil
 }
 
 // logged returns the log's record of a loan, for a write of it to tell

@@ -64,6 +64,10 @@ type pendingLog struct {
 	epoch   uint64
 	written uint64 // bytes appended since open: what a sync covers
 	loans   map[string]pendingLoan
+	// seen holds the keys of the loans this epoch has a put record of,
+	// even once bolt has the loan: deleting one writes a tombstone, or the
+	// replay after a crash would bring the put back.
+	seen map[string]struct{}
 	// pages counts the 4 KiB pages the syncs flushed (the span appended
 	// since the previous one, from dirty), syncs the syncs.
 	pages int64
@@ -87,7 +91,7 @@ func openPendingLog(path string, epoch uint64, replay bool) (*pendingLog, error)
 	if err != nil {
 		return nil, err
 	}
-	l := &pendingLog{f: f, epoch: epoch, loans: map[string]pendingLoan{}, dirty: -1}
+	l := &pendingLog{f: f, epoch: epoch, loans: map[string]pendingLoan{}, seen: map[string]struct{}{}, dirty: -1}
 	if err := l.prealloc(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("preallocating %s: %w", lp, err)
@@ -288,6 +292,7 @@ func (l *pendingLog) reset() {
 	l.epoch++
 	l.off = 0
 	clear(l.loans)
+	clear(l.seen)
 }
 
 // pendingEpoch reads the log's epoch from the meta bucket (ok false: the

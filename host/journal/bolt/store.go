@@ -138,7 +138,7 @@ func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
 }
 
 func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
-	if ok, err := s.deletePending(string(loanKey(provider, id))); ok {
+	if inBolt, err := s.deleteLogged(string(loanKey(provider, id))); err != nil || !inBolt {
 		return err
 	}
 	return s.update(func(tx *bbolt.Tx) error {
