@@ -26,6 +26,7 @@ import (
 //	idempotency_by_created  created\0scope\0key  → nil   PurgeIdempotency
 //	meta               "layout"                  → layout version (of the indexes)
 //	                   "schema"                  → journal.SchemaVersion (of the records; none: 1)
+//	                   "pending_log_epoch"       → the pending log's epoch (pendinglog.go)
 //
 // An event written since layout 3 keeps its dedupe key in its own record
 // (event.go: boltDedupeMember), for the purge to find.
