@@ -81,7 +81,10 @@ func (s *Store) putPending(r journal.Loan, b []byte) (ok bool, err error) {
 	}
 	written, err := l.write(rec)
 	if err == nil {
-		l.loans[key] = pendingLoan{loan: r, json: b}
+		// What places it in the indexes, copied: the caller keeps r's
+		// maps and pointers, and reads decode b afresh.
+		ix := journal.Loan{ID: r.ID, Provider: r.Provider, Patron: r.Patron, Status: r.Status}
+		l.loans[key] = pendingLoan{loan: ix, json: b}
 		l.seen[key] = struct{}{}
 	}
 	l.mu.Unlock()
