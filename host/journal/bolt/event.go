@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/lendgate/lendgate/host/journal"
 )
@@ -30,14 +31,36 @@ func encodeBoltEvent(e journal.Event) (boltEvent, error) {
 	return boltEvent(b), nil
 }
 
+// boltDedupeMember is the member of a stored event that keeps its dedupe
+// key, for PurgeEvents to delete the key with the event. It is the bolt
+// file's own (journal.Event has no such field, and readers decoding into
+// one ignore it): keeping the key in the event's record rather than in an
+// index of its own (event_dedupe_keys, which events of layout 2 still use)
+// spares every checkout the pages of one more B-tree.
+const boltDedupeMember = "bolt_dedupe_key"
+
 // numbered is the event's record with its id and cursor set (both are
-// digits and letters, which JSON needs no escape for).
-func (e boltEvent) numbered(id, cursor string) []byte {
-	out := make([]byte, 0, len(e)+len(id)+len(cursor))
+// digits and letters, which JSON needs no escape for) and, when dedupe is
+// not empty, the dedupe key (a JSON string, already encoded) as
+// boltDedupeMember.
+func (e boltEvent) numbered(id, cursor string, dedupe []byte) []byte {
+	out := make([]byte, 0, len(e)+len(id)+len(cursor)+len(dedupe)+len(boltDedupeMember)+4)
 	out = append(out, `{"id":"`...)
 	out = append(out, id...)
 	out = append(out, `","cursor":"`...)
 	out = append(out, cursor...)
 	out = append(out, `",`...)
-	return append(out, e[len(boltEventHead):]...)
+	if len(dedupe) == 0 {
+		return append(out, e[len(boltEventHead):]...)
+	}
+	out = append(out, e[len(boltEventHead):len(e)-1]...) // without its closing brace
+	out = append(out, `,"`+boltDedupeMember+`":`...)
+	out = append(out, dedupe...)
+	return append(out, '}')
+}
+
+// storedEventMeta is what PurgeEvents reads of a stored event.
+type storedEventMeta struct {
+	At     time.Time `json:"at"`
+	Dedupe *string   `json:"bolt_dedupe_key"`
 }

@@ -1,11 +1,13 @@
 package bolt_test
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +161,99 @@ func TestStoreDriverBoltCompactedFileOpens(t *testing.T) {
 	if _, applied, err := s.Apply(ctx, journalLoan("ln_02999"), journalEvent("ln_02999"), "created|a|ln_02999"); err != nil || applied {
 		t.Fatalf("a kept dedupe key after compaction: applied %v, %v", applied, err)
 	}
+}
+
+// A file of layout 2 kept its pending loans in loans_by_status: opening it
+// moves them to loans_pending, where listing and the next writes find them.
+func TestStoreDriverBoltMovesPendingLoansOfLayout2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "layout2.db")
+	s, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := journalLoan("ln_2")
+	pending.Status = "pending"
+	ctx := t.Context()
+	for _, r := range []journal.Loan{journalLoan("ln_1"), pending} {
+		if err := s.PutLoan(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	// Back to layout 2: the pending loan's record in loans, its entry in
+	// loans_by_status.
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		v := append([]byte{}, tx.Bucket([]byte("loans_pending")).Get([]byte("a\x00ln_2"))...)
+		if len(v) == 0 {
+			return errors.New("no pending record in loans_pending")
+		}
+		if err := tx.DeleteBucket([]byte("loans_pending")); err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("loans")).Put([]byte("a\x00ln_2"), v); err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("loans_by_status")).Put([]byte("pending\x00a\x00ln_2"), nil); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("layout"), binary.BigEndian.AppendUint64(nil, 2))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"", "a"} {
+		if got, err := s.LoansByStatus(ctx, p, "pending", 10); err != nil || len(got) != 1 || got[0].ID != "ln_2" {
+			t.Fatalf("LoansByStatus(%q, pending) = %v, %v", p, got, err)
+		}
+	}
+	if got, err := s.LoansByStatus(ctx, "", "active", 10); err != nil || len(got) != 1 || got[0].ID != "ln_1" {
+		t.Fatalf("LoansByStatus(active) = %v, %v", got, err)
+	}
+	if got, err := s.PatronLoans(ctx, "a", "p1"); err != nil || len(got) != 2 {
+		t.Fatalf("PatronLoans = %v, %v; want both", got, err)
+	}
+	if got, err := s.Loan(ctx, "a", "ln_2"); err != nil || got.Status != "pending" {
+		t.Fatalf("Loan(ln_2) = %+v, %v", got, err)
+	}
+	if _, _, err := s.Apply(ctx, journalLoan("ln_2"), journalEvent("ln_2"), "created|a|ln_2"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.LoansByStatus(ctx, "", "pending", 10); err != nil || len(got) != 0 {
+		t.Fatalf("LoansByStatus(pending) after the loan turned active = %v, %v", got, err)
+	}
+	if got, err := s.LoansByStatus(ctx, "a", "active", 10); err != nil || len(got) != 2 {
+		t.Fatalf("LoansByStatus(active) = %v, %v; want both", got, err)
+	}
+	err = s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket([]byte("loans_by_status")).Cursor()
+		if k, _ := c.Seek([]byte("pending\x00")); k != nil && strings.HasPrefix(string(k), "pending\x00") {
+			t.Errorf("loans_by_status still holds %q", k)
+		}
+		if tx.Bucket([]byte("loans")).Get([]byte("a\x00ln_2")) == nil {
+			t.Error("the loan, active now, is not in loans")
+		}
+		if k, _ := tx.Bucket([]byte("loans_pending")).Cursor().First(); k != nil {
+			t.Errorf("loans_pending still holds %q", k)
+		}
+		return nil
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,15 +14,17 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// Store is the embedded default journal.Store: one bbolt file. Writes are
-// group-committed (commit.go): concurrent writes share one
+// Store is the embedded default journal.Store: one bbolt file, and a
+// checkout's pending loans in a small log beside it (pending.go). Writes
+// are group-committed (commit.go): concurrent writes share one
 // transaction and its syncs, and each returns only once that transaction is
 // on disk, so an acknowledged loan or event survives a crash. Every query is
 // a range scan of an index (index.go). One process opens the file
 // at a time (bbolt's file lock); several nodes need the postgres driver.
 type Store struct {
-	db *bbolt.DB
-	c  *committer
+	db  *bbolt.DB
+	c   *committer
+	log *pendingLog // a checkout's pending loans (pending.go)
 }
 
 // Open opens (or creates) the bbolt file at path. A file that is
@@ -42,7 +45,13 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising bolt store %s: %w", path, err)
 	}
-	return &Store{db: db, c: newCommitter(db)}, nil
+	s := &Store{db: db, c: newCommitter(db)}
+	if err := s.openLog(path); err != nil {
+		s.c.close()
+		db.Close()
+		return nil, fmt.Errorf("opening bolt store %s: %w", path, err)
+	}
+	return s, nil
 }
 
 // update runs fn in a group-committed write transaction (see
@@ -67,11 +76,17 @@ func putLoan(tx *bbolt.Tx, r journal.Loan) error {
 // before they queue, so that the one committer goroutine, which every
 // write waits on, spends its time on the transaction only.
 func putLoanJSON(tx *bbolt.Tx, r journal.Loan, b []byte) error {
+	k := loanKey(r.Provider, r.ID)
 	prev, err := getLoanIndexed(tx, r.Provider, r.ID)
 	switch {
 	case err == nil:
 		if err := reindexLoan(tx, prev, r); err != nil {
 			return err
+		}
+		if (prev.Status == statusPending) != (r.Status == statusPending) {
+			if err := loanBucket(tx, prev.Status).Delete(k); err != nil {
+				return err
+			}
 		}
 	case err == journal.ErrNotFound:
 		if err := indexLoan(tx, r); err != nil {
@@ -80,9 +95,28 @@ func putLoanJSON(tx *bbolt.Tx, r journal.Loan, b []byte) error {
 	default:
 		return err
 	}
-	loans := tx.Bucket(bucketLoans)
-	loans.FillPercent = appendFill
-	return loans.Put(loanKey(r.Provider, r.ID), b)
+	return loanBucket(tx, r.Status).Put(k, b)
+}
+
+// loanBucket is the bucket that keeps the records of loans in status:
+// loans_pending for pending ones (its keys are their entries in the status
+// index, see index.go), loans for the others.
+func loanBucket(tx *bbolt.Tx, status string) *bbolt.Bucket {
+	if status == statusPending {
+		return tx.Bucket(bucketPending)
+	}
+	b := tx.Bucket(bucketLoans)
+	b.FillPercent = appendFill
+	return b
+}
+
+// loanJSON is the stored record of a loan, wherever it is kept (nil: none).
+func loanJSON(tx *bbolt.Tx, provider, id string) []byte {
+	k := loanKey(provider, id)
+	if b := tx.Bucket(bucketLoans).Get(k); b != nil {
+		return b
+	}
+	return tx.Bucket(bucketPending).Get(k)
 }
 
 func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
@@ -90,10 +124,23 @@ func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
 	if err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error { return putLoanJSON(tx, r, b) })
+	if r.Status == statusPending {
+		if ok, err := s.putPending(r, b); ok {
+			return err
+		}
+	}
+	key, was := s.logged(r.Provider, r.ID)
+	err = s.update(func(tx *bbolt.Tx) error { return putLoanJSON(tx, r, b) })
+	if err == nil && was != nil {
+		s.log.settled(key, was)
+	}
+	return err
 }
 
 func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
+	if inBolt, err := s.deleteLogged(string(loanKey(provider, id))); err != nil || !inBolt {
+		return err
+	}
 	return s.update(func(tx *bbolt.Tx) error {
 		r, err := getLoanIndexed(tx, provider, id)
 		if err == journal.ErrNotFound {
@@ -105,7 +152,7 @@ func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
 		if err := unindexLoan(tx, r); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketLoans).Delete(loanKey(provider, id))
+		return loanBucket(tx, r.Status).Delete(loanKey(provider, id))
 	})
 }
 
@@ -128,7 +175,7 @@ type indexedMembers struct {
 
 // getLoanIndexed reads the members of a loan that place it in the indexes.
 func getLoanIndexed(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
-	b := tx.Bucket(bucketLoans).Get(loanKey(provider, id))
+	b := loanJSON(tx, provider, id)
 	if b == nil {
 		return journal.Loan{}, journal.ErrNotFound
 	}
@@ -145,7 +192,7 @@ func getLoanIndexed(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
 
 func getLoan(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
 	var r journal.Loan
-	b := tx.Bucket(bucketLoans).Get(loanKey(provider, id))
+	b := loanJSON(tx, provider, id)
 	if b == nil {
 		return r, journal.ErrNotFound
 	}
@@ -153,10 +200,15 @@ func getLoan(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
 }
 
 func (s *Store) Loan(_ context.Context, provider, id string) (r journal.Loan, err error) {
+	_, was := s.logged(provider, id) // before bolt: see pending.go
 	err = s.db.View(func(tx *bbolt.Tx) error {
 		r, err = getLoan(tx, provider, id)
 		return err
 	})
+	if err == journal.ErrNotFound && was != nil {
+		r = journal.Loan{}
+		err = json.Unmarshal(was, &r)
+	}
 	return r, err
 }
 
@@ -177,12 +229,17 @@ func getLoans(tx *bbolt.Tx, refs []boltRef) ([]journal.Loan, error) {
 }
 
 func (s *Store) PatronLoans(_ context.Context, provider, patron string) (out []journal.Loan, err error) {
+	logged, err := s.loggedLoans(func(r journal.Loan) bool { return r.Provider == provider && r.Patron == patron })
+	if err != nil {
+		return nil, err
+	}
 	err = s.db.View(func(tx *bbolt.Tx) error {
 		var refs []boltRef
 		for _, id := range prefixKeys(tx.Bucket(bucketPatrons), patronKey(provider, patron, ""), 0) {
 			refs = append(refs, boltRef{provider, id})
 		}
 		out, err = getLoans(tx, refs)
+		out = mergeLogged(tx, out, logged)
 		return err
 	})
 	return out, err
@@ -192,15 +249,22 @@ func (s *Store) PatronLoans(_ context.Context, provider, patron string) (out []j
 // of it, in id order; for every provider, each provider's first limit are
 // merged by id.
 func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit int) (out []journal.Loan, err error) {
+	var logged []journal.Loan
+	if status == statusPending {
+		logged, err = s.loggedLoans(func(r journal.Loan) bool { return provider == "" || r.Provider == provider })
+		if err != nil {
+			return nil, err
+		}
+	}
 	err = s.db.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketByStatus)
+		b, prefix := statusRange(tx, status)
 		var refs []boltRef
 		providers := []string{provider}
 		if provider == "" {
-			providers = statusProviders(b, status)
+			providers = statusProviders(b, prefix)
 		}
 		for _, p := range providers {
-			for _, id := range prefixKeys(b, statusKey(status, p, ""), limit) {
+			for _, id := range prefixKeys(b, append(append([]byte{}, prefix...), p+"\x00"...), limit) {
 				refs = append(refs, boltRef{p, id})
 			}
 		}
@@ -214,16 +278,19 @@ func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit 
 			refs = refs[:limit]
 		}
 		out, err = getLoans(tx, refs)
+		out = mergeLogged(tx, out, logged)
+		if limit > 0 && len(out) > limit {
+			out = out[:limit]
+		}
 		return err
 	})
 	return out, err
 }
 
-// statusProviders lists the providers having loans in status, skipping
-// from one provider's range to the next.
-func statusProviders(b *bbolt.Bucket, status string) []string {
+// statusProviders lists the providers having loans in a status's range
+// (statusRange), skipping from one provider's range to the next.
+func statusProviders(b *bbolt.Bucket, prefix []byte) []string {
 	var out []string
-	prefix := []byte(status + "\x00")
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); {
 		p, _, _ := strings.Cut(string(k[len(prefix):]), "\x00")
@@ -263,6 +330,13 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 	if err != nil {
 		return journal.Event{}, false, err
 	}
+	var dk []byte // the dedupe key as a JSON string, kept in the event's record
+	if dedupeKey != "" {
+		if dk, err = json.Marshal(dedupeKey); err != nil {
+			return journal.Event{}, false, err
+		}
+	}
+	key, was := s.logged(r.Provider, r.ID)
 	var out journal.Event
 	var applied bool
 	err = s.update(func(tx *bbolt.Tx) error {
@@ -292,14 +366,11 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 		ev.Cursor = journal.FormatCursor(n)
 		ev.ID = "ev_" + ev.Cursor
 		key := seqKey(n)
-		if err := events.Put(key, eb.numbered(ev.ID, ev.Cursor)); err != nil {
+		if err := events.Put(key, eb.numbered(ev.ID, ev.Cursor, dk)); err != nil {
 			return err
 		}
 		if dedupeKey != "" {
 			if err := dd.Put([]byte(dedupeKey), key); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketDedupeBySeq).Put(key, []byte(dedupeKey)); err != nil {
 				return err
 			}
 		}
@@ -308,6 +379,9 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 	})
 	if err != nil {
 		return journal.Event{}, false, err
+	}
+	if applied && was != nil {
+		s.log.settled(key, was)
 	}
 	return out, applied, nil
 }
@@ -348,11 +422,10 @@ func (s *Store) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
 		err := s.update(func(tx *bbolt.Tx) error {
 			events, bySeq, dd := tx.Bucket(bucketEvents), tx.Bucket(bucketDedupeBySeq), tx.Bucket(bucketDedupe)
 			var drop [][]byte
+			var keys []string // the dedupe keys the dropped events keep
 			c := events.Cursor()
 			for k, v := c.First(); k != nil && len(drop) < purgeChunk; k, v = c.Next() {
-				var e struct {
-					At time.Time `json:"at"`
-				}
+				var e storedEventMeta
 				if err := json.Unmarshal(v, &e); err != nil {
 					return err
 				}
@@ -360,8 +433,17 @@ func (s *Store) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
 					break
 				}
 				drop = append(drop, append([]byte{}, k...))
+				if e.Dedupe != nil {
+					keys = append(keys, *e.Dedupe)
+				}
+			}
+			for _, key := range keys {
+				if err := dd.Delete([]byte(key)); err != nil {
+					return err
+				}
 			}
 			for _, k := range drop {
+				// An event of layout 2 has its key in event_dedupe_keys.
 				if key := bySeq.Get(k); key != nil {
 					if err := dd.Delete(key); err != nil {
 						return err
@@ -555,8 +637,15 @@ func (s *Store) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) 
 }
 
 func (s *Store) Close() error {
+	// The loans the log holds go into bolt, so that a closed file is
+	// whole by itself (a copy or a compaction of it loses nothing); if
+	// that fails, the log keeps them for the next open.
+	s.log.mu.Lock()
+	cerr := s.checkpointLocked()
+	s.log.mu.Unlock()
 	s.c.close()
-	return s.db.Close()
+	ferr := s.log.f.Close()
+	return errors.Join(s.db.Close(), cerr, ferr)
 }
 
 var _ journal.Store = (*Store)(nil)
@@ -564,10 +653,13 @@ var _ journal.Store = (*Store)(nil)
 // Path is the bolt file's path.
 func (s *Store) Path() string { return s.db.Path() }
 
-// PagesWritten is how many pages the file's commits have written so far
-// (bbolt's own count): the benchmarks report it per checkout, a figure the
-// disk's noise does not blur.
+// PagesWritten is how many pages the journal's writes have written so far
+// (bbolt's own count for its commits, and the 4 KiB pages the pending
+// log's appends wrote into): the benchmarks report it per checkout, a
+// figure the disk's noise does not blur.
 func (s *Store) PagesWritten() int64 {
 	st := s.db.Stats()
-	return st.TxStats.GetWrite()
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	return st.TxStats.GetWrite() + s.log.pages
 }
