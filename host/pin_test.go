@@ -179,3 +179,30 @@ func TestPortableCopyRunsTheHashedBytes(t *testing.T) {
 		t.Fatalf("the copy's directory is still there after Close: %v", err)
 	}
 }
+
+// TestNoCallOnAnExitedProcess: between a plugin process's exit and the
+// host noticing it, a call must not be handed the dead generation; it waits
+// for the restart and gets the new process.
+func TestNoCallOnAnExitedProcess(t *testing.T) {
+	v1 := testbin.Build(t, fakePluginPkg, "")
+	h := pinTestHost(t, PluginConfig{Path: v1, SHA256: testbin.SHA256(t, v1)})
+	p := h.plugins["fake"]
+	g := p.cur.Load()
+	if g == nil {
+		t.Fatal("no current generation after start")
+	}
+	if err := syscall.Kill(g.proc.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-g.dead // the process is gone; the watch may not have run yet
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a bound, not a measure
+	defer cancel()
+	ng, err := p.acquire(ctx)
+	if err != nil {
+		t.Fatalf("acquire after the exit: %v", err)
+	}
+	defer ng.release()
+	if ng == g || ng.proc.PID == g.proc.PID {
+		t.Fatalf("a call was handed the exited process (pid %d)", g.proc.PID)
+	}
+}

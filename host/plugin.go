@@ -151,7 +151,9 @@ func (p *pluginProc) start(ctx context.Context) error {
 // setUp makes g the current generation and watches it for a crash.
 func (p *pluginProc) setUp(g *generation) {
 	p.mu.Lock()
-	p.cur.Store(g)
+	if old := p.cur.Swap(g); old != nil && old != g {
+		old.markGone()
+	}
 	p.state = stateUp
 	p.lastErr = nil
 	p.lastSHA = g.proc.SHA256
@@ -171,7 +173,9 @@ func (p *pluginProc) setUp(g *generation) {
 func (p *pluginProc) setDown(state pluginState, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.cur.Store(nil)
+	if old := p.cur.Swap(nil); old != nil {
+		old.markGone()
+	}
 	p.state = state
 	p.lastErr = err
 	select {
@@ -270,6 +274,13 @@ func (p *pluginProc) acquire(ctx context.Context) (*generation, error) {
 		if g := p.cur.Load(); g != nil {
 			if g.acquire() {
 				return g, nil
+			}
+			// Retired by a swap, or its process exited and the watch has
+			// not replaced it yet: wait until it is no longer current.
+			select {
+			case <-g.gone:
+			case <-ctx.Done():
+				return nil, sdk.Errorf(sdk.CodePluginUnavailable, "plugin %s is restarting", p.name).WithRetryAfter(time.Second)
 			}
 			continue
 		}

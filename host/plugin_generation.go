@@ -28,23 +28,40 @@ type generation struct {
 	stopWatch chan struct{} // closed by stop: the instances' re-checks end
 	stopOnce  sync.Once
 	dead      <-chan struct{} // closed once the process is gone
+	gone      chan struct{}   // closed once g is no longer the current generation
+	goneOnce  sync.Once
 }
 
 func newGeneration(proc *launch.Plugin) *generation {
 	return &generation{proc: proc, prov: proc.Provider, dead: proc.Exited(),
-		idle: make(chan struct{}), stopWatch: make(chan struct{})}
+		idle: make(chan struct{}), stopWatch: make(chan struct{}), gone: make(chan struct{})}
 }
 
 // acquire registers a call on g; false when g is retired (swapped or
 // stopped) and the caller must pick the current generation again.
 func (g *generation) acquire() bool {
 	g.inflight.Add(1)
-	if g.retired.Load() {
+	if g.retired.Load() || g.exited() {
 		g.release()
 		return false
 	}
 	return true
 }
+
+// exited reports whether g's process is gone (before the host has noticed
+// and replaced g, a call must not be sent to it).
+func (g *generation) exited() bool {
+	select {
+	case <-g.dead:
+		return true
+	default:
+		return false
+	}
+}
+
+// markGone records that g is no longer the current generation: callers
+// that found it retired or exited pick the current one again.
+func (g *generation) markGone() { g.goneOnce.Do(func() { close(g.gone) }) }
 
 // release ends a call acquired on g. The last call of a retired generation
 // wakes its drain: retire stores before it loads the count, release counts
