@@ -19,14 +19,15 @@
 //     A write that fails rolls its group back; it is then run alone (its
 //     error is its own) and the others committed again, so every write
 //     function may run twice and sets its results afresh each time.
-//   - bbolt syncs each commit twice (its pages, then its meta page), and a
-//     checkout is durable twice (pending before the distributor call, active
-//     with its event before the answer), so one checkout alone costs four
-//     syncs on bolt. Folding the two phases is not safe (pending must be on
-//     disk before the distributor is called); they are shared between
-//     concurrent checkouts instead. The bolt file keeps an index for every
-//     query (patron, status, expiry, events by cursor, keys by creation):
-//     see bolt/index.go.
+//   - A checkout is durable twice (pending before the distributor call,
+//     active with its event before the answer). Folding the two phases is
+//     not safe (pending must be on disk before the distributor is called).
+//     On bolt the pending write is one append and one sync of a small log
+//     beside the file, and the active one a bbolt commit (two syncs, shared
+//     between concurrent checkouts): three syncs for a checkout alone. The
+//     bolt package's doc says how the log is replayed and checkpointed. The
+//     bolt file keeps an index for every query (patron, status, expiry,
+//     events by cursor, keys by creation): see bolt/index.go.
 //   - PostgreSQL events commit in parallel, with no lock across a commit:
 //     a number drawn by a transaction not yet committed leaves a gap, and a
 //     reader never steps over a gap below an event it returns. It settles
