@@ -21,7 +21,7 @@ func (r *report) durableSection(w func(string, ...any)) {
 	w("The disk under the journal (%s), probed before and after the scenarios (%d writes each; the lower median is kept):\n\n", s.dir, s.samples)
 	w("| 4 KiB write, O_DSYNC (one sync) | 4 KiB write + fdatasync | one bolt journal write alone (bbolt syncs twice per commit: pages, then meta) |\n|--:|--:|--:|\n")
 	w("| %s | %s | %s |\n\n", fmtDur(s.dsync), fmtDur(s.fdatasync), fmtDur(s.boltCommit))
-	w("A checkout is durable twice: pending before the distributor call, active with its event before the answer. ")
+	w("A checkout is durable twice: pending before the distributor call, active with its event before the answer. On bolt the first is one sync of the journal's pending log and the second a bbolt commit (two syncs, shared by concurrent checkouts): three syncs for a checkout alone. ")
 	w("Its **durable floor** at one client is the bare call plus two syncs: %s + 2 × %s = **%s**.\n\n", fmtDur(r.durableFloor()-2*s.dsync), fmtDur(s.dsync), fmtDur(r.durableFloor()))
 	w("| checkout | clients | p50 | p50 × durable floor | calls/s | calls/s × floor's |\n|---|--:|--:|--:|--:|--:|\n")
 	for _, sc := range []string{rowGoCheckout, rowGoCheckoutPG, rowHTTPCheckout, rowGoCheckoutMem} {
