@@ -194,7 +194,8 @@ func TestNoCallOnAnExitedProcess(t *testing.T) {
 	if err := syscall.Kill(g.proc.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-g.dead                                                              // the process is gone; the watch may not have run yet
+	// The process is gone; the watch may not have run yet.
+	<-g.dead
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a bound, not a measure
 	defer cancel()
 	ng, err := p.acquire(ctx)
