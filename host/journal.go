@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -260,11 +262,7 @@ func (o *owedLoans) add(rec storedLoan) bool {
 func (o *owedLoans) list() []storedLoan {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := make([]storedLoan, 0, len(o.m))
-	for _, r := range o.m {
-		out = append(out, r)
-	}
-	return out
+	return slices.Collect(maps.Values(o.m))
 }
 
 func (o *owedLoans) done(rec storedLoan) {

@@ -1,28 +1,12 @@
 package sdk
 
 import (
-	"time"
-
 	pb "github.com/lendgate/lendgate/internal/providerv1"
 )
 
 // The plugin's half of the converters: requests from the wire, answers to
 // it. The host's half is in internal/wire. Times travel as Unix
 // milliseconds; 0 is the zero time.
-
-func toMillis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMillis(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
 
 func infoToPB(i Info) *pb.Info {
 	out := &pb.Info{Name: i.Name, Version: i.Version, Formats: i.Formats, Items: i.Items, DedupesCheckout: i.DedupesCheckout}
@@ -41,18 +25,18 @@ func infoToPB(i Info) *pb.Info {
 func linksToPB(ls []Link) []*pb.Link {
 	out := make([]*pb.Link, len(ls))
 	for i, l := range ls {
-		out[i] = &pb.Link{Format: l.Format, Rel: l.Rel, Href: l.Href, Name: l.Name, ExpiresAtUnixMs: toMillis(l.ExpiresAt)}
+		out[i] = &pb.Link{Format: l.Format, Rel: l.Rel, Href: l.Href, Name: l.Name, ExpiresAtUnixMs: pb.ToMillis(l.ExpiresAt)}
 	}
 	return out
 }
 
 func loanToPB(l Loan) *pb.Loan {
-	return &pb.Loan{Format: l.Format, ExpiresAtUnixMs: toMillis(l.ExpiresAt), Links: linksToPB(l.Links), ProviderRef: l.ProviderRef}
+	return &pb.Loan{Format: l.Format, ExpiresAtUnixMs: pb.ToMillis(l.ExpiresAt), Links: linksToPB(l.Links), ProviderRef: l.ProviderRef}
 }
 
 func loanRefFromPB(p *pb.LoanRef) LoanRef {
 	return LoanRef{ID: p.GetId(), Item: p.GetItem(), Patron: p.GetPatron(), PatronName: p.GetPatronName(), Format: p.GetFormat(),
-		ExpiresAt: fromMillis(p.GetExpiresAtUnixMs()), ProviderRef: p.GetProviderRef(), Options: p.GetOptions()}
+		ExpiresAt: pb.FromMillis(p.GetExpiresAtUnixMs()), ProviderRef: p.GetProviderRef(), Options: p.GetOptions()}
 }
 
 func checkoutFromPB(p *pb.CheckoutRequest) CheckoutRequest {
@@ -76,7 +60,7 @@ func notificationFromPB(p *pb.Notification) Notification {
 }
 
 func eventToPB(e Event) *pb.Event {
-	return &pb.Event{Type: e.Type, AtUnixMs: toMillis(e.At), ExpiresAtUnixMs: toMillis(e.ExpiresAt), Data: e.Data}
+	return &pb.Event{Type: e.Type, AtUnixMs: pb.ToMillis(e.At), ExpiresAtUnixMs: pb.ToMillis(e.ExpiresAt), Data: e.Data}
 }
 
 func resolveFromPB(p *pb.ResolveRequest) ResolveRequest {

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	pb "github.com/lendgate/lendgate/internal/providerv1"
 )
 
 // Exchange is a distributor's HTTP API as a connector talks to it: one
@@ -364,7 +366,7 @@ func (x *Exchange) clean(s string, max int) string {
 		}
 		return r
 	}, s)
-	return capText(strings.TrimSpace(s), max)
+	return pb.CapText(strings.TrimSpace(s), max)
 }
 
 // scrub removes the Exchange's secrets and every URL's credentials and

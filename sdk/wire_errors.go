@@ -3,7 +3,6 @@ package sdk
 import (
 	"errors"
 	"log/slog"
-	"unicode/utf8"
 
 	pb "github.com/lendgate/lendgate/internal/providerv1"
 	"google.golang.org/grpc/codes"
@@ -52,15 +51,3 @@ func Untyped(err error) bool {
 // maxWireProviderCode is how long a provider code may be on the wire: the
 // host cuts longer ones, so the Exchange never makes one.
 const maxWireProviderCode = 100
-
-// capText cuts s to at most n bytes, on a rune boundary.
-func capText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
-}

@@ -1,29 +1,13 @@
 package wire
 
 import (
-	"time"
-
 	pb "github.com/lendgate/lendgate/internal/providerv1"
 	"github.com/lendgate/lendgate/sdk"
 )
 
 // The host's half of the converters: requests to the wire, answers from it.
 // The plugin's half (requests from the wire, answers to it) is in package
-// sdk. Times travel as Unix milliseconds; 0 is the zero time.
-
-func toMillis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMillis(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
+// sdk. Both encode times with providerv1.ToMillis and FromMillis.
 
 func infoFromPB(p *pb.Info) sdk.Info {
 	i := sdk.Info{Name: p.GetName(), Version: p.GetVersion(), Formats: p.GetFormats(), Items: p.GetItems(), DedupesCheckout: p.GetDedupesCheckout()}
@@ -45,18 +29,18 @@ func linksFromPB(ls []*pb.Link) []sdk.Link {
 	}
 	out := make([]sdk.Link, len(ls))
 	for i, l := range ls {
-		out[i] = sdk.Link{Format: l.GetFormat(), Rel: l.GetRel(), Href: l.GetHref(), Name: l.GetName(), ExpiresAt: fromMillis(l.GetExpiresAtUnixMs())}
+		out[i] = sdk.Link{Format: l.GetFormat(), Rel: l.GetRel(), Href: l.GetHref(), Name: l.GetName(), ExpiresAt: pb.FromMillis(l.GetExpiresAtUnixMs())}
 	}
 	return out
 }
 
 func loanFromPB(p *pb.Loan) sdk.Loan {
-	return sdk.Loan{Format: p.GetFormat(), ExpiresAt: fromMillis(p.GetExpiresAtUnixMs()), Links: linksFromPB(p.GetLinks()), ProviderRef: p.GetProviderRef()}
+	return sdk.Loan{Format: p.GetFormat(), ExpiresAt: pb.FromMillis(p.GetExpiresAtUnixMs()), Links: linksFromPB(p.GetLinks()), ProviderRef: p.GetProviderRef()}
 }
 
 func loanRefToPB(r sdk.LoanRef) *pb.LoanRef {
 	return &pb.LoanRef{Id: r.ID, Item: r.Item, Patron: r.Patron, PatronName: r.PatronName, Format: r.Format,
-		ExpiresAtUnixMs: toMillis(r.ExpiresAt), ProviderRef: r.ProviderRef, Options: r.Options}
+		ExpiresAtUnixMs: pb.ToMillis(r.ExpiresAt), ProviderRef: r.ProviderRef, Options: r.Options}
 }
 
 func checkoutToPB(r sdk.CheckoutRequest) *pb.CheckoutRequest {
@@ -80,7 +64,7 @@ func notificationToPB(n sdk.Notification) *pb.Notification {
 }
 
 func eventFromPB(p *pb.Event) sdk.Event {
-	return sdk.Event{Type: p.GetType(), At: fromMillis(p.GetAtUnixMs()), ExpiresAt: fromMillis(p.GetExpiresAtUnixMs()), Data: p.GetData()}
+	return sdk.Event{Type: p.GetType(), At: pb.FromMillis(p.GetAtUnixMs()), ExpiresAt: pb.FromMillis(p.GetExpiresAtUnixMs()), Data: p.GetData()}
 }
 
 func resolveToPB(r sdk.ResolveRequest) *pb.ResolveRequest {

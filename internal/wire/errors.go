@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-	"unicode/utf8"
 
 	pb "github.com/lendgate/lendgate/internal/providerv1"
 	"github.com/lendgate/lendgate/sdk"
@@ -52,14 +51,14 @@ const (
 // untyped unwraps to providerv1.ErrUntyped (see sdk.Untyped).
 func errorFromDetail(ed *pb.ErrorDetail) *sdk.Error {
 	code := sdk.Code(ed.GetCode())
-	msg := capText(ed.GetMessage(), maxWireMessage)
+	msg := pb.CapText(ed.GetMessage(), maxWireMessage)
 	e := sdk.Errorf(code, "%s", msg)
 	if ed.GetUntyped() {
 		e = sdk.Wrap(code, pb.ErrUntyped, "%s", msg)
 	}
-	e.ProviderCode = capText(ed.GetProviderCode(), maxWireProviderCode)
+	e.ProviderCode = pb.CapText(ed.GetProviderCode(), maxWireProviderCode)
 	if !code.Known() || code.HostOnly() {
-		e.ProviderCode = capText(string(code), maxWireProviderCode)
+		e.ProviderCode = pb.CapText(string(code), maxWireProviderCode)
 		e.Code = sdk.CodeProviderError
 	}
 	if ms := ed.GetRetryAfterMs(); ms > 0 {
@@ -72,16 +71,4 @@ func errorFromDetail(ed *pb.ErrorDetail) *sdk.Error {
 		e.Scope = sdk.ScopeRequest
 	}
 	return e
-}
-
-// capText cuts s to at most n bytes, on a rune boundary.
-func capText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
 }

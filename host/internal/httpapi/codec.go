@@ -31,6 +31,19 @@ func reply(w http.ResponseWriter, v any, err error) error {
 	return nil
 }
 
+// replyLoan writes the loan of a keyed operation with status, marked
+// Idempotent-Replayed when it is the first answer again, or returns err.
+func replyLoan(w http.ResponseWriter, status int, l api.Loan, replayed bool, err error) error {
+	if err != nil {
+		return err
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, status, l)
+	return nil
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -30,16 +30,12 @@ func (s *server) checkout(w http.ResponseWriter, r *http.Request) error {
 	}
 	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	l, replayed, err := s.Lender.Checkout(r.Context(), r.PathValue("provider"), req)
-	if err != nil {
-		return err
-	}
+	// A new loan is 201; a replayed one answers as it did, 200.
 	status := http.StatusCreated
 	if replayed {
 		status = http.StatusOK
-		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	writeJSON(w, status, l)
-	return nil
+	return replyLoan(w, status, l, replayed, err)
 }
 
 func (s *server) patronLoans(w http.ResponseWriter, r *http.Request) error {
@@ -108,26 +104,12 @@ func (s *server) renew(w http.ResponseWriter, r *http.Request) error {
 	}
 	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	l, replayed, err := s.Lender.Renew(r.Context(), r.PathValue("provider"), r.PathValue("loan"), req)
-	if err != nil {
-		return err
-	}
-	if replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return replyLoan(w, http.StatusOK, l, replayed, err)
 }
 
 func (s *server) returnLoan(w http.ResponseWriter, r *http.Request) error {
 	l, replayed, err := s.Lender.Return(r.Context(), r.PathValue("provider"), r.PathValue("loan"), r.Header.Get("Idempotency-Key"))
-	if err != nil {
-		return err
-	}
-	if replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return replyLoan(w, http.StatusOK, l, replayed, err)
 }
 
 // providerOp is the codec of an operation that takes a JSON body at a

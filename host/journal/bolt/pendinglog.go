@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/lendgate/lendgate/host/journal"
@@ -234,11 +236,7 @@ func (l *pendingLog) syncTo(written uint64) error {
 func (l *pendingLog) snapshot() []pendingLoan {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]pendingLoan, 0, len(l.loans))
-	for _, p := range l.loans {
-		out = append(out, p)
-	}
-	return out
+	return slices.Collect(maps.Values(l.loans))
 }
 
 // get returns the loan of key if only the log holds it.
