@@ -36,6 +36,13 @@ func TestBoltEventEncodedBeforeItsNumber(t *testing.T) {
 		}
 		applied = append(applied, got)
 	}
+	page, err := s.Events(ctx, "", 10) // from the log
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.flush(); err != nil { // into bolt, to read its records
+		t.Fatal(err)
+	}
 	var stored []journal.Event
 	_ = s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketEvents).ForEach(func(_, v []byte) error {
@@ -47,11 +54,11 @@ func TestBoltEventEncodedBeforeItsNumber(t *testing.T) {
 			return nil
 		})
 	})
-	page, err := s.Events(ctx, "", 10)
+	flushed, err := s.Events(ctx, "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, got := range map[string][]journal.Event{"stored": stored, "Events": page} {
+	for name, got := range map[string][]journal.Event{"stored": stored, "Events from the log": page, "Events from bolt": flushed} {
 		a, _ := json.Marshal(got)
 		b, _ := json.Marshal(applied)
 		if string(a) != string(b) {

@@ -15,16 +15,17 @@ import (
 )
 
 // Store is the embedded default journal.Store: one bbolt file, and a
-// checkout's pending loans in a small log beside it (pending.go). Writes
-// are group-committed (commit.go): concurrent writes share one
-// transaction and its syncs, and each returns only once that transaction is
-// on disk, so an acknowledged loan or event survives a crash. Every query is
+// write-ahead log beside it (wal.go) that takes every write of a loan or an
+// event until a checkpoint commits them into bolt (overlay.go). Concurrent
+// writes share their syncs (the log's, and the committer's for the writes
+// that go to bolt itself, commit.go), and each returns only once it is on
+// disk, so an acknowledged loan or event survives a crash. Every query is
 // a range scan of an index (index.go). One process opens the file
 // at a time (bbolt's file lock); several nodes need the postgres driver.
 type Store struct {
 	db  *bbolt.DB
 	c   *committer
-	log *pendingLog // a checkout's pending loans (pending.go)
+	log *walLog // the loans and events not in bolt yet (wal.go, overlay.go)
 }
 
 // Open opens (or creates) the bbolt file at path. A file that is
@@ -124,36 +125,26 @@ func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
 	if err != nil {
 		return err
 	}
-	if r.Status == statusPending {
-		if ok, err := s.putPending(r, b); ok {
-			return err
-		}
-	}
-	key, was := s.logged(r.Provider, r.ID)
-	err = s.update(func(tx *bbolt.Tx) error { return putLoanJSON(tx, r, b) })
-	if err == nil && was != nil {
-		s.log.settled(key, was)
-	}
-	return err
+	return s.logWrite(walRecord{op: opPut, key: string(loanKey(r.Provider, r.ID)), loan: b}, indexed(r))
 }
 
 func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
-	if inBolt, err := s.deleteLogged(string(loanKey(provider, id))); err != nil || !inBolt {
+	return s.logWrite(walRecord{op: opDelete, key: string(loanKey(provider, id))}, journal.Loan{})
+}
+
+// deleteLoanTx removes a loan's record and index entries, if bolt has it.
+func deleteLoanTx(tx *bbolt.Tx, provider, id string) error {
+	r, err := getLoanIndexed(tx, provider, id)
+	if err == journal.ErrNotFound {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	return s.update(func(tx *bbolt.Tx) error {
-		r, err := getLoanIndexed(tx, provider, id)
-		if err == journal.ErrNotFound {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := unindexLoan(tx, r); err != nil {
-			return err
-		}
-		return loanBucket(tx, r.Status).Delete(loanKey(provider, id))
-	})
+	if err := unindexLoan(tx, r); err != nil {
+		return err
+	}
+	return loanBucket(tx, r.Status).Delete(loanKey(provider, id))
 }
 
 // boltIndexed is the part of a stored loan its index entries derive from:
@@ -200,15 +191,21 @@ func getLoan(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
 }
 
 func (s *Store) Loan(_ context.Context, provider, id string) (r journal.Loan, err error) {
-	_, was := s.logged(provider, id) // before bolt: see pending.go
+	e, ok, err := s.overLoanOf(string(loanKey(provider, id)))
+	switch {
+	case err != nil:
+		return r, err
+	case ok && e.json == nil:
+		return r, journal.ErrNotFound
+	case ok:
+		return r, json.Unmarshal(e.json, &r)
+	}
+	// Not in the log: bolt's record is the latest (a write of it since
+	// then is newer, and may be read as well).
 	err = s.db.View(func(tx *bbolt.Tx) error {
 		r, err = getLoan(tx, provider, id)
 		return err
 	})
-	if err == journal.ErrNotFound && was != nil {
-		r = journal.Loan{}
-		err = json.Unmarshal(was, &r)
-	}
 	return r, err
 }
 
@@ -229,43 +226,57 @@ func getLoans(tx *bbolt.Tx, refs []boltRef) ([]journal.Loan, error) {
 }
 
 func (s *Store) PatronLoans(_ context.Context, provider, patron string) (out []journal.Loan, err error) {
-	logged, err := s.loggedLoans(func(r journal.Loan) bool { return r.Provider == provider && r.Patron == patron })
-	if err != nil {
-		return nil, err
-	}
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err = s.viewLoans(func(tx *bbolt.Tx, loans map[string]overLoan) (uint64, error) {
 		var refs []boltRef
 		for _, id := range prefixKeys(tx.Bucket(bucketPatrons), patronKey(provider, patron, ""), 0) {
-			refs = append(refs, boltRef{provider, id})
+			if _, ok := loans[string(loanKey(provider, id))]; !ok {
+				refs = append(refs, boltRef{provider, id})
+			}
 		}
-		out, err = getLoans(tx, refs)
-		out = mergeLogged(tx, out, logged)
-		return err
+		var err error
+		if out, err = getLoans(tx, refs); err != nil {
+			return 0, err
+		}
+		over, end, err := overLoans(loans, func(r journal.Loan) bool { return r.Provider == provider && r.Patron == patron })
+		out = sortByID(append(out, over...))
+		return end, err
 	})
 	return out, err
+}
+
+// sortByID sorts loans by id, then provider: the order of the indexes.
+func sortByID(out []journal.Loan) []journal.Loan {
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].ID != out[j].ID {
+			return out[i].ID < out[j].ID
+		}
+		return out[i].Provider < out[j].Provider
+	})
+	return out
 }
 
 // LoansByStatus reads the status index: one provider's loans are one range
 // of it, in id order; for every provider, each provider's first limit are
 // merged by id.
 func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit int) (out []journal.Loan, err error) {
-	var logged []journal.Loan
-	if status == statusPending {
-		logged, err = s.loggedLoans(func(r journal.Loan) bool { return provider == "" || r.Provider == provider })
-		if err != nil {
-			return nil, err
-		}
-	}
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err = s.viewLoans(func(tx *bbolt.Tx, loans map[string]overLoan) (uint64, error) {
 		b, prefix := statusRange(tx, status)
+		// The log's loans replace bolt's records of them: read enough
+		// of bolt's that limit remain once they are dropped.
+		n := limit
+		if n > 0 {
+			n += len(loans)
+		}
 		var refs []boltRef
 		providers := []string{provider}
 		if provider == "" {
 			providers = statusProviders(b, prefix)
 		}
 		for _, p := range providers {
-			for _, id := range prefixKeys(b, append(append([]byte{}, prefix...), p+"\x00"...), limit) {
-				refs = append(refs, boltRef{p, id})
+			for _, id := range prefixKeys(b, append(append([]byte{}, prefix...), p+"\x00"...), n) {
+				if _, ok := loans[string(loanKey(p, id))]; !ok {
+					refs = append(refs, boltRef{p, id})
+				}
 			}
 		}
 		sort.SliceStable(refs, func(i, j int) bool {
@@ -277,12 +288,18 @@ func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit 
 		if limit > 0 && len(refs) > limit {
 			refs = refs[:limit]
 		}
-		out, err = getLoans(tx, refs)
-		out = mergeLogged(tx, out, logged)
+		var err error
+		if out, err = getLoans(tx, refs); err != nil {
+			return 0, err
+		}
+		over, end, err := overLoans(loans, func(r journal.Loan) bool {
+			return (provider == "" || r.Provider == provider) && r.Status == status
+		})
+		out = sortByID(append(out, over...))
 		if limit > 0 && len(out) > limit {
 			out = out[:limit]
 		}
-		return err
+		return end, err
 	})
 	return out, err
 }
@@ -300,28 +317,54 @@ func statusProviders(b *bbolt.Bucket, prefix []byte) []string {
 	return out
 }
 
-// ExpiredLoans reads the expiry index from its start up to t.
+// ExpiredLoans reads the expiry index from its start up to t, and the
+// log's active loans expired by then.
 func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) (out []journal.Loan, err error) {
 	end := timeKey(t)
-	err = s.db.View(func(tx *bbolt.Tx) error {
-		var refs []boltRef
+	err = s.viewLoans(func(tx *bbolt.Tx, loans map[string]overLoan) (uint64, error) {
+		type hit struct {
+			key  []byte // its expiry index key: the order of the answer
+			loan journal.Loan
+		}
+		var hits []hit
 		c := tx.Bucket(bucketByExpiry).Cursor()
 		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
-			if limit > 0 && len(refs) >= limit {
+			if limit > 0 && len(hits) >= limit {
 				break
 			}
+			if _, ok := loans[string(k[8:])]; ok {
+				continue // the log's state of it stands
+			}
 			p, id, _ := strings.Cut(string(k[8:]), "\x00")
-			refs = append(refs, boltRef{p, id})
+			r, err := getLoan(tx, p, id)
+			if err != nil {
+				return 0, fmt.Errorf("loan %s/%s of an index: %w", p, id, err)
+			}
+			hits = append(hits, hit{bytes.Clone(k), r})
 		}
-		out, err = getLoans(tx, refs)
-		return err
+		over, wait, err := overLoans(loans, func(r journal.Loan) bool { return expiring(r) && r.ExpiresAt.Before(t) })
+		if err != nil {
+			return 0, err
+		}
+		for _, r := range over {
+			hits = append(hits, hit{expiryKey(*r.ExpiresAt, r.Provider, r.ID), r})
+		}
+		sort.SliceStable(hits, func(i, j int) bool { return bytes.Compare(hits[i].key, hits[j].key) < 0 })
+		if limit > 0 && len(hits) > limit {
+			hits = hits[:limit]
+		}
+		out = make([]journal.Loan, len(hits))
+		for i, h := range hits {
+			out[i] = h.loan
+		}
+		return wait, nil
 	})
 	return out, err
 }
 
 func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
-	// Both records are encoded before queueing (see putLoanJSON); the
-	// event's number, known only in the transaction, is spliced in there.
+	// Both records are encoded before the log is locked; the event's
+	// number, drawn under the lock, is spliced in there.
 	rb, err := json.Marshal(r)
 	if err != nil {
 		return journal.Event{}, false, err
@@ -331,61 +374,74 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 		return journal.Event{}, false, err
 	}
 	var dk []byte // the dedupe key as a JSON string, kept in the event's record
+	var prev []byte
+	var prevEpoch uint64
 	if dedupeKey != "" {
 		if dk, err = json.Marshal(dedupeKey); err != nil {
 			return journal.Event{}, false, err
 		}
+		// bolt's answer, read before the lock: it holds unless a
+		// checkpoint ran meanwhile (the epoch moved).
+		if prev, prevEpoch, err = s.boltDeduped(dedupeKey); err != nil {
+			return journal.Event{}, false, err
+		}
 	}
-	key, was := s.logged(r.Provider, r.ID)
-	var out journal.Event
-	var applied bool
-	err = s.update(func(tx *bbolt.Tx) error {
-		// Results are set afresh: this may run twice (committer.update).
-		out, applied = e, false
-		events := tx.Bucket(bucketEvents)
-		events.FillPercent = appendFill
-		dd := tx.Bucket(bucketDedupe)
-		if dedupeKey != "" {
-			if seq := dd.Get([]byte(dedupeKey)); seq != nil {
-				var stored journal.Event
-				if err := json.Unmarshal(events.Get(seq), &stored); err != nil {
-					return err
-				}
-				out = stored
-				return nil
+	l := s.log
+	l.mu.Lock()
+	if dedupeKey != "" {
+		if i, ok := l.over.dedupe[dedupeKey]; ok {
+			ev := l.over.events[i]
+			l.mu.Unlock()
+			return s.deduped(ev.json, ev.end)
+		}
+		if prevEpoch != l.epoch {
+			if prev, _, err = s.boltDeduped(dedupeKey); err != nil {
+				l.mu.Unlock()
+				return journal.Event{}, false, err
 			}
 		}
-		if err := putLoanJSON(tx, r, rb); err != nil {
-			return err
+		if prev != nil {
+			l.mu.Unlock()
+			return s.deduped(prev, 0)
 		}
-		n, err := events.NextSequence()
-		if err != nil {
-			return err
-		}
-		ev := e
-		ev.Cursor = journal.FormatCursor(n)
-		ev.ID = "ev_" + ev.Cursor
-		key := seqKey(n)
-		if err := events.Put(key, eb.numbered(ev.ID, ev.Cursor, dk)); err != nil {
-			return err
-		}
-		if dedupeKey != "" {
-			if err := dd.Put([]byte(dedupeKey), key); err != nil {
-				return err
-			}
-		}
-		out, applied = ev, true
-		return nil
-	})
+	}
+	ev := e
+	ev.Cursor = journal.FormatCursor(l.nextSeq)
+	ev.ID = "ev_" + ev.Cursor
+	rec := walRecord{op: opApply, key: string(loanKey(r.Provider, r.ID)), loan: rb,
+		seq: l.nextSeq, dedupe: dedupeKey, event: eb.numbered(ev.ID, ev.Cursor, dk)}
+	written, ok, err := s.appendLocked(rec.encode())
+	switch {
+	case err != nil:
+	case !ok:
+		l.nextSeq++
+		err = s.commitLocked(rec, indexed(r))
+	default:
+		l.nextSeq++
+		l.over.add(rec, indexed(r), written)
+	}
+	l.mu.Unlock()
+	if err == nil {
+		err = l.syncTo(written)
+	}
 	if err != nil {
 		return journal.Event{}, false, err
 	}
-	if applied && was != nil {
-		s.log.settled(key, was)
-	}
-	return out, applied, nil
+	return ev, true, nil
 }
 
+// deduped answers an Apply whose dedupe key was applied before with that
+// event (stored as b), once the log is synced past it.
+func (s *Store) deduped(b []byte, end uint64) (journal.Event, bool, error) {
+	var out journal.Event
+	if err := s.log.syncTo(end); err != nil {
+		return out, false, err
+	}
+	return out, false, json.Unmarshal(b, &out)
+}
+
+// Events reads bolt's events after the cursor, then the log's: every
+// event the log holds comes after bolt's last.
 func (s *Store) Events(_ context.Context, after string, limit int) ([]journal.Event, error) {
 	from, err := journal.ParseCursor(after)
 	if err != nil {
@@ -395,16 +451,26 @@ func (s *Store) Events(_ context.Context, after string, limit int) ([]journal.Ev
 	if from == ^uint64(0) {
 		return out, nil // nothing comes after it
 	}
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err = s.viewEvents(func(tx *bbolt.Tx, events []overEvent) (uint64, error) {
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, v := c.Seek(seqKey(from + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			var e journal.Event
 			if err := json.Unmarshal(v, &e); err != nil {
-				return err
+				return 0, err
 			}
 			out = append(out, e)
 		}
-		return nil
+		i := sort.Search(len(events), func(i int) bool { return events[i].seq > from })
+		var end uint64
+		for ; i < len(events) && len(out) < limit; i++ {
+			var e journal.Event
+			if err := json.Unmarshal(events[i].json, &e); err != nil {
+				return 0, err
+			}
+			out = append(out, e)
+			end = events[i].end
+		}
+		return end, nil
 	})
 	return out, err
 }
@@ -416,6 +482,9 @@ const purgeChunk = 2000
 // PurgeEvents deletes the events (and their dedupe keys) appended before
 // t, oldest first, stopping at the first that is not older than t.
 func (s *Store) PurgeEvents(ctx context.Context, t time.Time) (int, error) {
+	if err := s.flush(); err != nil { // the log's events are bolt's to purge
+		return 0, err
+	}
 	total := 0
 	for ctx.Err() == nil {
 		n := 0
@@ -637,11 +706,12 @@ func (s *Store) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) 
 }
 
 func (s *Store) Close() error {
-	// The loans the log holds go into bolt, so that a closed file is
-	// whole by itself (a copy or a compaction of it loses nothing); if
-	// that fails, the log keeps them for the next open.
+	// What the log holds goes into bolt, so that a closed file is whole
+	// by itself (a copy or a compaction of it loses nothing); if that
+	// fails, the log keeps it for the next open.
 	s.log.mu.Lock()
 	cerr := s.checkpointLocked()
+	s.log.failed = errBoltClosed
 	s.log.mu.Unlock()
 	s.c.close()
 	ferr := s.log.f.Close()

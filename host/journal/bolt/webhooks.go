@@ -50,7 +50,11 @@ func putBoltWebhook(tx *bbolt.Tx, w boltWebhook) error {
 // OpenWebhook journals endpoint at the end of the event log unless it is
 // journaled already.
 func (s *Store) OpenWebhook(_ context.Context, endpoint string) error {
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.flush() // the end of the event log is then bolt's last event
+	if err != nil {
+		return fmt.Errorf("bolt store: opening webhook %s: %w", endpoint, err)
+	}
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		if _, ok, err := getBoltWebhook(tx, endpoint); ok || err != nil {
 			return err
 		}

@@ -1,0 +1,360 @@
+package bolt
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lendgate/lendgate/host/journal"
+	"go.etcd.io/bbolt"
+)
+
+// crash closes s as a killed process leaves it: no checkpoint of the
+// log, nothing flushed beyond what was synced.
+func crash(t *testing.T, s *Store) {
+	t.Helper()
+	s.c.close()
+	s.log.f.Close()
+	s.db.Close()
+}
+
+func pendingLoanOf(id, patron string) journal.Loan {
+	return journal.Loan{ID: id, Provider: "a", Patron: patron, Status: statusPending, Links: []journal.Link{}}
+}
+
+func activeLoanOf(id, patron string, expires time.Time) journal.Loan {
+	r := pendingLoanOf(id, patron)
+	r.Status = journal.StatusActive
+	r.ExpiresAt = &expires
+	return r
+}
+
+// boltHas says whether the bolt file itself (not the log) has the loan.
+func boltHas(t *testing.T, s *Store, id string) bool {
+	t.Helper()
+	var ok bool
+	_ = s.db.View(func(tx *bbolt.Tx) error {
+		ok = loanJSON(tx, "a", id) != nil
+		return nil
+	})
+	return ok
+}
+
+// boltEvents counts the events the bolt file itself has.
+func boltEvents(t *testing.T, s *Store) int {
+	t.Helper()
+	var n int
+	_ = s.db.View(func(tx *bbolt.Tx) error {
+		n = tx.Bucket(bucketEvents).Stats().KeyN
+		return nil
+	})
+	return n
+}
+
+func openT(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func created(id string) journal.Event {
+	return journal.Event{Type: "loan.created", Provider: "a", Loan: id, At: time.Now().UTC()}
+}
+
+// A checkout's two writes go to the log, not to bolt, and every read finds
+// them there; a checkpoint (here, Close) puts them into bolt.
+func TestLogHoldsACheckoutsWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	s := openT(t, path)
+	if err := s.PutLoan(ctx, pendingLoanOf("ln_2", "p1")); err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(-time.Hour).UTC()
+	if _, _, err := s.Apply(ctx, activeLoanOf("ln_1", "p1", exp), created("ln_1"), "created|a|ln_1"); err != nil {
+		t.Fatal(err)
+	}
+	if boltHas(t, s, "ln_1") || boltHas(t, s, "ln_2") || boltEvents(t, s) != 0 {
+		t.Fatal("a write was committed to bolt, not logged")
+	}
+	if r, err := s.Loan(ctx, "a", "ln_2"); err != nil || r.Status != statusPending {
+		t.Fatalf("Loan = %+v, %v", r, err)
+	}
+	if ls, err := s.PatronLoans(ctx, "a", "p1"); err != nil || len(ls) != 2 || ls[0].ID != "ln_1" || ls[1].ID != "ln_2" {
+		t.Fatalf("PatronLoans = %+v, %v; want ln_1 then ln_2", ls, err)
+	}
+	for _, p := range []string{"", "a"} {
+		if ls, err := s.LoansByStatus(ctx, p, statusPending, 10); err != nil || len(ls) != 1 || ls[0].ID != "ln_2" {
+			t.Fatalf("LoansByStatus(%q, pending) = %+v, %v", p, ls, err)
+		}
+	}
+	if ls, err := s.LoansByStatus(ctx, "b", statusPending, 10); err != nil || len(ls) != 0 {
+		t.Fatalf("LoansByStatus(b, pending) = %+v, %v", ls, err)
+	}
+	if ls, err := s.ExpiredLoans(ctx, time.Now(), 10); err != nil || len(ls) != 1 || ls[0].ID != "ln_1" {
+		t.Fatalf("ExpiredLoans = %+v, %v", ls, err)
+	}
+	if evs, err := s.Events(ctx, "", 10); err != nil || len(evs) != 1 || evs[0].Loan != "ln_1" {
+		t.Fatalf("Events = %+v, %v", evs, err)
+	}
+	if ev, applied, err := s.Apply(ctx, activeLoanOf("ln_1", "p1", exp), created("ln_1"), "created|a|ln_1"); err != nil || applied || ev.Loan != "ln_1" {
+		t.Fatalf("Apply of a logged dedupe key = %+v, %v, %v", ev, applied, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openT(t, path)
+	defer s.Close()
+	if !boltHas(t, s, "ln_1") || !boltHas(t, s, "ln_2") || boltEvents(t, s) != 1 || !s.log.over.empty() {
+		t.Fatal("Close did not checkpoint the log into bolt")
+	}
+}
+
+// The log's state of a loan bolt has replaces bolt's in every read: no
+// list shows it twice or in its older state, and a deletion hides it.
+func TestLogStateReplacesBolts(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, filepath.Join(t.TempDir(), "j.db"))
+	defer s.Close()
+	exp := time.Now().Add(-time.Hour).UTC()
+	for _, id := range []string{"ln_1", "ln_2", "ln_3"} {
+		if err := s.PutLoan(ctx, activeLoanOf(id, "p1", exp)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !boltHas(t, s, "ln_1") {
+		t.Fatal("flush left the loans in the log")
+	}
+	returned := activeLoanOf("ln_1", "p1", exp)
+	returned.Status, returned.ExpiresAt = "returned", nil
+	if err := s.PutLoan(ctx, returned); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteLoan(ctx, "a", "ln_2"); err != nil {
+		t.Fatal(err)
+	}
+	if ls, err := s.PatronLoans(ctx, "a", "p1"); err != nil || len(ls) != 2 || ls[0].Status != "returned" || ls[1].ID != "ln_3" {
+		t.Fatalf("PatronLoans = %+v, %v; want ln_1 returned, ln_3", ls, err)
+	}
+	if ls, err := s.LoansByStatus(ctx, "", journal.StatusActive, 1); err != nil || len(ls) != 1 || ls[0].ID != "ln_3" {
+		t.Fatalf("LoansByStatus(active, 1) = %+v, %v; want ln_3", ls, err)
+	}
+	if ls, err := s.ExpiredLoans(ctx, time.Now(), 10); err != nil || len(ls) != 1 || ls[0].ID != "ln_3" {
+		t.Fatalf("ExpiredLoans = %+v, %v; want ln_3", ls, err)
+	}
+	if _, err := s.Loan(ctx, "a", "ln_2"); err != journal.ErrNotFound {
+		t.Fatalf("Loan of the deleted loan: %v", err)
+	}
+	if err := s.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if boltHas(t, s, "ln_2") {
+		t.Fatal("the checkpoint kept the deleted loan")
+	}
+	if ls, err := s.LoansByStatus(ctx, "", "returned", 10); err != nil || len(ls) != 1 || ls[0].ID != "ln_1" {
+		t.Fatalf("LoansByStatus(returned) after the checkpoint = %+v, %v", ls, err)
+	}
+}
+
+// Events page across bolt's and the log's in number order.
+func TestLogEventsFollowBolts(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, filepath.Join(t.TempDir(), "j.db"))
+	defer s.Close()
+	apply := func(id string) journal.Event {
+		t.Helper()
+		ev, _, err := s.Apply(ctx, activeLoanOf(id, "p1", time.Now()), created(id), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	var want []string
+	for _, id := range []string{"ln_1", "ln_2", "ln_3"} {
+		want = append(want, apply(id).Cursor)
+	}
+	if err := s.flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ln_4", "ln_5"} {
+		want = append(want, apply(id).Cursor)
+	}
+	var got []string
+	for after := ""; ; {
+		evs, err := s.Events(ctx, after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			break
+		}
+		for _, e := range evs {
+			got = append(got, e.Cursor)
+		}
+		after = evs[len(evs)-1].Cursor
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("paged cursors %v, want %v", got, want)
+	}
+}
+
+// After a crash, what the log synced is in the journal (indexed), a
+// deleted loan does not come back, events keep their numbers and the next
+// one follows them.
+func TestLogReplayedAfterACrash(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	s := openT(t, path)
+	for _, id := range []string{"ln_1", "ln_2", "ln_3"} {
+		if err := s.PutLoan(ctx, pendingLoanOf(id, "p1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteLoan(ctx, "a", "ln_2"); err != nil { // refused by its distributor
+		t.Fatal(err)
+	}
+	ev, _, err := s.Apply(ctx, activeLoanOf("ln_3", "p1", time.Now()), created("ln_3"), "created|a|ln_3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	crash(t, s)
+
+	s = openT(t, path)
+	defer s.Close()
+	if !boltHas(t, s, "ln_1") || !s.log.over.empty() {
+		t.Fatal("the log was not checkpointed into bolt at open")
+	}
+	if ls, err := s.LoansByStatus(ctx, "", statusPending, 10); err != nil || len(ls) != 1 || ls[0].ID != "ln_1" {
+		t.Fatalf("LoansByStatus(pending) after the crash = %+v, %v; want ln_1 alone", ls, err)
+	}
+	if _, err := s.Loan(ctx, "a", "ln_2"); err != journal.ErrNotFound {
+		t.Fatalf("the deleted loan: %v", err)
+	}
+	if ls, err := s.PatronLoans(ctx, "a", "p1"); err != nil || len(ls) != 2 || ls[1].Status != journal.StatusActive {
+		t.Fatalf("PatronLoans = %+v, %v", ls, err)
+	}
+	if again, applied, err := s.Apply(ctx, activeLoanOf("ln_3", "p1", time.Now()), created("ln_3"), "created|a|ln_3"); err != nil || applied || again.Cursor != ev.Cursor {
+		t.Fatalf("the replayed dedupe key: %+v, %v, %v; want %s", again, applied, err, ev.Cursor)
+	}
+	next, _, err := s.Apply(ctx, activeLoanOf("ln_1", "p1", time.Now()), created("ln_1"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Cursor <= ev.Cursor {
+		t.Fatalf("the next event's cursor %s does not follow the replayed %s", next.Cursor, ev.Cursor)
+	}
+	// A second crash replays nothing again: the log started over.
+	crash(t, s)
+	s = openT(t, path)
+	defer s.Close()
+	if evs, err := s.Events(ctx, "", 10); err != nil || len(evs) != 2 {
+		t.Fatalf("Events = %+v, %v", evs, err)
+	}
+}
+
+// A torn append (the last record half written) ends the replay there.
+func TestLogTornRecordIgnored(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	s := openT(t, path)
+	for _, id := range []string{"ln_1", "ln_2"} {
+		if err := s.PutLoan(ctx, pendingLoanOf(id, "p1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.log.mu.Lock()
+	end := s.log.off
+	s.log.mu.Unlock()
+	crash(t, s)
+	f, err := os.OpenFile(walPath(path), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{0xff, 0xff}, end-3); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	s = openT(t, path)
+	defer s.Close()
+	if ls, err := s.LoansByStatus(ctx, "", statusPending, 10); err != nil || len(ls) != 1 || ls[0].ID != "ln_1" {
+		t.Fatalf("LoansByStatus(pending) = %+v, %v; want ln_1 alone", ls, err)
+	}
+}
+
+// A full log is checkpointed into bolt and starts over, and the loans it
+// held stay listed; a record larger than the log goes to bolt.
+func TestLogCheckpointsWhenFull(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	s := openT(t, path)
+	r := pendingLoanOf("ln_big", "p1")
+	r.Options = map[string]string{"note": strings.Repeat("x", walSize/6)}
+	for range 5 { // five fit; the sixth does not
+		if err := s.PutLoan(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if boltHas(t, s, "ln_big") {
+			t.Fatal("a checkpoint before the log was full")
+		}
+	}
+	s.log.mu.Lock()
+	epoch := s.log.epoch
+	s.log.mu.Unlock()
+	if err := s.PutLoan(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	s.log.mu.Lock()
+	moved := s.log.epoch != epoch
+	s.log.mu.Unlock()
+	if !moved || !boltHas(t, s, "ln_big") {
+		t.Fatal("no checkpoint put the loan into bolt")
+	}
+	// Larger than the whole log: bolt takes it at once, its event too.
+	huge := activeLoanOf("ln_huge", "p1", time.Now())
+	huge.Options = map[string]string{"note": strings.Repeat("x", walSize)}
+	if _, _, err := s.Apply(ctx, huge, created("ln_huge"), "created|a|ln_huge"); err != nil {
+		t.Fatal(err)
+	}
+	if !boltHas(t, s, "ln_huge") || boltEvents(t, s) != 1 {
+		t.Fatal("a loan larger than the log is not in bolt")
+	}
+	if ls, err := s.PatronLoans(ctx, "a", "p1"); err != nil || len(ls) != 2 {
+		t.Fatalf("PatronLoans = %d, %v", len(ls), err)
+	}
+	crash(t, s)
+	s = openT(t, path)
+	defer s.Close()
+	if got, err := s.Loan(ctx, "a", "ln_big"); err != nil || got.Status != statusPending {
+		t.Fatalf("Loan = %v", err)
+	}
+}
+
+// A log beside a file that never had one (a new file where a deleted one
+// was) is not read as its own.
+func TestLogOfAnotherFileIgnored(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "j.db")
+	s := openT(t, path)
+	if err := s.PutLoan(ctx, pendingLoanOf("ln_1", "p1")); err != nil {
+		t.Fatal(err)
+	}
+	crash(t, s)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	s = openT(t, path)
+	defer s.Close()
+	if _, err := s.Loan(ctx, "a", "ln_1"); err != journal.ErrNotFound {
+		t.Fatalf("a loan of the deleted file's log: %v", err)
+	}
+}
