@@ -71,14 +71,14 @@ func (o *overlay) empty() bool { return len(o.loans) == 0 && len(o.events) == 0 
 
 // openLog opens the log of the store's file, checkpoints what it holds
 // into bolt and numbers the next event.
-func (s *Store) openLog(path string) error {
+func (s *Store) openLog(path string, size int64) error {
 	var epoch uint64
 	var ok bool
 	_ = s.db.View(func(tx *bbolt.Tx) error {
 		epoch, ok = walEpoch(tx)
 		return nil
 	})
-	l, err := openWAL(path, epoch, ok)
+	l, err := openWAL(path, size, epoch, ok)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,10 @@ type Store struct {
 
 // Open opens (or creates) the bbolt file at path. A file that is
 // locked, corrupt or unwritable is an error naming the file.
-func Open(path string) (*Store, error) {
+func Open(path string) (*Store, error) { return open(path, walSize) }
+
+// open is Open with a log of logSize bytes (tests make it small).
+func open(path string, logSize int64) (*Store, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout: 2 * time.Second,
 		// The freelist is rebuilt at open rather than written at every
@@ -47,7 +50,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("initialising bolt store %s: %w", path, err)
 	}
 	s := &Store{db: db, c: newCommitter(db)}
-	if err := s.openLog(path); err != nil {
+	if err := s.openLog(path, logSize); err != nil {
 		s.c.close()
 		db.Close()
 		return nil, fmt.Errorf("opening bolt store %s: %w", path, err)

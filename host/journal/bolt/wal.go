@@ -130,8 +130,9 @@ func parseRecord(p []byte) (walRecord, error) {
 
 // walLog is a bolt file's write-ahead log and what it holds (overlay.go).
 type walLog struct {
-	f  *os.File
-	mu sync.Mutex // guards the fields below; held across a checkpoint
+	f    *os.File
+	size int64      // the preallocated size (walSize; smaller in tests)
+	mu   sync.Mutex // guards the fields below; held across a checkpoint
 	// off is where the next record goes; epoch what records are summed with.
 	off     int64
 	epoch   uint64
@@ -158,13 +159,13 @@ func walPath(path string) string { return path + "-wal" }
 // replay, reads what it holds; the caller checkpoints it. A file that
 // never kept an epoch never had a log: a log found beside it is not its
 // own, and is not read.
-func openWAL(path string, epoch uint64, replay bool) (*walLog, error) {
+func openWAL(path string, size int64, epoch uint64, replay bool) (*walLog, error) {
 	lp := walPath(path)
 	f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	l := &walLog{f: f, epoch: epoch, over: newOverlay(), dirty: -1}
+	l := &walLog{f: f, size: size, epoch: epoch, over: newOverlay(), dirty: -1}
 	if err := l.prealloc(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("preallocating %s: %w", lp, err)
@@ -183,10 +184,10 @@ func openWAL(path string, epoch uint64, replay bool) (*walLog, error) {
 // the directory's entry.
 func (l *walLog) prealloc() error {
 	fi, err := l.f.Stat()
-	if err != nil || fi.Size() >= walSize {
+	if err != nil || fi.Size() >= l.size {
 		return err
 	}
-	zeros := make([]byte, walSize-fi.Size())
+	zeros := make([]byte, l.size-fi.Size())
 	if _, err := l.f.WriteAt(zeros, fi.Size()); err != nil {
 		return err
 	}
@@ -203,7 +204,11 @@ func (l *walLog) prealloc() error {
 
 // replay reads the records of the current epoch into the overlay.
 func (l *walLog) replay() error {
-	buf := make([]byte, walSize)
+	fi, err := l.f.Stat()
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, max(l.size, fi.Size())) // a log of a larger size too
 	n, err := l.f.ReadAt(buf, 0)
 	if err != nil && err != io.EOF {
 		return err
@@ -262,7 +267,7 @@ func (l *walLog) write(rec []byte) (uint64, error) {
 }
 
 // fits says whether a record of n bytes fits after off; l.mu is held.
-func (l *walLog) fits(n int) bool { return l.off+int64(n) <= walSize }
+func (l *walLog) fits(n int) bool { return l.off+int64(n) <= l.size }
 
 // syncTo returns once the log is synced past written: a sync started after
 // the caller's write covers it, and the writers that wait meanwhile share

@@ -2,9 +2,11 @@ package bolt
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -356,5 +358,127 @@ func TestLogOfAnotherFileIgnored(t *testing.T) {
 	defer s.Close()
 	if _, err := s.Loan(ctx, "a", "ln_1"); err != journal.ErrNotFound {
 		t.Fatalf("a loan of the deleted file's log: %v", err)
+	}
+}
+
+// Concurrent checkouts on a log small enough to be checkpointed every few
+// of them, read meanwhile: a reader paging events never skips one or sees
+// one twice, a patron's list never holds a loan twice nor misses one whose
+// write was acknowledged, and at the end every event is there once.
+func TestLogCheckpointsUnderConcurrentReadsAndWrites(t *testing.T) {
+	ctx := context.Background()
+	s, err := open(filepath.Join(t.TempDir(), "j.db"), 16<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.log.mu.Lock()
+	first := s.log.epoch
+	s.log.mu.Unlock()
+	const writers, each = 8, 40
+	var acked sync.Map // loan id → true once its Apply returned
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	errs := make(chan error, writers+2)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				id := fmt.Sprintf("ln_%02d_%03d", w, i)
+				if err := s.PutLoan(ctx, pendingLoanOf(id, "p1")); err != nil {
+					errs <- err
+					return
+				}
+				if _, _, err := s.Apply(ctx, activeLoanOf(id, "p1", time.Now()), created(id), "created|"+id); err != nil {
+					errs <- err
+					return
+				}
+				acked.Store(id, true)
+			}
+		}()
+	}
+	var readers sync.WaitGroup
+	readers.Add(2)
+	go func() { // events, paged from the start again and again
+		defer readers.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			var last uint64
+			for after := ""; ; {
+				evs, err := s.Events(ctx, after, 7)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(evs) == 0 {
+					break
+				}
+				for _, e := range evs {
+					n, _ := journal.ParseCursor(e.Cursor)
+					if n != last+1 {
+						errs <- fmt.Errorf("after event %d came %d", last, n)
+						return
+					}
+					last = n
+				}
+				after = evs[len(evs)-1].Cursor
+			}
+		}
+	}()
+	go func() { // the patron's loans
+		defer readers.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			var before []string // acknowledged before the read began
+			acked.Range(func(k, _ any) bool { before = append(before, k.(string)); return true })
+			ls, err := s.PatronLoans(ctx, "a", "p1")
+			if err != nil {
+				errs <- err
+				return
+			}
+			seen := map[string]bool{}
+			for _, r := range ls {
+				if seen[r.ID] {
+					errs <- fmt.Errorf("loan %s listed twice", r.ID)
+					return
+				}
+				seen[r.ID] = true
+			}
+			for _, id := range before {
+				if !seen[id] {
+					errs <- fmt.Errorf("acknowledged loan %s not listed", id)
+					return
+				}
+			}
+		}
+	}()
+	wg.Wait()
+	close(done)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	s.log.mu.Lock()
+	epoch := s.log.epoch
+	s.log.mu.Unlock()
+	evs, err := s.Events(ctx, "", 10*writers*each)
+	if err != nil || len(evs) != writers*each {
+		t.Fatalf("%d events, %v; want %d", len(evs), err, writers*each)
+	}
+	if ls, err := s.LoansByStatus(ctx, "a", journal.StatusActive, 0); err != nil || len(ls) != writers*each {
+		t.Fatalf("%d active loans, %v; want %d", len(ls), err, writers*each)
+	}
+	if epoch-first < 10 {
+		t.Fatalf("%d checkpoints during the run; the test needs many", epoch-first)
 	}
 }
