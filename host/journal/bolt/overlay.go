@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/lendgate/lendgate/host/journal"
@@ -127,7 +128,10 @@ func (s *Store) flush() error {
 
 // checkpointTx writes o into bolt and moves the log's epoch to next.
 func checkpointTx(tx *bbolt.Tx, o overlay, next uint64) error {
-	for key, e := range o.loans {
+	// In key order: bbolt splits a node only at commit, so keys put in
+	// random order into one node move its tail on every put.
+	for _, key := range slices.Sorted(maps.Keys(o.loans)) {
+		e := o.loans[key]
 		provider, id, ok := strings.Cut(key, "\x00")
 		if !ok {
 			return fmt.Errorf("log: a loan under key %q", key)
