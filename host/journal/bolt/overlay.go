@@ -16,21 +16,25 @@ import (
 
 // The Store's side of the write-ahead log (wal.go): what the log holds,
 // kept in memory until a checkpoint commits it into bolt, and how reads
-// merge it with bolt's records. The overlay holds the latest state of each
-// loan written since the last checkpoint (a deleted one as a tombstone)
-// and the events appended since, in number order; a loan the overlay holds
-// is newer than bolt's record of it, and every event it holds comes after
-// bolt's last. A checkpoint takes l.mu, so a read that takes the overlay
-// and begins its bolt transaction under l.mu sees the two as of one
-// instant. A read returns an overlay entry only once the log is synced past
-// it, so that nothing a crash could undo is ever seen: an event's number,
-// once read, is never given to another event.
+// merge it with bolt's records. An overlay holds one pass: the latest state
+// of each loan written in it (a deleted one as a tombstone) and the events
+// appended in it, in number order. There are at most two, the pass being
+// written and the frozen one being committed; a loan either holds is newer
+// than bolt's record of it (the pass being written first), and every event
+// they hold comes after bolt's last, unless the frozen pass was just
+// committed (then bolt has the same). A frozen pass is dropped under l.mu
+// once committed, so a read that looks at the overlays and begins its bolt
+// transaction under l.mu never misses a write. A read returns an overlay
+// entry only once the log is synced past it, so that nothing a crash could
+// undo is ever seen: an event's number, once read, is never given to
+// another event.
 
-// overlay is what the log holds.
+// overlay is what one pass of the log holds.
 type overlay struct {
-	loans  map[string]overLoan // by loanKey
-	events []overEvent         // in number order; appended to only
-	dedupe map[string]int      // dedupe key → index in events
+	loans    map[string]overLoan            // by loanKey
+	byPatron map[string]map[string]struct{} // provider\0patron → the keys written with it
+	events   []overEvent                    // in number order; appended to only
+	dedupe   map[string]int                 // dedupe key → index in events
 }
 
 // overLoan is the latest state of a loan the log holds.
@@ -48,8 +52,8 @@ type overEvent struct {
 	end    uint64
 }
 
-func newOverlay() overlay {
-	return overlay{loans: map[string]overLoan{}, dedupe: map[string]int{}}
+func newOverlay() *overlay {
+	return &overlay{loans: map[string]overLoan{}, byPatron: map[string]map[string]struct{}{}, dedupe: map[string]int{}}
 }
 
 // add applies a record to the overlay; ix is its loan's indexed members.
@@ -57,6 +61,11 @@ func (o *overlay) add(r walRecord, ix journal.Loan, end uint64) {
 	switch r.op {
 	case opPut, opApply:
 		o.loans[r.key] = overLoan{ix: ix, json: r.loan, end: end}
+		pk := ix.Provider + "\x00" + ix.Patron
+		if o.byPatron[pk] == nil {
+			o.byPatron[pk] = map[string]struct{}{}
+		}
+		o.byPatron[pk][r.key] = struct{}{}
 	case opDelete:
 		o.loans[r.key] = overLoan{end: end}
 	}
@@ -70,8 +79,8 @@ func (o *overlay) add(r walRecord, ix journal.Loan, end uint64) {
 
 func (o *overlay) empty() bool { return len(o.loans) == 0 && len(o.events) == 0 }
 
-// openLog opens the log of the store's file, checkpoints what it holds
-// into bolt and numbers the next event.
+// openLog opens the log of the store's file, commits what it holds into
+// bolt and numbers the next event.
 func (s *Store) openLog(path string, size int64) error {
 	var epoch uint64
 	var ok bool
@@ -79,21 +88,30 @@ func (s *Store) openLog(path string, size int64) error {
 		epoch, ok = walEpoch(tx)
 		return nil
 	})
+	if !ok {
+		// A random first pass: a stray log of another file (of the same
+		// name, deleted since) is never read as this one's.
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		epoch = binary.BigEndian.Uint64(b[:]) >> 2
+	}
 	l, err := openWAL(path, size, epoch, ok)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		// A random first epoch: a stray log of another file (of the same
-		// name, deleted since) is never read as this one's.
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		l.epoch = binary.BigEndian.Uint64(b[:])
-	}
 	s.log = l
+	s.ckptDone = make(chan struct{})
+	go s.checkpointer()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := s.checkpointLocked(); err != nil {
+	// What was replayed is committed as the second pass after bolt's, and
+	// writing goes on in the third: a pass a crash left half written is
+	// never written again, so no record of it can come back.
+	l.epoch += 2
+	if err := s.rotateLocked(); err != nil {
+		return err
+	}
+	if err := s.waitFrozenLocked(); err != nil {
 		return err
 	}
 	return s.db.View(func(tx *bbolt.Tx) error {
@@ -102,32 +120,89 @@ func (s *Store) openLog(path string, size int64) error {
 	})
 }
 
-// checkpointLocked commits what the log holds into bolt and starts the log
-// again; s.log.mu is held (the committer never takes it).
-func (s *Store) checkpointLocked() error {
+// checkpointer commits each frozen pass into bolt, then drops it.
+func (s *Store) checkpointer() {
+	defer close(s.ckptDone)
 	l := s.log
-	o, next := l.over, l.epoch+1
-	if err := s.update(func(tx *bbolt.Tx) error { return checkpointTx(tx, o, next) }); err != nil {
-		return fmt.Errorf("bolt store: checkpointing its log: %w", err)
+	for range l.kick {
+		l.mu.Lock()
+		o, epoch := l.frozen, l.frozenEpoch
+		l.mu.Unlock()
+		if o == nil {
+			continue
+		}
+		err := s.update(func(tx *bbolt.Tx) error { return checkpointTx(tx, o, epoch) })
+		l.mu.Lock()
+		if err != nil {
+			l.ckptErr = fmt.Errorf("bolt store: committing its log: %w", err)
+		} else {
+			l.frozen = nil
+			l.gen++
+		}
+		l.cond.Broadcast()
+		l.mu.Unlock()
 	}
-	l.reset()
+}
+
+// rotateLocked freezes the pass being written, for the checkpointer to
+// commit, and begins the next in the other half, once the pass frozen
+// before is committed; s.log.mu is held.
+func (s *Store) rotateLocked() error {
+	l := s.log
+	if err := s.waitFrozenLocked(); err != nil {
+		return err
+	}
+	l.countDirty()
+	l.frozen, l.frozenEpoch = l.over, l.epoch
+	l.over = newOverlay()
+	l.epoch++
+	l.off = 0
+	l.kickCheckpointer()
 	return nil
 }
 
-// flush checkpoints the log unless it is empty, for the writes that go to
-// bolt alone and need every event there (a purge, a webhook's start).
+func (l *walLog) kickCheckpointer() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// waitFrozenLocked waits until no pass is frozen; s.log.mu is held (and
+// released while waiting). A failed commit is returned to one waiter, and
+// tried again.
+func (s *Store) waitFrozenLocked() error {
+	l := s.log
+	for l.frozen != nil {
+		if err := l.ckptErr; err != nil {
+			l.ckptErr = nil
+			l.kickCheckpointer()
+			return err
+		}
+		l.cond.Wait()
+	}
+	return nil
+}
+
+// flush commits what the log holds into bolt, for the writes that go to
+// bolt alone and need every event there (a purge, a webhook's start), and
+// for Close.
 func (s *Store) flush() error {
 	l := s.log
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.off == 0 && l.over.empty() {
-		return nil
+		return s.waitFrozenLocked()
 	}
-	return s.checkpointLocked()
+	if err := s.rotateLocked(); err != nil {
+		return err
+	}
+	return s.waitFrozenLocked()
 }
 
-// checkpointTx writes o into bolt and moves the log's epoch to next.
-func checkpointTx(tx *bbolt.Tx, o overlay, next uint64) error {
+// checkpointTx writes o, the log's pass epoch, into bolt, and records
+// that bolt has that pass.
+func checkpointTx(tx *bbolt.Tx, o *overlay, epoch uint64) error {
 	// In key order: bbolt splits a node only at commit, so keys put in
 	// random order into one node move its tail on every put.
 	for _, key := range slices.Sorted(maps.Keys(o.loans)) {
@@ -168,42 +243,49 @@ func checkpointTx(tx *bbolt.Tx, o overlay, next uint64) error {
 			return err
 		}
 	}
-	return tx.Bucket(bucketMeta).Put(keyWALEpoch, binary.BigEndian.AppendUint64(nil, next))
+	return tx.Bucket(bucketMeta).Put(keyWALEpoch, binary.BigEndian.AppendUint64(nil, epoch))
 }
 
-// appendLocked seals rec and appends it, checkpointing first when the log
-// is full; s.log.mu is held. ok is false for a record larger than the
-// whole log: the caller commits it to bolt (commitLocked).
-func (s *Store) appendLocked(rec []byte) (written uint64, ok bool, err error) {
+// roomLocked makes room for a record of n bytes: it says fit when the
+// pass being written has it, and otherwise begins the next pass, which may
+// wait for a commit and so release s.log.mu: the caller then checks again
+// what it read under the lock (retry). A record larger than a whole half
+// fits nowhere (tooLarge): the caller commits it to bolt (commitLocked).
+func (s *Store) roomLocked(n int) (fit, tooLarge bool, err error) {
 	l := s.log
-	if l.failed != nil {
-		return 0, true, l.failed
+	switch {
+	case l.failed != nil:
+		return false, false, l.failed
+	case l.fits(n):
+		return true, false, nil
+	case l.off == 0:
+		return false, true, nil
 	}
-	if !l.fits(len(rec)) {
-		if err := s.checkpointLocked(); err != nil {
-			return 0, true, err
-		}
-		if !l.fits(len(rec)) {
-			return 0, false, nil
-		}
-	}
-	l.seal(rec)
-	written, err = l.write(rec)
-	return written, true, err
+	return false, false, s.rotateLocked()
 }
 
-// commitLocked commits r, too large for the log, to bolt: the log is empty
-// (appendLocked checkpointed it), so a checkpoint of r alone keeps the
-// writes in order. s.log.mu is held.
+// appendLocked seals rec and appends it to the pass being written, which
+// has room for it (roomLocked); s.log.mu is held.
+func (s *Store) appendLocked(rec []byte) (written uint64, err error) {
+	s.log.seal(rec)
+	return s.log.write(rec)
+}
+
+// commitLocked commits r, too large for the log, to bolt: the pass being
+// written is empty, so committing r as a pass of its own keeps the writes
+// in order. s.log.mu is held.
 func (s *Store) commitLocked(r walRecord, ix journal.Loan) error {
 	l := s.log
 	l.over.add(r, ix, 0)
-	if err := s.checkpointLocked(); err != nil {
-		// r is in the overlay, and readers would take it for journaled.
-		l.failed = err
-		return err
+	err := s.rotateLocked()
+	if err == nil {
+		err = s.waitFrozenLocked()
 	}
-	return nil
+	if err != nil {
+		// r is in an overlay, and readers would take it for journaled.
+		l.failed = err
+	}
+	return err
 }
 
 // logWrite journals a loan's write or deletion and returns once it is on
@@ -212,13 +294,23 @@ func (s *Store) logWrite(r walRecord, ix journal.Loan) error {
 	rec := r.encode()
 	l := s.log
 	l.mu.Lock()
-	written, ok, err := s.appendLocked(rec)
-	switch {
-	case err != nil:
-	case !ok:
-		err = s.commitLocked(r, ix)
-	default:
-		l.over.add(r, ix, written)
+	var written uint64
+	var err error
+	for {
+		var fit, tooLarge bool
+		if fit, tooLarge, err = s.roomLocked(len(rec)); err != nil {
+			break
+		}
+		if tooLarge {
+			err = s.commitLocked(r, ix)
+			break
+		}
+		if fit {
+			if written, err = s.appendLocked(rec); err == nil {
+				l.over.add(r, ix, written)
+			}
+			break
+		}
 	}
 	l.mu.Unlock()
 	if err != nil {
@@ -227,11 +319,68 @@ func (s *Store) logWrite(r walRecord, ix journal.Loan) error {
 	return l.syncTo(written)
 }
 
-// overLoanOf returns the overlay's state of the loan of key, once on disk.
+// loanLocked returns the overlays' state of the loan of key; l.mu is held.
+func (l *walLog) loanLocked(key string) (overLoan, bool) {
+	if e, ok := l.over.loans[key]; ok {
+		return e, true
+	}
+	if l.frozen != nil {
+		e, ok := l.frozen.loans[key]
+		return e, ok
+	}
+	return overLoan{}, false
+}
+
+// eventLocked returns the overlays' event of a dedupe key; l.mu is held.
+func (l *walLog) eventLocked(dedupeKey string) (overEvent, bool) {
+	for _, o := range []*overlay{l.over, l.frozen} {
+		if o == nil {
+			continue
+		}
+		if i, ok := o.dedupe[dedupeKey]; ok {
+			return o.events[i], true
+		}
+	}
+	return overEvent{}, false
+}
+
+// loansLocked returns the overlays' loans that keep (deleted ones never
+// do), each in its latest state, from the keys of a pass's index (nil:
+// all of the pass's); l.mu is held.
+func (l *walLog) loansLocked(keys func(*overlay) []string, keep func(journal.Loan) bool) []overLoan {
+	var out []overLoan
+	seen := map[string]bool{}
+	for _, o := range []*overlay{l.over, l.frozen} {
+		if o == nil {
+			continue
+		}
+		pick := func(key string) {
+			if seen[key] {
+				return
+			}
+			seen[key] = true
+			if e, _ := l.loanLocked(key); e.json != nil && keep(e.ix) {
+				out = append(out, e)
+			}
+		}
+		if keys == nil {
+			for key := range o.loans {
+				pick(key)
+			}
+			continue
+		}
+		for _, key := range keys(o) {
+			pick(key)
+		}
+	}
+	return out
+}
+
+// overLoanOf returns the overlays' state of the loan of key, once on disk.
 func (s *Store) overLoanOf(key string) (overLoan, bool, error) {
 	l := s.log
 	l.mu.Lock()
-	e, ok := l.over.loans[key]
+	e, ok := l.loanLocked(key)
 	l.mu.Unlock()
 	if !ok {
 		return e, false, nil
@@ -239,53 +388,12 @@ func (s *Store) overLoanOf(key string) (overLoan, bool, error) {
 	return e, true, l.syncTo(e.end)
 }
 
-// viewLoans runs fn with a bolt read transaction and a copy of the
-// overlay's loans as of the same instant, then waits until the log is
-// synced past the overlay entries fn returned (their greatest end).
-func (s *Store) viewLoans(fn func(tx *bbolt.Tx, loans map[string]overLoan) (uint64, error)) error {
-	l := s.log
-	l.mu.Lock()
-	loans := maps.Clone(l.over.loans)
-	tx, err := s.db.Begin(false)
-	l.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	end, err := fn(tx, loans)
-	_ = tx.Rollback()
-	if err != nil {
-		return err
-	}
-	return l.syncTo(end)
-}
-
-// viewEvents is viewLoans for the overlay's events.
-func (s *Store) viewEvents(fn func(tx *bbolt.Tx, events []overEvent) (uint64, error)) error {
-	l := s.log
-	l.mu.Lock()
-	events := l.over.events // appended to only: the first len stay as they are
-	tx, err := s.db.Begin(false)
-	l.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	end, err := fn(tx, events)
-	_ = tx.Rollback()
-	if err != nil {
-		return err
-	}
-	return l.syncTo(end)
-}
-
-// overLoans decodes the overlay's loans that keep (deleted ones never do),
-// and returns the greatest end among them.
-func overLoans(loans map[string]overLoan, keep func(journal.Loan) bool) ([]journal.Loan, uint64, error) {
-	var out []journal.Loan
+// decodeLoans decodes overlay loans (callers own what they get) and
+// returns the greatest end among them.
+func decodeLoans(es []overLoan) ([]journal.Loan, uint64, error) {
+	out := make([]journal.Loan, 0, len(es))
 	var end uint64
-	for _, e := range loans {
-		if e.json == nil || !keep(e.ix) {
-			continue
-		}
+	for _, e := range es {
 		var r journal.Loan
 		if err := json.Unmarshal(e.json, &r); err != nil {
 			return nil, 0, err
@@ -296,11 +404,9 @@ func overLoans(loans map[string]overLoan, keep func(journal.Loan) bool) ([]journ
 	return out, end, nil
 }
 
-// boltDeduped returns the stored event of a dedupe key in bolt (nil: none)
-// and the log epoch bolt was at.
-func (s *Store) boltDeduped(key string) (ev []byte, epoch uint64, err error) {
+// boltDeduped returns the stored event of a dedupe key in bolt (nil: none).
+func (s *Store) boltDeduped(key string) (ev []byte, err error) {
 	err = s.db.View(func(tx *bbolt.Tx) error {
-		epoch, _ = walEpoch(tx)
 		seq := tx.Bucket(bucketDedupe).Get([]byte(key))
 		if seq == nil {
 			return nil
@@ -310,5 +416,5 @@ func (s *Store) boltDeduped(key string) (ev []byte, epoch uint64, err error) {
 		}
 		return nil
 	})
-	return ev, epoch, err
+	return ev, err
 }

@@ -3,9 +3,12 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +29,8 @@ type Store struct {
 	db  *bbolt.DB
 	c   *committer
 	log *walLog // the loans and events not in bolt yet (wal.go, overlay.go)
+	// ckptDone is closed when the checkpointer has stopped.
+	ckptDone chan struct{}
 }
 
 // Open opens (or creates) the bbolt file at path. A file that is
@@ -228,23 +233,60 @@ func getLoans(tx *bbolt.Tx, refs []boltRef) ([]journal.Loan, error) {
 	return out, nil
 }
 
-func (s *Store) PatronLoans(_ context.Context, provider, patron string) (out []journal.Loan, err error) {
-	err = s.viewLoans(func(tx *bbolt.Tx, loans map[string]overLoan) (uint64, error) {
-		var refs []boltRef
-		for _, id := range prefixKeys(tx.Bucket(bucketPatrons), patronKey(provider, patron, ""), 0) {
-			if _, ok := loans[string(loanKey(provider, id))]; !ok {
-				refs = append(refs, boltRef{provider, id})
+func (s *Store) PatronLoans(_ context.Context, provider, patron string) ([]journal.Loan, error) {
+	pk := provider + "\x00" + patron
+	return s.mergedLoans(
+		func(tx *bbolt.Tx, skip func(provider, id string) bool) []boltRef {
+			var refs []boltRef
+			for _, id := range prefixKeys(tx.Bucket(bucketPatrons), patronKey(provider, patron, ""), 0) {
+				if !skip(provider, id) {
+					refs = append(refs, boltRef{provider, id})
+				}
 			}
-		}
-		var err error
-		if out, err = getLoans(tx, refs); err != nil {
-			return 0, err
-		}
-		over, end, err := overLoans(loans, func(r journal.Loan) bool { return r.Provider == provider && r.Patron == patron })
-		out = sortByID(append(out, over...))
-		return end, err
+			return refs
+		},
+		func(o *overlay) []string { return slices.Collect(maps.Keys(o.byPatron[pk])) },
+		func(r journal.Loan) bool { return r.Provider == provider && r.Patron == patron },
+		func(out []journal.Loan) []journal.Loan { return sortByID(out) })
+}
+
+// mergedLoans is a read of loans from bolt and the log's overlays as of
+// one instant. Under the log's lock it begins a bolt transaction, scans
+// an index with refs (skip says which loans the overlays hold: their
+// state there stands) and takes the overlays' loans that keep (from the
+// keys of each pass that overKeys gives, nil: all); it then reads bolt's
+// records, merges the two with finish, and waits until the log is synced
+// past the overlays' loans it returns.
+func (s *Store) mergedLoans(refs func(tx *bbolt.Tx, skip func(provider, id string) bool) []boltRef,
+	overKeys func(*overlay) []string, keep func(journal.Loan) bool,
+	finish func([]journal.Loan) []journal.Loan) ([]journal.Loan, error) {
+	l := s.log
+	l.mu.Lock()
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		l.mu.Unlock()
+		return nil, err
+	}
+	// The transaction ends before the wait for the log's sync: a bolt
+	// commit growing the file waits for every reader.
+	defer tx.Rollback()
+	held := refs(tx, func(provider, id string) bool {
+		_, ok := l.loanLocked(string(loanKey(provider, id)))
+		return ok
 	})
-	return out, err
+	over := l.loansLocked(overKeys, keep)
+	l.mu.Unlock()
+	out, err := getLoans(tx, held)
+	_ = tx.Rollback()
+	if err != nil {
+		return nil, err
+	}
+	logged, end, err := decodeLoans(over)
+	if err != nil {
+		return nil, err
+	}
+	out = finish(append(out, logged...))
+	return out, l.syncTo(end)
 }
 
 // sortByID sorts loans by id, then provider: the order of the indexes.
@@ -261,50 +303,46 @@ func sortByID(out []journal.Loan) []journal.Loan {
 // LoansByStatus reads the status index: one provider's loans are one range
 // of it, in id order; for every provider, each provider's first limit are
 // merged by id.
-func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit int) (out []journal.Loan, err error) {
-	err = s.viewLoans(func(tx *bbolt.Tx, loans map[string]overLoan) (uint64, error) {
-		b, prefix := statusRange(tx, status)
-		// The log's loans replace bolt's records of them: read enough
-		// of bolt's that limit remain once they are dropped.
-		n := limit
-		if n > 0 {
-			n += len(loans)
-		}
-		var refs []boltRef
-		providers := []string{provider}
-		if provider == "" {
-			providers = statusProviders(b, prefix)
-		}
-		for _, p := range providers {
-			for _, id := range prefixKeys(b, append(append([]byte{}, prefix...), p+"\x00"...), n) {
-				if _, ok := loans[string(loanKey(p, id))]; !ok {
-					refs = append(refs, boltRef{p, id})
+func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit int) ([]journal.Loan, error) {
+	return s.mergedLoans(
+		func(tx *bbolt.Tx, skip func(provider, id string) bool) []boltRef {
+			b, prefix := statusRange(tx, status)
+			var refs []boltRef
+			providers := []string{provider}
+			if provider == "" {
+				providers = statusProviders(b, prefix)
+			}
+			for _, p := range providers {
+				// The overlays' loans are skipped: limit are read past them.
+				pre := append(append([]byte{}, prefix...), p+"\x00"...)
+				c, n := b.Cursor(), 0
+				for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && (limit <= 0 || n < limit); k, _ = c.Next() {
+					if id := string(k[len(pre):]); !skip(p, id) {
+						refs = append(refs, boltRef{p, id})
+						n++
+					}
 				}
 			}
-		}
-		sort.SliceStable(refs, func(i, j int) bool {
-			if refs[i].id != refs[j].id {
-				return refs[i].id < refs[j].id
+			sort.SliceStable(refs, func(i, j int) bool {
+				if refs[i].id != refs[j].id {
+					return refs[i].id < refs[j].id
+				}
+				return refs[i].provider < refs[j].provider
+			})
+			if limit > 0 && len(refs) > limit {
+				refs = refs[:limit]
 			}
-			return refs[i].provider < refs[j].provider
+			return refs
+		},
+		nil,
+		func(r journal.Loan) bool { return (provider == "" || r.Provider == provider) && r.Status == status },
+		func(out []journal.Loan) []journal.Loan {
+			out = sortByID(out)
+			if limit > 0 && len(out) > limit {
+				out = out[:limit]
+			}
+			return out
 		})
-		if limit > 0 && len(refs) > limit {
-			refs = refs[:limit]
-		}
-		var err error
-		if out, err = getLoans(tx, refs); err != nil {
-			return 0, err
-		}
-		over, end, err := overLoans(loans, func(r journal.Loan) bool {
-			return (provider == "" || r.Provider == provider) && r.Status == status
-		})
-		out = sortByID(append(out, over...))
-		if limit > 0 && len(out) > limit {
-			out = out[:limit]
-		}
-		return end, err
-	})
-	return out, err
 }
 
 // statusProviders lists the providers having loans in a status's range
@@ -321,48 +359,36 @@ func statusProviders(b *bbolt.Bucket, prefix []byte) []string {
 }
 
 // ExpiredLoans reads the expiry index from its start up to t, and the
-// log's active loans expired by then.
-func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) (out []journal.Loan, err error) {
+// overlays' active loans expired by then.
+func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]journal.Loan, error) {
 	end := timeKey(t)
-	err = s.viewLoans(func(tx *bbolt.Tx, loans map[string]overLoan) (uint64, error) {
-		type hit struct {
-			key  []byte // its expiry index key: the order of the answer
-			loan journal.Loan
-		}
-		var hits []hit
-		c := tx.Bucket(bucketByExpiry).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
-			if limit > 0 && len(hits) >= limit {
-				break
+	return s.mergedLoans(
+		func(tx *bbolt.Tx, skip func(provider, id string) bool) []boltRef {
+			var refs []boltRef
+			c := tx.Bucket(bucketByExpiry).Cursor()
+			for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
+				if limit > 0 && len(refs) >= limit {
+					break
+				}
+				if p, id, _ := strings.Cut(string(k[8:]), "\x00"); !skip(p, id) {
+					refs = append(refs, boltRef{p, id})
+				}
 			}
-			if _, ok := loans[string(k[8:])]; ok {
-				continue // the log's state of it stands
+			return refs
+		},
+		nil,
+		func(r journal.Loan) bool { return expiring(r) && r.ExpiresAt.Before(t) },
+		func(out []journal.Loan) []journal.Loan {
+			// In the index's order: by expiry, then key.
+			sort.SliceStable(out, func(i, j int) bool {
+				return bytes.Compare(expiryKey(*out[i].ExpiresAt, out[i].Provider, out[i].ID),
+					expiryKey(*out[j].ExpiresAt, out[j].Provider, out[j].ID)) < 0
+			})
+			if limit > 0 && len(out) > limit {
+				out = out[:limit]
 			}
-			p, id, _ := strings.Cut(string(k[8:]), "\x00")
-			r, err := getLoan(tx, p, id)
-			if err != nil {
-				return 0, fmt.Errorf("loan %s/%s of an index: %w", p, id, err)
-			}
-			hits = append(hits, hit{bytes.Clone(k), r})
-		}
-		over, wait, err := overLoans(loans, func(r journal.Loan) bool { return expiring(r) && r.ExpiresAt.Before(t) })
-		if err != nil {
-			return 0, err
-		}
-		for _, r := range over {
-			hits = append(hits, hit{expiryKey(*r.ExpiresAt, r.Provider, r.ID), r})
-		}
-		sort.SliceStable(hits, func(i, j int) bool { return bytes.Compare(hits[i].key, hits[j].key) < 0 })
-		if limit > 0 && len(hits) > limit {
-			hits = hits[:limit]
-		}
-		out = make([]journal.Loan, len(hits))
-		for i, h := range hits {
-			out[i] = h.loan
-		}
-		return wait, nil
-	})
-	return out, err
+			return out
+		})
 }
 
 func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
@@ -378,50 +404,64 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 	}
 	var dk []byte // the dedupe key as a JSON string, kept in the event's record
 	var prev []byte
-	var prevEpoch uint64
+	var gen uint64
+	l := s.log
 	if dedupeKey != "" {
 		if dk, err = json.Marshal(dedupeKey); err != nil {
 			return journal.Event{}, false, err
 		}
-		// bolt's answer, read before the lock: it holds unless a
-		// checkpoint ran meanwhile (the epoch moved).
-		if prev, prevEpoch, err = s.boltDeduped(dedupeKey); err != nil {
+		// bolt's answer, read before the lock: it holds unless a pass
+		// was committed and dropped from memory meanwhile.
+		l.mu.Lock()
+		gen = l.gen
+		l.mu.Unlock()
+		if prev, err = s.boltDeduped(dedupeKey); err != nil {
 			return journal.Event{}, false, err
 		}
 	}
-	l := s.log
 	l.mu.Lock()
-	if dedupeKey != "" {
-		if i, ok := l.over.dedupe[dedupeKey]; ok {
-			ev := l.over.events[i]
-			l.mu.Unlock()
-			return s.deduped(ev.json, ev.end)
-		}
-		if prevEpoch != l.epoch {
-			if prev, _, err = s.boltDeduped(dedupeKey); err != nil {
+	var ev journal.Event
+	var written uint64
+	for {
+		// Again after a wait for room: the lock was released.
+		if dedupeKey != "" {
+			if ev, ok := l.eventLocked(dedupeKey); ok {
 				l.mu.Unlock()
-				return journal.Event{}, false, err
+				return s.deduped(ev.json, ev.end)
+			}
+			if gen != l.gen {
+				gen = l.gen
+				if prev, err = s.boltDeduped(dedupeKey); err != nil {
+					break
+				}
+			}
+			if prev != nil {
+				l.mu.Unlock()
+				return s.deduped(prev, 0)
 			}
 		}
-		if prev != nil {
-			l.mu.Unlock()
-			return s.deduped(prev, 0)
+		ev = e
+		ev.Cursor = journal.FormatCursor(l.nextSeq)
+		ev.ID = "ev_" + ev.Cursor
+		rec := walRecord{op: opApply, key: string(loanKey(r.Provider, r.ID)), loan: rb,
+			seq: l.nextSeq, dedupe: dedupeKey, event: eb.numbered(ev.ID, ev.Cursor, dk)}
+		b := rec.encode()
+		var fit, tooLarge bool
+		if fit, tooLarge, err = s.roomLocked(len(b)); err != nil {
+			break
 		}
-	}
-	ev := e
-	ev.Cursor = journal.FormatCursor(l.nextSeq)
-	ev.ID = "ev_" + ev.Cursor
-	rec := walRecord{op: opApply, key: string(loanKey(r.Provider, r.ID)), loan: rb,
-		seq: l.nextSeq, dedupe: dedupeKey, event: eb.numbered(ev.ID, ev.Cursor, dk)}
-	written, ok, err := s.appendLocked(rec.encode())
-	switch {
-	case err != nil:
-	case !ok:
-		l.nextSeq++
-		err = s.commitLocked(rec, indexed(r))
-	default:
-		l.nextSeq++
-		l.over.add(rec, indexed(r), written)
+		if tooLarge {
+			l.nextSeq++
+			err = s.commitLocked(rec, indexed(r))
+			break
+		}
+		if fit {
+			if written, err = s.appendLocked(b); err == nil {
+				l.nextSeq++
+				l.over.add(rec, indexed(r), written)
+			}
+			break
+		}
 	}
 	l.mu.Unlock()
 	if err == nil {
@@ -443,8 +483,9 @@ func (s *Store) deduped(b []byte, end uint64) (journal.Event, bool, error) {
 	return out, false, json.Unmarshal(b, &out)
 }
 
-// Events reads bolt's events after the cursor, then the log's: every
-// event the log holds comes after bolt's last.
+// Events reads bolt's events after the cursor, then the overlays': every
+// event they hold comes after bolt's last (or is bolt's too, for a frozen
+// pass just committed: it is taken once).
 func (s *Store) Events(_ context.Context, after string, limit int) ([]journal.Event, error) {
 	from, err := journal.ParseCursor(after)
 	if err != nil {
@@ -454,28 +495,43 @@ func (s *Store) Events(_ context.Context, after string, limit int) ([]journal.Ev
 	if from == ^uint64(0) {
 		return out, nil // nothing comes after it
 	}
-	err = s.viewEvents(func(tx *bbolt.Tx, events []overEvent) (uint64, error) {
-		c := tx.Bucket(bucketEvents).Cursor()
-		for k, v := c.Seek(seqKey(from + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			var e journal.Event
-			if err := json.Unmarshal(v, &e); err != nil {
-				return 0, err
-			}
-			out = append(out, e)
+	l := s.log
+	l.mu.Lock()
+	var passes [][]overEvent // appended to only: their first len stay as they are
+	if l.frozen != nil {
+		passes = append(passes, l.frozen.events)
+	}
+	passes = append(passes, l.over.events)
+	tx, err := s.db.Begin(false)
+	l.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	c := tx.Bucket(bucketEvents).Cursor()
+	for k, v := c.Seek(seqKey(from + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+		var e journal.Event
+		if err := json.Unmarshal(v, &e); err != nil {
+			_ = tx.Rollback()
+			return nil, err
 		}
+		out = append(out, e)
+		from = binary.BigEndian.Uint64(k)
+	}
+	// Ended before the wait for the log's sync (see mergedLoans).
+	_ = tx.Rollback()
+	var end uint64
+	for _, events := range passes {
 		i := sort.Search(len(events), func(i int) bool { return events[i].seq > from })
-		var end uint64
 		for ; i < len(events) && len(out) < limit; i++ {
 			var e journal.Event
 			if err := json.Unmarshal(events[i].json, &e); err != nil {
-				return 0, err
+				return nil, err
 			}
 			out = append(out, e)
 			end = events[i].end
 		}
-		return end, nil
-	})
-	return out, err
+	}
+	return out, l.syncTo(end)
 }
 
 // purgeChunk bounds the deletions of one transaction, so that a purge
@@ -709,16 +765,25 @@ func (s *Store) PurgeIdempotency(ctx context.Context, t time.Time) (int, error) 
 }
 
 func (s *Store) Close() error {
+	l := s.log
+	l.mu.Lock()
+	closed := l.closed
+	l.closed = true
+	l.mu.Unlock()
+	if closed {
+		return nil
+	}
 	// What the log holds goes into bolt, so that a closed file is whole
 	// by itself (a copy or a compaction of it loses nothing); if that
 	// fails, the log keeps it for the next open.
-	s.log.mu.Lock()
-	cerr := s.checkpointLocked()
-	s.log.failed = errBoltClosed
-	s.log.mu.Unlock()
+	ferr := s.flush()
+	l.mu.Lock()
+	l.failed = errBoltClosed // no write rotates the log from now on
+	l.mu.Unlock()
+	close(l.kick)
+	<-s.ckptDone
 	s.c.close()
-	ferr := s.log.f.Close()
-	return errors.Join(s.db.Close(), cerr, ferr)
+	return errors.Join(s.db.Close(), ferr, l.f.Close())
 }
 
 var _ journal.Store = (*Store)(nil)

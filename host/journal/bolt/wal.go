@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -22,28 +23,36 @@ import (
 // meanwhile), rather than committed to bolt, whose every commit syncs
 // twice and writes a leaf and its branches in each of several B-trees.
 // What the log holds is kept in memory too (overlay.go), where every read
-// finds it; a checkpoint commits it all into bolt in one transaction.
+// finds it, until a checkpoint commits it into bolt.
 //
 // The file is preallocated (zeros written and synced once), so that an
-// append changes no file size and its sync flushes data only. A record is
+// append changes no file size and its sync flushes data only. It has two
+// halves, and the log is written in passes, numbered: pass n fills half
+// n%2 from its start. When a half is full, its pass is frozen and the next
+// begins in the other half, while a checkpoint commits the frozen pass
+// into bolt in the background, its number with it (the meta bucket's
+// wal_epoch: the last pass bolt has). A pass begins only in a half whose
+// previous pass is in bolt, so writers never wait for a checkpoint unless
+// a whole half fills while one runs. A record is
 //
-//	length uint32 | crc32c(epoch, payload) uint32 | payload
+//	length uint32 | crc32c(pass, payload) uint32 | payload
 //	payload: 'P' | key | loan JSON                                 a loan written
 //	         'D' | key                                             a loan deleted
 //	         'A' | key | loan JSON | seq | dedupe key | event JSON  Apply
 //
 // where each field but the last is prefixed by its length (uvarint; seq is
-// the uvarint itself) and epoch is a number the bolt file's meta bucket
-// keeps. A checkpoint commits every loan and event the log holds into bolt
-// and moves the epoch on in the same transaction: the records written
-// before it then fail their checksum, and the log starts again at offset 0
-// with no rewrite. Replay, at open, reads records until a zero length or a
-// bad checksum (a torn append), and checkpoints what it read.
+// the uvarint itself). Summing a record with its pass number makes an old
+// pass's records in a reused half fail their checksum: no half is ever
+// rewritten. Replay, at open, reads the passes after wal_epoch (at most
+// two: the frozen one and the one after it), each until a zero length or a
+// bad checksum (a torn append), commits them into bolt and goes on two
+// passes later, past any pass a crash may have left half written.
 
 const (
-	// walSize is the preallocated size: about two thousand checkouts
-	// between checkpoints, and little to write at a file's first open.
-	walSize      = 4 << 20
+	// walSize is the preallocated size: halves of about six thousand
+	// checkouts each, a checkpoint's worth, and little to write at a
+	// file's first open.
+	walSize      = 8 << 20
 	opPut        = 'P'
 	opDelete     = 'D'
 	opApply      = 'A'
@@ -132,21 +141,32 @@ func parseRecord(p []byte) (walRecord, error) {
 type walLog struct {
 	f    *os.File
 	size int64      // the preallocated size (walSize; smaller in tests)
-	mu   sync.Mutex // guards the fields below; held across a checkpoint
-	// off is where the next record goes; epoch what records are summed with.
-	off     int64
+	mu   sync.Mutex // guards the fields below
+	cond sync.Cond  // on mu: a frozen pass committed (or failed to)
+	// epoch is the pass being written, off where its next record goes in
+	// its half.
 	epoch   uint64
+	off     int64
 	written uint64 // bytes appended since open: what a sync covers
-	over    overlay
-	nextSeq uint64 // the next event's number
+	over    *overlay
+	// frozen is the previous pass, being committed into bolt (nil: none);
+	// ckptErr the failure of its last commit, gen the count of passes
+	// committed and dropped from memory.
+	frozen      *overlay
+	frozenEpoch uint64
+	ckptErr     error
+	gen         uint64
+	kick        chan struct{} // wakes the checkpointer
+	nextSeq     uint64        // the next event's number
 	// failed, once set, refuses every write: an append or a sync that
 	// failed leaves what is on disk unknown (see Decisions).
 	failed error
+	closed bool // Close has begun
 	// pages counts the 4 KiB pages the syncs flushed (the span appended
 	// since the previous one, from dirty), syncs the syncs.
 	pages int64
 	syncs int64
-	dirty int64 // offset of the first append not synced yet; -1: none
+	dirty int64 // file offset of the first append not synced yet; -1: none
 
 	smu    sync.Mutex    // one sync at a time; writers queued behind it share the next
 	synced atomic.Uint64 // written covered by the last sync
@@ -155,17 +175,18 @@ type walLog struct {
 // walPath is the log's file beside the bolt file at path.
 func walPath(path string) string { return path + "-wal" }
 
-// openWAL opens (or creates) the log of the bolt file at path and, if
-// replay, reads what it holds; the caller checkpoints it. A file that
-// never kept an epoch never had a log: a log found beside it is not its
-// own, and is not read.
+// openWAL opens (or creates) the log of the bolt file at path, whose
+// last pass in bolt is epoch, and, if replay, reads the passes after it;
+// the caller commits them. A file that never kept an epoch never had a
+// log: a log found beside it is not its own, and is not read.
 func openWAL(path string, size int64, epoch uint64, replay bool) (*walLog, error) {
 	lp := walPath(path)
 	f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	l := &walLog{f: f, size: size, epoch: epoch, over: newOverlay(), dirty: -1}
+	l := &walLog{f: f, size: size &^ 1, epoch: epoch, over: newOverlay(), dirty: -1, kick: make(chan struct{}, 1)}
+	l.cond.L = &l.mu
 	if err := l.prealloc(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("preallocating %s: %w", lp, err)
@@ -202,24 +223,29 @@ func (l *walLog) prealloc() error {
 	return d.Sync()
 }
 
-// replay reads the records of the current epoch into the overlay.
+// replay reads the two passes after l.epoch into the overlay, in order.
 func (l *walLog) replay() error {
-	fi, err := l.f.Stat()
-	if err != nil {
-		return err
+	buf := make([]byte, l.size/2)
+	for pass := l.epoch + 1; pass <= l.epoch+2; pass++ {
+		n, err := l.f.ReadAt(buf, l.base(pass))
+		if err != nil && err != io.EOF {
+			return err
+		}
+		if err := l.replayPass(pass, buf[:n]); err != nil {
+			return err
+		}
 	}
-	buf := make([]byte, max(l.size, fi.Size())) // a log of a larger size too
-	n, err := l.f.ReadAt(buf, 0)
-	if err != nil && err != io.EOF {
-		return err
-	}
-	buf = buf[:n]
+	return nil
+}
+
+// replayPass reads the records of pass from buf, its half.
+func (l *walLog) replayPass(pass uint64, buf []byte) error {
 	for off := 0; off+recordHeader <= len(buf); {
 		size := int(binary.BigEndian.Uint32(buf[off:]))
 		sum := binary.BigEndian.Uint32(buf[off+4:])
 		end := off + recordHeader + size
-		if size == 0 || end > len(buf) || sum != l.sum(buf[off+recordHeader:end]) {
-			break // the end of this epoch's records, or a torn append
+		if size == 0 || end > len(buf) || sum != sumOf(pass, buf[off+recordHeader:end]) {
+			return nil // the end of this pass's records, or a torn append
 		}
 		r, err := parseRecord(buf[off+recordHeader : end])
 		if err != nil {
@@ -231,43 +257,48 @@ func (l *walLog) replay() error {
 				return fmt.Errorf("loan %q: %w", r.key, err)
 			}
 		}
-		// Copied out of buf, which is dropped: the overlay keeps them.
-		r.loan = append([]byte(nil), r.loan...)
-		r.event = append([]byte(nil), r.event...)
+		// Copied out of buf, which is reused: the overlay keeps them.
+		r.loan = bytes.Clone(r.loan)
+		r.event = bytes.Clone(r.event)
 		l.over.add(r, indexed(ix), 0)
 		off = end
 	}
 	return nil
 }
 
-func (l *walLog) sum(payload []byte) uint32 {
-	h := crc32.Update(0, castagnoli, binary.BigEndian.AppendUint64(nil, l.epoch))
+// base is the file offset of pass's half.
+func (l *walLog) base(pass uint64) int64 { return int64(pass%2) * (l.size / 2) }
+
+func sumOf(pass uint64, payload []byte) uint32 {
+	h := crc32.Update(0, castagnoli, binary.BigEndian.AppendUint64(nil, pass))
 	return crc32.Update(h, castagnoli, payload)
 }
 
 // seal fills rec's header for the current epoch; l.mu is held.
 func (l *walLog) seal(rec []byte) {
 	binary.BigEndian.PutUint32(rec, uint32(len(rec)-recordHeader))
-	binary.BigEndian.PutUint32(rec[4:], l.sum(rec[recordHeader:]))
+	binary.BigEndian.PutUint32(rec[4:], sumOf(l.epoch, rec[recordHeader:]))
 }
 
 // write appends rec (sealed) at off; l.mu is held. It returns the written
 // count the caller's sync must cover. A failed append fails the log.
 func (l *walLog) write(rec []byte) (uint64, error) {
-	if _, err := l.f.WriteAt(rec, l.off); err != nil {
+	at := l.base(l.epoch) + l.off
+	if _, err := l.f.WriteAt(rec, at); err != nil {
 		l.failed = fmt.Errorf("bolt store: appending to %s: %w", l.f.Name(), err)
 		return 0, l.failed
 	}
 	if l.dirty < 0 {
-		l.dirty = l.off
+		l.dirty = at
 	}
 	l.off += int64(len(rec))
 	l.written += uint64(len(rec))
 	return l.written, nil
 }
 
-// fits says whether a record of n bytes fits after off; l.mu is held.
-func (l *walLog) fits(n int) bool { return l.off+int64(n) <= l.size }
+// fits says whether a record of n bytes fits in the pass's half after
+// off; l.mu is held.
+func (l *walLog) fits(n int) bool { return l.off+int64(n) <= l.size/2 }
 
 // syncTo returns once the log is synced past written: a sync started after
 // the caller's write covers it, and the writers that wait meanwhile share
@@ -304,22 +335,14 @@ func (l *walLog) syncTo(written uint64) error {
 // countDirty adds the pages appended to since the last sync to pages;
 // l.mu is held.
 func (l *walLog) countDirty() {
-	if l.dirty >= 0 && l.off > l.dirty {
-		l.pages += (l.off-1)/4096 - l.dirty/4096 + 1
+	if end := l.base(l.epoch) + l.off; l.dirty >= 0 && end > l.dirty {
+		l.pages += (end-1)/4096 - l.dirty/4096 + 1
 	}
 	l.dirty = -1
 }
 
-// reset starts the log again after a checkpoint committed; l.mu is held.
-func (l *walLog) reset() {
-	l.countDirty()
-	l.epoch++
-	l.off = 0
-	l.over = newOverlay()
-}
-
-// walEpoch reads the log's epoch from the meta bucket (ok false: the
-// file never had a log).
+// walEpoch reads the last pass of the log bolt has from the meta bucket
+// (ok false: the file never had a log).
 func walEpoch(tx *bbolt.Tx) (epoch uint64, ok bool) {
 	if v := tx.Bucket(bucketMeta).Get(keyWALEpoch); len(v) == 8 {
 		return binary.BigEndian.Uint64(v), true

@@ -18,6 +18,11 @@ import (
 // log, nothing flushed beyond what was synced.
 func crash(t *testing.T, s *Store) {
 	t.Helper()
+	s.log.mu.Lock()
+	s.log.closed, s.log.failed = true, errBoltClosed
+	s.log.mu.Unlock()
+	close(s.log.kick)
+	<-s.ckptDone // a commit under way ends (as if the crash came after it)
 	s.c.close()
 	s.log.f.Close()
 	s.db.Close()
@@ -274,7 +279,7 @@ func TestLogTornRecordIgnored(t *testing.T) {
 		}
 	}
 	s.log.mu.Lock()
-	end := s.log.off
+	end := s.log.base(s.log.epoch) + s.log.off
 	s.log.mu.Unlock()
 	crash(t, s)
 	f, err := os.OpenFile(walPath(path), os.O_RDWR, 0)
@@ -299,8 +304,8 @@ func TestLogCheckpointsWhenFull(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j.db")
 	s := openT(t, path)
 	r := pendingLoanOf("ln_big", "p1")
-	r.Options = map[string]string{"note": strings.Repeat("x", walSize/6)}
-	for range 5 { // five fit; the sixth does not
+	r.Options = map[string]string{"note": strings.Repeat("x", walSize/12)}
+	for range 5 { // five fit in a half; the sixth does not
 		if err := s.PutLoan(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -316,13 +321,17 @@ func TestLogCheckpointsWhenFull(t *testing.T) {
 	}
 	s.log.mu.Lock()
 	moved := s.log.epoch != epoch
+	err := s.waitFrozenLocked() // the checkpoint runs in the background
 	s.log.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !moved || !boltHas(t, s, "ln_big") {
 		t.Fatal("no checkpoint put the loan into bolt")
 	}
 	// Larger than the whole log: bolt takes it at once, its event too.
 	huge := activeLoanOf("ln_huge", "p1", time.Now())
-	huge.Options = map[string]string{"note": strings.Repeat("x", walSize)}
+	huge.Options = map[string]string{"note": strings.Repeat("x", walSize/2)}
 	if _, _, err := s.Apply(ctx, huge, created("ln_huge"), "created|a|ln_huge"); err != nil {
 		t.Fatal(err)
 	}
