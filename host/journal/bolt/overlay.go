@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lendgate/lendgate/host/journal"
 	"go.etcd.io/bbolt"
@@ -120,11 +121,29 @@ func (s *Store) openLog(path string, size int64) error {
 	})
 }
 
-// checkpointer commits each frozen pass into bolt, then drops it.
+// checkpointer commits each frozen pass into bolt, then drops it. It also
+// freezes the pass being written when it is older than s.ckptEvery (and
+// not empty): the log then never holds more than that much of a quiet
+// journal, the next open replays little, and a bolt file that cannot take
+// a commit (a full disk) is found within that time, not a half later.
 func (s *Store) checkpointer() {
 	defer close(s.ckptDone)
 	l := s.log
-	for range l.kick {
+	tick := time.NewTicker(s.ckptEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case _, ok := <-l.kick:
+			if !ok {
+				return
+			}
+		case <-tick.C:
+			l.mu.Lock()
+			if l.frozen == nil && !l.closed && !l.over.empty() {
+				_ = s.rotateLocked() // no pass is frozen: it does not wait
+			}
+			l.mu.Unlock()
+		}
 		l.mu.Lock()
 		o, epoch := l.frozen, l.frozenEpoch
 		l.mu.Unlock()
@@ -136,7 +155,7 @@ func (s *Store) checkpointer() {
 		if err != nil {
 			l.ckptErr = fmt.Errorf("bolt store: committing its log: %w", err)
 		} else {
-			l.frozen = nil
+			l.frozen, l.ckptErr = nil, nil
 			l.gen++
 		}
 		l.cond.Broadcast()
@@ -169,13 +188,12 @@ func (l *walLog) kickCheckpointer() {
 }
 
 // waitFrozenLocked waits until no pass is frozen; s.log.mu is held (and
-// released while waiting). A failed commit is returned to one waiter, and
-// tried again.
+// released while waiting). While the frozen pass's commit fails, it
+// returns that failure and has the commit tried again.
 func (s *Store) waitFrozenLocked() error {
 	l := s.log
 	for l.frozen != nil {
 		if err := l.ckptErr; err != nil {
-			l.ckptErr = nil
 			l.kickCheckpointer()
 			return err
 		}
@@ -256,6 +274,12 @@ func (s *Store) roomLocked(n int) (fit, tooLarge bool, err error) {
 	switch {
 	case l.failed != nil:
 		return false, false, l.failed
+	case l.ckptErr != nil:
+		// bolt takes no commit (a full disk, say): the log refuses
+		// writes too, so that the host stops ordering now rather than a
+		// half later, and every write has the commit tried again.
+		l.kickCheckpointer()
+		return false, false, l.ckptErr
 	case l.fits(n):
 		return true, false, nil
 	case l.off == 0:

@@ -30,15 +30,17 @@ type Store struct {
 	c   *committer
 	log *walLog // the loans and events not in bolt yet (wal.go, overlay.go)
 	// ckptDone is closed when the checkpointer has stopped.
-	ckptDone chan struct{}
+	ckptDone  chan struct{}
+	ckptEvery time.Duration
 }
 
 // Open opens (or creates) the bbolt file at path. A file that is
 // locked, corrupt or unwritable is an error naming the file.
-func Open(path string) (*Store, error) { return open(path, walSize) }
+func Open(path string) (*Store, error) { return open(path, walSize, time.Second) }
 
-// open is Open with a log of logSize bytes (tests make it small).
-func open(path string, logSize int64) (*Store, error) {
+// open is Open with a log of logSize bytes, whose pass being written is
+// committed at least every ckptEvery (tests change both).
+func open(path string, logSize int64, ckptEvery time.Duration) (*Store, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout: 2 * time.Second,
 		// The freelist is rebuilt at open rather than written at every
@@ -54,7 +56,7 @@ func open(path string, logSize int64) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising bolt store %s: %w", path, err)
 	}
-	s := &Store{db: db, c: newCommitter(db)}
+	s := &Store{db: db, c: newCommitter(db), ckptEvery: ckptEvery}
 	if err := s.openLog(path, logSize); err != nil {
 		s.c.close()
 		db.Close()

@@ -49,10 +49,10 @@ import (
 // passes later, past any pass a crash may have left half written.
 
 const (
-	// walSize is the preallocated size: halves of about six thousand
-	// checkouts each, a checkpoint's worth, and little to write at a
-	// file's first open.
-	walSize      = 8 << 20
+	// walSize is the preallocated size: halves of about 1,700 checkouts
+	// each, a checkpoint's worth, and little to write at a file's first
+	// open or to take on a small disk.
+	walSize      = 2 << 20
 	opPut        = 'P'
 	opDelete     = 'D'
 	opApply      = 'A'

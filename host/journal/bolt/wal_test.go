@@ -61,9 +61,11 @@ func boltEvents(t *testing.T, s *Store) int {
 	return n
 }
 
+// openT opens a store whose log is committed only when a half fills (or
+// at a flush), so that tests see where each write is.
 func openT(t *testing.T, path string) *Store {
 	t.Helper()
-	s, err := Open(path)
+	s, err := open(path, walSize, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +378,7 @@ func TestLogOfAnotherFileIgnored(t *testing.T) {
 // write was acknowledged, and at the end every event is there once.
 func TestLogCheckpointsUnderConcurrentReadsAndWrites(t *testing.T) {
 	ctx := context.Background()
-	s, err := open(filepath.Join(t.TempDir(), "j.db"), 16<<10)
+	s, err := open(filepath.Join(t.TempDir(), "j.db"), 16<<10, 5*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
