@@ -19,9 +19,9 @@ func (r *report) durableSection(w func(string, ...any)) {
 	s := r.sync
 	w("## The journal on disk\n\n")
 	w("The disk under the journal (%s), probed before and after the scenarios (%d writes each; the lower median is kept):\n\n", s.dir, s.samples)
-	w("| 4 KiB write, O_DSYNC (one sync) | 4 KiB write + fdatasync | one bolt journal write alone (bbolt syncs twice per commit: pages, then meta) |\n|--:|--:|--:|\n")
+	w("| 4 KiB write, O_DSYNC (one sync) | 4 KiB write + fdatasync | one bolt journal write alone (PutLoan: an append to the journal's log and its sync) |\n|--:|--:|--:|\n")
 	w("| %s | %s | %s |\n\n", fmtDur(s.dsync), fmtDur(s.fdatasync), fmtDur(s.boltCommit))
-	w("A checkout is durable twice: pending before the distributor call, active with its event before the answer. On bolt the first is one sync of the journal's pending log and the second a bbolt commit (two syncs, shared by concurrent checkouts): three syncs for a checkout alone. ")
+	w("A checkout is durable twice: pending before the distributor call, active with its event before the answer. On bolt each is an append to the journal's write-ahead log and one sync (shared by the checkouts that append meanwhile); the log is committed into the bbolt file in the background. ")
 	w("Its **durable floor** at one client is the bare call plus two syncs: %s + 2 × %s = **%s**.\n\n", fmtDur(r.durableFloor()-2*s.dsync), fmtDur(s.dsync), fmtDur(r.durableFloor()))
 	w("| checkout | clients | p50 | p50 × durable floor | calls/s | calls/s × floor's |\n|---|--:|--:|--:|--:|--:|\n")
 	for _, sc := range []string{rowGoCheckout, rowGoCheckoutPG, rowHTTPCheckout, rowGoCheckoutMem} {
@@ -35,7 +35,7 @@ func (r *report) durableSection(w func(string, ...any)) {
 				x.throughput(), ratio(x.throughput(), f.throughput()))
 		}
 	}
-	w("\nAt more than one client the durable floor is the bare call's p50 at that concurrency plus two syncs: concurrent checkouts share their syncs (bolt's group commit, PostgreSQL's), so it bounds a call's latency, not the throughput.\n\n")
+	w("\nAt more than one client the durable floor is the bare call's p50 at that concurrency plus two syncs: concurrent checkouts share their syncs (bolt's log, PostgreSQL's group commit), so it bounds a call's latency, not the throughput.\n\n")
 }
 
 // journalTargets writes one table line per target for the journal on disk.

@@ -22,7 +22,7 @@ type syncResult struct {
 	samples    int
 	dsync      time.Duration // p50 of a 4 KiB write to a file opened O_DSYNC
 	fdatasync  time.Duration // p50 of a 4 KiB write then fdatasync
-	boltCommit time.Duration // p50 of one bolt journal write (PutLoan), alone
+	boltCommit time.Duration // p50 of one bolt journal write (PutLoan: a log append and its sync), alone
 }
 
 // syncSamples bounds each probe loop.

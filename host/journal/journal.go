@@ -12,22 +12,24 @@
 // suite every driver passes is journaltest.
 //
 // Decisions about the journal (issue #12):
-//   - The bolt store group-commits with a committer goroutine of its own
-//     rather than bbolt's DB.Batch: a write arriving while no commit runs
-//     starts one at once (Batch would wait up to its 10 ms timer), and the
-//     writes queued meanwhile share the next transaction and its syncs.
+//   - The bolt store journals every write of a loan or an event in a
+//     write-ahead log beside its file, one append and one sync shared by
+//     the writers that append meanwhile, and commits the log into the
+//     bbolt file in the background (the bolt package's doc says how). The
+//     writes that go to the file itself (Idempotency-Keys, webhooks, the
+//     log's commits) are group-committed by a committer goroutine of its
+//     own rather than bbolt's DB.Batch: a write arriving while no commit
+//     runs starts one at once (Batch would wait up to its 10 ms timer), and
+//     the writes queued meanwhile share the next transaction and its syncs.
 //     A write that fails rolls its group back; it is then run alone (its
 //     error is its own) and the others committed again, so every write
 //     function may run twice and sets its results afresh each time.
 //   - A checkout is durable twice (pending before the distributor call,
 //     active with its event before the answer). Folding the two phases is
-//     not safe (pending must be on disk before the distributor is called).
-//     On bolt the pending write is one append and one sync of a small log
-//     beside the file, and the active one a bbolt commit (two syncs, shared
-//     between concurrent checkouts): three syncs for a checkout alone. The
-//     bolt package's doc says how the log is replayed and checkpointed. The
-//     bolt file keeps an index for every query (patron, status, expiry,
-//     events by cursor, keys by creation): see bolt/index.go.
+//     not safe (pending must be on disk before the distributor is called),
+//     so a checkout alone costs two syncs of the bolt store's log. The bolt
+//     file keeps an index for every query (patron, status, expiry, events
+//     by cursor, keys by creation): see bolt/index.go.
 //   - PostgreSQL events commit in parallel, with no lock across a commit:
 //     a number drawn by a transaction not yet committed leaves a gap, and a
 //     reader never steps over a gap below an event it returns. It settles

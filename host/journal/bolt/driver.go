@@ -1,8 +1,11 @@
 // Package bolt is the default journal driver, "bolt": one bbolt file on
 // the host's disk (DSN: its path, ./lendgate.db by default), for one host
-// process at a time. Writes are group-committed (commit.go) and every query
-// is a range scan of an index (index.go); the file records its schema
-// version in its meta bucket. The host links it by default.
+// process at a time, and a write-ahead log beside it (<file>-wal, 2 MiB):
+// writes of loans and events are synced to the log and committed into the
+// file in the background (wal.go, overlay.go), other writes are
+// group-committed to the file (commit.go), and every query is a range scan
+// of an index (index.go); the file records its schema version in its meta
+// bucket. The host links it by default.
 //
 // Decisions about a checkout's cost (issue #12; BenchmarkCheckout measures
 // it, with pages and syncs per checkout):
@@ -19,30 +22,37 @@
 //     checkout), and bbolt rebuilds the freelist at open by walking the
 //     file's pages, about a second for a file of a million loans and their
 //     events (1.3 GB, in the page cache) against under a millisecond.
-//   - A checkout costs three syncs, not four. bbolt syncs each commit twice
-//     (pages, then meta; NoSync is not used), and the two writes of a
-//     checkout cannot share a commit (the pending loan is on disk before
-//     the distributor is called, the active loan and its event before the
-//     answer). So the first goes to a log of its own beside the file,
-//     <file>-pending (pendinglog.go): one append, one sync of a page or
-//     two, shared by the checkouts that append meanwhile. The log's loans
-//     are kept in memory and merged into every read; the second write
-//     commits the loan to bolt like any other. Deleting a loan the log has
-//     a put record of (a checkout the distributor refused) writes a synced
-//     tombstone, so that no crash brings it back. When the log is full,
-//     and at every open and close, a checkpoint commits the loans it holds
-//     into bolt (loans_pending) and moves the log's epoch on in the same
-//     transaction: its old records then fail their checksum, and the log
-//     starts over without being rewritten. Under concurrency the log's
-//     syncs are not shared with bolt's commits: a checkout averages more
-//     syncs than before, each of the log's of a page or two, for fewer
-//     pages. A copy of a closed file is whole; a copy of the file of a
-//     crashed process needs its -pending file beside it, or the checkouts
-//     then in flight are lost.
-//   - A program of layout 2 opening a file of layout 3 would not see the
-//     loans pending in it (their records are in loans_pending or the log):
-//     going back to an older lendgate after a crash with checkouts in
-//     flight leaves those to be found by hand.
+//   - A checkout costs two syncs of a page or two, not the four of two
+//     bbolt commits (bbolt syncs each commit twice, pages then meta, and
+//     writes a leaf and its branches in every B-tree the commit touches;
+//     NoSync is not used). Every write of a loan or an event goes to a
+//     write-ahead log beside the file, <file>-wal (wal.go): one append and
+//     one sync, shared by the writers that append meanwhile. What the log
+//     holds is kept in memory (overlay.go) and merged into every read, and
+//     a checkpoint commits it into bolt in one transaction, in the
+//     background: the log has two halves, written in turn, and a full half
+//     is committed while the other is written, so a checkout waits for a
+//     commit only if a whole half fills while one runs. The half being
+//     written is also committed after a second, so a quiet journal is in
+//     bolt within a second and a bolt file that takes no commit (a full
+//     disk) is found then: until a commit succeeds again, the log refuses
+//     writes too, and the host stops ordering (journal_unavailable).
+//     Idempotency-Keys and webhooks are written to bolt directly (the
+//     committer). A failed append or sync of the log fails the store for
+//     good: the kernel may have dropped pages it could not write, so no
+//     later sync would vouch for them (the host is restarted, and the log
+//     replayed). A read returns what the log holds only once it is synced,
+//     so an event's number, once read, is never given to another event
+//     after a crash. At open the log is replayed and committed, and the
+//     log goes on two passes later, so no record a crash left behind can
+//     come back. A copy of a closed file is whole; a copy of the file of a
+//     crashed process (or a filesystem snapshot) needs its -wal file beside
+//     it, or the writes of its last second or two are lost.
+//   - An older program opening a file would not read its -wal: going back
+//     to an older lendgate needs a clean stop first (Close commits the log
+//     into the file), or the last writes before a crash are not seen. A
+//     program of layout 2 opening a file of layout 3 would not see the
+//     loans pending in it either (their records are in loans_pending).
 package bolt
 
 import (
