@@ -62,6 +62,7 @@ func newJournal(kind string) (*benchJournal, error) {
 				s.Close()
 				if b, ok := s.(interface{ Path() string }); ok {
 					os.Remove(b.Path())
+					os.Remove(b.Path() + "-wal") // the journal's write-ahead log
 				}
 			},
 		}

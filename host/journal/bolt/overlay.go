@@ -171,7 +171,6 @@ func (s *Store) rotateLocked() error {
 	if err := s.waitFrozenLocked(); err != nil {
 		return err
 	}
-	l.countDirty()
 	l.frozen, l.frozenEpoch = l.over, l.epoch
 	l.over = newOverlay()
 	l.epoch++

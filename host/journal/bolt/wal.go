@@ -162,11 +162,11 @@ type walLog struct {
 	// failed leaves what is on disk unknown (see Decisions).
 	failed error
 	closed bool // Close has begun
-	// pages counts the 4 KiB pages the syncs flushed (the span appended
-	// since the previous one, from dirty), syncs the syncs.
-	pages int64
-	syncs int64
-	dirty int64 // file offset of the first append not synced yet; -1: none
+	// queued holds the records appended but not written yet; pages counts
+	// the 4 KiB pages the syncs wrote, syncs the syncs.
+	queued []span
+	pages  int64
+	syncs  int64
 
 	smu    sync.Mutex    // one sync at a time; writers queued behind it share the next
 	synced atomic.Uint64 // written covered by the last sync
@@ -185,7 +185,7 @@ func openWAL(path string, size int64, epoch uint64, replay bool) (*walLog, error
 	if err != nil {
 		return nil, err
 	}
-	l := &walLog{f: f, size: size &^ 1, epoch: epoch, over: newOverlay(), dirty: -1, kick: make(chan struct{}, 1)}
+	l := &walLog{f: f, size: size &^ 1, epoch: epoch, over: newOverlay(), kick: make(chan struct{}, 1)}
 	l.cond.L = &l.mu
 	if err := l.prealloc(); err != nil {
 		f.Close()
@@ -280,30 +280,39 @@ func (l *walLog) seal(rec []byte) {
 	binary.BigEndian.PutUint32(rec[4:], sumOf(l.epoch, rec[recordHeader:]))
 }
 
-// write appends rec (sealed) at off; l.mu is held. It returns the written
-// count the caller's sync must cover. A failed append fails the log.
+// write appends rec (sealed) at off; l.mu is held. It only queues rec:
+// the sync that covers it writes it (syncTo), so that the writers of one
+// sync share one write too. It returns the written count the caller's sync
+// must cover.
 func (l *walLog) write(rec []byte) (uint64, error) {
 	at := l.base(l.epoch) + l.off
-	if _, err := l.f.WriteAt(rec, at); err != nil {
-		l.failed = fmt.Errorf("bolt store: appending to %s: %w", l.f.Name(), err)
-		return 0, l.failed
-	}
-	if l.dirty < 0 {
-		l.dirty = at
+	if n := len(l.queued); n > 0 && l.queued[n-1].at+int64(len(l.queued[n-1].b)) == at {
+		l.queued[n-1].b = append(l.queued[n-1].b, rec...)
+	} else {
+		l.queued = append(l.queued, span{at: at, b: append([]byte(nil), rec...)})
 	}
 	l.off += int64(len(rec))
 	l.written += uint64(len(rec))
 	return l.written, nil
 }
 
+// span is a run of records to write at a file offset.
+type span struct {
+	at int64
+	b  []byte
+}
+
 // fits says whether a record of n bytes fits in the pass's half after
 // off; l.mu is held.
 func (l *walLog) fits(n int) bool { return l.off+int64(n) <= l.size/2 }
 
-// syncTo returns once the log is synced past written: a sync started after
-// the caller's write covers it, and the writers that wait meanwhile share
-// the next one. A failed sync fails the log: the kernel may have dropped
-// the pages it could not write, so no later sync would vouch for them.
+// syncTo returns once the log is written and synced past written: a sync
+// started after the caller's append covers it, and the writers that wait
+// meanwhile share the next one (its write and its sync). Spans are
+// written in the order they were appended, so a half written again after
+// its pass was committed is never overwritten by that pass's records. A
+// failed write or sync fails the log: the kernel may have dropped the
+// pages it could not write, so no later sync would vouch for them.
 func (l *walLog) syncTo(written uint64) error {
 	if l.synced.Load() >= written {
 		return nil
@@ -318,13 +327,21 @@ func (l *walLog) syncTo(written uint64) error {
 		defer l.mu.Unlock()
 		return l.failed
 	}
-	target := l.written
+	target, spans := l.written, l.queued
+	l.queued = nil
 	l.syncs++
-	l.countDirty()
+	for _, sp := range spans {
+		end := sp.at + int64(len(sp.b))
+		l.pages += (end-1)/4096 - sp.at/4096 + 1
+	}
 	l.mu.Unlock()
-	if err := datasync(l.f); err != nil {
+	err := l.writeSpans(spans)
+	if err == nil {
+		err = datasync(l.f)
+	}
+	if err != nil {
 		l.mu.Lock()
-		l.failed = fmt.Errorf("bolt store: syncing %s: %w", l.f.Name(), err)
+		l.failed = fmt.Errorf("bolt store: writing %s: %w", l.f.Name(), err)
 		l.mu.Unlock()
 		return err
 	}
@@ -332,13 +349,13 @@ func (l *walLog) syncTo(written uint64) error {
 	return nil
 }
 
-// countDirty adds the pages appended to since the last sync to pages;
-// l.mu is held.
-func (l *walLog) countDirty() {
-	if end := l.base(l.epoch) + l.off; l.dirty >= 0 && end > l.dirty {
-		l.pages += (end-1)/4096 - l.dirty/4096 + 1
+func (l *walLog) writeSpans(spans []span) error {
+	for _, sp := range spans {
+		if _, err := l.f.WriteAt(sp.b, sp.at); err != nil {
+			return err
+		}
 	}
-	l.dirty = -1
+	return nil
 }
 
 // walEpoch reads the last pass of the log bolt has from the meta bucket
