@@ -179,7 +179,11 @@ func (s *Store) rotateLocked() error {
 	return nil
 }
 
+// kickCheckpointer wakes the checkpointer; l.mu is held.
 func (l *walLog) kickCheckpointer() {
+	if l.stopped {
+		return
+	}
 	select {
 	case l.kick <- struct{}{}:
 	default:
@@ -192,6 +196,9 @@ func (l *walLog) kickCheckpointer() {
 func (s *Store) waitFrozenLocked() error {
 	l := s.log
 	for l.frozen != nil {
+		if l.stopped {
+			return errBoltClosed
+		}
 		if err := l.ckptErr; err != nil {
 			l.kickCheckpointer()
 			return err

@@ -781,8 +781,10 @@ func (s *Store) Close() error {
 	ferr := s.flush()
 	l.mu.Lock()
 	l.failed = errBoltClosed // no write rotates the log from now on
-	l.mu.Unlock()
+	l.stopped = true
 	close(l.kick)
+	l.cond.Broadcast()
+	l.mu.Unlock()
 	<-s.ckptDone
 	s.c.close()
 	return errors.Join(s.db.Close(), ferr, l.f.Close())

@@ -160,8 +160,9 @@ type walLog struct {
 	nextSeq     uint64        // the next event's number
 	// failed, once set, refuses every write: an append or a sync that
 	// failed leaves what is on disk unknown (see Decisions).
-	failed error
-	closed bool // Close has begun
+	failed  error
+	closed  bool // Close has begun
+	stopped bool // the checkpointer is told to stop (kick is closed)
 	// queued holds the records appended but not written yet; pages counts
 	// the 4 KiB pages the syncs wrote, syncs the syncs.
 	queued []span
