@@ -149,8 +149,9 @@ func postgresDSN() (string, error) {
 // 64 clients of the busiest level as docs/operations.md advises (about half
 // the checkouts a node runs at once): with the default 16, concurrent
 // checkouts queue for a connection and fewer commits share each WAL flush
-// (0.6 flushes per checkout at 64 clients against 0.35 with 32), and the
-// same run served about a fifth fewer checkouts a second.
+// (0.63 flushes per checkout at 64 clients against 0.45 with 32), and the
+// same run served about a fifth fewer checkouts a second (2541/s against
+// 3234/s; docs/operations.md has the table).
 const benchPoolConns = 32
 
 // withPool sets the pool size of a DSN that does not set its own (a
