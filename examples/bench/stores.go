@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -73,7 +72,7 @@ func newJournal(kind string) (*benchJournal, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := postgres.Open(context.Background(), withPool(dsn, benchPoolConns))
+		s, err := postgres.Open(context.Background(), dsn) // its default pool, as users run it
 		if err != nil {
 			return nil, err
 		}
@@ -144,32 +143,6 @@ func postgresDSN() (string, error) {
 		return "", pgServer.err
 	}
 	return newDatabase(pgServer.base)
-}
-
-// benchPoolConns is the checkout host's PostgreSQL pool, sized for the
-// 64 clients of the busiest level as docs/operations.md advises (about half
-// the checkouts a node runs at once): with the default 16, concurrent
-// checkouts queue for a connection and fewer commits share each WAL flush
-// (0.63 flushes per checkout at 64 clients against 0.45 with 32), and the
-// same run served about a fifth fewer checkouts a second (2541/s against
-// 3234/s; docs/operations.md has the table).
-const benchPoolConns = 32
-
-// withPool sets the pool size of a DSN that does not set its own (a
-// -postgres DSN keeps its pool_max_conns), in the DSN's own form.
-func withPool(dsn string, conns int) string {
-	switch {
-	case strings.Contains(dsn, "pool_max_conns"):
-		return dsn
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		return fmt.Sprintf("%s%spool_max_conns=%d", dsn, sep, conns)
-	default: // key=value pairs
-		return fmt.Sprintf("%s pool_max_conns=%d", dsn, conns)
-	}
 }
 
 // newDatabase creates an empty database on the server and returns its DSN.

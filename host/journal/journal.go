@@ -37,9 +37,10 @@
 //     on the primary key for a writer still holding it; a writer whose
 //     number was tombstoned applies again with a new one. So GET /v1/events
 //     may wait for a commit in flight, and may write a tombstone.
-//   - The PostgreSQL pool has 16 connections unless the DSN sets
+//   - The PostgreSQL pool has 32 connections unless the DSN sets
 //     pool_max_conns: enough for concurrent checkouts to share PostgreSQL's
-//     WAL flush, few enough for several nodes on one server.
+//     WAL flush (at 64 checkouts at once, a fifth more a second than 16),
+//     few enough for three nodes on one server.
 //   - Events are kept store.event_retention (default 90 days), never less
 //     than the Idempotency-Key TTL (a retried checkout finds its
 //     loan.created event by its dedupe key); an event's dedupe key is purged

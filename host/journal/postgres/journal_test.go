@@ -167,8 +167,8 @@ func TestStoreDriverPostgresReaderStepsOverAbandonedNumbers(t *testing.T) {
 // The pool is sized for concurrent commits unless the DSN says otherwise.
 func TestStoreDriverPostgresPoolSize(t *testing.T) {
 	s, _ := openPostgresPair(t)
-	if got := s.MaxConns(); got != 16 {
-		t.Fatalf("pool of %d connections, want 16 by default", got)
+	if got := s.MaxConns(); got != 32 {
+		t.Fatalf("pool of %d connections, want 32 by default", got)
 	}
 	dsn := testserver.SharedPostgres(t)
 	s2, err := postgres.Open(t.Context(), dsn+"&pool_max_conns=3")
