@@ -85,8 +85,13 @@ func (o *overlay) empty() bool { return len(o.loans) == 0 && len(o.events) == 0 
 func (s *Store) openLog(path string, size int64) error {
 	var epoch uint64
 	var ok bool
+	replaySize := size
 	_ = s.db.View(func(tx *bbolt.Tx) error {
-		epoch, ok = walEpoch(tx)
+		var was int64
+		epoch, was, ok = walEpoch(tx)
+		if was > 0 {
+			replaySize = was // the passes to replay were written in halves of it
+		}
 		return nil
 	})
 	if !ok {
@@ -96,7 +101,7 @@ func (s *Store) openLog(path string, size int64) error {
 		_, _ = rand.Read(b[:])
 		epoch = binary.BigEndian.Uint64(b[:]) >> 2
 	}
-	l, err := openWAL(path, size, epoch, ok)
+	l, err := openWAL(path, size, replaySize, epoch, ok)
 	if err != nil {
 		return err
 	}
@@ -150,7 +155,7 @@ func (s *Store) checkpointer() {
 		if o == nil {
 			continue
 		}
-		err := s.update(func(tx *bbolt.Tx) error { return checkpointTx(tx, o, epoch) })
+		err := s.update(func(tx *bbolt.Tx) error { return checkpointTx(tx, o, epoch, l.size) })
 		l.mu.Lock()
 		if err != nil {
 			l.ckptErr = fmt.Errorf("bolt store: committing its log: %w", err)
@@ -225,8 +230,10 @@ func (s *Store) flush() error {
 }
 
 // checkpointTx writes o, the log's pass epoch, into bolt, and records
-// that bolt has that pass.
-func checkpointTx(tx *bbolt.Tx, o *overlay, epoch uint64) error {
+// that bolt has that pass, and the size of the log the next passes are
+// written in (so that a log of another size, after an upgrade, is still
+// replayed as it was written).
+func checkpointTx(tx *bbolt.Tx, o *overlay, epoch uint64, size int64) error {
 	// In key order: bbolt splits a node only at commit, so keys put in
 	// random order into one node move its tail on every put.
 	for _, key := range slices.Sorted(maps.Keys(o.loans)) {
@@ -267,7 +274,11 @@ func checkpointTx(tx *bbolt.Tx, o *overlay, epoch uint64) error {
 			return err
 		}
 	}
-	return tx.Bucket(bucketMeta).Put(keyWALEpoch, binary.BigEndian.AppendUint64(nil, epoch))
+	meta := tx.Bucket(bucketMeta)
+	if err := meta.Put(keyWALSize, binary.BigEndian.AppendUint64(nil, uint64(size))); err != nil {
+		return err
+	}
+	return meta.Put(keyWALEpoch, binary.BigEndian.AppendUint64(nil, epoch))
 }
 
 // roomLocked makes room for a record of n bytes: it says fit when the

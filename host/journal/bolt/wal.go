@@ -61,6 +61,7 @@ const (
 
 var (
 	keyWALEpoch = []byte("wal_epoch")
+	keyWALSize  = []byte("wal_size")
 	castagnoli  = crc32.MakeTable(crc32.Castagnoli)
 )
 
@@ -177,10 +178,12 @@ type walLog struct {
 func walPath(path string) string { return path + "-wal" }
 
 // openWAL opens (or creates) the log of the bolt file at path, whose
-// last pass in bolt is epoch, and, if replay, reads the passes after it;
-// the caller commits them. A file that never kept an epoch never had a
-// log: a log found beside it is not its own, and is not read.
-func openWAL(path string, size int64, epoch uint64, replay bool) (*walLog, error) {
+// last pass in bolt is epoch, and, if replay, reads the passes after it
+// as they were written, in halves of a log of replaySize bytes; the caller
+// commits them. From then on the log is of size bytes. A file that never
+// kept an epoch never had a log: a log found beside it is not its own, and
+// is not read.
+func openWAL(path string, size, replaySize int64, epoch uint64, replay bool) (*walLog, error) {
 	lp := walPath(path)
 	f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -195,7 +198,7 @@ func openWAL(path string, size int64, epoch uint64, replay bool) (*walLog, error
 	if !replay {
 		return l, nil
 	}
-	if err := l.replay(); err != nil {
+	if err := l.replay(replaySize &^ 1); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("reading %s: %w", lp, err)
 	}
@@ -224,11 +227,12 @@ func (l *walLog) prealloc() error {
 	return d.Sync()
 }
 
-// replay reads the two passes after l.epoch into the overlay, in order.
-func (l *walLog) replay() error {
-	buf := make([]byte, l.size/2)
+// replay reads the two passes after l.epoch, written in a log of size
+// bytes, into the overlay, in order.
+func (l *walLog) replay(size int64) error {
+	buf := make([]byte, size/2)
 	for pass := l.epoch + 1; pass <= l.epoch+2; pass++ {
-		n, err := l.f.ReadAt(buf, l.base(pass))
+		n, err := l.f.ReadAt(buf, int64(pass%2)*(size/2))
 		if err != nil && err != io.EOF {
 			return err
 		}
@@ -360,12 +364,17 @@ func (l *walLog) writeSpans(spans []span) error {
 }
 
 // walEpoch reads the last pass of the log bolt has from the meta bucket
-// (ok false: the file never had a log).
-func walEpoch(tx *bbolt.Tx) (epoch uint64, ok bool) {
-	if v := tx.Bucket(bucketMeta).Get(keyWALEpoch); len(v) == 8 {
-		return binary.BigEndian.Uint64(v), true
+// (ok false: the file never had a log), and the size of the log the
+// passes after it are written in (0: not recorded).
+func walEpoch(tx *bbolt.Tx) (epoch uint64, size int64, ok bool) {
+	meta := tx.Bucket(bucketMeta)
+	if v := meta.Get(keyWALSize); len(v) == 8 {
+		size = int64(binary.BigEndian.Uint64(v))
 	}
-	return 0, false
+	if v := meta.Get(keyWALEpoch); len(v) == 8 {
+		return binary.BigEndian.Uint64(v), size, true
+	}
+	return 0, size, false
 }
 
 // indexed is the part of r the overlay filters on, copied: the caller
