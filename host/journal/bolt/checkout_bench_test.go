@@ -19,9 +19,10 @@ import (
 // its loan.created event), alone and from concurrent clients, on a file
 // that already holds benchPrefill loans and their events, so that its
 // B-trees are as deep as a library's. Besides ns/op it reports what the
-// disk's noise does not blur: pages/op (pages the commits and the pending
-// log wrote) and syncs/op (each commit syncs twice: its pages, then its
-// meta page; each pending log sync once).
+// disk's noise does not blur: pages/op (pages the write-ahead log's syncs
+// and bolt's commits of it wrote) and syncs/op (each log sync once, each
+// bolt commit twice: its pages, then its meta page). The log's commits run
+// in the background; those that end within the run are counted.
 //
 //	go test -run '^$' -bench Checkout -count 5 ./host/journal/bolt/
 
@@ -66,8 +67,8 @@ func benchMeasure(b *testing.B, s *Store, fn func()) {
 	b.ReportMetric(float64(benchSyncs(s)-syncs)/n, "syncs/op")
 }
 
-// benchSyncs counts the syncs so far: two per bolt commit, and the pending
-// log's.
+// benchSyncs counts the syncs so far: two per bolt commit, and the
+// write-ahead log's.
 func benchSyncs(s *Store) int64 {
 	s.log.mu.Lock()
 	defer s.log.mu.Unlock()

@@ -26,7 +26,7 @@ import (
 //	idempotency_by_created  created\0scope\0key  → nil   PurgeIdempotency
 //	meta               "layout"                  → layout version (of the indexes)
 //	                   "schema"                  → journal.SchemaVersion (of the records; none: 1)
-//	                   "pending_log_epoch"       → the pending log's epoch (pendinglog.go)
+//	                   "wal_epoch", "wal_size"   → the last pass of the write-ahead log bolt has, and the log's size (wal.go)
 //
 // An event written since layout 3 keeps its dedupe key in its own record
 // (event.go: boltDedupeMember), for the purge to find.
@@ -35,8 +35,8 @@ import (
 // also the pending range of the status index: a loan is pending only while
 // its checkout runs (the sweeper turns one left over unknown), so the
 // bucket stays small (stored inline in its parent, or a page or two), and
-// a pending loan written to bolt (a checkpoint of the pending log,
-// pendinglog.go, or a loan turned pending again) rewrites no leaf and
+// a pending loan written to bolt (a checkpoint of the write-ahead log,
+// wal.go, or a loan turned pending again) rewrites no leaf and
 // branches of the large loans and status trees. A checkout writes each
 // large tree once (into loans, into the active range of loans_by_status).
 //
