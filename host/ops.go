@@ -23,7 +23,14 @@ func (h *Host) logCall(provider, op, loan string, start time.Time, err error) {
 	resilience.Observer{Log: h.log, Metrics: h.metrics, IsInstance: h.isInstance}.Done(provider, op, loan, start, err)
 }
 
-func newLoanID() string { return "ln_" + ulid.Make().String() }
+// newLoanID is "ln_" and a new ULID, built in one allocation.
+func newLoanID() string {
+	id := ulid.Make()
+	var b [3 + ulid.EncodedSize]byte
+	copy(b[:], "ln_")
+	_ = id.MarshalTextTo(b[3:]) // cannot fail: b is the encoded size
+	return string(b[:])
+}
 
 // notifyURL is the per-loan callback of api.md §5 ("" when the plugin takes
 // none or the host has no public URL).

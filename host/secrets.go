@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"hash"
-	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,22 +36,30 @@ func (k keys) mac(parts ...string) []byte {
 // patron id). The instance key is derived once; the HMAC states are pooled
 // because every checkout needs one.
 type pseudonymizer struct {
-	pool sync.Pool
+	pool sync.Pool // of *patronMAC
+}
+
+// patronMAC is a pooled HMAC state with a buffer for the patron id: the
+// HMAC has no WriteString, and converting the id allocated every call.
+type patronMAC struct {
+	h   hash.Hash
+	buf []byte
 }
 
 func (k keys) pseudonymizer(instance string) *pseudonymizer {
 	key := k.mac("patron", instance)
-	return &pseudonymizer{pool: sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+	return &pseudonymizer{pool: sync.Pool{New: func() any { return &patronMAC{h: hmac.New(sha256.New, key)} }}}
 }
 
 func (p *pseudonymizer) pseudonym(patron string) string {
-	m := p.pool.Get().(hash.Hash)
+	m := p.pool.Get().(*patronMAC)
 	defer p.pool.Put(m)
-	m.Reset()
-	io.WriteString(m, patron)
+	m.h.Reset()
+	m.buf = append(m.buf[:0], patron...)
+	m.h.Write(m.buf)
 	var sum [sha256.Size]byte
 	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], m.Sum(sum[:0]))
+	hex.Encode(out[:], m.h.Sum(sum[:0]))
 	return string(out[:32])
 }
 
