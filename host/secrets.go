@@ -39,11 +39,13 @@ type pseudonymizer struct {
 	pool sync.Pool // of *patronMAC
 }
 
-// patronMAC is a pooled HMAC state with a buffer for the patron id: the
-// HMAC has no WriteString, and converting the id allocated every call.
+// patronMAC is a pooled HMAC state with buffers for the patron id and the
+// sum: the HMAC has no WriteString, and both the id's conversion and a sum
+// on the stack (passed to an interface) allocated every call.
 type patronMAC struct {
 	h   hash.Hash
 	buf []byte
+	sum []byte
 }
 
 func (k keys) pseudonymizer(instance string) *pseudonymizer {
@@ -57,9 +59,9 @@ func (p *pseudonymizer) pseudonym(patron string) string {
 	m.h.Reset()
 	m.buf = append(m.buf[:0], patron...)
 	m.h.Write(m.buf)
-	var sum [sha256.Size]byte
+	m.sum = m.h.Sum(m.sum[:0])
 	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], m.h.Sum(sum[:0]))
+	hex.Encode(out[:], m.sum)
 	return string(out[:32])
 }
 
