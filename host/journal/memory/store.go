@@ -12,7 +12,7 @@ import (
 // Store is a journal.Store in memory.
 type Store struct {
 	mu     sync.Mutex
-	loans  map[loanKey]journal.Loan
+	loans  map[loanKey]storedLoan
 	events eventLog // event i has cursor i+1
 	purged int      // events before purged were purged (zero values)
 	dedupe map[string]int
@@ -26,14 +26,14 @@ type loanKey struct{ provider, id string }
 
 // New returns an empty Store.
 func New() *Store {
-	return &Store{loans: map[loanKey]journal.Loan{}, dedupe: map[string]int{},
+	return &Store{loans: map[loanKey]storedLoan{}, dedupe: map[string]int{},
 		idem: map[string]journal.IdempotencyRecord{}}
 }
 
 func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.loans[loanKey{r.Provider, r.ID}] = r.Clone()
+	s.loans[loanKey{r.Provider, r.ID}] = store(r)
 	return nil
 }
 
@@ -51,7 +51,7 @@ func (s *Store) Loan(_ context.Context, provider, id string) (journal.Loan, erro
 	if !ok {
 		return journal.Loan{}, journal.ErrNotFound
 	}
-	return r.Clone(), nil
+	return r.copy(), nil
 }
 
 func (s *Store) filter(keep func(journal.Loan) bool, limit int) []journal.Loan {
@@ -59,8 +59,8 @@ func (s *Store) filter(keep func(journal.Loan) bool, limit int) []journal.Loan {
 	defer s.mu.Unlock()
 	out := []journal.Loan{}
 	for _, r := range s.loans {
-		if keep(r) {
-			out = append(out, r.Clone())
+		if keep(r.loan) {
+			out = append(out, r.copy())
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -94,7 +94,7 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 			return s.events.at(i).ev, false, nil
 		}
 	}
-	s.loans[loanKey{r.Provider, r.ID}] = r.Clone()
+	s.loans[loanKey{r.Provider, r.ID}] = store(r)
 	e.Cursor = journal.FormatCursor(uint64(s.events.len() + 1))
 	e.ID = "ev_" + e.Cursor
 	s.events.append(eventEntry{ev: e, key: dedupeKey})
