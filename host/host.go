@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host/cluster"
 	"github.com/lendgate/lendgate/host/config"
+	"github.com/lendgate/lendgate/host/internal/resilience"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -34,13 +35,16 @@ import (
 // Host runs the plugins and serves the lending API. Create it with New and
 // release it with Close.
 type Host struct {
-	cfg       Config
-	log       hclog.Logger
-	store     store
-	ownStore  bool
-	keys      keys
-	auth      Authenticator
-	metrics   *metrics
+	cfg      Config
+	log      hclog.Logger
+	store    store
+	ownStore bool
+	keys     keys
+	auth     Authenticator
+	metrics  *metrics
+	// observer logs and counts every call (logCall); made once, as its
+	// IsInstance method value allocated on every call.
+	observer  resilience.Observer
 	plugins   map[string]*pluginProc
 	instances map[string]*instance
 	names     []string // instance names, sorted
@@ -79,6 +83,7 @@ func New(ctx context.Context, cfg Config) (_ *Host, err error) {
 			return nil, fmt.Errorf("config: public_url %q is not an absolute http(s) URL", cfg.PublicURL)
 		}
 	}
+	h.observer = resilience.Observer{Log: log, Metrics: h.metrics, IsInstance: h.isInstance}
 	h.auth = cfg.Authenticator
 	if h.auth == nil {
 		h.auth = NewKeyAuthenticator(cfg.APIKeys, cfg.AdminKeys)

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/lendgate/lendgate/host/internal/resilience"
 	"github.com/lendgate/lendgate/sdk"
 	"github.com/oklog/ulid/v2"
 )
@@ -20,7 +19,7 @@ import (
 // logCall writes the one log line per call of api.md §6 and records its
 // metrics (resilience.Observer).
 func (h *Host) logCall(provider, op, loan string, start time.Time, err error) {
-	resilience.Observer{Log: h.log, Metrics: h.metrics, IsInstance: h.isInstance}.Done(provider, op, loan, start, err)
+	h.observer.Done(provider, op, loan, start, err)
 }
 
 // newLoanID is "ln_" and a new ULID, built in one allocation.
