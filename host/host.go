@@ -75,7 +75,7 @@ func New(ctx context.Context, cfg Config) (_ *Host, err error) {
 		log = hclog.New(&hclog.LoggerOptions{Name: "lendgate", Level: hclog.LevelFromString(cfg.Log.Level),
 			JSONFormat: cfg.Log.Format == "json", Output: os.Stderr})
 	}
-	h := &Host{cfg: cfg, log: log, keys: keys{secret: []byte(cfg.Secret)}, metrics: newMetrics(),
+	h := &Host{cfg: cfg, log: log, keys: newKeys([]byte(cfg.Secret)), metrics: newMetrics(),
 		plugins: map[string]*pluginProc{}, instances: map[string]*instance{}, flights: newFlights(),
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"), closed: make(chan struct{})}
 	if cfg.PublicURL != "" {

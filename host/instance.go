@@ -39,8 +39,9 @@ type instance struct {
 	log     hclog.Logger
 	metrics *metrics
 	// guard checks the plugin's answers (guard.go); guardedGen is the
-	// current generation's provider seen through it, made once per
-	// generation rather than once per call.
+	// provider of the generation last called seen through it, made once
+	// per generation rather than once per call. (After a swap it holds the
+	// retired generation until the instance's next call: one at most.)
 	guard      *pluginGuard
 	guardedGen atomic.Pointer[guardedOn]
 }

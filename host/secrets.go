@@ -23,10 +23,27 @@ import (
 // keys derives every HMAC the host makes from the one configured secret.
 type keys struct {
 	secret []byte
+	// macs pools HMAC states keyed with secret: a new one hashes the key
+	// again and allocates several buffers, for every signed redirect and
+	// notification token. Nil (keys built by hand, in tests) makes a new
+	// state per MAC.
+	macs *sync.Pool
+}
+
+// newKeys returns the keys of secret, with their pool of HMAC states.
+func newKeys(secret []byte) keys {
+	return keys{secret: secret, macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }}}
 }
 
 func (k keys) mac(parts ...string) []byte {
-	m := hmac.New(sha256.New, k.secret)
+	var m hash.Hash
+	if k.macs != nil {
+		m = k.macs.Get().(hash.Hash)
+		defer k.macs.Put(m)
+		m.Reset()
+	} else {
+		m = hmac.New(sha256.New, k.secret)
+	}
 	m.Write([]byte(strings.Join(parts, "|")))
 	return m.Sum(nil)
 }
