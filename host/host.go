@@ -35,16 +35,14 @@ import (
 // Host runs the plugins and serves the lending API. Create it with New and
 // release it with Close.
 type Host struct {
-	cfg      Config
-	log      hclog.Logger
-	store    store
-	ownStore bool
-	keys     keys
-	auth     Authenticator
-	metrics  *metrics
-	// observer logs and counts every call (logCall); made once, as its
-	// IsInstance method value allocated on every call.
-	observer  resilience.Observer
+	cfg       Config
+	log       hclog.Logger
+	store     store
+	ownStore  bool
+	keys      keys
+	auth      Authenticator
+	metrics   *metrics
+	observer  resilience.Observer // logCall's, made once in New
 	plugins   map[string]*pluginProc
 	instances map[string]*instance
 	names     []string // instance names, sorted
