@@ -10,7 +10,9 @@ import (
 // the caller's, its provider_ref and options as pairs. A copied map of one
 // entry costs some 300 bytes in two allocations, and every active loan has
 // a provider_ref: kept as pairs it is one small slice, and a map is built
-// only for a loan that is read back.
+// only for a loan that is read back. A storedLoan is never changed once
+// made (a write replaces it whole), so the store copies loans in and out
+// outside its lock.
 type storedLoan struct {
 	loan       journal.Loan // ProviderRef and Options nil
 	ref, opts  []pair

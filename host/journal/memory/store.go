@@ -31,9 +31,10 @@ func New() *Store {
 }
 
 func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
+	kept := store(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.loans[loanKey{r.Provider, r.ID}] = store(r)
+	s.loans[loanKey{r.Provider, r.ID}] = kept
 	return nil
 }
 
@@ -46,8 +47,8 @@ func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
 
 func (s *Store) Loan(_ context.Context, provider, id string) (journal.Loan, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	r, ok := s.loans[loanKey{provider, id}]
+	s.mu.Unlock()
 	if !ok {
 		return journal.Loan{}, journal.ErrNotFound
 	}
@@ -87,6 +88,7 @@ func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]journ
 }
 
 func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
+	kept := store(r) // wasted on a repeated key, which is rare
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if dedupeKey != "" {
@@ -94,7 +96,7 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 			return s.events.at(i).ev, false, nil
 		}
 	}
-	s.loans[loanKey{r.Provider, r.ID}] = store(r)
+	s.loans[loanKey{r.Provider, r.ID}] = kept
 	e.Cursor = journal.FormatCursor(uint64(s.events.len() + 1))
 	e.ID = "ev_" + e.Cursor
 	s.events.append(eventEntry{ev: e, key: dedupeKey})
