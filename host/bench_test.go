@@ -218,6 +218,30 @@ func benchParallel(b *testing.B, h *host.Host) {
 	})
 }
 
+// BenchmarkGoAPICheckoutParallel is the memory store's checkout at 64
+// clients: the host's own CPU per call competes with the gRPC client's and
+// the plugin's on the same cores, so it shows as throughput.
+func BenchmarkGoAPICheckoutParallel(b *testing.B) {
+	benchParallel(b, benchHost(b))
+}
+
+// BenchmarkFloorCheckoutParallel is the floor at 64 clients.
+func BenchmarkFloorCheckoutParallel(b *testing.B) {
+	prov := benchFloor(b)
+	req := benchFloorCheckoutRequest()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := prov.Checkout(context.Background(), req); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 func BenchmarkGoAPIFulfill(b *testing.B) {
 	h := benchHost(b)
 	l, err := h.Checkout(context.Background(), "fake-a", benchCheckout)

@@ -20,8 +20,9 @@ const crashWait = 200 * time.Millisecond
 // pluginEndpoint runs the call for instance on the plugin's current
 // generation, waiting for a restarting plugin until the deadline: the
 // innermost endpoint of an instance's resilience chain. An instance that
-// does not serve on that generation answers its own error.
-func pluginEndpoint(p *pluginProc, instance string) resilience.Endpoint {
+// does not serve on that generation answers its own error. The call gets
+// the generation's provider as provide makes it (the instance's guard).
+func pluginEndpoint(p *pluginProc, instance string, provide func(*generation) sdk.Provider) resilience.Endpoint {
 	return func(ctx context.Context, c resilience.Call) error {
 		g, err := p.acquire(ctx)
 		if err != nil {
@@ -31,7 +32,7 @@ func pluginEndpoint(p *pluginProc, instance string) resilience.Endpoint {
 		if err := g.instanceFault(instance); err != nil {
 			return err
 		}
-		err = c(ctx, g.prov)
+		err = c(ctx, provide(g))
 		if sdk.CodeOf(err) == sdk.CodePluginUnavailable && !errors.Is(err, context.Canceled) {
 			t := time.NewTimer(crashWait)
 			defer t.Stop()

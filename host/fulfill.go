@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
@@ -49,10 +50,25 @@ const (
 	maxRedirectAhead = 15 * time.Minute
 )
 
+// contentURL is the signed redirect of a loan's content. Its query is
+// what url.Values.Encode writes (keys in order: exp, format, sig), built
+// without the map and the sort.
 func (h *Host) contentURL(provider, loan, format string, exp time.Time) string {
 	e := exp.Unix()
-	q := url.Values{"format": {format}, "exp": {strconv.FormatInt(e, 10)}, "sig": {h.keys.contentSig(provider, loan, format, e)}}
-	return h.publicURL + "/v1/providers/" + url.PathEscape(provider) + "/loans/" + url.PathEscape(loan) + "/content?" + q.Encode()
+	var b strings.Builder
+	b.Grow(len(h.publicURL) + len(provider) + len(loan) + len(format) + 128)
+	b.WriteString(h.publicURL)
+	b.WriteString("/v1/providers/")
+	b.WriteString(url.PathEscape(provider))
+	b.WriteString("/loans/")
+	b.WriteString(url.PathEscape(loan))
+	b.WriteString("/content?exp=")
+	b.WriteString(strconv.FormatInt(e, 10))
+	b.WriteString("&format=")
+	b.WriteString(url.QueryEscape(format))
+	b.WriteString("&sig=")
+	b.WriteString(url.QueryEscape(h.keys.contentSig(provider, loan, format, e)))
+	return b.String()
 }
 
 // ContentLink checks a redirect's signature and expiry and returns a fresh

@@ -47,11 +47,29 @@ type pluginGuard struct {
 // guarded returns p seen through the instance's guard. A plugin that
 // resolves stays a Resolver.
 func (in *instance) guarded(p sdk.Provider) sdk.Provider {
-	g := guardedProvider{Provider: p, g: &pluginGuard{provider: in.name, log: in.log, metrics: in.metrics}}
+	g := guardedProvider{Provider: p, g: in.guard}
 	if r, ok := p.(sdk.Resolver); ok {
 		return guardedResolver{guardedProvider: g, r: r}
 	}
 	return g
+}
+
+// guardedOn is a generation's provider seen through an instance's guard.
+type guardedOn struct {
+	gen  *generation
+	prov sdk.Provider
+}
+
+// guardedOn returns g's provider seen through the instance's guard, kept
+// for the next call on the same generation (every call used to wrap it
+// anew, two allocations each).
+func (in *instance) guardedOn(g *generation) sdk.Provider {
+	if c := in.guardedGen.Load(); c != nil && c.gen == g {
+		return c.prov
+	}
+	c := &guardedOn{gen: g, prov: in.guarded(g.prov)}
+	in.guardedGen.Store(c)
+	return c.prov
 }
 
 func (g *pluginGuard) warn(msg string, args ...any) {

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host/cluster"
 	"github.com/lendgate/lendgate/host/config"
+	"github.com/lendgate/lendgate/host/internal/resilience"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -41,6 +42,7 @@ type Host struct {
 	keys      keys
 	auth      Authenticator
 	metrics   *metrics
+	observer  resilience.Observer // logCall's, made once in New
 	plugins   map[string]*pluginProc
 	instances map[string]*instance
 	names     []string // instance names, sorted
@@ -71,7 +73,7 @@ func New(ctx context.Context, cfg Config) (_ *Host, err error) {
 		log = hclog.New(&hclog.LoggerOptions{Name: "lendgate", Level: hclog.LevelFromString(cfg.Log.Level),
 			JSONFormat: cfg.Log.Format == "json", Output: os.Stderr})
 	}
-	h := &Host{cfg: cfg, log: log, keys: keys{secret: []byte(cfg.Secret)}, metrics: newMetrics(),
+	h := &Host{cfg: cfg, log: log, keys: newKeys([]byte(cfg.Secret)), metrics: newMetrics(),
 		plugins: map[string]*pluginProc{}, instances: map[string]*instance{}, flights: newFlights(),
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"), closed: make(chan struct{})}
 	if cfg.PublicURL != "" {
@@ -79,6 +81,7 @@ func New(ctx context.Context, cfg Config) (_ *Host, err error) {
 			return nil, fmt.Errorf("config: public_url %q is not an absolute http(s) URL", cfg.PublicURL)
 		}
 	}
+	h.observer = resilience.Observer{Log: log, Metrics: h.metrics, IsInstance: h.isInstance}
 	h.auth = cfg.Authenticator
 	if h.auth == nil {
 		h.auth = NewKeyAuthenticator(cfg.APIKeys, cfg.AdminKeys)

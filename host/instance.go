@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -37,6 +38,12 @@ type instance struct {
 	patrons *pseudonymizer
 	log     hclog.Logger
 	metrics *metrics
+	// guard checks the plugin's answers (guard.go); guardedGen is the
+	// provider of the generation last called seen through it, made once
+	// per generation rather than once per call. (After a swap it holds the
+	// retired generation until the instance's next call: one at most.)
+	guard      *pluginGuard
+	guardedGen atomic.Pointer[guardedOn]
 }
 
 // newInstance builds the instance's call once: limit, break, deadline, then
@@ -55,6 +62,7 @@ func newInstance(name string, cfg ProviderConfig, p *pluginProc, log hclog.Logge
 	}
 	lim := resilience.NewLimiter(name, r, sharedLimit, m, log)
 	in := &instance{name: name, cfg: cfg, plugin: p, log: log, metrics: m,
+		guard: &pluginGuard{provider: name, log: log, metrics: m},
 		breaker: resilience.NewBreaker(name, resilience.BreakerSettings{
 			ConsecutiveFailures: cfg.Breaker.ConsecutiveFailures,
 			OpenFor:             time.Duration(cfg.Breaker.OpenFor),
@@ -62,7 +70,7 @@ func newInstance(name string, cfg ProviderConfig, p *pluginProc, log hclog.Logge
 			Excluded:            notCounted,
 		}, sharedBreaker, m, log),
 	}
-	in.call = resilience.Chain(pluginEndpoint(p, name), lim.Middleware, in.breaker.Middleware, resilience.Deadline(time.Duration(cfg.Timeout)))
+	in.call = resilience.Chain(pluginEndpoint(p, name, in.guardedOn), lim.Middleware, in.breaker.Middleware, resilience.Deadline(time.Duration(cfg.Timeout)))
 	return in
 }
 
@@ -106,7 +114,7 @@ func (in *instance) requireCapability(c sdk.Capability) error {
 }
 
 func (in *instance) do(ctx context.Context, c resilience.Call) error {
-	return in.call(ctx, func(ctx context.Context, p sdk.Provider) error { return c(ctx, in.guarded(p)) })
+	return in.call(ctx, c)
 }
 
 // lease bounds how long one call to this instance can run: the limiter's

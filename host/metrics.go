@@ -2,6 +2,7 @@ package host
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/lendgate/lendgate/host/internal/logsafe"
@@ -22,6 +23,21 @@ type metrics struct {
 	// linksDropped counts distributor links the host refused to hand on
 	// (api.md §7: a scheme other than http(s), or beyond the size caps).
 	linksDroppedTotal *prometheus.CounterVec
+	// series keeps each call series' counter and histogram once looked
+	// up (seriesKey → *callSeries): WithLabelValues hashes its labels and
+	// takes a lock on every call. The keys are a closed set (instances or
+	// "unknown", the host's ops, the code table), so it stays small.
+	series sync.Map
+}
+
+// seriesKey names one call series.
+type seriesKey struct{ provider, op, code string }
+
+// callSeries is a call series' counter and, for an instance, its
+// histogram (nil for logsafe.UnknownLabel).
+type callSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 func newMetrics() *metrics {
@@ -63,10 +79,25 @@ func (m *metrics) Observe(provider, op, code string, d time.Duration) {
 	if code == "" {
 		code = "ok"
 	}
-	m.requests.WithLabelValues(provider, op, code).Inc()
-	if provider != logsafe.UnknownLabel {
-		m.duration.WithLabelValues(provider, op).Observe(d.Seconds())
+	s := m.callSeries(provider, op, code)
+	s.count.Inc()
+	if s.duration != nil {
+		s.duration.Observe(d.Seconds())
 	}
+}
+
+// callSeries returns the series of a call, looking it up the first time.
+func (m *metrics) callSeries(provider, op, code string) *callSeries {
+	k := seriesKey{provider, op, code}
+	if s, ok := m.series.Load(k); ok {
+		return s.(*callSeries)
+	}
+	s := &callSeries{count: m.requests.WithLabelValues(provider, op, code)}
+	if provider != logsafe.UnknownLabel {
+		s.duration = m.duration.WithLabelValues(provider, op)
+	}
+	got, _ := m.series.LoadOrStore(k, s)
+	return got.(*callSeries)
 }
 
 // BreakerState records an instance's breaker state (resilience.Metrics).

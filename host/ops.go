@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/lendgate/lendgate/host/internal/resilience"
 	"github.com/lendgate/lendgate/sdk"
 	"github.com/oklog/ulid/v2"
 )
@@ -20,10 +19,17 @@ import (
 // logCall writes the one log line per call of api.md §6 and records its
 // metrics (resilience.Observer).
 func (h *Host) logCall(provider, op, loan string, start time.Time, err error) {
-	resilience.Observer{Log: h.log, Metrics: h.metrics, IsInstance: h.isInstance}.Done(provider, op, loan, start, err)
+	h.observer.Done(provider, op, loan, start, err)
 }
 
-func newLoanID() string { return "ln_" + ulid.Make().String() }
+// newLoanID is "ln_" and a new ULID, built in one allocation.
+func newLoanID() string {
+	id := ulid.Make()
+	var b [3 + ulid.EncodedSize]byte
+	copy(b[:], "ln_")
+	_ = id.MarshalTextTo(b[3:]) // cannot fail: b is the encoded size
+	return string(b[:])
+}
 
 // notifyURL is the per-loan callback of api.md §5 ("" when the plugin takes
 // none or the host has no public URL).

@@ -57,6 +57,9 @@ func unknownAfter(loan string, err error) error {
 
 // loanOf returns the loan an error names ("" if none).
 func loanOf(err error) string {
+	if err == nil {
+		return "" // every successful call: errors.As would allocate
+	}
 	var le *LoanError
 	if errors.As(err, &le) {
 		return le.Loan

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"hash"
-	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,10 +23,27 @@ import (
 // keys derives every HMAC the host makes from the one configured secret.
 type keys struct {
 	secret []byte
+	// macs pools HMAC states keyed with secret: a new one hashes the key
+	// again and allocates several buffers, for every signed redirect and
+	// notification token. Nil (keys built by hand, in tests) makes a new
+	// state per MAC.
+	macs *sync.Pool
+}
+
+// newKeys returns the keys of secret, with their pool of HMAC states.
+func newKeys(secret []byte) keys {
+	return keys{secret: secret, macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }}}
 }
 
 func (k keys) mac(parts ...string) []byte {
-	m := hmac.New(sha256.New, k.secret)
+	var m hash.Hash
+	if k.macs != nil {
+		m = k.macs.Get().(hash.Hash)
+		defer k.macs.Put(m)
+		m.Reset()
+	} else {
+		m = hmac.New(sha256.New, k.secret)
+	}
 	m.Write([]byte(strings.Join(parts, "|")))
 	return m.Sum(nil)
 }
@@ -37,22 +53,32 @@ func (k keys) mac(parts ...string) []byte {
 // patron id). The instance key is derived once; the HMAC states are pooled
 // because every checkout needs one.
 type pseudonymizer struct {
-	pool sync.Pool
+	pool sync.Pool // of *patronMAC
+}
+
+// patronMAC is a pooled HMAC state with buffers for the patron id and the
+// sum: the HMAC has no WriteString, and both the id's conversion and a sum
+// on the stack (passed to an interface) allocated every call.
+type patronMAC struct {
+	h   hash.Hash
+	buf []byte
+	sum []byte
 }
 
 func (k keys) pseudonymizer(instance string) *pseudonymizer {
 	key := k.mac("patron", instance)
-	return &pseudonymizer{pool: sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+	return &pseudonymizer{pool: sync.Pool{New: func() any { return &patronMAC{h: hmac.New(sha256.New, key)} }}}
 }
 
 func (p *pseudonymizer) pseudonym(patron string) string {
-	m := p.pool.Get().(hash.Hash)
+	m := p.pool.Get().(*patronMAC)
 	defer p.pool.Put(m)
-	m.Reset()
-	io.WriteString(m, patron)
-	var sum [sha256.Size]byte
+	m.h.Reset()
+	m.buf = append(m.buf[:0], patron...)
+	m.h.Write(m.buf)
+	m.sum = m.h.Sum(m.sum[:0])
 	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], m.Sum(sum[:0]))
+	hex.Encode(out[:], m.sum)
 	return string(out[:32])
 }
 

@@ -35,3 +35,19 @@ func TestMACsHaveOneEncoding(t *testing.T) {
 		t.Errorf("signature accepted with its last character changed")
 	}
 }
+
+// The host's keys reuse pooled HMAC states (newKeys); every MAC must equal
+// one made by a fresh state, also the second time a state is used.
+func TestPooledMACsMatchFreshOnes(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	pooled, fresh := newKeys(secret), keys{secret: secret}
+	for i := range 3 {
+		loan := "ln_" + string(rune('a'+i))
+		if got, want := pooled.notifyToken("dm", loan), fresh.notifyToken("dm", loan); got != want {
+			t.Fatalf("token %d: pooled %q, fresh %q", i, got, want)
+		}
+		if got, want := pooled.contentSig("dm", loan, "epub", 1700000000), fresh.contentSig("dm", loan, "epub", 1700000000); got != want {
+			t.Fatalf("signature %d: pooled %q, fresh %q", i, got, want)
+		}
+	}
+}

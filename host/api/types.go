@@ -43,7 +43,8 @@ type Loan struct {
 // MarshalJSON writes the loan as api.md's Loan. Only an active loan carries
 // its links: a returned, expired or revoked one answers "links": [] (a
 // distributor's link may still open the book after the loan ended), and
-// links are never null.
+// links are never null. The HTTP API's answers apply the same rule without
+// this method, in one encoding pass (host/internal/httpapi, bodyOf).
 func (l Loan) MarshalJSON() ([]byte, error) {
 	type plain Loan // the same fields, without this method
 	p := plain(l)

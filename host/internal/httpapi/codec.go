@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -40,7 +39,7 @@ func replyLoan(w http.ResponseWriter, status int, l api.Loan, replayed bool, err
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	writeJSON(w, status, l)
+	writeJSON(w, status, bodyOf(l))
 	return nil
 }
 
@@ -53,18 +52,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decode reads a JSON body strictly: one object, no unknown fields, at most
 // maxBodyBytes (413 beyond).
-func decode(r *http.Request, v any) error {
+func (s *server) decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return invalid("Content-Type must be application/json")
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
+	buf := s.bodyBuffer()
+	defer s.putBodyBuffer(buf)
+	if _, err := buf.ReadFrom(r.Body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return errBodyTooLarge
 		}
 		return invalid("reading body: %v", err)
 	}
+	body := buf.Bytes()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errNoBody
 	}
@@ -79,12 +80,32 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
+// bodyBuffer returns a buffer to read a request body into, from the
+// server's pool (s.bodies): decoding copies every value out, so a buffer is
+// free again once decode returns.
+func (s *server) bodyBuffer() *bytes.Buffer {
+	if b, ok := s.bodies.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+// putBodyBuffer returns buf to the pool, unless a large body grew it: the
+// pool keeps small buffers, not the largest body ever read.
+func (s *server) putBodyBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 64<<10 {
+		return
+	}
+	buf.Reset()
+	s.bodies.Put(buf)
+}
+
 // decodeOptional is decode for endpoints whose body may be empty or absent.
-func decodeOptional(r *http.Request, v any) error {
+func (s *server) decodeOptional(r *http.Request, v any) error {
 	if r.ContentLength == 0 {
 		return nil
 	}
-	err := decode(r, v)
+	err := s.decode(r, v)
 	if err == errNoBody { // identity: errors.Is would match any invalid_request
 		return nil
 	}

@@ -25,7 +25,7 @@ func (s *server) checkout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req api.CheckoutRequest
-	if err := decode(r, &req); err != nil {
+	if err := s.decode(r, &req); err != nil {
 		return err
 	}
 	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
@@ -72,13 +72,16 @@ func (s *server) patronLoans(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) loan(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.Lender.Loan(r.Context(), r.PathValue("provider"), r.PathValue("loan"))
-	return reply(w, l, err)
+	if err != nil {
+		return err
+	}
+	return reply(w, bodyOf(l), nil)
 }
 
 func (s *server) fulfill(w http.ResponseWriter, r *http.Request) error {
 	var req api.FulfillRequest
 	// The body is optional here: an empty one asks for every format.
-	if err := decodeOptional(r, &req); err != nil {
+	if err := s.decodeOptional(r, &req); err != nil {
 		return err
 	}
 	f, err := s.Lender.Fulfill(r.Context(), r.PathValue("provider"), r.PathValue("loan"), req)
@@ -99,7 +102,7 @@ func (s *server) content(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) renew(w http.ResponseWriter, r *http.Request) error {
 	var req api.RenewRequest
-	if err := decode(r, &req); err != nil {
+	if err := s.decode(r, &req); err != nil {
 		return err
 	}
 	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
@@ -122,7 +125,7 @@ func providerOp[Req, Resp any](s *server, op func(ctx context.Context, provider 
 			return err
 		}
 		var req Req
-		if err := decode(r, &req); err != nil {
+		if err := s.decode(r, &req); err != nil {
 			return err
 		}
 		out, err := op(r.Context(), provider, req)
@@ -186,7 +189,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) error {
 // paths change only through the configuration.
 func (s *server) reload(w http.ResponseWriter, r *http.Request) error {
 	var req api.ReloadRequest
-	if err := decodeOptional(r, &req); err != nil {
+	if err := s.decodeOptional(r, &req); err != nil {
 		return err
 	}
 	ctx := r.Context()

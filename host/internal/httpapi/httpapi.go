@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host/api"
@@ -101,7 +102,11 @@ func New(c Config) http.Handler {
 	return mux
 }
 
-type server struct{ Config }
+type server struct {
+	Config
+	// bodies pools the buffers request bodies are read into (decode).
+	bodies sync.Pool
+}
 
 // handlerFunc is one endpoint: it writes its answer, or returns the error
 // that becomes the problem.
@@ -121,6 +126,7 @@ func allowedMethods(mux *http.ServeMux, r *http.Request) string {
 }
 
 func (s *server) authed(admin bool, fn handlerFunc) http.Handler {
+	next := s.open(fn) // once, not per request
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.Authenticate(r, admin); err != nil {
 			if code := sdk.CodeOf(err); code != sdk.CodeUnauthorized && code != sdk.CodeForbidden {
@@ -132,7 +138,7 @@ func (s *server) authed(admin bool, fn handlerFunc) http.Handler {
 			writeProblem(w, err, "")
 			return
 		}
-		s.open(fn).ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -12,43 +12,47 @@ import (
 // Store is a journal.Store in memory.
 type Store struct {
 	mu     sync.Mutex
-	loans  map[string]journal.Loan
-	events []journal.Event // events[i] has cursor i+1
-	purged int             // events[:purged] were purged (zero values)
+	loans  map[loanKey]storedLoan
+	events eventLog // event i has cursor i+1
+	purged int      // events before purged were purged (zero values)
 	dedupe map[string]int
-	keyOf  map[int]string // the dedupe key of events[i], for purging it
 	idem   map[string]journal.IdempotencyRecord
 	hooks  map[string]memWebhook // webhooks.go
 }
 
+// loanKey is a loan's key: a struct rather than provider+"/"+id, which
+// allocated on every read and write.
+type loanKey struct{ provider, id string }
+
 // New returns an empty Store.
 func New() *Store {
-	return &Store{loans: map[string]journal.Loan{}, dedupe: map[string]int{}, keyOf: map[int]string{},
+	return &Store{loans: map[loanKey]storedLoan{}, dedupe: map[string]int{},
 		idem: map[string]journal.IdempotencyRecord{}}
 }
 
 func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
+	kept := store(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.loans[r.Provider+"/"+r.ID] = r.Clone()
+	s.loans[loanKey{r.Provider, r.ID}] = kept
 	return nil
 }
 
 func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.loans, provider+"/"+id)
+	delete(s.loans, loanKey{provider, id})
 	return nil
 }
 
 func (s *Store) Loan(_ context.Context, provider, id string) (journal.Loan, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.loans[provider+"/"+id]
+	r, ok := s.loans[loanKey{provider, id}]
+	s.mu.Unlock()
 	if !ok {
 		return journal.Loan{}, journal.ErrNotFound
 	}
-	return r.Clone(), nil
+	return r.copy(), nil
 }
 
 func (s *Store) filter(keep func(journal.Loan) bool, limit int) []journal.Loan {
@@ -56,8 +60,8 @@ func (s *Store) filter(keep func(journal.Loan) bool, limit int) []journal.Loan {
 	defer s.mu.Unlock()
 	out := []journal.Loan{}
 	for _, r := range s.loans {
-		if keep(r) {
-			out = append(out, r.Clone())
+		if keep(r.loan) {
+			out = append(out, r.copy())
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -84,20 +88,20 @@ func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]journ
 }
 
 func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
+	kept := store(r) // wasted on a repeated key, which is rare
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if dedupeKey != "" {
 		if i, ok := s.dedupe[dedupeKey]; ok {
-			return s.events[i], false, nil
+			return s.events.at(i).ev, false, nil
 		}
 	}
-	s.loans[r.Provider+"/"+r.ID] = r.Clone()
-	e.Cursor = journal.FormatCursor(uint64(len(s.events) + 1))
+	s.loans[loanKey{r.Provider, r.ID}] = kept
+	e.Cursor = journal.FormatCursor(uint64(s.events.len() + 1))
 	e.ID = "ev_" + e.Cursor
-	s.events = append(s.events, e)
+	s.events.append(eventEntry{ev: e, key: dedupeKey})
 	if dedupeKey != "" {
-		s.dedupe[dedupeKey] = len(s.events) - 1
-		s.keyOf[len(s.events)-1] = dedupeKey
+		s.dedupe[dedupeKey] = s.events.len() - 1
 	}
 	return e, true, nil
 }
@@ -110,8 +114,8 @@ func (s *Store) Events(_ context.Context, after string, limit int) ([]journal.Ev
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []journal.Event{}
-	for i := max(from, uint64(s.purged)); i < uint64(len(s.events)) && len(out) < limit; i++ {
-		out = append(out, s.events[i])
+	for i := max(from, uint64(s.purged)); i < uint64(s.events.len()) && len(out) < limit; i++ {
+		out = append(out, s.events.at(int(i)).ev)
 	}
 	return out, nil
 }
@@ -193,23 +197,24 @@ func (s *Store) Close() error { return nil }
 var _ journal.Store = (*Store)(nil)
 
 // PurgeEvents drops the events appended before t. The memory store keeps
-// its log as a slice indexed by cursor, so purged events leave their
-// places (nil) and cursors keep their numbers.
+// its log indexed by cursor, so purged events leave their places (zero
+// values, and whole chunks of them freed) and cursors keep their numbers.
 func (s *Store) PurgeEvents(_ context.Context, t time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for i := s.purged; i < len(s.events); i++ {
-		if !s.events[i].At.Before(t) {
+	for i := s.purged; i < s.events.len(); i++ {
+		e := s.events.at(i)
+		if !e.ev.At.Before(t) {
 			break
 		}
-		if k, ok := s.keyOf[i]; ok {
-			delete(s.dedupe, k)
-			delete(s.keyOf, i)
+		if e.key != "" {
+			delete(s.dedupe, e.key)
 		}
-		s.events[i] = journal.Event{}
+		*e = eventEntry{}
 		s.purged = i + 1
 		n++
 	}
+	s.events.dropBefore(s.purged)
 	return n, nil
 }

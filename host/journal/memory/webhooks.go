@@ -26,7 +26,7 @@ func (s *Store) OpenWebhook(_ context.Context, endpoint string) error {
 		return nil
 	}
 	st := journal.WebhookState{Endpoint: endpoint}
-	if n := len(s.events); n > 0 {
+	if n := s.events.len(); n > 0 {
 		st.Cursor = journal.FormatCursor(uint64(n))
 	}
 	s.hooks[endpoint] = memWebhook{state: st}
