@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -170,8 +171,9 @@ type walLog struct {
 	pages  int64
 	syncs  int64
 
-	smu    sync.Mutex    // one sync at a time; writers queued behind it share the next
-	synced atomic.Uint64 // written covered by the last sync
+	smu     sync.Mutex    // one sync at a time; writers queued behind it share the next
+	synced  atomic.Uint64 // written covered by the last sync
+	waiting atomic.Int32  // writers in syncTo
 }
 
 // walPath is the log's file beside the bolt file at path.
@@ -322,10 +324,19 @@ func (l *walLog) syncTo(written uint64) error {
 	if l.synced.Load() >= written {
 		return nil
 	}
+	l.waiting.Add(1)
+	defer l.waiting.Add(-1)
 	l.smu.Lock()
 	defer l.smu.Unlock()
 	if l.synced.Load() >= written {
 		return nil
+	}
+	if l.waiting.Load() > 1 {
+		// Others wait for this sync too: let the writers that are about
+		// to append run first, so that one sync covers them as well. A
+		// sync costs the kernel about as much CPU as a checkout costs
+		// the host; alone, a writer does not wait.
+		runtime.Gosched()
 	}
 	l.mu.Lock()
 	if l.failed != nil {
