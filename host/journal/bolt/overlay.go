@@ -305,13 +305,6 @@ func (s *Store) roomLocked(n int) (fit, tooLarge bool, err error) {
 	return false, false, s.rotateLocked()
 }
 
-// appendLocked seals rec and appends it to the pass being written, which
-// has room for it (roomLocked); s.log.mu is held.
-func (s *Store) appendLocked(rec []byte) (written uint64, err error) {
-	s.log.seal(rec)
-	return s.log.write(rec)
-}
-
 // commitLocked commits r, too large for the log, to bolt: the pass being
 // written is empty, so committing r as a pass of its own keeps the writes
 // in order. s.log.mu is held.
@@ -332,14 +325,14 @@ func (s *Store) commitLocked(r walRecord, ix journal.Loan) error {
 // logWrite journals a loan's write or deletion and returns once it is on
 // disk.
 func (s *Store) logWrite(r walRecord, ix journal.Loan) error {
-	rec := r.encode()
+	size := r.size()
 	l := s.log
 	l.mu.Lock()
 	var written uint64
 	var err error
 	for {
 		var fit, tooLarge bool
-		if fit, tooLarge, err = s.roomLocked(len(rec)); err != nil {
+		if fit, tooLarge, err = s.roomLocked(size); err != nil {
 			break
 		}
 		if tooLarge {
@@ -347,9 +340,8 @@ func (s *Store) logWrite(r walRecord, ix journal.Loan) error {
 			break
 		}
 		if fit {
-			if written, err = s.appendLocked(rec); err == nil {
-				l.over.add(r, ix, written)
-			}
+			written = l.write(r)
+			l.over.add(r, ix, written)
 			break
 		}
 	}

@@ -447,9 +447,8 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 		ev.ID = "ev_" + ev.Cursor
 		rec := walRecord{op: opApply, key: string(loanKey(r.Provider, r.ID)), loan: rb,
 			seq: l.nextSeq, dedupe: dedupeKey, event: eb.numbered(ev.ID, ev.Cursor, dk)}
-		b := rec.encode()
 		var fit, tooLarge bool
-		if fit, tooLarge, err = s.roomLocked(len(b)); err != nil {
+		if fit, tooLarge, err = s.roomLocked(rec.size()); err != nil {
 			break
 		}
 		if tooLarge {
@@ -458,10 +457,9 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 			break
 		}
 		if fit {
-			if written, err = s.appendLocked(b); err == nil {
-				l.nextSeq++
-				l.over.add(rec, indexed(r), written)
-			}
+			written = l.write(rec)
+			l.nextSeq++
+			l.over.add(rec, indexed(r), written)
 			break
 		}
 	}

@@ -76,9 +76,32 @@ type walRecord struct {
 	event  []byte // the event's stored record (numbered); 'A'
 }
 
-// encode returns the record with room for its header, which seal fills.
-func (r walRecord) encode() []byte {
-	p := make([]byte, recordHeader, recordHeader+1+4*binary.MaxVarintLen64+len(r.key)+len(r.loan)+len(r.dedupe)+len(r.event))
+// size is the length of the record, header included.
+func (r walRecord) size() int {
+	n := recordHeader + 1 + uvarintLen(uint64(len(r.key))) + len(r.key)
+	switch r.op {
+	case opPut:
+		n += len(r.loan)
+	case opApply:
+		n += uvarintLen(uint64(len(r.loan))) + len(r.loan) + uvarintLen(r.seq) +
+			uvarintLen(uint64(len(r.dedupe))) + len(r.dedupe) + len(r.event)
+	}
+	return n
+}
+
+// uvarintLen is the length of x as a uvarint.
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
+// appendTo appends the record to p, with room for its header, which seal
+// fills.
+func (r walRecord) appendTo(p []byte) []byte {
+	p = append(p, make([]byte, recordHeader)...)
 	p = append(p, r.op)
 	p = binary.AppendUvarint(p, uint64(len(r.key)))
 	p = append(p, r.key...)
@@ -165,9 +188,11 @@ type walLog struct {
 	failed  error
 	closed  bool // Close has begun
 	stopped bool // the checkpointer is told to stop (kick is closed)
-	// queued holds the records appended but not written yet; pages counts
-	// the 4 KiB pages the syncs wrote, syncs the syncs.
+	// queued holds the records appended but not written yet, free the
+	// buffers of spans written since, for the next; pages counts the 4 KiB
+	// pages the syncs wrote, syncs the syncs.
 	queued []span
+	free   [][]byte
 	pages  int64
 	syncs  int64
 
@@ -287,20 +312,29 @@ func (l *walLog) seal(rec []byte) {
 	binary.BigEndian.PutUint32(rec[4:], sumOf(l.epoch, rec[recordHeader:]))
 }
 
-// write appends rec (sealed) at off; l.mu is held. It only queues rec:
-// the sync that covers it writes it (syncTo), so that the writers of one
-// sync share one write too. It returns the written count the caller's sync
-// must cover.
-func (l *walLog) write(rec []byte) (uint64, error) {
+// write appends r at off, sealed; l.mu is held, and the pass's half has
+// room for it (fits(r.size())). It only queues the record: the sync that
+// covers it writes it (syncTo), so that the writers of one sync share one
+// write too. It returns the written count the caller's sync must cover.
+func (l *walLog) write(r walRecord) uint64 {
 	at := l.base(l.epoch) + l.off
-	if n := len(l.queued); n > 0 && l.queued[n-1].at+int64(len(l.queued[n-1].b)) == at {
-		l.queued[n-1].b = append(l.queued[n-1].b, rec...)
-	} else {
-		l.queued = append(l.queued, span{at: at, b: append([]byte(nil), rec...)})
+	n := len(l.queued)
+	if n == 0 || l.queued[n-1].at+int64(len(l.queued[n-1].b)) != at {
+		var b []byte
+		if k := len(l.free); k > 0 {
+			b, l.free = l.free[k-1], l.free[:k-1]
+		}
+		l.queued = append(l.queued, span{at: at, b: b})
+		n++
 	}
-	l.off += int64(len(rec))
-	l.written += uint64(len(rec))
-	return l.written, nil
+	sp := &l.queued[n-1]
+	start := len(sp.b)
+	sp.b = r.appendTo(sp.b)
+	l.seal(sp.b[start:])
+	size := len(sp.b) - start
+	l.off += int64(size)
+	l.written += uint64(size)
+	return l.written
 }
 
 // span is a run of records to write at a file offset.
@@ -355,6 +389,15 @@ func (l *walLog) syncTo(written uint64) error {
 	if err == nil {
 		err = datasync(l.f)
 	}
+	l.mu.Lock()
+	for _, sp := range spans {
+		// Written: its buffer takes the next records (a few are kept,
+		// none larger than a half).
+		if len(l.free) < 4 && int64(cap(sp.b)) <= l.size/2 {
+			l.free = append(l.free, sp.b[:0])
+		}
+	}
+	l.mu.Unlock()
 	if err != nil {
 		l.mu.Lock()
 		l.failed = fmt.Errorf("bolt store: writing %s: %w", l.f.Name(), err)
