@@ -58,6 +58,10 @@ func open(path string, logSize int64, ckptEvery time.Duration) (*Store, error) {
 	}
 	s := &Store{db: db, c: newCommitter(db), ckptEvery: ckptEvery}
 	if err := s.openLog(path, logSize); err != nil {
+		if s.log != nil { // the log opened; its first commit failed
+			s.stopCheckpointer()
+			s.log.f.Close()
+		}
 		s.c.close()
 		db.Close()
 		return nil, fmt.Errorf("opening bolt store %s: %w", path, err)
@@ -777,15 +781,22 @@ func (s *Store) Close() error {
 	// by itself (a copy or a compaction of it loses nothing); if that
 	// fails, the log keeps it for the next open.
 	ferr := s.flush()
-	l.mu.Lock()
-	l.failed = errBoltClosed // no write rotates the log from now on
-	l.stopped = true
-	close(l.kick)
-	l.cond.Broadcast()
-	l.mu.Unlock()
-	<-s.ckptDone
+	s.stopCheckpointer()
 	s.c.close()
 	return errors.Join(s.db.Close(), ferr, l.f.Close())
+}
+
+// stopCheckpointer refuses every write from now on and stops the
+// checkpointer, once its commit under way (if any) has ended.
+func (s *Store) stopCheckpointer() {
+	l := s.log
+	l.mu.Lock()
+	l.failed = errBoltClosed
+	l.stopped = true
+	close(l.kick)
+	l.cond.Broadcast() // writers waiting for a frozen pass give up
+	l.mu.Unlock()
+	<-s.ckptDone
 }
 
 var _ journal.Store = (*Store)(nil)

@@ -19,10 +19,9 @@ import (
 func crash(t *testing.T, s *Store) {
 	t.Helper()
 	s.log.mu.Lock()
-	s.log.closed, s.log.failed, s.log.stopped = true, errBoltClosed, true
-	close(s.log.kick)
+	s.log.closed = true
 	s.log.mu.Unlock()
-	<-s.ckptDone // a commit under way ends (as if the crash came after it)
+	s.stopCheckpointer() // a commit under way ends (as if the crash came after it)
 	s.c.close()
 	s.log.f.Close()
 	s.db.Close()
