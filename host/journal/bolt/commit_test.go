@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -181,4 +182,14 @@ func TestBoltWriteAfterCloseFails(t *testing.T) {
 	if err := s.PutLoan(context.Background(), journal.Loan{ID: "ln_1", Provider: "a"}); !errors.Is(err, errBoltClosed) {
 		t.Fatalf("PutLoan after Close: %v", err)
 	}
+}
+
+// putLoan writes r and moves its index entries in tx (the store itself
+// writes loans through its log, pre-encoded: putLoanJSON).
+func putLoan(tx *bbolt.Tx, r journal.Loan) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return putLoanJSON(tx, r, b)
 }

@@ -78,18 +78,9 @@ func (s *Store) update(fn func(*bbolt.Tx) error) error { return s.c.update(fn) }
 // bbolt's default, half, would leave the file half empty.
 const appendFill = 0.9
 
-// putLoan writes r and moves its index entries.
-func putLoan(tx *bbolt.Tx, r journal.Loan) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return putLoanJSON(tx, r, b)
-}
-
-// putLoanJSON is putLoan with r already encoded as b: callers encode
-// before they queue, so that the one committer goroutine, which every
-// write waits on, spends its time on the transaction only.
+// putLoanJSON writes the loan r, encoded as b, and moves its index entries
+// (only those that change). The record was encoded when it was logged, so
+// the checkpoint's transaction spends its time on the B-trees only.
 func putLoanJSON(tx *bbolt.Tx, r journal.Loan, b []byte) error {
 	k := loanKey(r.Provider, r.ID)
 	prev, err := getLoanIndexed(tx, r.Provider, r.ID)
