@@ -40,18 +40,22 @@ type Loan struct {
 	ProviderRef map[string]string `json:"provider_ref,omitempty"`
 }
 
-// MarshalJSON writes the loan as api.md's Loan. Only an active loan carries
+// Shown is the loan as api.md's Loan shows it. Only an active loan carries
 // its links: a returned, expired or revoked one answers "links": [] (a
 // distributor's link may still open the book after the loan ended), and
-// links are never null. The HTTP API's answers apply the same rule without
-// this method, in one encoding pass (host/internal/httpapi, bodyOf).
+// links are never null. MarshalJSON writes it; the HTTP API's answers
+// encode it in one pass (host/internal/httpapi, bodyOf).
+func (l Loan) Shown() Loan {
+	if l.Status != StatusActive || l.Links == nil {
+		l.Links = []Link{}
+	}
+	return l
+}
+
+// MarshalJSON writes the loan as api.md's Loan (Shown).
 func (l Loan) MarshalJSON() ([]byte, error) {
 	type plain Loan // the same fields, without this method
-	p := plain(l)
-	if l.Status != StatusActive || p.Links == nil {
-		p.Links = []Link{}
-	}
-	return json.Marshal(p)
+	return json.Marshal(plain(l.Shown()))
 }
 
 // CheckoutRequest asks to lend an item to a patron (api.md "Checkout request").
