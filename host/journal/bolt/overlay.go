@@ -161,7 +161,7 @@ func (s *Store) checkpointer() {
 			l.ckptErr = fmt.Errorf("bolt store: committing its log: %w", err)
 		} else {
 			l.frozen, l.ckptErr = nil, nil
-			l.gen++
+			l.gen.Add(1)
 		}
 		l.cond.Broadcast()
 		l.mu.Unlock()
@@ -220,7 +220,7 @@ func (s *Store) flush() error {
 	l := s.log
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.off == 0 && l.over.empty() {
+	if l.over.empty() { // every record written adds to it
 		return s.waitFrozenLocked()
 	}
 	if err := s.rotateLocked(); err != nil {

@@ -175,6 +175,12 @@ func getLoanIndexed(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
 	if b == nil {
 		return journal.Loan{}, journal.ErrNotFound
 	}
+	return decodeIndexed(b)
+}
+
+// decodeIndexed decodes the members of a loan record b that place it in
+// the indexes.
+func decodeIndexed(b []byte) (journal.Loan, error) {
 	var x boltIndexed
 	if err := json.Unmarshal(b, &x); err != nil {
 		return journal.Loan{}, err
@@ -409,9 +415,7 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 		}
 		// bolt's answer, read before the lock: it holds unless a pass
 		// was committed and dropped from memory meanwhile.
-		l.mu.Lock()
-		gen = l.gen
-		l.mu.Unlock()
+		gen = l.gen.Load()
 		if prev, err = s.boltDeduped(dedupeKey); err != nil {
 			return journal.Event{}, false, err
 		}
@@ -426,8 +430,8 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 				l.mu.Unlock()
 				return s.deduped(ev.json, ev.end)
 			}
-			if gen != l.gen {
-				gen = l.gen
+			if now := l.gen.Load(); gen != now {
+				gen = now
 				if prev, err = s.boltDeduped(dedupeKey); err != nil {
 					break
 				}

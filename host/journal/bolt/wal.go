@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -180,7 +179,7 @@ type walLog struct {
 	frozen      *overlay
 	frozenEpoch uint64
 	ckptErr     error
-	gen         uint64
+	gen         atomic.Uint64 // written under mu; Apply reads it without
 	kick        chan struct{} // wakes the checkpointer
 	nextSeq     uint64        // the next event's number
 	// failed, once set, refuses every write: an append or a sync that
@@ -285,14 +284,14 @@ func (l *walLog) replayPass(pass uint64, buf []byte) error {
 		}
 		var ix journal.Loan
 		if r.op != opDelete {
-			if err := json.Unmarshal(r.loan, &ix); err != nil {
+			if ix, err = decodeIndexed(r.loan); err != nil {
 				return fmt.Errorf("loan %q: %w", r.key, err)
 			}
 		}
 		// Copied out of buf, which is reused: the overlay keeps them.
 		r.loan = bytes.Clone(r.loan)
 		r.event = bytes.Clone(r.event)
-		l.over.add(r, indexed(ix), 0)
+		l.over.add(r, ix, 0)
 		off = end
 	}
 	return nil
