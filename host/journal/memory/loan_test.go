@@ -10,7 +10,7 @@ import (
 	"github.com/lendgate/lendgate/host/journal/memory"
 )
 
-// The store keeps loans in a form of its own (maps as pairs): what is read
+// The store keeps copies of loans of its own: what is read
 // back equals what was written, nil and empty maps alike, and neither the
 // writer's nor a reader's copy aliases what is kept.
 func TestLoanKeptAsWritten(t *testing.T) {
