@@ -195,7 +195,8 @@ type walLog struct {
 	pages  int64
 	syncs  int64
 
-	smu     sync.Mutex    // one sync at a time; writers queued behind it share the next
+	smu     sync.Mutex    // guards syncing
+	syncing chan struct{} // closed when the sync in flight ends (nil: none)
 	synced  atomic.Uint64 // written covered by the last sync
 	waiting atomic.Int32  // writers in syncTo
 }
@@ -348,7 +349,9 @@ func (l *walLog) fits(n int) bool { return l.off+int64(n) <= l.size/2 }
 
 // syncTo returns once the log is written and synced past written: a sync
 // started after the caller's append covers it, and the writers that wait
-// meanwhile share the next one (its write and its sync). Spans are
+// meanwhile share the next one (its write and its sync). One writer at a
+// time leads a sync; the others wait for it to end, all woken at once:
+// those it covered return, and one of the rest leads the next. Spans are
 // written in the order they were appended, so a half written again after
 // its pass was committed is never overwritten by that pass's records. A
 // failed write or sync fails the log: the kernel may have dropped the
@@ -359,11 +362,34 @@ func (l *walLog) syncTo(written uint64) error {
 	}
 	l.waiting.Add(1)
 	defer l.waiting.Add(-1)
-	l.smu.Lock()
-	defer l.smu.Unlock()
-	if l.synced.Load() >= written {
-		return nil
+	for {
+		l.smu.Lock()
+		if l.synced.Load() >= written {
+			l.smu.Unlock()
+			return nil
+		}
+		if l.syncing != nil {
+			done := l.syncing
+			l.smu.Unlock()
+			<-done
+			continue
+		}
+		done := make(chan struct{})
+		l.syncing = done
+		l.smu.Unlock()
+		err := l.sync()
+		l.smu.Lock()
+		l.syncing = nil
+		l.smu.Unlock()
+		close(done)
+		if err != nil {
+			return err
+		}
 	}
+}
+
+// sync writes the queued spans and syncs them; its caller leads the sync.
+func (l *walLog) sync() error {
 	if l.waiting.Load() > 1 {
 		// Others wait for this sync too: let the writers that are about
 		// to append run first, so that one sync covers them as well. A
@@ -396,11 +422,11 @@ func (l *walLog) syncTo(written uint64) error {
 			l.free = append(l.free, sp.b[:0])
 		}
 	}
+	if err != nil {
+		l.failed = fmt.Errorf("bolt store: writing %s: %w", l.f.Name(), err)
+	}
 	l.mu.Unlock()
 	if err != nil {
-		l.mu.Lock()
-		l.failed = fmt.Errorf("bolt store: writing %s: %w", l.f.Name(), err)
-		l.mu.Unlock()
 		return err
 	}
 	l.synced.Store(target)
