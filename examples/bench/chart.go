@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +102,10 @@ func (r *report) panel(title, ylabel string, logY bool, value func(row) float64)
 		ticks = append(ticks, plot.Tick{Value: float64(c), Label: strconv.Itoa(c)})
 	}
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	// A margin on each side: with a single concurrency (-conc 1) the axis
+	// would otherwise span nothing, and widening it by one would reach 0,
+	// which a log scale cannot show.
+	p.X.Min, p.X.Max = float64(slices.Min(r.opts.conc))/1.25, float64(slices.Max(r.opts.conc))*1.25
 	if logY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}

@@ -189,7 +189,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 
 	progress("disk sync latency in %s", benchDir())
-	syncBefore, err := probeSync(ctx, benchDir())
+	syncBefore, err := probeSync(ctx, benchDir(), fakeV1)
 	if err != nil {
 		return nil, fmt.Errorf("sync probe: %w", err)
 	}
@@ -197,7 +197,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	if rep.rows, err = matrix(ctx, scenarios, o); err != nil {
 		return nil, err
 	}
-	syncAfter, err := probeSync(ctx, benchDir())
+	syncAfter, err := probeSync(ctx, benchDir(), fakeV1)
 	if err != nil {
 		return nil, fmt.Errorf("sync probe: %w", err)
 	}

@@ -23,13 +23,20 @@ type syncResult struct {
 	dsync      time.Duration // p50 of a 4 KiB write to a file opened O_DSYNC
 	fdatasync  time.Duration // p50 of a 4 KiB write then fdatasync
 	boltCommit time.Duration // p50 of one bolt journal write (PutLoan: a log append and its sync), alone
+	// path is the durable floor measured as one sequence rather than
+	// summed: p50 of an O_DSYNC write, the bare checkout, another O_DSYNC
+	// write. It differs from the sum where a sync after the call costs
+	// more than one right after another (a disk or a virtual machine
+	// that is slower to answer a thread that was idle).
+	path time.Duration
 }
 
 // syncSamples bounds each probe loop.
 const syncSamples = 400
 
-// probeSync measures the three, syncSamples writes each, in dir.
-func probeSync(ctx context.Context, dir string) (syncResult, error) {
+// probeSync measures the four, syncSamples writes each, in dir; plugin is
+// the floor's.
+func probeSync(ctx context.Context, dir, plugin string) (syncResult, error) {
 	res := syncResult{dir: dir, samples: syncSamples}
 	f, err := os.CreateTemp(dir, "lendgate-sync-probe-")
 	if err != nil {
@@ -66,6 +73,24 @@ func probeSync(ctx context.Context, dir string) (syncResult, error) {
 		return err
 	}); err != nil {
 		return res, fmt.Errorf("O_DSYNC probe: %w", err)
+	}
+	stop, prov, _, err := startPlugin(ctx, plugin)
+	if err != nil {
+		return res, err
+	}
+	defer stop()
+	req := floorCheckoutRequest()
+	if res.path, err = p50(ctx, func(i int) error {
+		if _, err := d.WriteAt(buf, int64(i%16)*4096); err != nil {
+			return err
+		}
+		if _, err := prov.Checkout(ctx, req); err != nil {
+			return err
+		}
+		_, err := d.WriteAt(buf, int64((i+8)%16)*4096)
+		return err
+	}); err != nil {
+		return res, fmt.Errorf("durable path probe: %w", err)
 	}
 	bdir, err := os.MkdirTemp(dir, "lendgate-sync-probe-bolt-")
 	if err != nil {
@@ -112,6 +137,7 @@ func mergeSync(a, b syncResult) syncResult {
 	a.dsync = min(a.dsync, b.dsync)
 	a.fdatasync = min(a.fdatasync, b.fdatasync)
 	a.boltCommit = min(a.boltCommit, b.boltCommit)
+	a.path = min(a.path, b.path)
 	a.samples += b.samples
 	return a
 }
