@@ -592,3 +592,46 @@ func TestLogRecordSizeAndRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A sync that fails fails its writers and every one waiting on it, none
+// left waiting, and every write after it: the kernel may have dropped the
+// pages, so no later sync vouches for them.
+func TestLogFailedSyncFailsEveryWaiterAndLaterWrites(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, filepath.Join(t.TempDir(), "j.db"))
+	defer s.Close()
+	const writers = 16
+	errs := make(chan error, writers)
+	var started sync.WaitGroup
+	for w := range writers {
+		started.Add(1)
+		go func() {
+			for i := 0; ; i++ {
+				err := s.PutLoan(ctx, pendingLoanOf(fmt.Sprintf("ln_%02d_%05d", w, i), "p1"))
+				if i == 0 {
+					started.Done()
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	started.Wait()
+	s.log.f.Close() // every write and sync from now on fails
+	deadline := time.After(10 * time.Second)
+	for range writers {
+		select {
+		case err := <-errs:
+			if !strings.Contains(err.Error(), "file already closed") {
+				t.Errorf("a writer's error: %v", err)
+			}
+		case <-deadline:
+			t.Fatal("writers still waiting 10s after their sync failed")
+		}
+	}
+	if err := s.PutLoan(ctx, pendingLoanOf("ln_after", "p1")); err == nil {
+		t.Fatal("a write after a failed sync succeeded")
+	}
+}
