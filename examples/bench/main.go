@@ -204,7 +204,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	rep.sync = mergeSync(syncBefore, syncAfter)
 	for _, s := range scenarios {
 		switch s.name {
-		case rowFloorFulfill, rowHTTPFloor, rowHTTPAlone, rowGoCheckoutPG, rowHTTPCheckoutM:
+		case rowFloorFulfill, rowHTTPFloor, rowHTTPAlone, rowGoCheckoutPG, rowHTTPCheckoutM, rowPGAlone:
 			// The floor's checkout shows a process without a host; the
 			// postgres row's memory is the server's, and the memory store
 			// has its go api row.
@@ -260,6 +260,7 @@ func scenarioList(fake, demarque string) []scenario {
 		{rowFullCheckout, rowFloorCheckout, demarque, fullCheckout},
 		{rowHTTPFloor, rowFloorCheckout, fake, httpFloor},
 		{rowHTTPAlone, rowFloorCheckout, "", httpAlone},
+		{rowPGAlone, rowFloorCheckout, "", pgAlone},
 	}
 }
 

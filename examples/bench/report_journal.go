@@ -26,7 +26,7 @@ func (r *report) durableSection(w func(string, ...any)) {
 	w("The same path measured as one sequence (an O_DSYNC write, the bare call, another O_DSYNC write; %d times, p50) takes **%s**: ", s.samples, fmtDur(s.path))
 	w("where that is more than the sum, a sync issued after the call, once the thread has waited on the plugin, costs more on this machine than one issued right after another, as the probes' are.\n\n")
 	w("| checkout | clients | p50 | p50 × durable floor | calls/s | calls/s × floor's |\n|---|--:|--:|--:|--:|--:|\n")
-	for _, sc := range []string{rowGoCheckout, rowGoCheckoutPG, rowHTTPCheckout, rowGoCheckoutMem} {
+	for _, sc := range []string{rowGoCheckout, rowGoCheckoutPG, rowPGAlone, rowHTTPCheckout, rowGoCheckoutMem} {
 		for _, x := range r.rows {
 			if x.scenario != sc {
 				continue
@@ -63,6 +63,11 @@ func (r *report) journalTargets(w func(string, ...any)) {
 	}
 	tput(rowGoCheckout, targetBoltThroughput, "bolt checkout")
 	tput(rowGoCheckoutPG, targetPGThroughput, "PostgreSQL checkout")
+	if x, ok := r.find(rowPGAlone, 64); ok {
+		if f, ok := r.find(rowFloorCheckout, 64); ok {
+			w("| (beside it) PostgreSQL alone, 64 clients: two durable commits of a small row a call, no host, no plugin | %.0f/s = %.2f × %.0f/s | — |\n", x.throughput(), ratio(x.throughput(), f.throughput()), f.throughput())
+		}
+	}
 	tput(rowGoCheckoutMem, targetMemThroughput, "go api checkout, memory")
 	if x, ok := r.find(rowHTTPCheckoutM, 1); ok {
 		if f, ok := r.find(rowHTTPFloor, 1); ok {

@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/host/journal/bolt"
 	"github.com/lendgate/lendgate/host/journal/memory"
@@ -220,3 +222,47 @@ func (t *serverTB) Fatalf(f string, a ...any) { t.stop(fmt.Sprintf(f, a...)) }
 func (t *serverTB) Skipf(f string, a ...any)  { t.stop(fmt.Sprintf(f, a...)) }
 func (t *serverTB) Errorf(f string, a ...any) { t.msg = fmt.Sprintf(f, a...) }
 func (t *serverTB) stop(msg string)           { t.msg = msg; panic(serverTBStop{}) }
+
+// pgAloneConns is the pool of the postgres-alone scenario: the postgres
+// store's default.
+const pgAloneConns = 32
+
+// pgAlone is what the PostgreSQL server alone does with a checkout's two
+// durable points, without the host, the plugin or the journal's records:
+// a call inserts a small row and commits, then updates it and commits, as
+// a checkout journals its pending and then its active loan. Its throughput
+// at 64 clients bounds what any PostgreSQL journal can reach on this
+// machine, whose cores the server shares with the host and the plugin in
+// the checkout rows.
+func pgAlone(ctx context.Context, _ string) (*target, error) {
+	dsn, err := postgresDSN()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = pgAloneConns
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pool.Exec(ctx, "CREATE TABLE alone (id bigint PRIMARY KEY, status text NOT NULL)"); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	var next atomic.Int64
+	return &target{
+		call: func(ctx context.Context) error {
+			id := next.Add(1)
+			if _, err := pool.Exec(ctx, "INSERT INTO alone (id, status) VALUES ($1, 'pending')", id); err != nil {
+				return err
+			}
+			_, err := pool.Exec(ctx, "UPDATE alone SET status = 'active' WHERE id = $1", id)
+			return err
+		},
+		pids:  func() []int { return nil },
+		close: pool.Close,
+	}, nil
+}

@@ -31,6 +31,7 @@ const (
 	rowHTTPAlone     = "http alone (loopback, no host, no plugin)"
 	rowHTTPFloor     = "http → floor (no host)"
 	rowFullCheckout  = "full (checkout, De Marque + simulator)"
+	rowPGAlone       = "postgres alone (two durable commits of a small row, no host, no plugin)"
 )
 
 // One payload for every scenario.
