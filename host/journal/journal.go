@@ -11,7 +11,7 @@
 // that keeps the bolt file links no PostgreSQL client. The behavioural
 // suite every driver passes is journaltest.
 //
-// Decisions about the journal (issue #12):
+// Decisions about the journal:
 //   - The bolt store journals every write of a loan or an event in a
 //     write-ahead log beside its file, one append and one sync shared by
 //     the writers that append meanwhile, and commits the log into the

@@ -2,7 +2,7 @@
 
 package systemtest
 
-// The adversarial suite (issue 10) drives a running examples/server, with
+// The adversarial suite drives a running examples/server, with
 // the real plugin binaries and their simulators, over HTTP on loopback, as
 // an ILS integrator and an attacker would, against api.md §7. One test per
 // point of the issue:

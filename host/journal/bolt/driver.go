@@ -7,8 +7,8 @@
 // of an index (index.go); the file records its schema version in its meta
 // bucket. The host links it by default.
 //
-// Decisions about a checkout's cost (issue #12; BenchmarkCheckout measures
-// it, with pages and syncs per checkout):
+// Decisions about a checkout's cost (BenchmarkCheckout measures it, with
+// pages and syncs per checkout):
 //   - On this disk a sync costs more the more pages it flushes, so a commit
 //     should dirty few pages, and a checkout writes each large B-tree once.
 //     A pending loan bolt keeps is in loans_pending, a small bucket whose
@@ -27,7 +27,12 @@
 //     writes a leaf and its branches in every B-tree the commit touches;
 //     NoSync is not used). Every write of a loan or an event goes to a
 //     write-ahead log beside the file, <file>-wal (wal.go): one append and
-//     one sync, shared by the writers that append meanwhile. What the log
+//     one sync, shared by the writers that append meanwhile. One sync runs
+//     at a time; the writers that wait for it are woken together when it
+//     ends, and the one that leads the next yields once first when others
+//     wait, so that under load a sync covers more records (about twenty at
+//     64 concurrent checkouts on 2 cores): a sync costs the kernel and the
+//     disk more than the wait costs the writers. What the log
 //     holds is kept in memory (overlay.go) and merged into every read, and
 //     a checkpoint commits it into bolt in one transaction, in the
 //     background: the log has two halves, written in turn, and a full half
