@@ -2,10 +2,10 @@
 
 package systemtest
 
-// The adversarial suite drives a running examples/server, with
-// the real plugin binaries and their simulators, over HTTP on loopback, as
-// an ILS integrator and an attacker would, against api.md §7. One test per
-// point of the issue:
+// The adversarial suite drives a running examples/server, with the real
+// plugin binaries and their simulators, over HTTP on loopback, as an ILS
+// integrator and an attacker would, against api.md §7. One test per
+// guarantee:
 //
 //	1  TestAdversarialRetryAfterUnknownOutcomeNeverOrdersTwice
 //	2  TestAdversarialOutsidersGrowNothing
