@@ -81,7 +81,8 @@ func benchHostOn(b *testing.B, store journal.Store) *host.Host {
 	}
 	b.Cleanup(func() { h.Close(context.Background()) })
 	if !h.Ready() {
-		b.Fatal("the fake plugin did not start")
+		p, _ := h.Provider(context.Background(), "fake-a")
+		b.Fatalf("the fake plugin did not start: %s", p.Plugin.Error)
 	}
 	return h
 }
