@@ -423,7 +423,9 @@ func (l *walLog) sync() error {
 		}
 	}
 	if err != nil {
-		l.failed = fmt.Errorf("bolt store: writing %s: %w", l.f.Name(), err)
+		// The leader's writers get the error every later writer gets.
+		err = fmt.Errorf("bolt store: writing %s: %w", l.f.Name(), err)
+		l.failed = err
 	}
 	l.mu.Unlock()
 	if err != nil {
