@@ -223,10 +223,6 @@ func (t *serverTB) Skipf(f string, a ...any)  { t.stop(fmt.Sprintf(f, a...)) }
 func (t *serverTB) Errorf(f string, a ...any) { t.msg = fmt.Sprintf(f, a...) }
 func (t *serverTB) stop(msg string)           { t.msg = msg; panic(serverTBStop{}) }
 
-// pgAloneConns is the pool of the postgres-alone scenario: the postgres
-// store's default.
-const pgAloneConns = 32
-
 // pgAlone is what the PostgreSQL server alone does with a checkout's two
 // durable points, without the host, the plugin or the journal's records:
 // a call inserts a small row and commits, then updates it and commits, as
@@ -239,11 +235,18 @@ func pgAlone(ctx context.Context, _ string) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A pool as large as the postgres store's own on this DSN.
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	conns := st.MaxConns()
+	st.Close()
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, err
 	}
-	cfg.MaxConns = pgAloneConns
+	cfg.MaxConns = int32(conns)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
