@@ -9,7 +9,8 @@ import (
 // milliseconds; 0 is the zero time.
 
 func infoToPB(i Info) *pb.Info {
-	out := &pb.Info{Name: i.Name, Version: i.Version, Formats: i.Formats, Items: i.Items, DedupesCheckout: i.DedupesCheckout}
+	out := &pb.Info{Name: i.Name, Version: i.Version, Formats: i.Formats, Items: i.Items, DedupesCheckout: i.DedupesCheckout,
+		DedupesRenew: i.DedupesRenew, DedupesReturn: i.DedupesReturn}
 	for _, c := range i.Capabilities {
 		out.Capabilities = append(out.Capabilities, string(c))
 	}
@@ -25,7 +26,7 @@ func infoToPB(i Info) *pb.Info {
 func linksToPB(ls []Link) []*pb.Link {
 	out := make([]*pb.Link, len(ls))
 	for i, l := range ls {
-		out[i] = &pb.Link{Format: l.Format, Rel: l.Rel, Href: l.Href, Name: l.Name, ExpiresAtUnixMs: pb.ToMillis(l.ExpiresAt)}
+		out[i] = &pb.Link{Format: l.Format, Rel: l.Rel, Href: l.Href, Type: l.Type, Name: l.Name, ExpiresAtUnixMs: pb.ToMillis(l.ExpiresAt)}
 	}
 	return out
 }
@@ -65,4 +66,23 @@ func eventToPB(e Event) *pb.Event {
 
 func resolveFromPB(p *pb.ResolveRequest) ResolveRequest {
 	return ResolveRequest{Instance: p.GetInstance(), Loan: loanRefFromPB(p.GetLoan()), Days: int(p.GetDays()), NotifyURL: p.GetNotifyUrl()}
+}
+
+func availabilityToPB(a Availability) *pb.ItemAvailability {
+	out := &pb.ItemAvailability{Owned: int64(a.Owned), Available: int64(a.Available)}
+	for _, l := range a.Licenses {
+		out.Licenses = append(out.Licenses, &pb.License{Id: l.ID, Format: l.Format, Status: l.Status, Checkouts: int64(l.Checkouts),
+			Left: int64(l.Left), Concurrency: int64(l.Concurrency), Available: int64(l.Available),
+			ExpiresUnixMs: pb.ToMillis(l.Expires), LengthMs: l.Length.Milliseconds()})
+	}
+	return out
+}
+
+func reconcilePageToPB(p ReconcilePage) *pb.ReconcilePage {
+	out := &pb.ReconcilePage{Next: p.Next}
+	for _, l := range p.Loans {
+		out.Loans = append(out.Loans, &pb.HeldLoan{LoanId: l.LoanID, ProviderRef: l.ProviderRef, Item: l.Item, Patron: l.Patron,
+			ExpiresAtUnixMs: pb.ToMillis(l.ExpiresAt)})
+	}
+	return out
 }

@@ -63,6 +63,12 @@ type Error struct {
 	// 429) or only this request (an answer about one item, such as a title
 	// that has no price yet).
 	Scope Scope
+	// Outcome says whether the failed call may have taken effect at the
+	// distributor (api.md §7): OutcomeNotSent, OutcomeDefinitive or
+	// OutcomeUnknown. Exchange sets it on every error it makes; a plugin
+	// that talks to its distributor otherwise sets it with WithOutcome. Left
+	// unspecified, the host reads it from the code (see OutcomeOf).
+	Outcome Outcome
 
 	// cause is what the host saw when the error is its own (a canceled
 	// context, a broken transport); it keeps errors.Is(err, context.Canceled)
@@ -124,6 +130,81 @@ const (
 func (e *Error) ForRequest() *Error {
 	e.Scope = ScopeRequest
 	return e
+}
+
+// Outcome is what a failed call says about its effect at the distributor:
+// whether the request may have reached it and taken effect. The host keeps
+// the loan (status unknown) and parks the Idempotency-Key of every checkout,
+// renewal or return whose outcome is OutcomeUnknown, and never orders again
+// under that key unless the distributor deduplicates (Info.DedupesCheckout,
+// DedupesRenew, DedupesReturn).
+type Outcome int
+
+// The outcomes of a failed call.
+const (
+	// OutcomeUnspecified: the error does not say. The host reads
+	// provider_error and provider_timeout as OutcomeUnknown and every
+	// other code as OutcomeDefinitive (OutcomeOf).
+	OutcomeUnspecified Outcome = iota
+	// OutcomeNotSent: not a byte of the request reached the distributor
+	// (a failed dial, name lookup or TLS handshake, a request the
+	// connector could not build, a deadline that passed before it was
+	// sent). Nothing took effect.
+	OutcomeNotSent
+	// OutcomeDefinitive: the distributor answered and the plugin
+	// understood the answer, a documented failure (CB's EBS-00001 "order
+	// not fulfilled", a 409 with the distributor's own code): nothing took
+	// effect beyond what it says.
+	OutcomeDefinitive
+	// OutcomeUnknown: the request went out and no answer the plugin
+	// understood came back (a reset or closed connection, a gateway's 5xx
+	// without the distributor's error body, an unreadable or over-size
+	// answer, a timeout). It may have taken effect.
+	OutcomeUnknown
+)
+
+// String names o as the wire, the kit and the docs do.
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeNotSent:
+		return "not_sent"
+	case OutcomeDefinitive:
+		return "definitive"
+	case OutcomeUnknown:
+		return "unknown"
+	}
+	return "unspecified"
+}
+
+// WithOutcome sets what the failure says about its effect at the
+// distributor and returns e.
+func (e *Error) WithOutcome(o Outcome) *Error {
+	e.Outcome = o
+	return e
+}
+
+// OutcomeOf returns what err says about its effect at the distributor,
+// never OutcomeUnspecified: err's own Outcome when set, else
+// OutcomeUnknown for CodeProviderError and CodeProviderTimeout (a failure
+// that does not say may have happened after the request went out) and
+// OutcomeDefinitive for every other code. nil is OutcomeDefinitive (a
+// success). A plain error (not an *Error) is OutcomeUnknown.
+func OutcomeOf(err error) Outcome {
+	if err == nil {
+		return OutcomeDefinitive
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return OutcomeUnknown
+	}
+	if e.Outcome != OutcomeUnspecified {
+		return e.Outcome
+	}
+	switch e.Code {
+	case CodeProviderError, CodeProviderTimeout:
+		return OutcomeUnknown
+	}
+	return OutcomeDefinitive
 }
 
 // AsError returns err as an *Error: itself when it is one (or wraps one), else

@@ -50,6 +50,12 @@ const (
 	CapNotifications Capability = "notifications"
 	// CapResolve: the plugin implements Resolver.
 	CapResolve Capability = "resolve"
+	// CapAvailability: the plugin implements AvailabilityReporter (how many
+	// copies of an item the library owns and has free, and its licences).
+	CapAvailability Capability = "availability"
+	// CapReconcile: the plugin implements Reconciler (the loans the
+	// distributor holds for the instance's account).
+	CapReconcile Capability = "reconcile"
 )
 
 // Info describes a plugin: its name and version, the operations it offers,
@@ -71,6 +77,16 @@ type Info struct {
 	// the host re-send a checkout whose first outcome it could not learn;
 	// otherwise a retry answers CodeOutcomeUnknown and sends nothing.
 	DedupesCheckout bool
+	// DedupesRenew declares that a renewal re-sent under the same
+	// RenewRequest.RenewalID extends the loan once: the distributor
+	// answers the first renewal again, or CodeDuplicateReference, which
+	// the host reads as "the first renewal stands". Only then does the
+	// host re-send a renewal whose first outcome it could not learn.
+	DedupesRenew bool
+	// DedupesReturn declares that a return re-sent for a loan already
+	// returned answers the returned loan (not an error): only then does
+	// the host re-send a return whose first outcome it could not learn.
+	DedupesReturn bool
 }
 
 // ItemsISBN is the Info.Items of distributors whose item ids are ISBN-13/EAN-13.
@@ -111,12 +127,53 @@ type CheckoutRequest struct {
 
 // Link is one access link of a loan.
 type Link struct {
-	Format    string
-	Rel       string // "content" or "supplement"
-	Href      string
+	// Format is the loan format the link serves (FormatEPUB, FormatAudiobook,
+	// or the distributor's own format id).
+	Format string
+	// Rel is what the link is for: RelContent (the default), RelSupplement,
+	// RelManifest or RelStream.
+	Rel  string
+	Href string
+	// Type is the media type of what Href serves, when the distributor
+	// says (e.g. MediaTypeLCPLicense for an LCP licence document).
+	Type      string
 	Name      string // supplement links carry a name
 	ExpiresAt time.Time
 }
+
+// Link relations (Link.Rel).
+const (
+	// RelContent is what the patron's reading app opens: the publication
+	// file, or the licence document that unlocks it (LCP).
+	RelContent = "content"
+	// RelSupplement is material that goes with the publication (an
+	// audiobook's booklet, a map); supplement links carry a Name.
+	RelSupplement = "supplement"
+	// RelManifest is a Readium Web Publication or Audiobook Manifest: a
+	// reading or listening app streams the publication from it.
+	RelManifest = "manifest"
+	// RelStream is a web page that reads or plays the publication in the
+	// patron's browser (De Marque's streaming medium, eHUB's audio-stream).
+	RelStream = "stream"
+)
+
+// Format names a connector should use for the formats every distributor
+// has; a format a distributor names otherwise keeps its own id.
+const (
+	FormatEPUB      = "epub"
+	FormatPDF       = "pdf"
+	FormatAudiobook = "audiobook" // a downloadable audiobook (its manifest or package)
+)
+
+// Media types a connector may put in Link.Type.
+const (
+	MediaTypeEPUB              = "application/epub+zip"
+	MediaTypePDF               = "application/pdf"
+	MediaTypeLCPLicense        = "application/vnd.readium.lcp.license.v1.0+json"
+	MediaTypeAudiobookManifest = "application/audiobook+json"
+	MediaTypeWebPubManifest    = "application/webpub+json"
+	MediaTypeHTML              = "text/html"
+)
 
 // Loan is what a distributor answered to a checkout, renewal or return.
 type Loan struct {
@@ -225,6 +282,102 @@ type Resolution struct {
 	Loan   Loan
 }
 
+// AvailabilityReporter is implemented by a plugin that declares
+// CapAvailability: it tells how many copies of an item the library's
+// account owns and has free now, from the distributor's licences (ODL's
+// License Info Documents).
+type AvailabilityReporter interface {
+	// Availability answers the item's copies and licences; an item the
+	// distributor does not carry is CodeItemNotFound.
+	Availability(ctx context.Context, r AvailabilityRequest) (Availability, error)
+}
+
+// AvailabilityRequest names an item of an instance (an id as in
+// CheckoutRequest.Item, already validated).
+type AvailabilityRequest struct {
+	Instance string
+	Item     string
+}
+
+// Availability is what the distributor says of an item's copies.
+type Availability struct {
+	// Owned is how many copies the library may lend at once over every
+	// licence it can still lend from (ODL: the sum of min(checkouts left,
+	// concurrency)).
+	Owned int
+	// Available is how many may be lent now.
+	Available int
+	// Licenses are the licences behind those copies, usable or not.
+	Licenses []License
+}
+
+// Unlimited is the value of a licence term that sets no limit
+// (License.Left, License.Concurrency).
+const Unlimited = -1
+
+// License is one licence of an item (ODL: its terms and its License Info
+// Document's counts).
+type License struct {
+	ID     string
+	Format string // the publication's media type
+	// Status is "available", "unavailable" or "preorder".
+	Status string
+	// Checkouts is the total number of checkouts the licence allows
+	// (Unlimited when it sets none).
+	Checkouts int
+	// Left is how many checkouts remain (Unlimited when none are counted).
+	Left int
+	// Concurrency is how many loans may run at once (Unlimited: no limit).
+	Concurrency int
+	// Available is how many loans may start now.
+	Available int
+	// Expires is when the licence ends (zero: perpetual).
+	Expires time.Time
+	// Length is the longest loan the licence allows (zero: no limit).
+	Length time.Duration
+}
+
+// Reconciler is implemented by a plugin that declares CapReconcile: it
+// lists the loans the distributor holds for an instance's account, one
+// page at a time, so that the host can settle loans that ended without a
+// word (a reader's app returned it, a licence ran out).
+type Reconciler interface {
+	// Reconcile answers one page of the loans the distributor holds now.
+	Reconcile(ctx context.Context, r ReconcileRequest) (ReconcilePage, error)
+}
+
+// ReconcileRequest asks for one page of held loans.
+type ReconcileRequest struct {
+	Instance string
+	// Cursor is the previous page's Next ("" for the first page).
+	Cursor string
+	// Limit is the most loans the page should hold; a plugin may answer
+	// fewer (0: the plugin's own page size).
+	Limit int
+}
+
+// ReconcilePage is one page of the loans a distributor holds.
+type ReconcilePage struct {
+	Loans []HeldLoan
+	// Next is the cursor of the following page, "" after the last.
+	Next string
+}
+
+// HeldLoan is a loan the distributor holds. The host matches it to its
+// own by LoanID, else by any ProviderRef value equal to one of its loan's.
+type HeldLoan struct {
+	// LoanID is the CheckoutRequest.LoanID it was placed under, when the
+	// distributor tells it (ODL's checkout_id), else "".
+	LoanID string
+	// ProviderRef identifies the loan as the checkout's answer did (e.g.
+	// the loan's License Status Document URL).
+	ProviderRef map[string]string
+	Item        string
+	// Patron is the patron as the distributor knows it (the pseudonym).
+	Patron    string
+	ExpiresAt time.Time
+}
+
 // Event types, as in api.md §5.
 const (
 	EventLoanCreated  = "loan.created"
@@ -233,6 +386,9 @@ const (
 	EventLoanExpired  = "loan.expired"
 	EventLoanRevoked  = "loan.revoked"
 	EventLoanNotified = "loan.notified"
+	// EventLoanActivated: a loan the distributor placed as ready (ODL: an
+	// LSD in status ready) was opened by the patron's app and is active.
+	EventLoanActivated = "loan.activated"
 	// EventLoanResolved is the host's own: a loan of unknown outcome was
 	// settled (data "outcome": "placed" or "not_placed").
 	EventLoanResolved = "loan.resolved"

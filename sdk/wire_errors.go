@@ -25,11 +25,11 @@ func toStatus(log *slog.Logger, err error) error {
 		e = &Error{Code: CodeProviderError, Message: untypedMessage}
 	}
 	if !e.Code.Known() {
-		e = &Error{Code: CodeProviderError, ProviderCode: string(e.Code), Message: e.Message, RetryAfter: e.RetryAfter}
+		e = &Error{Code: CodeProviderError, ProviderCode: string(e.Code), Message: e.Message, RetryAfter: e.RetryAfter, Outcome: e.Outcome}
 	}
 	st, derr := status.New(e.Code.Info().grpc, e.Message).WithDetails(&pb.ErrorDetail{
 		Code: string(e.Code), ProviderCode: e.ProviderCode, Message: e.Message, RetryAfterMs: e.RetryAfter.Milliseconds(),
-		Scope: int32(e.Scope), Untyped: untyped,
+		Scope: int32(e.Scope), Untyped: untyped, Outcome: int32(e.Outcome),
 	})
 	if derr != nil {
 		return status.Error(codes.Internal, e.Message)

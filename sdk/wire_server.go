@@ -111,6 +111,33 @@ func (s *grpcServer) Resolve(ctx context.Context, r *pb.ResolveRequest) (*pb.Res
 	return &pb.Resolution{Placed: res.Placed, Loan: loanToPB(res.Loan)}, nil
 }
 
+// Availability serves the optional AvailabilityReporter, as Resolve does
+// Resolver.
+func (s *grpcServer) Availability(ctx context.Context, r *pb.AvailabilityRequest) (*pb.ItemAvailability, error) {
+	ar, ok := s.impl.(AvailabilityReporter)
+	if !ok {
+		return nil, toStatus(s.log, unsupported("availability"))
+	}
+	a, err := ar.Availability(ctx, AvailabilityRequest{Instance: r.GetInstance(), Item: r.GetItem()})
+	if err != nil {
+		return nil, toStatus(s.log, err)
+	}
+	return availabilityToPB(a), nil
+}
+
+// Reconcile serves the optional Reconciler, as Resolve does Resolver.
+func (s *grpcServer) Reconcile(ctx context.Context, r *pb.ReconcileRequest) (*pb.ReconcilePage, error) {
+	rc, ok := s.impl.(Reconciler)
+	if !ok {
+		return nil, toStatus(s.log, unsupported("reconcile"))
+	}
+	p, err := rc.Reconcile(ctx, ReconcileRequest{Instance: r.GetInstance(), Cursor: r.GetCursor(), Limit: int(r.GetLimit())})
+	if err != nil {
+		return nil, toStatus(s.log, err)
+	}
+	return reconcilePageToPB(p), nil
+}
+
 // recoverPanics turns a panic in a plugin's method into CodeProviderError, so
 // that one bad answer from a distributor never takes the plugin process (and
 // every instance it serves) down. It also gives the method Serve's logger

@@ -38,7 +38,10 @@ type ErrorDetail struct {
 	// *sdk.Error: the SDK sent a generic provider_error in its place (the
 	// original text, which may hold a distributor's URL, stays in the
 	// plugin's log) and the conformance kit reports the place.
-	Untyped       bool `protobuf:"varint,6,opt,name=untyped,proto3" json:"untyped,omitempty"`
+	Untyped bool `protobuf:"varint,6,opt,name=untyped,proto3" json:"untyped,omitempty"`
+	// outcome: what the failure says of its effect at the distributor
+	// (sdk.Outcome): 0 unspecified, 1 not sent, 2 definitive, 3 unknown.
+	Outcome       int32 `protobuf:"varint,7,opt,name=outcome,proto3" json:"outcome,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -113,6 +116,13 @@ func (x *ErrorDetail) GetUntyped() bool {
 		return x.Untyped
 	}
 	return false
+}
+
+func (x *ErrorDetail) GetOutcome() int32 {
+	if x != nil {
+		return x.Outcome
+	}
+	return 0
 }
 
 type DescribeRequest struct {
@@ -206,8 +216,12 @@ type Info struct {
 	// dedupes_checkout: the distributor answers a checkout re-sent under the
 	// same loan id without placing a second order.
 	DedupesCheckout bool `protobuf:"varint,7,opt,name=dedupes_checkout,json=dedupesCheckout,proto3" json:"dedupes_checkout,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// dedupes_renew: a renewal re-sent under the same renewal_id extends the
+	// loan once; dedupes_return: a return re-sent answers the returned loan.
+	DedupesRenew  bool `protobuf:"varint,8,opt,name=dedupes_renew,json=dedupesRenew,proto3" json:"dedupes_renew,omitempty"`
+	DedupesReturn bool `protobuf:"varint,9,opt,name=dedupes_return,json=dedupesReturn,proto3" json:"dedupes_return,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Info) Reset() {
@@ -285,6 +299,20 @@ func (x *Info) GetItems() string {
 func (x *Info) GetDedupesCheckout() bool {
 	if x != nil {
 		return x.DedupesCheckout
+	}
+	return false
+}
+
+func (x *Info) GetDedupesRenew() bool {
+	if x != nil {
+		return x.DedupesRenew
+	}
+	return false
+}
+
+func (x *Info) GetDedupesReturn() bool {
+	if x != nil {
+		return x.DedupesReturn
 	}
 	return false
 }
@@ -384,8 +412,10 @@ type Link struct {
 	Href            string                 `protobuf:"bytes,3,opt,name=href,proto3" json:"href,omitempty"`
 	Name            string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
 	ExpiresAtUnixMs int64                  `protobuf:"varint,5,opt,name=expires_at_unix_ms,json=expiresAtUnixMs,proto3" json:"expires_at_unix_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// type: the media type of what href serves, when known.
+	Type          string `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Link) Reset() {
@@ -451,6 +481,13 @@ func (x *Link) GetExpiresAtUnixMs() int64 {
 		return x.ExpiresAtUnixMs
 	}
 	return 0
+}
+
+func (x *Link) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
 }
 
 type Loan struct {
@@ -1537,21 +1574,431 @@ func (x *Resolution) GetLoan() *Loan {
 	return nil
 }
 
+type AvailabilityRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Item          string                 `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AvailabilityRequest) Reset() {
+	*x = AvailabilityRequest{}
+	mi := &file_provider_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AvailabilityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AvailabilityRequest) ProtoMessage() {}
+
+func (x *AvailabilityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AvailabilityRequest.ProtoReflect.Descriptor instead.
+func (*AvailabilityRequest) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *AvailabilityRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *AvailabilityRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+type License struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Format string                 `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
+	Status string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	// -1: unlimited.
+	Checkouts     int64 `protobuf:"varint,4,opt,name=checkouts,proto3" json:"checkouts,omitempty"`
+	Left          int64 `protobuf:"varint,5,opt,name=left,proto3" json:"left,omitempty"`
+	Concurrency   int64 `protobuf:"varint,6,opt,name=concurrency,proto3" json:"concurrency,omitempty"`
+	Available     int64 `protobuf:"varint,7,opt,name=available,proto3" json:"available,omitempty"`
+	ExpiresUnixMs int64 `protobuf:"varint,8,opt,name=expires_unix_ms,json=expiresUnixMs,proto3" json:"expires_unix_ms,omitempty"`
+	LengthMs      int64 `protobuf:"varint,9,opt,name=length_ms,json=lengthMs,proto3" json:"length_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *License) Reset() {
+	*x = License{}
+	mi := &file_provider_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *License) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*License) ProtoMessage() {}
+
+func (x *License) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use License.ProtoReflect.Descriptor instead.
+func (*License) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *License) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *License) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *License) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *License) GetCheckouts() int64 {
+	if x != nil {
+		return x.Checkouts
+	}
+	return 0
+}
+
+func (x *License) GetLeft() int64 {
+	if x != nil {
+		return x.Left
+	}
+	return 0
+}
+
+func (x *License) GetConcurrency() int64 {
+	if x != nil {
+		return x.Concurrency
+	}
+	return 0
+}
+
+func (x *License) GetAvailable() int64 {
+	if x != nil {
+		return x.Available
+	}
+	return 0
+}
+
+func (x *License) GetExpiresUnixMs() int64 {
+	if x != nil {
+		return x.ExpiresUnixMs
+	}
+	return 0
+}
+
+func (x *License) GetLengthMs() int64 {
+	if x != nil {
+		return x.LengthMs
+	}
+	return 0
+}
+
+type ItemAvailability struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owned         int64                  `protobuf:"varint,1,opt,name=owned,proto3" json:"owned,omitempty"`
+	Available     int64                  `protobuf:"varint,2,opt,name=available,proto3" json:"available,omitempty"`
+	Licenses      []*License             `protobuf:"bytes,3,rep,name=licenses,proto3" json:"licenses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ItemAvailability) Reset() {
+	*x = ItemAvailability{}
+	mi := &file_provider_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemAvailability) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemAvailability) ProtoMessage() {}
+
+func (x *ItemAvailability) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemAvailability.ProtoReflect.Descriptor instead.
+func (*ItemAvailability) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ItemAvailability) GetOwned() int64 {
+	if x != nil {
+		return x.Owned
+	}
+	return 0
+}
+
+func (x *ItemAvailability) GetAvailable() int64 {
+	if x != nil {
+		return x.Available
+	}
+	return 0
+}
+
+func (x *ItemAvailability) GetLicenses() []*License {
+	if x != nil {
+		return x.Licenses
+	}
+	return nil
+}
+
+type ReconcileRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Cursor        string                 `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	Limit         int32                  `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconcileRequest) Reset() {
+	*x = ReconcileRequest{}
+	mi := &file_provider_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconcileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconcileRequest) ProtoMessage() {}
+
+func (x *ReconcileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconcileRequest.ProtoReflect.Descriptor instead.
+func (*ReconcileRequest) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ReconcileRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *ReconcileRequest) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+func (x *ReconcileRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type HeldLoan struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	LoanId          string                 `protobuf:"bytes,1,opt,name=loan_id,json=loanId,proto3" json:"loan_id,omitempty"`
+	ProviderRef     map[string]string      `protobuf:"bytes,2,rep,name=provider_ref,json=providerRef,proto3" json:"provider_ref,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Item            string                 `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+	Patron          string                 `protobuf:"bytes,4,opt,name=patron,proto3" json:"patron,omitempty"`
+	ExpiresAtUnixMs int64                  `protobuf:"varint,5,opt,name=expires_at_unix_ms,json=expiresAtUnixMs,proto3" json:"expires_at_unix_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *HeldLoan) Reset() {
+	*x = HeldLoan{}
+	mi := &file_provider_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeldLoan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeldLoan) ProtoMessage() {}
+
+func (x *HeldLoan) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeldLoan.ProtoReflect.Descriptor instead.
+func (*HeldLoan) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *HeldLoan) GetLoanId() string {
+	if x != nil {
+		return x.LoanId
+	}
+	return ""
+}
+
+func (x *HeldLoan) GetProviderRef() map[string]string {
+	if x != nil {
+		return x.ProviderRef
+	}
+	return nil
+}
+
+func (x *HeldLoan) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *HeldLoan) GetPatron() string {
+	if x != nil {
+		return x.Patron
+	}
+	return ""
+}
+
+func (x *HeldLoan) GetExpiresAtUnixMs() int64 {
+	if x != nil {
+		return x.ExpiresAtUnixMs
+	}
+	return 0
+}
+
+type ReconcilePage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Loans         []*HeldLoan            `protobuf:"bytes,1,rep,name=loans,proto3" json:"loans,omitempty"`
+	Next          string                 `protobuf:"bytes,2,opt,name=next,proto3" json:"next,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconcilePage) Reset() {
+	*x = ReconcilePage{}
+	mi := &file_provider_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconcilePage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconcilePage) ProtoMessage() {}
+
+func (x *ReconcilePage) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconcilePage.ProtoReflect.Descriptor instead.
+func (*ReconcilePage) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ReconcilePage) GetLoans() []*HeldLoan {
+	if x != nil {
+		return x.Loans
+	}
+	return nil
+}
+
+func (x *ReconcilePage) GetNext() string {
+	if x != nil {
+		return x.Next
+	}
+	return ""
+}
+
 var File_provider_proto protoreflect.FileDescriptor
 
 const file_provider_proto_rawDesc = "" +
 	"\n" +
-	"\x0eprovider.proto\x12\x14lendgate.provider.v1\"\xb6\x01\n" +
+	"\x0eprovider.proto\x12\x14lendgate.provider.v1\"\xd0\x01\n" +
 	"\vErrorDetail\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12#\n" +
 	"\rprovider_code\x18\x02 \x01(\tR\fproviderCode\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12$\n" +
 	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\x12\x14\n" +
 	"\x05scope\x18\x05 \x01(\x05R\x05scope\x12\x18\n" +
-	"\auntyped\x18\x06 \x01(\bR\auntyped\"\x11\n" +
+	"\auntyped\x18\x06 \x01(\bR\auntyped\x12\x18\n" +
+	"\aoutcome\x18\a \x01(\x05R\aoutcome\"\x11\n" +
 	"\x0fDescribeRequest\"&\n" +
 	"\fOptionValues\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values\"\xd6\x02\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\"\xa2\x03\n" +
 	"\x04Info\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\"\n" +
@@ -1559,7 +2006,9 @@ const file_provider_proto_rawDesc = "" +
 	"\aformats\x18\x04 \x03(\tR\aformats\x12A\n" +
 	"\aoptions\x18\x05 \x03(\v2'.lendgate.provider.v1.Info.OptionsEntryR\aoptions\x12\x14\n" +
 	"\x05items\x18\x06 \x01(\tR\x05items\x12)\n" +
-	"\x10dedupes_checkout\x18\a \x01(\bR\x0fdedupesCheckout\x1a^\n" +
+	"\x10dedupes_checkout\x18\a \x01(\bR\x0fdedupesCheckout\x12#\n" +
+	"\rdedupes_renew\x18\b \x01(\bR\fdedupesRenew\x12%\n" +
+	"\x0ededupes_return\x18\t \x01(\bR\rdedupesReturn\x1a^\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
 	"\x05value\x18\x02 \x01(\v2\".lendgate.provider.v1.OptionValuesR\x05value:\x028\x01\"\xbd\x01\n" +
@@ -1569,13 +2018,14 @@ const file_provider_proto_rawDesc = "" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x13\n" +
-	"\x11ConfigureResponse\"\x85\x01\n" +
+	"\x11ConfigureResponse\"\x99\x01\n" +
 	"\x04Link\x12\x16\n" +
 	"\x06format\x18\x01 \x01(\tR\x06format\x12\x10\n" +
 	"\x03rel\x18\x02 \x01(\tR\x03rel\x12\x12\n" +
 	"\x04href\x18\x03 \x01(\tR\x04href\x12\x12\n" +
 	"\x04name\x18\x04 \x01(\tR\x04name\x12+\n" +
-	"\x12expires_at_unix_ms\x18\x05 \x01(\x03R\x0fexpiresAtUnixMs\"\x8d\x02\n" +
+	"\x12expires_at_unix_ms\x18\x05 \x01(\x03R\x0fexpiresAtUnixMs\x12\x12\n" +
+	"\x04type\x18\x06 \x01(\tR\x04type\"\x8d\x02\n" +
 	"\x04Loan\x12\x16\n" +
 	"\x06format\x18\x01 \x01(\tR\x06format\x12+\n" +
 	"\x12expires_at_unix_ms\x18\x02 \x01(\x03R\x0fexpiresAtUnixMs\x120\n" +
@@ -1677,7 +2127,40 @@ const file_provider_proto_rawDesc = "" +
 	"\n" +
 	"Resolution\x12\x16\n" +
 	"\x06placed\x18\x01 \x01(\bR\x06placed\x12.\n" +
-	"\x04loan\x18\x02 \x01(\v2\x1a.lendgate.provider.v1.LoanR\x04loan2\x9d\a\n" +
+	"\x04loan\x18\x02 \x01(\v2\x1a.lendgate.provider.v1.LoanR\x04loan\"E\n" +
+	"\x13AvailabilityRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\"\x80\x02\n" +
+	"\aLicense\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06format\x18\x02 \x01(\tR\x06format\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12\x1c\n" +
+	"\tcheckouts\x18\x04 \x01(\x03R\tcheckouts\x12\x12\n" +
+	"\x04left\x18\x05 \x01(\x03R\x04left\x12 \n" +
+	"\vconcurrency\x18\x06 \x01(\x03R\vconcurrency\x12\x1c\n" +
+	"\tavailable\x18\a \x01(\x03R\tavailable\x12&\n" +
+	"\x0fexpires_unix_ms\x18\b \x01(\x03R\rexpiresUnixMs\x12\x1b\n" +
+	"\tlength_ms\x18\t \x01(\x03R\blengthMs\"\x81\x01\n" +
+	"\x10ItemAvailability\x12\x14\n" +
+	"\x05owned\x18\x01 \x01(\x03R\x05owned\x12\x1c\n" +
+	"\tavailable\x18\x02 \x01(\x03R\tavailable\x129\n" +
+	"\blicenses\x18\x03 \x03(\v2\x1d.lendgate.provider.v1.LicenseR\blicenses\"\\\n" +
+	"\x10ReconcileRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\x12\x16\n" +
+	"\x06cursor\x18\x02 \x01(\tR\x06cursor\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\x90\x02\n" +
+	"\bHeldLoan\x12\x17\n" +
+	"\aloan_id\x18\x01 \x01(\tR\x06loanId\x12R\n" +
+	"\fprovider_ref\x18\x02 \x03(\v2/.lendgate.provider.v1.HeldLoan.ProviderRefEntryR\vproviderRef\x12\x12\n" +
+	"\x04item\x18\x03 \x01(\tR\x04item\x12\x16\n" +
+	"\x06patron\x18\x04 \x01(\tR\x06patron\x12+\n" +
+	"\x12expires_at_unix_ms\x18\x05 \x01(\x03R\x0fexpiresAtUnixMs\x1a>\n" +
+	"\x10ProviderRefEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Y\n" +
+	"\rReconcilePage\x124\n" +
+	"\x05loans\x18\x01 \x03(\v2\x1e.lendgate.provider.v1.HeldLoanR\x05loans\x12\x12\n" +
+	"\x04next\x18\x02 \x01(\tR\x04next2\xda\b\n" +
 	"\bProvider\x12M\n" +
 	"\bDescribe\x12%.lendgate.provider.v1.DescribeRequest\x1a\x1a.lendgate.provider.v1.Info\x12\\\n" +
 	"\tConfigure\x12&.lendgate.provider.v1.ConfigureRequest\x1a'.lendgate.provider.v1.ConfigureResponse\x12M\n" +
@@ -1689,7 +2172,9 @@ const file_provider_proto_rawDesc = "" +
 	"\vCheckAccess\x12#.lendgate.provider.v1.AccessRequest\x1a$.lendgate.provider.v1.AccessResponse\x12U\n" +
 	"\x12HandleNotification\x12\".lendgate.provider.v1.Notification\x1a\x1b.lendgate.provider.v1.Event\x12S\n" +
 	"\x06Health\x12#.lendgate.provider.v1.HealthRequest\x1a$.lendgate.provider.v1.HealthResponse\x12Q\n" +
-	"\aResolve\x12$.lendgate.provider.v1.ResolveRequest\x1a .lendgate.provider.v1.ResolutionB2Z0github.com/lendgate/lendgate/internal/providerv1b\x06proto3"
+	"\aResolve\x12$.lendgate.provider.v1.ResolveRequest\x1a .lendgate.provider.v1.Resolution\x12a\n" +
+	"\fAvailability\x12).lendgate.provider.v1.AvailabilityRequest\x1a&.lendgate.provider.v1.ItemAvailability\x12X\n" +
+	"\tReconcile\x12&.lendgate.provider.v1.ReconcileRequest\x1a#.lendgate.provider.v1.ReconcilePageB2Z0github.com/lendgate/lendgate/internal/providerv1b\x06proto3"
 
 var (
 	file_provider_proto_rawDescOnce sync.Once
@@ -1703,87 +2188,101 @@ func file_provider_proto_rawDescGZIP() []byte {
 	return file_provider_proto_rawDescData
 }
 
-var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_provider_proto_goTypes = []any{
-	(*ErrorDetail)(nil),       // 0: lendgate.provider.v1.ErrorDetail
-	(*DescribeRequest)(nil),   // 1: lendgate.provider.v1.DescribeRequest
-	(*OptionValues)(nil),      // 2: lendgate.provider.v1.OptionValues
-	(*Info)(nil),              // 3: lendgate.provider.v1.Info
-	(*ConfigureRequest)(nil),  // 4: lendgate.provider.v1.ConfigureRequest
-	(*ConfigureResponse)(nil), // 5: lendgate.provider.v1.ConfigureResponse
-	(*Link)(nil),              // 6: lendgate.provider.v1.Link
-	(*Loan)(nil),              // 7: lendgate.provider.v1.Loan
-	(*LoanRef)(nil),           // 8: lendgate.provider.v1.LoanRef
-	(*CheckoutRequest)(nil),   // 9: lendgate.provider.v1.CheckoutRequest
-	(*FulfillRequest)(nil),    // 10: lendgate.provider.v1.FulfillRequest
-	(*Fulfillment)(nil),       // 11: lendgate.provider.v1.Fulfillment
-	(*RenewRequest)(nil),      // 12: lendgate.provider.v1.RenewRequest
-	(*ReturnRequest)(nil),     // 13: lendgate.provider.v1.ReturnRequest
-	(*DownloadRequest)(nil),   // 14: lendgate.provider.v1.DownloadRequest
-	(*AccessRequest)(nil),     // 15: lendgate.provider.v1.AccessRequest
-	(*AccessResponse)(nil),    // 16: lendgate.provider.v1.AccessResponse
-	(*HeaderValues)(nil),      // 17: lendgate.provider.v1.HeaderValues
-	(*Notification)(nil),      // 18: lendgate.provider.v1.Notification
-	(*Event)(nil),             // 19: lendgate.provider.v1.Event
-	(*HealthRequest)(nil),     // 20: lendgate.provider.v1.HealthRequest
-	(*HealthResponse)(nil),    // 21: lendgate.provider.v1.HealthResponse
-	(*ResolveRequest)(nil),    // 22: lendgate.provider.v1.ResolveRequest
-	(*Resolution)(nil),        // 23: lendgate.provider.v1.Resolution
-	nil,                       // 24: lendgate.provider.v1.Info.OptionsEntry
-	nil,                       // 25: lendgate.provider.v1.ConfigureRequest.SettingsEntry
-	nil,                       // 26: lendgate.provider.v1.Loan.ProviderRefEntry
-	nil,                       // 27: lendgate.provider.v1.LoanRef.ProviderRefEntry
-	nil,                       // 28: lendgate.provider.v1.LoanRef.OptionsEntry
-	nil,                       // 29: lendgate.provider.v1.CheckoutRequest.OptionsEntry
-	nil,                       // 30: lendgate.provider.v1.Notification.HeaderEntry
-	nil,                       // 31: lendgate.provider.v1.Event.DataEntry
+	(*ErrorDetail)(nil),         // 0: lendgate.provider.v1.ErrorDetail
+	(*DescribeRequest)(nil),     // 1: lendgate.provider.v1.DescribeRequest
+	(*OptionValues)(nil),        // 2: lendgate.provider.v1.OptionValues
+	(*Info)(nil),                // 3: lendgate.provider.v1.Info
+	(*ConfigureRequest)(nil),    // 4: lendgate.provider.v1.ConfigureRequest
+	(*ConfigureResponse)(nil),   // 5: lendgate.provider.v1.ConfigureResponse
+	(*Link)(nil),                // 6: lendgate.provider.v1.Link
+	(*Loan)(nil),                // 7: lendgate.provider.v1.Loan
+	(*LoanRef)(nil),             // 8: lendgate.provider.v1.LoanRef
+	(*CheckoutRequest)(nil),     // 9: lendgate.provider.v1.CheckoutRequest
+	(*FulfillRequest)(nil),      // 10: lendgate.provider.v1.FulfillRequest
+	(*Fulfillment)(nil),         // 11: lendgate.provider.v1.Fulfillment
+	(*RenewRequest)(nil),        // 12: lendgate.provider.v1.RenewRequest
+	(*ReturnRequest)(nil),       // 13: lendgate.provider.v1.ReturnRequest
+	(*DownloadRequest)(nil),     // 14: lendgate.provider.v1.DownloadRequest
+	(*AccessRequest)(nil),       // 15: lendgate.provider.v1.AccessRequest
+	(*AccessResponse)(nil),      // 16: lendgate.provider.v1.AccessResponse
+	(*HeaderValues)(nil),        // 17: lendgate.provider.v1.HeaderValues
+	(*Notification)(nil),        // 18: lendgate.provider.v1.Notification
+	(*Event)(nil),               // 19: lendgate.provider.v1.Event
+	(*HealthRequest)(nil),       // 20: lendgate.provider.v1.HealthRequest
+	(*HealthResponse)(nil),      // 21: lendgate.provider.v1.HealthResponse
+	(*ResolveRequest)(nil),      // 22: lendgate.provider.v1.ResolveRequest
+	(*Resolution)(nil),          // 23: lendgate.provider.v1.Resolution
+	(*AvailabilityRequest)(nil), // 24: lendgate.provider.v1.AvailabilityRequest
+	(*License)(nil),             // 25: lendgate.provider.v1.License
+	(*ItemAvailability)(nil),    // 26: lendgate.provider.v1.ItemAvailability
+	(*ReconcileRequest)(nil),    // 27: lendgate.provider.v1.ReconcileRequest
+	(*HeldLoan)(nil),            // 28: lendgate.provider.v1.HeldLoan
+	(*ReconcilePage)(nil),       // 29: lendgate.provider.v1.ReconcilePage
+	nil,                         // 30: lendgate.provider.v1.Info.OptionsEntry
+	nil,                         // 31: lendgate.provider.v1.ConfigureRequest.SettingsEntry
+	nil,                         // 32: lendgate.provider.v1.Loan.ProviderRefEntry
+	nil,                         // 33: lendgate.provider.v1.LoanRef.ProviderRefEntry
+	nil,                         // 34: lendgate.provider.v1.LoanRef.OptionsEntry
+	nil,                         // 35: lendgate.provider.v1.CheckoutRequest.OptionsEntry
+	nil,                         // 36: lendgate.provider.v1.Notification.HeaderEntry
+	nil,                         // 37: lendgate.provider.v1.Event.DataEntry
+	nil,                         // 38: lendgate.provider.v1.HeldLoan.ProviderRefEntry
 }
 var file_provider_proto_depIdxs = []int32{
-	24, // 0: lendgate.provider.v1.Info.options:type_name -> lendgate.provider.v1.Info.OptionsEntry
-	25, // 1: lendgate.provider.v1.ConfigureRequest.settings:type_name -> lendgate.provider.v1.ConfigureRequest.SettingsEntry
+	30, // 0: lendgate.provider.v1.Info.options:type_name -> lendgate.provider.v1.Info.OptionsEntry
+	31, // 1: lendgate.provider.v1.ConfigureRequest.settings:type_name -> lendgate.provider.v1.ConfigureRequest.SettingsEntry
 	6,  // 2: lendgate.provider.v1.Loan.links:type_name -> lendgate.provider.v1.Link
-	26, // 3: lendgate.provider.v1.Loan.provider_ref:type_name -> lendgate.provider.v1.Loan.ProviderRefEntry
-	27, // 4: lendgate.provider.v1.LoanRef.provider_ref:type_name -> lendgate.provider.v1.LoanRef.ProviderRefEntry
-	28, // 5: lendgate.provider.v1.LoanRef.options:type_name -> lendgate.provider.v1.LoanRef.OptionsEntry
-	29, // 6: lendgate.provider.v1.CheckoutRequest.options:type_name -> lendgate.provider.v1.CheckoutRequest.OptionsEntry
+	32, // 3: lendgate.provider.v1.Loan.provider_ref:type_name -> lendgate.provider.v1.Loan.ProviderRefEntry
+	33, // 4: lendgate.provider.v1.LoanRef.provider_ref:type_name -> lendgate.provider.v1.LoanRef.ProviderRefEntry
+	34, // 5: lendgate.provider.v1.LoanRef.options:type_name -> lendgate.provider.v1.LoanRef.OptionsEntry
+	35, // 6: lendgate.provider.v1.CheckoutRequest.options:type_name -> lendgate.provider.v1.CheckoutRequest.OptionsEntry
 	8,  // 7: lendgate.provider.v1.FulfillRequest.loan:type_name -> lendgate.provider.v1.LoanRef
 	6,  // 8: lendgate.provider.v1.Fulfillment.links:type_name -> lendgate.provider.v1.Link
 	8,  // 9: lendgate.provider.v1.RenewRequest.loan:type_name -> lendgate.provider.v1.LoanRef
 	8,  // 10: lendgate.provider.v1.ReturnRequest.loan:type_name -> lendgate.provider.v1.LoanRef
 	8,  // 11: lendgate.provider.v1.Notification.loan:type_name -> lendgate.provider.v1.LoanRef
-	30, // 12: lendgate.provider.v1.Notification.header:type_name -> lendgate.provider.v1.Notification.HeaderEntry
-	31, // 13: lendgate.provider.v1.Event.data:type_name -> lendgate.provider.v1.Event.DataEntry
+	36, // 12: lendgate.provider.v1.Notification.header:type_name -> lendgate.provider.v1.Notification.HeaderEntry
+	37, // 13: lendgate.provider.v1.Event.data:type_name -> lendgate.provider.v1.Event.DataEntry
 	8,  // 14: lendgate.provider.v1.ResolveRequest.loan:type_name -> lendgate.provider.v1.LoanRef
 	7,  // 15: lendgate.provider.v1.Resolution.loan:type_name -> lendgate.provider.v1.Loan
-	2,  // 16: lendgate.provider.v1.Info.OptionsEntry.value:type_name -> lendgate.provider.v1.OptionValues
-	17, // 17: lendgate.provider.v1.Notification.HeaderEntry.value:type_name -> lendgate.provider.v1.HeaderValues
-	1,  // 18: lendgate.provider.v1.Provider.Describe:input_type -> lendgate.provider.v1.DescribeRequest
-	4,  // 19: lendgate.provider.v1.Provider.Configure:input_type -> lendgate.provider.v1.ConfigureRequest
-	9,  // 20: lendgate.provider.v1.Provider.Checkout:input_type -> lendgate.provider.v1.CheckoutRequest
-	10, // 21: lendgate.provider.v1.Provider.Fulfill:input_type -> lendgate.provider.v1.FulfillRequest
-	12, // 22: lendgate.provider.v1.Provider.Renew:input_type -> lendgate.provider.v1.RenewRequest
-	13, // 23: lendgate.provider.v1.Provider.Return:input_type -> lendgate.provider.v1.ReturnRequest
-	14, // 24: lendgate.provider.v1.Provider.Download:input_type -> lendgate.provider.v1.DownloadRequest
-	15, // 25: lendgate.provider.v1.Provider.CheckAccess:input_type -> lendgate.provider.v1.AccessRequest
-	18, // 26: lendgate.provider.v1.Provider.HandleNotification:input_type -> lendgate.provider.v1.Notification
-	20, // 27: lendgate.provider.v1.Provider.Health:input_type -> lendgate.provider.v1.HealthRequest
-	22, // 28: lendgate.provider.v1.Provider.Resolve:input_type -> lendgate.provider.v1.ResolveRequest
-	3,  // 29: lendgate.provider.v1.Provider.Describe:output_type -> lendgate.provider.v1.Info
-	5,  // 30: lendgate.provider.v1.Provider.Configure:output_type -> lendgate.provider.v1.ConfigureResponse
-	7,  // 31: lendgate.provider.v1.Provider.Checkout:output_type -> lendgate.provider.v1.Loan
-	11, // 32: lendgate.provider.v1.Provider.Fulfill:output_type -> lendgate.provider.v1.Fulfillment
-	7,  // 33: lendgate.provider.v1.Provider.Renew:output_type -> lendgate.provider.v1.Loan
-	7,  // 34: lendgate.provider.v1.Provider.Return:output_type -> lendgate.provider.v1.Loan
-	11, // 35: lendgate.provider.v1.Provider.Download:output_type -> lendgate.provider.v1.Fulfillment
-	16, // 36: lendgate.provider.v1.Provider.CheckAccess:output_type -> lendgate.provider.v1.AccessResponse
-	19, // 37: lendgate.provider.v1.Provider.HandleNotification:output_type -> lendgate.provider.v1.Event
-	21, // 38: lendgate.provider.v1.Provider.Health:output_type -> lendgate.provider.v1.HealthResponse
-	23, // 39: lendgate.provider.v1.Provider.Resolve:output_type -> lendgate.provider.v1.Resolution
-	29, // [29:40] is the sub-list for method output_type
-	18, // [18:29] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	25, // 16: lendgate.provider.v1.ItemAvailability.licenses:type_name -> lendgate.provider.v1.License
+	38, // 17: lendgate.provider.v1.HeldLoan.provider_ref:type_name -> lendgate.provider.v1.HeldLoan.ProviderRefEntry
+	28, // 18: lendgate.provider.v1.ReconcilePage.loans:type_name -> lendgate.provider.v1.HeldLoan
+	2,  // 19: lendgate.provider.v1.Info.OptionsEntry.value:type_name -> lendgate.provider.v1.OptionValues
+	17, // 20: lendgate.provider.v1.Notification.HeaderEntry.value:type_name -> lendgate.provider.v1.HeaderValues
+	1,  // 21: lendgate.provider.v1.Provider.Describe:input_type -> lendgate.provider.v1.DescribeRequest
+	4,  // 22: lendgate.provider.v1.Provider.Configure:input_type -> lendgate.provider.v1.ConfigureRequest
+	9,  // 23: lendgate.provider.v1.Provider.Checkout:input_type -> lendgate.provider.v1.CheckoutRequest
+	10, // 24: lendgate.provider.v1.Provider.Fulfill:input_type -> lendgate.provider.v1.FulfillRequest
+	12, // 25: lendgate.provider.v1.Provider.Renew:input_type -> lendgate.provider.v1.RenewRequest
+	13, // 26: lendgate.provider.v1.Provider.Return:input_type -> lendgate.provider.v1.ReturnRequest
+	14, // 27: lendgate.provider.v1.Provider.Download:input_type -> lendgate.provider.v1.DownloadRequest
+	15, // 28: lendgate.provider.v1.Provider.CheckAccess:input_type -> lendgate.provider.v1.AccessRequest
+	18, // 29: lendgate.provider.v1.Provider.HandleNotification:input_type -> lendgate.provider.v1.Notification
+	20, // 30: lendgate.provider.v1.Provider.Health:input_type -> lendgate.provider.v1.HealthRequest
+	22, // 31: lendgate.provider.v1.Provider.Resolve:input_type -> lendgate.provider.v1.ResolveRequest
+	24, // 32: lendgate.provider.v1.Provider.Availability:input_type -> lendgate.provider.v1.AvailabilityRequest
+	27, // 33: lendgate.provider.v1.Provider.Reconcile:input_type -> lendgate.provider.v1.ReconcileRequest
+	3,  // 34: lendgate.provider.v1.Provider.Describe:output_type -> lendgate.provider.v1.Info
+	5,  // 35: lendgate.provider.v1.Provider.Configure:output_type -> lendgate.provider.v1.ConfigureResponse
+	7,  // 36: lendgate.provider.v1.Provider.Checkout:output_type -> lendgate.provider.v1.Loan
+	11, // 37: lendgate.provider.v1.Provider.Fulfill:output_type -> lendgate.provider.v1.Fulfillment
+	7,  // 38: lendgate.provider.v1.Provider.Renew:output_type -> lendgate.provider.v1.Loan
+	7,  // 39: lendgate.provider.v1.Provider.Return:output_type -> lendgate.provider.v1.Loan
+	11, // 40: lendgate.provider.v1.Provider.Download:output_type -> lendgate.provider.v1.Fulfillment
+	16, // 41: lendgate.provider.v1.Provider.CheckAccess:output_type -> lendgate.provider.v1.AccessResponse
+	19, // 42: lendgate.provider.v1.Provider.HandleNotification:output_type -> lendgate.provider.v1.Event
+	21, // 43: lendgate.provider.v1.Provider.Health:output_type -> lendgate.provider.v1.HealthResponse
+	23, // 44: lendgate.provider.v1.Provider.Resolve:output_type -> lendgate.provider.v1.Resolution
+	26, // 45: lendgate.provider.v1.Provider.Availability:output_type -> lendgate.provider.v1.ItemAvailability
+	29, // 46: lendgate.provider.v1.Provider.Reconcile:output_type -> lendgate.provider.v1.ReconcilePage
+	34, // [34:47] is the sub-list for method output_type
+	21, // [21:34] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
@@ -1797,7 +2296,7 @@ func file_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_proto_rawDesc), len(file_provider_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

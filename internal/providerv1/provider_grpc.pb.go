@@ -34,6 +34,8 @@ const (
 	Provider_HandleNotification_FullMethodName = "/lendgate.provider.v1.Provider/HandleNotification"
 	Provider_Health_FullMethodName             = "/lendgate.provider.v1.Provider/Health"
 	Provider_Resolve_FullMethodName            = "/lendgate.provider.v1.Provider/Resolve"
+	Provider_Availability_FullMethodName       = "/lendgate.provider.v1.Provider/Availability"
+	Provider_Reconcile_FullMethodName          = "/lendgate.provider.v1.Provider/Reconcile"
 )
 
 // ProviderClient is the client API for Provider service.
@@ -54,6 +56,11 @@ type ProviderClient interface {
 	// learn took effect (capability "resolve"). Added in protocol 1 without a
 	// version change: a plugin that lacks it answers Unimplemented.
 	Resolve(ctx context.Context, in *ResolveRequest, opts ...grpc.CallOption) (*Resolution, error)
+	// Availability tells an item's copies and licences (capability
+	// "availability"); Reconcile lists the loans the distributor holds
+	// (capability "reconcile"). Added in protocol 1 as Resolve was.
+	Availability(ctx context.Context, in *AvailabilityRequest, opts ...grpc.CallOption) (*ItemAvailability, error)
+	Reconcile(ctx context.Context, in *ReconcileRequest, opts ...grpc.CallOption) (*ReconcilePage, error)
 }
 
 type providerClient struct {
@@ -174,6 +181,26 @@ func (c *providerClient) Resolve(ctx context.Context, in *ResolveRequest, opts .
 	return out, nil
 }
 
+func (c *providerClient) Availability(ctx context.Context, in *AvailabilityRequest, opts ...grpc.CallOption) (*ItemAvailability, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ItemAvailability)
+	err := c.cc.Invoke(ctx, Provider_Availability_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *providerClient) Reconcile(ctx context.Context, in *ReconcileRequest, opts ...grpc.CallOption) (*ReconcilePage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReconcilePage)
+	err := c.cc.Invoke(ctx, Provider_Reconcile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ProviderServer is the server API for Provider service.
 // All implementations must embed UnimplementedProviderServer
 // for forward compatibility.
@@ -192,6 +219,11 @@ type ProviderServer interface {
 	// learn took effect (capability "resolve"). Added in protocol 1 without a
 	// version change: a plugin that lacks it answers Unimplemented.
 	Resolve(context.Context, *ResolveRequest) (*Resolution, error)
+	// Availability tells an item's copies and licences (capability
+	// "availability"); Reconcile lists the loans the distributor holds
+	// (capability "reconcile"). Added in protocol 1 as Resolve was.
+	Availability(context.Context, *AvailabilityRequest) (*ItemAvailability, error)
+	Reconcile(context.Context, *ReconcileRequest) (*ReconcilePage, error)
 	mustEmbedUnimplementedProviderServer()
 }
 
@@ -234,6 +266,12 @@ func (UnimplementedProviderServer) Health(context.Context, *HealthRequest) (*Hea
 }
 func (UnimplementedProviderServer) Resolve(context.Context, *ResolveRequest) (*Resolution, error) {
 	return nil, status.Error(codes.Unimplemented, "method Resolve not implemented")
+}
+func (UnimplementedProviderServer) Availability(context.Context, *AvailabilityRequest) (*ItemAvailability, error) {
+	return nil, status.Error(codes.Unimplemented, "method Availability not implemented")
+}
+func (UnimplementedProviderServer) Reconcile(context.Context, *ReconcileRequest) (*ReconcilePage, error) {
+	return nil, status.Error(codes.Unimplemented, "method Reconcile not implemented")
 }
 func (UnimplementedProviderServer) mustEmbedUnimplementedProviderServer() {}
 func (UnimplementedProviderServer) testEmbeddedByValue()                  {}
@@ -454,6 +492,42 @@ func _Provider_Resolve_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Provider_Availability_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AvailabilityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProviderServer).Availability(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Provider_Availability_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProviderServer).Availability(ctx, req.(*AvailabilityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Provider_Reconcile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReconcileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProviderServer).Reconcile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Provider_Reconcile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProviderServer).Reconcile(ctx, req.(*ReconcileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Provider_ServiceDesc is the grpc.ServiceDesc for Provider service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -504,6 +578,14 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Resolve",
 			Handler:    _Provider_Resolve_Handler,
+		},
+		{
+			MethodName: "Availability",
+			Handler:    _Provider_Availability_Handler,
+		},
+		{
+			MethodName: "Reconcile",
+			Handler:    _Provider_Reconcile_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -95,7 +95,25 @@ func (c *grpcClient) Resolve(ctx context.Context, r sdk.ResolveRequest) (sdk.Res
 	return sdk.Resolution{Placed: res.GetPlaced(), Loan: loanFromPB(res.GetLoan())}, nil
 }
 
+func (c *grpcClient) Availability(ctx context.Context, r sdk.AvailabilityRequest) (sdk.Availability, error) {
+	a, err := c.c.Availability(ctx, &pb.AvailabilityRequest{Instance: r.Instance, Item: r.Item})
+	if err != nil {
+		return sdk.Availability{}, fromStatus(ctx, err)
+	}
+	return availabilityFromPB(a), nil
+}
+
+func (c *grpcClient) Reconcile(ctx context.Context, r sdk.ReconcileRequest) (sdk.ReconcilePage, error) {
+	p, err := c.c.Reconcile(ctx, &pb.ReconcileRequest{Instance: r.Instance, Cursor: r.Cursor, Limit: int32(r.Limit)})
+	if err != nil {
+		return sdk.ReconcilePage{}, fromStatus(ctx, err)
+	}
+	return reconcilePageFromPB(p), nil
+}
+
 var (
-	_ sdk.Provider = (*grpcClient)(nil)
-	_ sdk.Resolver = (*grpcClient)(nil)
+	_ sdk.Provider             = (*grpcClient)(nil)
+	_ sdk.Resolver             = (*grpcClient)(nil)
+	_ sdk.AvailabilityReporter = (*grpcClient)(nil)
+	_ sdk.Reconciler           = (*grpcClient)(nil)
 )

@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"time"
+
 	pb "github.com/lendgate/lendgate/internal/providerv1"
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -10,7 +12,8 @@ import (
 // sdk. Both encode times with providerv1.ToMillis and FromMillis.
 
 func infoFromPB(p *pb.Info) sdk.Info {
-	i := sdk.Info{Name: p.GetName(), Version: p.GetVersion(), Formats: p.GetFormats(), Items: p.GetItems(), DedupesCheckout: p.GetDedupesCheckout()}
+	i := sdk.Info{Name: p.GetName(), Version: p.GetVersion(), Formats: p.GetFormats(), Items: p.GetItems(), DedupesCheckout: p.GetDedupesCheckout(),
+		DedupesRenew: p.GetDedupesRenew(), DedupesReturn: p.GetDedupesReturn()}
 	for _, c := range p.GetCapabilities() {
 		i.Capabilities = append(i.Capabilities, sdk.Capability(c))
 	}
@@ -29,7 +32,7 @@ func linksFromPB(ls []*pb.Link) []sdk.Link {
 	}
 	out := make([]sdk.Link, len(ls))
 	for i, l := range ls {
-		out[i] = sdk.Link{Format: l.GetFormat(), Rel: l.GetRel(), Href: l.GetHref(), Name: l.GetName(), ExpiresAt: pb.FromMillis(l.GetExpiresAtUnixMs())}
+		out[i] = sdk.Link{Format: l.GetFormat(), Rel: l.GetRel(), Href: l.GetHref(), Type: l.GetType(), Name: l.GetName(), ExpiresAt: pb.FromMillis(l.GetExpiresAtUnixMs())}
 	}
 	return out
 }
@@ -69,4 +72,23 @@ func eventFromPB(p *pb.Event) sdk.Event {
 
 func resolveToPB(r sdk.ResolveRequest) *pb.ResolveRequest {
 	return &pb.ResolveRequest{Instance: r.Instance, Loan: loanRefToPB(r.Loan), Days: int32(r.Days), NotifyUrl: r.NotifyURL}
+}
+
+func availabilityFromPB(p *pb.ItemAvailability) sdk.Availability {
+	a := sdk.Availability{Owned: int(p.GetOwned()), Available: int(p.GetAvailable())}
+	for _, l := range p.GetLicenses() {
+		a.Licenses = append(a.Licenses, sdk.License{ID: l.GetId(), Format: l.GetFormat(), Status: l.GetStatus(), Checkouts: int(l.GetCheckouts()),
+			Left: int(l.GetLeft()), Concurrency: int(l.GetConcurrency()), Available: int(l.GetAvailable()),
+			Expires: pb.FromMillis(l.GetExpiresUnixMs()), Length: time.Duration(l.GetLengthMs()) * time.Millisecond})
+	}
+	return a
+}
+
+func reconcilePageFromPB(p *pb.ReconcilePage) sdk.ReconcilePage {
+	out := sdk.ReconcilePage{Next: p.GetNext()}
+	for _, l := range p.GetLoans() {
+		out.Loans = append(out.Loans, sdk.HeldLoan{LoanID: l.GetLoanId(), ProviderRef: l.GetProviderRef(), Item: l.GetItem(), Patron: l.GetPatron(),
+			ExpiresAt: pb.FromMillis(l.GetExpiresAtUnixMs())})
+	}
+	return out
 }

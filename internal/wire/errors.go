@@ -70,5 +70,8 @@ func errorFromDetail(ed *pb.ErrorDetail) *sdk.Error {
 	if sdk.Scope(ed.GetScope()) == sdk.ScopeRequest {
 		e.Scope = sdk.ScopeRequest
 	}
+	if o := sdk.Outcome(ed.GetOutcome()); o >= sdk.OutcomeNotSent && o <= sdk.OutcomeUnknown {
+		e.Outcome = o
+	}
 	return e
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lendgate/lendgate/internal/wire"
 	"github.com/lendgate/lendgate/sdk"
@@ -96,5 +97,70 @@ func TestCanceledCallKeepsItsCause(t *testing.T) {
 	_, err := p.Checkout(ctx, sdk.CheckoutRequest{})
 	if sdk.CodeOf(err) != sdk.CodePluginUnavailable || !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want plugin_unavailable wrapping context.Canceled", err)
+	}
+}
+
+// TestOutcomeCrossesTheWire: what a plugin's error says of its effect at
+// the distributor reaches the host as the plugin said it.
+func TestOutcomeCrossesTheWire(t *testing.T) {
+	for _, o := range []sdk.Outcome{sdk.OutcomeUnspecified, sdk.OutcomeNotSent, sdk.OutcomeDefinitive, sdk.OutcomeUnknown} {
+		c := dial(t, answering{err: sdk.Errorf(sdk.CodeProviderError, "cut").WithOutcome(o)})
+		_, err := c.Checkout(t.Context(), sdk.CheckoutRequest{})
+		if got := sdk.AsError(err).Outcome; got != o {
+			t.Errorf("sent %v, the host read %v", o, got)
+		}
+	}
+	// Unspecified reads by the code.
+	if got := sdk.OutcomeOf(sdk.Errorf(sdk.CodeProviderError, "x")); got != sdk.OutcomeUnknown {
+		t.Errorf("unspecified provider_error: %v, want unknown", got)
+	}
+	if got := sdk.OutcomeOf(sdk.Errorf(sdk.CodeNotAvailable, "x")); got != sdk.OutcomeDefinitive {
+		t.Errorf("unspecified not_available: %v, want definitive", got)
+	}
+}
+
+// reporting offers availability and reconcile with fixed answers.
+type reporting struct {
+	sdk.Unimplemented
+	a sdk.Availability
+	p sdk.ReconcilePage
+}
+
+func (r reporting) Availability(context.Context, sdk.AvailabilityRequest) (sdk.Availability, error) {
+	return r.a, nil
+}
+
+func (r reporting) Reconcile(_ context.Context, q sdk.ReconcileRequest) (sdk.ReconcilePage, error) {
+	if q.Cursor != "c1" || q.Limit != 50 {
+		return sdk.ReconcilePage{}, sdk.Errorf(sdk.CodeInvalidRequest, "cursor %q limit %d", q.Cursor, q.Limit)
+	}
+	return r.p, nil
+}
+
+// TestAvailabilityAndReconcileCrossTheWire: the two optional capabilities
+// reach the host whole, and a plugin without them answers
+// unsupported_operation.
+func TestAvailabilityAndReconcileCrossTheWire(t *testing.T) {
+	exp := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
+	want := reporting{
+		a: sdk.Availability{Owned: 3, Available: 1, Licenses: []sdk.License{{ID: "urn:l1", Format: sdk.MediaTypeEPUB, Status: "available",
+			Checkouts: 10, Left: 7, Concurrency: sdk.Unlimited, Available: 1, Expires: exp, Length: 21 * 24 * time.Hour}}},
+		p: sdk.ReconcilePage{Loans: []sdk.HeldLoan{{LoanID: "ln_1", ProviderRef: map[string]string{"lsd": "https://x/lsd/1"}, Item: "i", Patron: "p", ExpiresAt: exp}}, Next: "c2"},
+	}
+	c := dial(t, want)
+	a, err := c.(sdk.AvailabilityReporter).Availability(t.Context(), sdk.AvailabilityRequest{Instance: "x", Item: "i"})
+	if err != nil || fmt.Sprint(a) != fmt.Sprint(want.a) {
+		t.Errorf("availability: %+v, %v; want %+v", a, err, want.a)
+	}
+	p, err := c.(sdk.Reconciler).Reconcile(t.Context(), sdk.ReconcileRequest{Instance: "x", Cursor: "c1", Limit: 50})
+	if err != nil || fmt.Sprint(p) != fmt.Sprint(want.p) {
+		t.Errorf("reconcile: %+v, %v; want %+v", p, err, want.p)
+	}
+	bare := dial(t, answering{})
+	if _, err := bare.(sdk.AvailabilityReporter).Availability(t.Context(), sdk.AvailabilityRequest{}); sdk.CodeOf(err) != sdk.CodeUnsupportedOperation {
+		t.Errorf("availability without the capability: %v", err)
+	}
+	if _, err := bare.(sdk.Reconciler).Reconcile(t.Context(), sdk.ReconcileRequest{}); sdk.CodeOf(err) != sdk.CodeUnsupportedOperation {
+		t.Errorf("reconcile without the capability: %v", err)
 	}
 }
