@@ -83,10 +83,10 @@ func TestExchangeClassifiesEveryError(t *testing.T) {
 		name string
 		// handler serves the distributor (nil: the test sets the base).
 		handler http.Handler
-		tls     bool                            // serve over TLS the client does not trust
-		base    func(*testing.T) *url.URL       // replaces the server's URL
+		tls     bool                             // serve over TLS the client does not trust
+		base    func(*testing.T) *url.URL        // replaces the server's URL
 		ctx     func(*testing.T) context.Context // the call's context
-		body    any                             // the request's JSON body
+		body    any                              // the request's JSON body
 		maxBody int64
 		code    Code
 		outcome Outcome
