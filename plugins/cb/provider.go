@@ -60,7 +60,7 @@ func (p *provider) Describe(ctx context.Context) (sdk.Info, error) {
 		// which the host keeps for a retry: a repeated renewal answers
 		// EBS-10005 (duplicate_reference) and the first addition stands.
 		DedupesRenew: true,
-		Formats:         []string{"epub", "pdf"},
+		Formats:      []string{"epub", "pdf"},
 		Options: map[string][]string{
 			optReadingMethod: {"D", "CR"},
 			optProtection:    {"00", "02", "03"},
