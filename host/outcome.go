@@ -2,6 +2,7 @@ package host
 
 import (
 	"errors"
+	"time"
 
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -74,6 +75,44 @@ func unknownAfter(loan string, err error) error {
 	out.Scope = e.Scope
 	out.Outcome = sdk.OutcomeUnknown
 	return &LoanError{Loan: loan, Err: out}
+}
+
+// resendable decides whether a renewal or return whose earlier attempt
+// under the same Idempotency-Key may have reached the distributor is sent
+// again: only where the running plugin declares that its distributor
+// recognises a repeat (dedupes). Otherwise the answer is outcome_unknown,
+// or plugin_unavailable while the plugin is down, naming the loan, and the
+// key stays parked.
+func resendable(in *instance, loanID, what string, dedupes func(sdk.Info) bool) error {
+	info, up := in.info()
+	switch {
+	case !up:
+		return unknownAfter(loanID, sdk.Errorf(sdk.CodePluginUnavailable, "plugin %s is not running; the %s of loan %s under this Idempotency-Key keeps its unknown outcome", in.plugin.name, what, loanID).WithRetryAfter(time.Second))
+	case !dedupes(info):
+		return outcomeUnknownError(loanID, "an earlier %s with this Idempotency-Key may have reached the distributor, which cannot tell a repeated one; nothing was sent again (check loan %s)", what, loanID)
+	}
+	return nil
+}
+
+// applyProviderLoan takes what a distributor answered into the host's loan.
+func applyProviderLoan(l Loan, got sdk.Loan) Loan {
+	if !got.ExpiresAt.IsZero() {
+		l.ExpiresAt = timePtr(got.ExpiresAt)
+	}
+	if len(got.Links) > 0 {
+		l.Links = linksFromSDK(got.Links)
+	}
+	if len(got.ProviderRef) > 0 {
+		ref := cloneMap(l.ProviderRef)
+		if ref == nil {
+			ref = map[string]string{}
+		}
+		for k, v := range got.ProviderRef {
+			ref[k] = v
+		}
+		l.ProviderRef = ref
+	}
+	return l
 }
 
 // loanOf returns the loan an error names ("" if none).
