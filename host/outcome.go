@@ -94,27 +94,6 @@ func resendable(in *instance, loanID, what string, dedupes func(sdk.Info) bool) 
 	return nil
 }
 
-// applyProviderLoan takes what a distributor answered into the host's loan.
-func applyProviderLoan(l Loan, got sdk.Loan) Loan {
-	if !got.ExpiresAt.IsZero() {
-		l.ExpiresAt = timePtr(got.ExpiresAt)
-	}
-	if len(got.Links) > 0 {
-		l.Links = linksFromSDK(got.Links)
-	}
-	if len(got.ProviderRef) > 0 {
-		ref := cloneMap(l.ProviderRef)
-		if ref == nil {
-			ref = map[string]string{}
-		}
-		for k, v := range got.ProviderRef {
-			ref[k] = v
-		}
-		l.ProviderRef = ref
-	}
-	return l
-}
-
 // loanOf returns the loan an error names ("" if none).
 func loanOf(err error) string {
 	if err == nil {

@@ -103,3 +103,24 @@ func (h *Host) renewActive(ctx context.Context, provider, loanID string, r Renew
 // renewedKey is the dedupe key of the loan.renewed event of the renewal
 // with RenewalID ref: one event per renewal, however often it is sent.
 func renewedKey(provider, ref string) string { return "renewed|" + provider + "|" + ref }
+
+// applyProviderLoan takes what a distributor answered into the host's loan.
+func applyProviderLoan(l Loan, got sdk.Loan) Loan {
+	if !got.ExpiresAt.IsZero() {
+		l.ExpiresAt = timePtr(got.ExpiresAt)
+	}
+	if len(got.Links) > 0 {
+		l.Links = linksFromSDK(got.Links)
+	}
+	if len(got.ProviderRef) > 0 {
+		ref := cloneMap(l.ProviderRef)
+		if ref == nil {
+			ref = map[string]string{}
+		}
+		for k, v := range got.ProviderRef {
+			ref[k] = v
+		}
+		l.ProviderRef = ref
+	}
+	return l
+}
