@@ -131,7 +131,7 @@ func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, c clai
 	}
 	if err != nil {
 		switch {
-		case mayHaveReached || (sent && outcomeUnknown(err)):
+		case mayHaveReached || (sent && mayHaveActed(err)):
 			// The order may stand: the loan stays, as unknown, and so
 			// does the key's claim.
 			rec.Loan.Status = StatusUnknown

@@ -34,7 +34,9 @@
 //   - a reload's sha256 becomes the pin for later restarts (host.go)
 //   - one instance's refused settings or failed health stay its own (instance.go)
 //   - a swap is refused only for the build's own faults (host.go)
-//   - at most once: a call that may have reached the distributor parks its key (outcome.go)
+//   - at most once: a call that may have reached the distributor (by the plugin's
+//     sdk.Outcome, or the host's own failure mid-call) keeps its loan and parks its key;
+//     renewals and returns are re-sent only where the plugin declares a dedupe (outcome.go)
 //   - a failing journal answers journal_unavailable and stops orders (journal.go)
 //   - the sweeper resolves unknown loans through the plugin's resolve (resolve.go)
 package host

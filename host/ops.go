@@ -40,16 +40,21 @@ func (h *Host) notifyURL(in *instance, id string) string {
 	return ""
 }
 
-// outcomeUnknown reports whether a call that was sent may still have
-// reached the distributor and taken effect: a timeout, a plugin that died or
-// whose connection broke during it, a caller that gave up during it.
-func outcomeUnknown(err error) bool {
+// mayHaveActed reports whether a failed call that was handed to the plugin
+// may have taken effect at the distributor (api.md §7: decided by what was
+// sent, not by the error's name). The host's own failures during the call
+// cannot tell (the plugin died or its connection broke, the deadline
+// passed, the caller went away); otherwise the plugin's error says
+// (sdk.OutcomeOf): a failure before anything was sent and a definitive
+// answer took no effect; an unknown one, and a provider_error or
+// provider_timeout that does not say, may have.
+func mayHaveActed(err error) bool {
 	switch {
-	case errors.Is(err, errPluginCrashed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, errPluginCrashed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		sdk.CodeOf(err) == sdk.CodePluginUnavailable:
 		return true
 	}
-	c := sdk.CodeOf(err)
-	return c == sdk.CodeProviderTimeout || c == sdk.CodePluginUnavailable
+	return sdk.OutcomeOf(err) == sdk.OutcomeUnknown
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -72,7 +77,7 @@ func changeLoan(ctx context.Context, in *instance, loanID string, call func(cont
 		got, err = call(ctx, p)
 		return err
 	})
-	if err != nil && sent && outcomeUnknown(err) {
+	if err != nil && sent && mayHaveActed(err) {
 		return got, unknownAfter(loanID, err)
 	}
 	return got, err

@@ -34,32 +34,75 @@ func (h *Host) renew(ctx context.Context, provider, loanID string, r RenewReques
 	return idempotent(ctx, h, "renew/"+provider, r.IdempotencyKey, fp, in.lease(), func(c claim) (Loan, error) {
 		if c.takeover {
 			// An earlier renewal under this key may have reached the
-			// distributor (CB: a paid addition); it is not sent again.
-			return Loan{}, outcomeUnknownError(loanID, "an earlier renewal with this Idempotency-Key may have reached the distributor; nothing was sent again (check loan %s)", loanID)
+			// distributor (CB: a paid addition): it is sent again, under
+			// the same RenewalID, only where the distributor would
+			// recognise it.
+			if err := resendable(in, loanID, "renewal", func(i sdk.Info) bool { return i.DedupesRenew }); err != nil {
+				return Loan{}, err
+			}
 		}
-		in, rec, err := h.activeLoan(ctx, provider, loanID, sdk.CapRenew)
-		if err != nil {
-			return Loan{}, err
+		l, err := h.renewActive(ctx, provider, loanID, r, c)
+		if err != nil && c.takeover {
+			// The earlier attempt's outcome is still not known: the key
+			// stays parked, whatever this one answered.
+			return Loan{}, unknownAfter(loanID, err)
 		}
-		if r.Patron != "" && r.Patron != rec.Loan.Patron {
-			return Loan{}, sdk.Errorf(sdk.CodePatronMismatch, "loan %s belongs to another patron", loanID)
-		}
-		got, err := changeLoan(ctx, in, loanID, func(ctx context.Context, p sdk.Provider) (sdk.Loan, error) {
-			return p.Renew(ctx, sdk.RenewRequest{Instance: in.name, Loan: loanRef(rec), Days: r.Days, RenewalID: c.ref})
-		})
-		if err != nil {
-			return Loan{}, err
-		}
-		rec.Loan = applyProviderLoan(rec.Loan, got)
-		if err := retryWrite(context.WithoutCancel(ctx), func(ctx context.Context) error {
-			_, _, err := h.apply(ctx, rec, sdk.EventLoanRenewed, map[string]string{"days": fmt.Sprint(r.Days)}, "renewed|"+provider+"|"+c.ref)
-			return err
-		}); err != nil {
-			return Loan{}, unknownAfter(loanID, h.journalUnavailable(err, "journaling a renewal the distributor made", provider, loanID))
-		}
-		return rec.Loan, nil
+		return l, err
 	})
 }
+
+// renewActive sends the renewal of an active loan under c.ref and journals
+// what the distributor answered, with one loan.renewed event per c.ref. A
+// re-sent renewal (c.takeover) that the distributor answers
+// duplicate_reference was made by the earlier attempt: the first renewal
+// stands, and the loan's expiry moves by the days asked unless the journal
+// already holds that renewal.
+func (h *Host) renewActive(ctx context.Context, provider, loanID string, r RenewRequest, c claim) (Loan, error) {
+	in, rec, err := h.activeLoan(ctx, provider, loanID, sdk.CapRenew)
+	if err != nil {
+		return Loan{}, err
+	}
+	if r.Patron != "" && r.Patron != rec.Loan.Patron {
+		return Loan{}, sdk.Errorf(sdk.CodePatronMismatch, "loan %s belongs to another patron", loanID)
+	}
+	got, err := changeLoan(ctx, in, loanID, func(ctx context.Context, p sdk.Provider) (sdk.Loan, error) {
+		return p.Renew(ctx, sdk.RenewRequest{Instance: in.name, Loan: loanRef(rec), Days: r.Days, RenewalID: c.ref})
+	})
+	if err != nil && c.takeover && sdk.CodeOf(err) == sdk.CodeDuplicateReference {
+		// What the distributor answered the first time is lost; the
+		// loan carries what the host knows.
+		got, err = sdk.Loan{}, nil
+		if rec.Loan.ExpiresAt != nil {
+			got.ExpiresAt = rec.Loan.ExpiresAt.Add(time.Duration(r.Days) * 24 * time.Hour)
+		}
+	}
+	if err != nil {
+		return Loan{}, err
+	}
+	rec.Loan = applyProviderLoan(rec.Loan, got)
+	applied := true
+	if err := retryWrite(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		var err error
+		_, applied, err = h.apply(ctx, rec, sdk.EventLoanRenewed, map[string]string{"days": fmt.Sprint(r.Days)}, renewedKey(provider, c.ref))
+		return err
+	}); err != nil {
+		return Loan{}, unknownAfter(loanID, h.journalUnavailable(err, "journaling a renewal the distributor made", provider, loanID))
+	}
+	if !applied {
+		// The earlier attempt journaled this renewal (its key was not
+		// settled): the journal's loan is the answer.
+		cur, err := h.store.Loan(ctx, provider, loanID)
+		if err != nil {
+			return Loan{}, err
+		}
+		return cur.Loan, nil
+	}
+	return rec.Loan, nil
+}
+
+// renewedKey is the dedupe key of the loan.renewed event of the renewal
+// with RenewalID ref: one event per renewal, however often it is sent.
+func renewedKey(provider, ref string) string { return "renewed|" + provider + "|" + ref }
 
 // applyProviderLoan takes what a distributor answered into the host's loan.
 func applyProviderLoan(l Loan, got sdk.Loan) Loan {

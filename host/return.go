@@ -44,10 +44,26 @@ func (h *Host) returnLoan(ctx context.Context, provider, loanID, key string) (l 
 		fp = fingerprint("return", provider, loanID)
 	}
 	return idempotent(ctx, h, "return/"+provider, key, fp, in.lease(), func(c claim) (Loan, error) {
-		if c.takeover {
-			return Loan{}, outcomeUnknownError(loanID, "an earlier return with this Idempotency-Key may have reached the distributor; nothing was sent again (check loan %s)", loanID)
+		if !c.takeover {
+			return h.returnActive(ctx, provider, loanID)
 		}
-		return h.returnActive(ctx, provider, loanID)
+		// An earlier return under this key may have reached the
+		// distributor: it is sent again only where the distributor
+		// answers a repeated return with the returned loan.
+		if err := resendable(in, loanID, "return", func(i sdk.Info) bool { return i.DedupesReturn }); err != nil {
+			return Loan{}, err
+		}
+		if rec, err := h.loanRecord(ctx, provider, loanID); err == nil && rec.Loan.Status == StatusReturned {
+			// The earlier attempt journaled it; only its key was not
+			// settled.
+			return rec.Loan, nil
+		}
+		l, err := h.returnActive(ctx, provider, loanID)
+		if err != nil {
+			// The earlier attempt's outcome is still not known.
+			return Loan{}, unknownAfter(loanID, err)
+		}
+		return l, nil
 	})
 }
 
@@ -64,11 +80,20 @@ func (h *Host) returnActive(ctx context.Context, provider, loanID string) (Loan,
 	}
 	rec.Loan = applyProviderLoan(rec.Loan, got)
 	rec.Loan.Status = StatusReturned
+	applied := true
 	if err := retryWrite(context.WithoutCancel(ctx), func(ctx context.Context) error {
-		_, _, err := h.apply(ctx, rec, sdk.EventLoanReturned, nil, "returned|"+provider+"|"+loanID)
+		var err error
+		_, applied, err = h.apply(ctx, rec, sdk.EventLoanReturned, nil, "returned|"+provider+"|"+loanID)
 		return err
 	}); err != nil {
 		return Loan{}, unknownAfter(loanID, h.journalUnavailable(err, "journaling a return the distributor made", provider, loanID))
+	}
+	if !applied {
+		// Journaled already (a re-sent return): the journal's loan is
+		// the answer.
+		if cur, err := h.store.Loan(ctx, provider, loanID); err == nil {
+			return cur.Loan, nil
+		}
 	}
 	return rec.Loan, nil
 }

@@ -11,9 +11,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -33,6 +35,36 @@ import (
 //		Header: http.Header{"Authorization": {"Bearer " + key}}, Secrets: []string{key}, Errors: acmeErrors}
 //	var out loanAnswer
 //	err := x.JSON(ctx, http.MethodPost, "/api/loans", loanRequest{…}, &out)
+//
+// Every error it makes says what it means for the distributor (Error.Outcome,
+// api.md §7 "decided by what was sent"); the unified code is the same as it
+// would be without it. The request counts as sent once the client obtained a
+// connection for it (net/http/httptrace's GotConn): after that a byte may
+// have reached the distributor, and nothing proves otherwise.
+//
+//   - OutcomeNotSent: a failure before a connection was had: the request
+//     could not be built, the name did not resolve, the dial was refused or
+//     timed out, the TLS handshake failed, the context ended (deadline or
+//     cancel) before a connection.
+//   - OutcomeDefinitive: the distributor answered and the answer is
+//     understood: a 2xx that the caller decodes (no error), a 4xx other
+//     than 408, a 2xx that carries the distributor's own error message
+//     (read with Error), and a 5xx or 408 whose body carries a code listed
+//     in ErrorTable.Codes (a documented failure, such as CB's EBS-00001).
+//   - OutcomeUnknown: everything after the request was sent without such an
+//     answer: the connection reset or closed, a timeout, a 5xx or 408 whose
+//     body has no code of ErrorTable.Codes (a gateway's HTML page, a bare
+//     503, Retry-After or not), a 3xx left over after the client's
+//     redirects, an answer whose body could not be read or is over MaxBody,
+//     and a 2xx that Decode (or JSON) cannot read.
+//
+// The host keeps the loan and parks the Idempotency-Key of a checkout,
+// renewal or return whose outcome is unknown; it deletes the pending loan
+// and frees the key of one not sent or definitively refused. List in
+// ErrorTable.Codes only codes that say the request was not carried out: a
+// 5xx code listed there makes the host forget the attempt. An error a
+// connector makes itself after an answer (a 2xx that parses but lacks a
+// field it needs) is unknown: mark it with WithOutcome(OutcomeUnknown).
 //
 // An Exchange is safe for concurrent use once set up; do not change its
 // fields afterwards.
@@ -94,7 +126,10 @@ type ErrorTable struct {
 //     OnlyTryLaterPauses;
 //   - the message: "<Name> answered <status> <code>: <its message>", its
 //     message cut to 300 bytes, without control characters, secrets or URL
-//     query values.
+//     query values;
+//   - the outcome: OutcomeDefinitive, except for a 5xx or a 408 whose code
+//     is not in Codes, which is OutcomeUnknown (a gateway or a server that
+//     failed may have done the work before it failed).
 func (x *Exchange) Error(status int, header http.Header, body []byte) *Error {
 	decode := x.Errors.Decode
 	if decode == nil {
@@ -104,8 +139,10 @@ func (x *Exchange) Error(status int, header http.Header, body []byte) *Error {
 	pc = x.clean(pc, maxWireProviderCode)
 	msg = x.clean(msg, maxExchangeMessage)
 	retry := RetryAfter(header, x.now())
-	code, ok := x.Errors.Codes[pc]
-	if !ok || pc == "" {
+	code, documented := x.Errors.Codes[pc]
+	documented = documented && pc != ""
+	ok := documented
+	if !ok {
 		code, ok = x.Errors.Statuses[status]
 	}
 	if !ok {
@@ -125,7 +162,7 @@ func (x *Exchange) Error(status int, header http.Header, body []byte) *Error {
 	if msg != "" {
 		text += ": " + msg
 	}
-	e := Errorf(code, "%s", text).WithProviderCode(pc)
+	e := Errorf(code, "%s", text).WithProviderCode(pc).WithOutcome(answerOutcome(status, documented))
 	if retry > 0 {
 		e.WithRetryAfter(retry)
 		for _, r := range x.Errors.PerRequest {
@@ -138,6 +175,17 @@ func (x *Exchange) Error(status int, header http.Header, body []byte) *Error {
 		e.RetryAfter = 0
 	}
 	return e
+}
+
+// answerOutcome is what an error answer says of the request's effect: a
+// 4xx (but 408, a request the server gave up reading) and any answer with
+// the distributor's own documented code are definitive; a 5xx or 408
+// without one may come from a gateway in front of a distributor that acted.
+func answerOutcome(status int, documented bool) Outcome {
+	if (status >= 500 || status == http.StatusRequestTimeout) && !documented {
+		return OutcomeUnknown
+	}
+	return OutcomeDefinitive
 }
 
 // maxExchangeMessage bounds how much of a distributor's own message is
@@ -187,11 +235,17 @@ type Answer struct {
 
 // Do sends r and reads the answer. A 2xx answer is returned; anything else
 // is an *Error: the error answer through Error, a failed transport through
-// the transport rules of the type's doc. Do never returns any other error.
+// the transport rules of the type's doc, each with its Outcome. Do never
+// returns any other error.
 func (x *Exchange) Do(ctx context.Context, r Request) (Answer, error) {
-	req, err := x.request(ctx, r)
-	if err != nil {
-		return Answer{}, err
+	// sent turns true once a connection was obtained for the request (or
+	// for a redirect's): from then on a byte may have reached the
+	// distributor.
+	var sent atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { sent.Store(true) }})
+	req, rerr := x.request(ctx, r)
+	if rerr != nil {
+		return Answer{}, rerr.WithOutcome(OutcomeNotSent)
 	}
 	client := x.Client
 	if client == nil {
@@ -199,7 +253,7 @@ func (x *Exchange) Do(ctx context.Context, r Request) (Answer, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return Answer{}, x.transportError(ctx, err)
+		return Answer{}, x.transportError(ctx, err, sent.Load())
 	}
 	defer resp.Body.Close()
 	limit := x.MaxBody
@@ -208,25 +262,26 @@ func (x *Exchange) Do(ctx context.Context, r Request) (Answer, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return Answer{}, x.transportError(ctx, err)
+		return Answer{}, x.transportError(ctx, err, true)
 	}
 	if int64(len(body)) > limit {
-		return Answer{}, x.transportError(ctx, ErrBodyTooLarge)
+		return Answer{}, x.transportError(ctx, ErrBodyTooLarge, true)
 	}
 	switch {
 	case resp.StatusCode >= 400:
 		return Answer{}, x.Error(resp.StatusCode, resp.Header, body)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		// The client follows redirects, so a 3xx here has nowhere to go.
+		// The client follows redirects, so a 3xx here has nowhere to go:
+		// what the distributor did with the request is not known.
 		return Answer{}, Errorf(CodeProviderError, "%s answered an unexpected HTTP %d", x.name(), resp.StatusCode).
-			WithProviderCode(fmt.Sprintf("HTTP %d", resp.StatusCode))
+			WithProviderCode(fmt.Sprintf("HTTP %d", resp.StatusCode)).WithOutcome(OutcomeUnknown)
 	}
 	return Answer{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
 
 // JSON sends in (nil: no body) as JSON with method to path and decodes a
 // 2xx answer into out (nil: the body is ignored). Errors as for Do; an
-// answer that does not decode is a CodeProviderError.
+// answer that does not decode is a CodeProviderError of OutcomeUnknown.
 func (x *Exchange) JSON(ctx context.Context, method, path string, in, out any) error {
 	a, err := x.Do(ctx, Request{Method: method, Path: path, JSON: in})
 	if err != nil {
@@ -236,19 +291,20 @@ func (x *Exchange) JSON(ctx context.Context, method, path string, in, out any) e
 }
 
 // Decode reads a JSON answer into out (nil: nothing to read). An empty or
-// unreadable body is a CodeProviderError.
+// unreadable body is a CodeProviderError of OutcomeUnknown: the request was
+// answered, and what the distributor did is not known.
 func (x *Exchange) Decode(a Answer, out any) error {
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(a.Body, out); err != nil {
-		return Errorf(CodeProviderError, "%s's answer (HTTP %d) is unreadable", x.name(), a.Status)
+		return Errorf(CodeProviderError, "%s's answer (HTTP %d) is unreadable", x.name(), a.Status).WithOutcome(OutcomeUnknown)
 	}
 	return nil
 }
 
 // request builds the HTTP request of r.
-func (x *Exchange) request(ctx context.Context, r Request) (*http.Request, error) {
+func (x *Exchange) request(ctx context.Context, r Request) (*http.Request, *Error) {
 	if x.Base == nil {
 		return nil, Errorf(CodeProviderError, "the connector has no base URL for %s", x.name())
 	}
@@ -304,11 +360,15 @@ func (x *Exchange) now() time.Time {
 	return time.Now()
 }
 
-// transportError is TransportError with the distributor's name.
-func (x *Exchange) transportError(ctx context.Context, err error) *Error {
+// transportError is TransportError with the distributor's name and the
+// outcome: unknown once the request was sent, else not sent.
+func (x *Exchange) transportError(ctx context.Context, err error, sent bool) *Error {
 	e := transportError(ctx, err, x.name())
 	e.Message = x.scrub(e.Message)
-	return e
+	if sent {
+		return e.WithOutcome(OutcomeUnknown)
+	}
+	return e.WithOutcome(OutcomeNotSent)
 }
 
 // transportError turns a failed exchange into the unified code with a text

@@ -202,7 +202,11 @@ func BaseURL(settings map[string]string, key string) (*url.URL, error) {
 // TransportError turns a failed outbound request into the unified code: a
 // deadline becomes CodeProviderTimeout, anything else CodeProviderError. The
 // message says what kind of failure it was, never where: neither the URL nor
-// the address a dial error names.
+// the address a dial error names. Its Outcome is left unspecified, which the
+// host reads as OutcomeUnknown (the request may have reached the
+// distributor); a connector that knows nothing was sent (it failed before
+// it had a connection, see net/http/httptrace's GotConn) says so with
+// WithOutcome(OutcomeNotSent), as Exchange does.
 func TransportError(ctx context.Context, err error) *Error {
 	return transportError(ctx, err, "the distributor")
 }

@@ -7,7 +7,8 @@ package systemtest
 // integrator and an attacker would, against api.md §7. One test per
 // guarantee:
 //
-//	1  TestAdversarialRetryAfterUnknownOutcomeNeverOrdersTwice
+//	1  TestAdversarialRetryAfterUnknownOutcomeNeverOrdersTwice,
+//	   TestAdversarialLostAnswerNeverOrdersTwice
 //	2  TestAdversarialOutsidersGrowNothing
 //	3  TestAdversarialPluginsArePinned
 //	4  TestAdversarialOneInstanceFaultStaysItsOwn

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -28,14 +29,43 @@ var (
 	built = map[string]string{}
 )
 
+// The example third-party plugin, a module of its own beside this one
+// (examples/thirdparty): its plugin and its simulator's command, built in
+// that module with BuildIn(tb, ThirdPartyDir(tb), …).
+const (
+	Acme    = "example.com/acme-lending"
+	AcmeSim = "example.com/acme-lending/cmd/acmesim"
+)
+
+// ThirdPartyDir is the directory of the example third-party module.
+func ThirdPartyDir(tb testing.TB) string {
+	tb.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		tb.Fatal("testbin: cannot tell where the repository is")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..", "examples", "thirdparty")
+}
+
 // Build compiles the main package pkg (an import path, e.g.
 // "github.com/lendgate/lendgate/plugins/demarque") with optional -ldflags and
 // returns the binary's path. Binaries live until the test process exits.
 func Build(tb testing.TB, pkg string, ldflags string) string {
 	tb.Helper()
+	return build(tb, "", pkg, ldflags)
+}
+
+// BuildIn is Build for a main package of the module in dir.
+func BuildIn(tb testing.TB, dir, pkg string) string {
+	tb.Helper()
+	return build(tb, dir, pkg, "")
+}
+
+func build(tb testing.TB, moduleDir, pkg string, ldflags string) string {
+	tb.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	key := pkg + "\x00" + ldflags
+	key := moduleDir + "\x00" + pkg + "\x00" + ldflags
 	if p, ok := built[key]; ok {
 		return p
 	}
@@ -48,7 +78,7 @@ func Build(tb testing.TB, pkg string, ldflags string) string {
 	}
 	sum := sha256.Sum256([]byte(key))
 	out := filepath.Join(dir, filepath.Base(pkg)+"-"+hex.EncodeToString(sum[:4]))
-	if err := gobuild.Build("", out, pkg, ldflags); err != nil {
+	if err := gobuild.Build(moduleDir, out, pkg, ldflags); err != nil {
 		tb.Fatal(err)
 	}
 	built[key] = out

@@ -102,11 +102,14 @@ type envelope struct {
 // decode reads a 2xx answer into its envelope. An EBS message wins whatever
 // the HTTP status (**assumed**: CB does not document the statuses of its
 // error answers), so a 2xx that carries one is the error it means, through
-// the same table; a 2xx body that is not JSON is a provider_error.
+// the same table (a definitive refusal: CB read the request and said no);
+// a 2xx body that is not JSON is a provider_error whose outcome is unknown
+// (CB may have acted).
 func (p *provider) decode(in *instance, op string, a sdk.Answer, secrets ...string) (envelope, error) {
 	var env envelope
 	if err := json.Unmarshal(a.Body, &env); err != nil {
-		return env, sdk.Errorf(sdk.CodeProviderError, "CB's %s answer is not readable JSON", op).WithProviderCode(httpCode(a.Status))
+		return env, sdk.Errorf(sdk.CodeProviderError, "CB's %s answer is not readable JSON", op).WithProviderCode(httpCode(a.Status)).
+			WithOutcome(sdk.OutcomeUnknown)
 	}
 	if env.Message != nil && env.Message.MessageCode != "" {
 		return env, p.ebsError(op, in.exchange(secrets).Error(a.Status, a.Header, a.Body))
@@ -122,8 +125,10 @@ func (p *provider) parseOrder(in *instance, a sdk.Answer) (order, error) {
 	}
 	o := env.PlaceOrder
 	if o == nil || o.CbOrderReference == "" {
+		// CB answered, but not what an order or a refusal looks like: it
+		// may have placed the order.
 		return order{}, sdk.Errorf(sdk.CodeProviderError, "CB's placeOrder answer lacks a CbOrderReference").
-			WithProviderCode(httpCode(a.Status))
+			WithProviderCode(httpCode(a.Status)).WithOutcome(sdk.OutcomeUnknown)
 	}
 	if !absoluteURL(o.URL) {
 		// The order stands (CB gave its reference): answering an error
@@ -151,7 +156,7 @@ func (p *provider) parseAccess(in *instance, a sdk.Answer, secrets ...string) (b
 		}
 	}
 	return false, sdk.Errorf(sdk.CodeProviderError, "CB's checkAccess answer has no Accessable Y or N").
-		WithProviderCode(httpCode(a.Status))
+		WithProviderCode(httpCode(a.Status)).WithOutcome(sdk.OutcomeUnknown)
 }
 
 func httpCode(status int) string { return "HTTP " + strconv.Itoa(status) }

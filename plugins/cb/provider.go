@@ -56,7 +56,11 @@ func (p *provider) Describe(ctx context.Context) (sdk.Info, error) {
 		// id): a repeated checkout answers EBS-10005 and the first order
 		// stands (resolve.go).
 		DedupesCheckout: true,
-		Formats:         []string{"epub", "pdf"},
+		// A renewal is an addition under OrderReference = the renewal id,
+		// which the host keeps for a retry: a repeated renewal answers
+		// EBS-10005 (duplicate_reference) and the first addition stands.
+		DedupesRenew: true,
+		Formats:      []string{"epub", "pdf"},
 		Options: map[string][]string{
 			optReadingMethod: {"D", "CR"},
 			optProtection:    {"00", "02", "03"},

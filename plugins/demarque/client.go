@@ -109,17 +109,21 @@ type answerBody struct {
 
 // decode reads the URL out of a 2xx answer. Only 200 is the documented
 // success; the url must be absolute, the only kind of link worth handing to
-// a reader. ProviderCode is set on every error.
+// a reader. ProviderCode is set on every error, and its outcome is unknown:
+// the warehouse answered 2xx, and may have made the loan.
 func decode(a sdk.Answer) (string, *sdk.Error) {
 	if a.Status != http.StatusOK {
-		return "", sdk.Errorf(sdk.CodeProviderError, "the warehouse answered HTTP %d", a.Status).WithProviderCode(httpCode(a.Status))
+		return "", sdk.Errorf(sdk.CodeProviderError, "the warehouse answered HTTP %d", a.Status).WithProviderCode(httpCode(a.Status)).
+			WithOutcome(sdk.OutcomeUnknown)
 	}
 	var b answerBody
 	if err := json.Unmarshal(a.Body, &b); err != nil {
-		return "", sdk.Errorf(sdk.CodeProviderError, "the warehouse's answer is unreadable").WithProviderCode(httpCode(a.Status))
+		return "", sdk.Errorf(sdk.CodeProviderError, "the warehouse's answer is unreadable").WithProviderCode(httpCode(a.Status)).
+			WithOutcome(sdk.OutcomeUnknown)
 	}
 	if !absoluteURL(b.URL) {
-		return "", sdk.Errorf(sdk.CodeProviderError, "the warehouse's answer has no usable url").WithProviderCode(httpCode(a.Status))
+		return "", sdk.Errorf(sdk.CodeProviderError, "the warehouse's answer has no usable url").WithProviderCode(httpCode(a.Status)).
+			WithOutcome(sdk.OutcomeUnknown)
 	}
 	return b.URL, nil
 }

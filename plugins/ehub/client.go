@@ -70,20 +70,21 @@ func (p *provider) call(ctx context.Context, in *instance, patron string, r sdk.
 
 // decode reads a checkout answer (the checkout's, and, assumed, the
 // fulfillment GET's): a body that is not the seed's shape is a
-// provider_error.
+// provider_error whose outcome is unknown (eHUB answered 2xx: it may have
+// made the checkout).
 func decode(a sdk.Answer) (checkoutAnswer, error) {
 	var c checkoutAnswer
 	if err := json.Unmarshal(a.Body, &c); err != nil {
-		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "unreadable answer from eHUB (HTTP %d)", a.Status)
+		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "unreadable answer from eHUB (HTTP %d)", a.Status).WithOutcome(sdk.OutcomeUnknown)
 	}
 	if c.ID == "" {
 		// Without the id the loan could never be fulfilled.
-		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "eHUB's answer has no checkout id")
+		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "eHUB's answer has no checkout id").WithOutcome(sdk.OutcomeUnknown)
 	}
 	if _, ok := c.FormatMetadata[""]; ok {
 		// Unknown format ids are kept, but an empty one names no format:
 		// its links could not be told apart or asked for.
-		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "eHUB's answer has an empty format id")
+		return checkoutAnswer{}, sdk.Errorf(sdk.CodeProviderError, "eHUB's answer has an empty format id").WithOutcome(sdk.OutcomeUnknown)
 	}
 	return c, nil
 }

@@ -49,6 +49,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/lendgate/lendgate/sdk/sdktest/lostanswer"
 )
 
 // Test data: see the package doc.
@@ -79,6 +81,12 @@ type Faults struct {
 	// RetryAfter is the Retry-After of Maintenance and RateLimited, rounded
 	// up to seconds.
 	RetryAfter time.Duration
+	// LoseAnswer carries the request out (a loan is made, a loan is
+	// returned) and then loses its answer as the mode says: the connection
+	// cut, a gateway's 502 page, an unreadable 2xx, a 2xx over the plugin's
+	// default size cap. Maintenance and RateLimited, set with it, come
+	// first (and carry nothing out).
+	LoseAnswer lostanswer.Mode
 }
 
 // Sim is the simulated Acme Books API. Create it with New.
@@ -182,6 +190,10 @@ func (s *Sim) api(h http.HandlerFunc) http.HandlerFunc {
 		}
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+APIKey)) != 1 {
 			fail(w, http.StatusUnauthorized, "BAD_KEY", "missing or wrong API key")
+			return
+		}
+		if f.LoseAnswer != lostanswer.None {
+			lostanswer.Serve(w, r, h, f.LoseAnswer)
 			return
 		}
 		h(w, r)

@@ -3,11 +3,13 @@ package acmesim_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"example.com/acme-lending/acmesim"
+	"github.com/lendgate/lendgate/sdk/sdktest/lostanswer"
 )
 
 // post sends a loan request with key and returns the status and body.
@@ -58,5 +60,30 @@ func TestSim(t *testing.T) {
 	}
 	if n := sim.Loans(); n != 1 {
 		t.Errorf("Loans() = %d, want 1", n)
+	}
+}
+
+// LoseAnswer makes the loan and then loses the answer, whichever way.
+func TestLoseAnswerMakesTheLoan(t *testing.T) {
+	sim := acmesim.New()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	for i, m := range lostanswer.Modes {
+		sim.SetFaults(acmesim.Faults{LoseAnswer: m})
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/loans", bytes.NewBufferString(`{"isbn":"`+acmesim.ISBNAvailable+`","reader":"r1"}`))
+		req.Header.Set("Authorization", "Bearer "+acmesim.APIKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadGateway && json.Valid(raw) && len(raw) != lostanswer.OversizeBytes {
+				t.Errorf("%s: the answer arrived as it was: %d %.100s", m, resp.StatusCode, raw)
+			}
+		} else if m != lostanswer.Cut {
+			t.Errorf("%s: no answer: %v", m, err)
+		}
+		if n := sim.Loans(); n != i+1 {
+			t.Errorf("%s: Acme made %d loans, want %d", m, n, i+1)
+		}
 	}
 }

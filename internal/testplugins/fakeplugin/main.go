@@ -2,8 +2,16 @@
 // answers at once and its behaviour is steered by the checkout option "mode"
 // (and "started", a FIFO it writes one byte to when a checkout begins):
 // "error:<code>" answers that unified code, "sleep:<duration>" waits (honouring
-// the deadline), "panic" panics, "exit" ends the process. Build flags make a
-// binary that fails its health checks or crashes at start.
+// the deadline), "panic" panics, "exit" ends the process. A loan checked out
+// with mode "lose" loses the answers of its renewals and returns: the first
+// renewal under a RenewalID and the first return take effect and answer
+// provider_error of unknown outcome; a renewal sent again under the same
+// RenewalID answers duplicate_reference, a return sent again the returned
+// loan (the distributor's dedupe). With the instance setting "calls_file",
+// every renewal and return appends a line to that file ("renew <loan>
+// <renewal id>", "return <loan>"): what reached the "distributor". Build
+// flags make a binary that fails its health checks or crashes at start, or
+// that declares DedupesRenew and DedupesReturn.
 package main
 
 import (
@@ -26,12 +34,18 @@ var (
 	startup = "serve" // "crash": exit before the handshake
 	// unhealthyInstance names one instance that fails its health checks.
 	unhealthyInstance = ""
+	// dedupes "true" declares DedupesRenew and DedupesReturn.
+	dedupes = "false"
 )
 
 type fake struct {
 	sdk.Unimplemented
 	mu        sync.Mutex
 	instances map[string]map[string]string
+	// What the "distributor" did for loans of mode "lose": the renewal ids
+	// it renewed under, the loans it took back.
+	renewed  map[string]bool
+	returned map[string]bool
 }
 
 func (f *fake) Describe(context.Context) (sdk.Info, error) {
@@ -40,7 +54,27 @@ func (f *fake) Describe(context.Context) (sdk.Info, error) {
 		Capabilities: []sdk.Capability{sdk.CapCheckout, sdk.CapFulfill, sdk.CapRenew, sdk.CapReturn, sdk.CapNotifications},
 		Formats:      []string{"epub", "pdf"},
 		Options:      map[string][]string{"mode": nil, "level": {"low", "high"}, "started": nil},
+		DedupesRenew: dedupes == "true", DedupesReturn: dedupes == "true",
 	}, nil
+}
+
+// record appends line to the instance's calls_file, if it has one.
+func (f *fake) record(instance, line string) {
+	f.mu.Lock()
+	p := f.instances[instance]["calls_file"]
+	f.mu.Unlock()
+	if p == "" {
+		return
+	}
+	if w, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+		_, _ = w.WriteString(line + "\n")
+		_ = w.Close()
+	}
+}
+
+// lost is the error of an answer lost after the distributor acted.
+func lost(what string) error {
+	return sdk.Errorf(sdk.CodeProviderError, "the distributor's answer to the %s was lost", what).WithOutcome(sdk.OutcomeUnknown)
 }
 
 func (f *fake) Configure(_ context.Context, instance string, settings map[string]string) error {
@@ -118,10 +152,31 @@ func (f *fake) Fulfill(ctx context.Context, r sdk.FulfillRequest) (sdk.Fulfillme
 }
 
 func (f *fake) Renew(_ context.Context, r sdk.RenewRequest) (sdk.Loan, error) {
+	f.record(r.Instance, "renew "+r.Loan.ID+" "+r.RenewalID)
+	if r.Loan.Options["mode"] == "lose" {
+		f.mu.Lock()
+		seen := f.renewed[r.RenewalID]
+		f.renewed[r.RenewalID] = true
+		f.mu.Unlock()
+		if seen {
+			return sdk.Loan{}, sdk.Errorf(sdk.CodeDuplicateReference, "renewal %s was made before", r.RenewalID)
+		}
+		return sdk.Loan{}, lost("renewal")
+	}
 	return sdk.Loan{ExpiresAt: r.Loan.ExpiresAt.Add(time.Duration(r.Days) * 24 * time.Hour), ProviderRef: map[string]string{"renewal": r.RenewalID}}, nil
 }
 
-func (f *fake) Return(context.Context, sdk.ReturnRequest) (sdk.Loan, error) {
+func (f *fake) Return(_ context.Context, r sdk.ReturnRequest) (sdk.Loan, error) {
+	f.record(r.Instance, "return "+r.Loan.ID)
+	if r.Loan.Options["mode"] == "lose" {
+		f.mu.Lock()
+		seen := f.returned[r.Loan.ID]
+		f.returned[r.Loan.ID] = true
+		f.mu.Unlock()
+		if !seen {
+			return sdk.Loan{}, lost("return")
+		}
+	}
 	return sdk.Loan{}, nil
 }
 
@@ -142,7 +197,7 @@ func main() {
 	if startup == "crash" {
 		os.Exit(2)
 	}
-	if err := sdk.Serve(&fake{instances: map[string]map[string]string{}}); err != nil {
+	if err := sdk.Serve(&fake{instances: map[string]map[string]string{}, renewed: map[string]bool{}, returned: map[string]bool{}}); err != nil {
 		log.Fatal(err)
 	}
 }

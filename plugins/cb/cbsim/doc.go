@@ -75,6 +75,15 @@
 // first that is set of Drop (the connection is closed without an answer),
 // RetryAfter (429 with a Retry-After header in seconds), Status (that status
 // with a JSON body that is not an EBS message) and Garbage (200 with a body
-// that is not JSON). Calls and CallsTo count every request received, faulty
-// or not, so tests can assert that nothing reached the distributor.
+// that is not JSON). LoseAnswer is the distributor that acted and whose
+// answer was lost: the request is carried out (an order placed), then its
+// answer is replaced as the lostanswer mode says (connection cut, gateway
+// 502 page, unreadable 200, 200 over the default size cap). Calls and
+// CallsTo count every request received, faulty or not, so tests can assert
+// that nothing reached the distributor.
+//
+// An OrderReference is never used twice: an order or addition re-sent
+// under the reference of one already placed answers EBS-10005 and places
+// nothing, which is how a connector re-sends a checkout or a renewal whose
+// answer it lost.
 package cbsim

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lendgate/lendgate/sdk/sdktest/lostanswer"
 )
 
 // BasePath is where the service is mounted; a connector's base_url is the
@@ -69,6 +71,12 @@ type Faults struct {
 	Garbage bool
 	// Drop closes the connection without answering.
 	Drop bool
+	// LoseAnswer lets the Sim carry the request out (place the order,
+	// check the access) and then loses its answer as the mode says: the
+	// connection cut, a gateway's 502 page, an unreadable 200, a 200 over
+	// the plugin's default size cap. The other faults, set with it, come
+	// first.
+	LoseAnswer lostanswer.Mode
 }
 
 // Option configures a Sim.
@@ -220,6 +228,17 @@ func (s *Sim) Orders() []Order {
 
 // ServeHTTP serves placeOrder and checkAccess under BasePath.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	lose := s.faults.LoseAnswer
+	s.mu.Unlock()
+	if lose != lostanswer.None {
+		lostanswer.Serve(w, r, http.HandlerFunc(s.serve), lose)
+		return
+	}
+	s.serve(w, r)
+}
+
+func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 	op, ok := strings.CutPrefix(r.URL.Path, BasePath+"/")
 	if !ok {
 		http.NotFound(w, r)

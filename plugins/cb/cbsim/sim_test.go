@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/lendgate/lendgate/internal/testhttp"
 	"github.com/lendgate/lendgate/plugins/cb/cbsim"
 	"github.com/lendgate/lendgate/sdk/isbn"
+	"github.com/lendgate/lendgate/sdk/sdktest/lostanswer"
 )
 
 type result struct {
@@ -316,5 +318,74 @@ func TestFaults(t *testing.T) {
 	}
 	if sim.Calls() != 6 || len(sim.Orders()) != 1 {
 		t.Fatalf("calls %d, orders %d", sim.Calls(), len(sim.Orders()))
+	}
+}
+
+// A renewal (an addition) re-sent under the OrderReference of one already
+// placed answers EBS-10005 and adds nothing: a connector re-sends a renewal
+// whose answer it lost under the same reference, and CB keeps one.
+func TestReSentAdditionIsRefusedEBS10005(t *testing.T) {
+	sim := cbsim.New()
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	first := call(t, srv, cbsim.OpPlaceOrder, order(cbsim.EANAvailable, "loan-1", "u1"))
+	cb := first.body["placeOrder"]["CbOrderReference"]
+	if first.status != http.StatusOK || cb == "" {
+		t.Fatalf("first order: %d %s", first.status, first.raw)
+	}
+	addition := with(order(cbsim.EANAvailable, "renewal-1", "u1"), "CbOrderReference", cb, "RentalNumberOfUnits", "7")
+	if r := call(t, srv, cbsim.OpPlaceOrder, addition); r.status != http.StatusOK || r.body["placeOrder"]["CbOrderReference"] == "" {
+		t.Fatalf("addition: %d %s", r.status, r.raw)
+	}
+	again := call(t, srv, cbsim.OpPlaceOrder, addition)
+	if again.code() != "EBS-10005" {
+		t.Errorf("re-sent addition: %d %s, want EBS-10005", again.status, again.raw)
+	}
+	if n := len(sim.Orders()); n != 2 {
+		t.Errorf("CB holds %d orders, want 2 (the order and one addition)", n)
+	}
+}
+
+// LoseAnswer places the order and then loses its answer, whichever way.
+func TestLoseAnswerPlacesTheOrder(t *testing.T) {
+	sim := cbsim.New()
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	for i, m := range lostanswer.Modes {
+		t.Run(m.String(), func(t *testing.T) {
+			sim.SetFaults(cbsim.Faults{LoseAnswer: m})
+			defer sim.SetFaults(cbsim.Faults{})
+			ref := fmt.Sprintf("lost-%d", i)
+			b, _ := json.Marshal(order(cbsim.EANAvailable, ref, "u1"))
+			req, _ := http.NewRequest(http.MethodPost, cbsim.BaseURL(srv.URL)+"/"+cbsim.OpPlaceOrder, bytes.NewReader(b))
+			req.SetBasicAuth(cbsim.DefaultUsername, cbsim.DefaultPassword)
+			resp, err := srv.Client().Do(req)
+			var body []byte
+			if err == nil {
+				body, _ = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			switch m {
+			case lostanswer.Cut:
+				if err == nil {
+					t.Errorf("an answer came: %d", resp.StatusCode)
+				}
+			case lostanswer.Gateway:
+				if err != nil || resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "Bad Gateway") {
+					t.Errorf("want a gateway's 502 page, got %v %v", resp, err)
+				}
+			case lostanswer.Unreadable:
+				if err != nil || resp.StatusCode != http.StatusOK || json.Valid(body) {
+					t.Errorf("want 200 with an unreadable body, got %v %q", err, body)
+				}
+			case lostanswer.Oversize:
+				if err != nil || resp.StatusCode != http.StatusOK || len(body) != lostanswer.OversizeBytes || !json.Valid(body) {
+					t.Errorf("want 200 with %d bytes of JSON, got %v, %d bytes", lostanswer.OversizeBytes, err, len(body))
+				}
+			}
+			if _, ok := sim.Order(ref); !ok {
+				t.Errorf("the order %s was not placed", ref)
+			}
+		})
 	}
 }

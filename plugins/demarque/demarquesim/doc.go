@@ -82,8 +82,9 @@
 //
 // SetFaults applies Faults (latency, an error status with Retry-After,
 // garbage bodies, dropped connections, a lending answer held after the loan
-// was made) to every API request until it is
-// called again with the zero Faults. Calls and CallsTo count API requests,
+// was made, an answer lost after the request was carried out: cut, a
+// gateway's 502 page, unreadable, over the size cap) to every API request
+// until it is called again with the zero Faults. Calls and CallsTo count API requests,
 // Requests records them (form and query, never credentials), Loans and Loan
 // expose the loans, Return simulates a reader returning early by POSTing the
 // notification to the loan's notify_url, and Reset forgets everything.

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/lendgate/lendgate/sdk/sdktest/lostanswer"
 )
 
 // Faults are applied to every API request until SetFaults is called again
@@ -32,6 +34,12 @@ type Faults struct {
 	// this long (real time): a client that gives up first gets no answer,
 	// but the loan was made, as when the warehouse is slow to answer.
 	Late time.Duration
+	// LoseAnswer carries an API request out (a lending request makes or
+	// regenerates its loan) and then loses its answer as the mode says:
+	// the connection cut, a gateway's 502 page, an unreadable 200, a 200
+	// over the plugin's default size cap. The faults above, set with it,
+	// come first.
+	LoseAnswer lostanswer.Mode
 }
 
 // GarbageBody is what Faults.Garbage answers.

@@ -2,12 +2,16 @@ package demarquesim_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
+	"github.com/lendgate/lendgate/sdk/sdktest/lostanswer"
 )
 
 func TestFaults(t *testing.T) {
@@ -81,4 +85,30 @@ func TestLatencyFaultHonoursClientDeadline(t *testing.T) {
 		t.Fatalf("want deadline exceeded, got %v", err)
 	}
 	// srv.Close in cleanup returns only if the handler gave up with the client.
+}
+
+// LoseAnswer makes the loan and then loses the answer, whichever way.
+func TestLoseAnswerMakesTheLoan(t *testing.T) {
+	clk := newClock()
+	sim, srv := start(t, demarquesim.WithClock(clk.Now))
+	loanURL := sim.LoanURL(srv.URL, demarquesim.ISBNAvailable)
+	for i, m := range lostanswer.Modes {
+		sim.SetFaults(demarquesim.Faults{LoseAnswer: m})
+		tx := fmt.Sprintf("lost-%d", i)
+		resp, err := http.PostForm(loanURL, lendForm(clk.Now(), "b", tx, 2))
+		ok := false
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			ok = resp.StatusCode == http.StatusBadGateway || (resp.StatusCode == http.StatusOK && (!json.Valid(body) || len(body) == lostanswer.OversizeBytes))
+		} else {
+			ok = m == lostanswer.Cut
+		}
+		if !ok {
+			t.Errorf("%s: the answer arrived as it was (%v)", m, err)
+		}
+		if _, made := sim.Loan(tx); !made {
+			t.Errorf("%s: the warehouse made no loan %s", m, tx)
+		}
+	}
 }

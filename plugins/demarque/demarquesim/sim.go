@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lendgate/lendgate/sdk/sdktest/lostanswer"
 )
 
 // Test data: see the package doc.
@@ -177,6 +179,20 @@ func (s *Sim) Requests() []Request {
 // because ServeMux cleans "//" out of paths, and an empty transaction
 // segment must reach the download handler to answer missing_transaction_id.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if seg := segments(r.URL); len(seg) > 0 && (seg[0] == "loans" || seg[0] == "api") {
+		s.mu.Lock()
+		lose := s.faults.LoseAnswer
+		s.mu.Unlock()
+		if lose != lostanswer.None {
+			lostanswer.Serve(w, r, http.HandlerFunc(s.route), lose)
+			return
+		}
+	}
+	s.route(w, r)
+}
+
+// route serves a request by its path.
+func (s *Sim) route(w http.ResponseWriter, r *http.Request) {
 	seg := segments(r.URL)
 	switch {
 	case len(seg) == 2 && seg[0] == "loans":

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/lendgate/lendgate/sdk/sdktest/lostanswer"
 )
 
 // Faults are failures the simulator injects into every call until they are
@@ -26,6 +28,11 @@ type Faults struct {
 	// Garbage answers an unreadable body: with status 200 unless Status is
 	// set.
 	Garbage bool
+	// LoseAnswer carries the call out (a checkout is made) and then loses
+	// its answer as the mode says: the connection cut, a gateway's 502
+	// page, an unreadable 2xx, a 2xx over the plugin's default size cap.
+	// The faults above, set with it, come first.
+	LoseAnswer lostanswer.Mode
 }
 
 // garbageBody is neither JSON nor the answer's shape.

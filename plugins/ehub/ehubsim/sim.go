@@ -59,6 +59,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/lendgate/lendgate/sdk/sdktest/lostanswer"
 )
 
 // DefaultAPIKey is the api key the simulator accepts unless WithAPIKey says
@@ -161,6 +163,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f := s.faults
 	s.mu.Unlock()
 	if f.apply(w, r) {
+		return
+	}
+	if f.LoseAnswer != lostanswer.None {
+		lostanswer.Serve(w, r, s.mux, f.LoseAnswer)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

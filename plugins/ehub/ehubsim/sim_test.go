@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/internal/testclock"
+	"github.com/lendgate/lendgate/sdk/sdktest/lostanswer"
 )
 
 type client struct {
@@ -266,5 +267,30 @@ func TestLatencyEndsWithTheClient(t *testing.T) {
 	if resp, err := cl.Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatal("got an answer despite an hour's latency")
+	}
+}
+
+// LoseAnswer makes the checkout and then loses the answer, whichever way.
+func TestLoseAnswerMakesTheCheckout(t *testing.T) {
+	s := New()
+	c := newClient(t, s)
+	for i, m := range lostanswer.Modes {
+		s.SetFaults(Faults{LoseAnswer: m})
+		req, _ := http.NewRequest(http.MethodPost, c.srv.URL+"/v1/checkouts", strings.NewReader(`{"recordId":"`+RecordEbook+`"}`))
+		req.Header.Set("Authorization", "Bearer "+DefaultAPIKey)
+		req.Header.Set(PatronHeader, "lost-"+m.String()) // one loan each: the same patron twice is ALREADY_ON_LOAN
+		resp, err := c.srv.Client().Do(req)
+		if err == nil {
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadGateway && json.Valid(raw) && len(raw) != lostanswer.OversizeBytes {
+				t.Errorf("%s: the answer arrived as it was: %d %.100s", m, resp.StatusCode, raw)
+			}
+		} else if m != lostanswer.Cut {
+			t.Errorf("%s: no answer: %v", m, err)
+		}
+		if n := len(s.Checkouts()); n != i+1 {
+			t.Errorf("%s: eHUB holds %d checkouts, want %d", m, n, i+1)
+		}
 	}
 }
