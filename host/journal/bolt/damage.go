@@ -29,7 +29,7 @@ func (e *DamageError) Error() string {
 	case e.Offset < 0:
 		what = e.Reason
 	case e.After > 0:
-		what += fmt.Sprintf("; %d whole records after it", e.After)
+		what += "; " + records(e.After) + " after it"
 	}
 	if e.Offset >= 0 {
 		what += ")"
@@ -68,9 +68,9 @@ func (r Recovery) String() string {
 	} else {
 		fmt.Fprintf(&b, "journal log %s: damaged at offset %d (%s)", r.Log, r.Damage.Offset, r.Damage.Reason)
 	}
-	fmt.Fprintf(&b, "; kept the %d records before it", r.Kept)
+	fmt.Fprintf(&b, "; kept the %s before it", records(r.Kept))
 	if r.Damage.Offset >= 0 {
-		fmt.Fprintf(&b, "; dropped %d whole records after it", r.Dropped)
+		fmt.Fprintf(&b, "; dropped %s after it", records(r.Dropped))
 		if r.Unread > 0 {
 			fmt.Fprintf(&b, " and %d bytes no whole record accounts for", r.Unread)
 		}
@@ -114,4 +114,12 @@ func numbersIn(n int64) uint64 { return uint64((n + minApplyRecord - 1) / minApp
 // damagedName is where a damaged log at lp is moved.
 func damagedName(lp string, now time.Time) string {
 	return lp + ".damaged-" + now.UTC().Format("20060102T150405.000000000Z")
+}
+
+// records says n whole records.
+func records(n int) string {
+	if n == 1 {
+		return "1 whole record"
+	}
+	return fmt.Sprintf("%d whole records", n)
 }

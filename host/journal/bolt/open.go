@@ -295,11 +295,15 @@ func (l *walLog) zeroLog(img []byte) error {
 				continue
 			}
 			e := s + sector
-			for e < int64(len(img)) && !firsts[e] && dirty(e) {
+			for !last && e < int64(len(img)) && !firsts[e] && dirty(e) {
 				e += sector
 			}
 			e = min(e, int64(len(img)))
-			if err := writeZeros(l.f, s, e); err != nil {
+			zero := writeZeros
+			if last {
+				zero = func(f logFile, s, e int64) error { return zeroFirst(f, s, e-s) }
+			}
+			if err := zero(l.f, s, e); err != nil {
 				return fmt.Errorf("cleaning %s: %w", l.f.Name(), err)
 			}
 			wrote = true

@@ -121,7 +121,7 @@ func scanPass(pass uint64, h []byte) passScan {
 		if hole {
 			reason = "a sector of it is missing"
 		}
-		if z > end {
+		if z > end && !anyRecord(pass, h, off+1) {
 			reason += ", and data follows it"
 		}
 	case z <= off+recordHeader:
@@ -185,6 +185,13 @@ func recordsIn(pass uint64, h []byte, from int) (n int, maxSeq uint64, whole int
 		whole += hd.size()
 	}
 	return n, maxSeq, whole
+}
+
+// anyRecord says whether a whole record of pass begins in h after from
+// (the damage's description then counts them).
+func anyRecord(pass uint64, h []byte, from int) bool {
+	n, _, _ := recordsIn(pass, h, from)
+	return n > 0
 }
 
 // holeIn says whether a whole sector within [from, to) of h is zeros.

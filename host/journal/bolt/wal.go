@@ -288,12 +288,33 @@ func (l *walLog) clean(pass uint64, off int64) error {
 	}
 	err := step(base+sector, base+off)
 	if err == nil {
-		err = step(base, base+min(off, sector))
+		err = zeroFirst(l.f, base, min(off, sector))
+		if err == nil {
+			l.mu.Lock()
+			l.pages++
+			l.syncs++
+			l.mu.Unlock()
+			err = l.f.Datasync()
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("bolt store: cleaning %s: %w", l.f.Name(), err)
 	}
 	return nil
+}
+
+// zeroFirst writes zeros over the first n bytes of a half at base (at
+// most a sector) with its first record's header last: a write cut short
+// anywhere leaves either that header whole (the half still reads as the
+// earlier pass's) or nothing but part of it (it reads as a pass that
+// wrote nothing whole).
+func zeroFirst(f logFile, base, n int64) error {
+	if n > recordHeader {
+		if err := writeZeros(f, base+recordHeader, base+n); err != nil {
+			return err
+		}
+	}
+	return writeZeros(f, base, base+min(n, recordHeader))
 }
 
 // seal fills rec's header for the current epoch; l.mu is held.
