@@ -51,7 +51,7 @@ type crashAck struct {
 // crashResult is what an open of a state found.
 type crashResult struct {
 	refused bool
-	why     string // the refusal
+	why     string            // the refusal
 	loans   map[string]string // id → status
 	events  map[string]string // cursor → loan
 	next    string            // the cursor of an event appended after the open
@@ -414,7 +414,6 @@ func checkAcked(r crashResult, acked []crashAck, later map[string][]string) erro
 	}
 	return nil
 }
-
 
 // boltCopy is the bolt file as committed.
 func boltCopy(t *testing.T, s *Store) []byte {

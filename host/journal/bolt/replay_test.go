@@ -58,7 +58,7 @@ func TestReplayTornTailOrDamage(t *testing.T) {
 	const E = 40 // bolt's last pass: 41 is in half 1, 42 in half 0
 	r := func(pass uint64, id string) []byte { return putRec(pass, id, 0) }
 	big := func(pass uint64, id string) []byte { return putRec(pass, id, 1500) } // over three sectors
-	cut := func(b []byte, n int) []byte { // the first n bytes written, the rest still zeros
+	cut := func(b []byte, n int) []byte {                                        // the first n bytes written, the rest still zeros
 		out := make([]byte, len(b))
 		copy(out, b[:n])
 		return out
