@@ -72,7 +72,7 @@ func TestRecoverKeepsWhatPrecedesTheDamage(t *testing.T) {
 		t.Fatalf("the damaged log at %q: %v (same bytes: %v)", rec.MovedTo, err, bytes.Equal(moved, damaged))
 	}
 	for _, want := range []string{fmt.Sprintf("damaged at offset %d (checksum mismatch", ext[2][0]),
-		"kept the 2 whole records before it", "dropped 3 whole records after it", "kept at " + rec.MovedTo} {
+		"kept 2 whole records before it", "dropped 3 whole records after it", "kept at " + rec.MovedTo} {
 		if !strings.Contains(rec.String(), want) {
 			t.Errorf("report %q lacks %q", rec, want)
 		}
