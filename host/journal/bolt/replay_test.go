@@ -285,3 +285,70 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
+
+// A torn append (the last record half written: what it did not write of
+// it is still zeros) ends the replay there; the same record with every
+// byte written and one bit flipped is damage, and the journal is not
+// opened.
+func TestLogTornRecordIgnored(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		damage func(f *os.File, start, end int64) error
+		torn   bool
+	}{
+		{"tail zeroed", func(f *os.File, start, end int64) error {
+			_, err := f.WriteAt(make([]byte, end-start-40), start+40)
+			return err
+		}, true},
+		{"bit flipped", func(f *os.File, start, end int64) error {
+			b := make([]byte, 1)
+			if _, err := f.ReadAt(b, end-3); err != nil {
+				return err
+			}
+			_, err := f.WriteAt([]byte{b[0] ^ 0x10}, end-3)
+			return err
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "j.db")
+			s := openT(t, path)
+			var start int64
+			for _, id := range []string{"ln_1", "ln_2"} {
+				s.log.mu.Lock()
+				start = s.log.base(s.log.epoch) + s.log.off
+				s.log.mu.Unlock()
+				if err := s.PutLoan(ctx, pendingLoanOf(id, "p1")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.log.mu.Lock()
+			end := s.log.base(s.log.epoch) + s.log.off
+			s.log.mu.Unlock()
+			crash(t, s)
+			f, err := os.OpenFile(walPath(path), os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.damage(f, start, end); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			s, err = open(path, sized(walSize, time.Hour))
+			if !tc.torn {
+				var d *DamageError
+				if !errors.As(err, &d) || d.Offset != start || !errors.Is(err, journal.ErrDamaged) {
+					t.Fatalf("open of a log with a flipped bit in its last record: %v; want a damage error at offset %d", err, start)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if ls, err := s.LoansByStatus(ctx, "", statusPending, 10); err != nil || len(ls) != 1 || ls[0].ID != "ln_1" {
+				t.Fatalf("LoansByStatus(pending) = %+v, %v; want ln_1 alone", ls, err)
+			}
+		})
+	}
+}
