@@ -2,9 +2,11 @@ package bolt
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host/journal"
+	"go.etcd.io/bbolt"
 )
 
 // putRec is a whole record of pass putting loan id (with a note of pad
@@ -350,5 +353,58 @@ func TestLogTornRecordIgnored(t *testing.T) {
 				t.Fatalf("LoansByStatus(pending) = %+v, %v; want ln_1 alone", ls, err)
 			}
 		})
+	}
+}
+
+// A log an earlier build wrote (records of length, checksum summed with
+// the pass, payload; no wal_format in the meta bucket) is replayed once at
+// open, as that build read it, and the log goes on in the current format.
+func TestLegacyLogReplayed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	s := openT(t, path)
+	s.log.mu.Lock()
+	epoch := s.log.epoch - 1 // bolt's
+	s.log.mu.Unlock()
+	crash(t, s)
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyWALFormat) })
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := make([]byte, walSize)
+	off := int64((epoch+1)%2) * walSize / 2
+	for _, id := range []string{"ln_1", "ln_2"} {
+		payload := walRecord{op: opPut, key: string(loanKey("a", id)), loan: mustJSON(pendingLoanOf(id, "p1"))}.appendTo(nil)
+		payload = payload[recordHeader : len(payload)-1]
+		h := crc32.Update(0, castagnoli, binary.BigEndian.AppendUint64(nil, epoch+1))
+		rec := binary.BigEndian.AppendUint32(nil, uint32(len(payload)))
+		rec = binary.BigEndian.AppendUint32(rec, crc32.Update(h, castagnoli, payload))
+		off += int64(copy(img[off:], append(rec, payload...)))
+	}
+	if err := os.WriteFile(walPath(path), img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = openT(t, path)
+	if ls, err := s.PatronLoans(ctx, "a", "p1"); err != nil || len(ls) != 2 {
+		t.Fatalf("PatronLoans = %d, %v; want the legacy log's 2", len(ls), err)
+	}
+	if err := s.PutLoan(ctx, pendingLoanOf("ln_3", "p1")); err != nil {
+		t.Fatal(err)
+	}
+	var m walMeta
+	s.db.View(func(tx *bbolt.Tx) error { m = readWALMeta(tx); return nil })
+	if m.format != walFormat {
+		t.Fatalf("wal_format %d after the open, want %d", m.format, walFormat)
+	}
+	crash(t, s)
+	s = openT(t, path)
+	defer s.Close()
+	if ls, err := s.PatronLoans(ctx, "a", "p1"); err != nil || len(ls) != 3 {
+		t.Fatalf("PatronLoans = %d, %v; want 3", len(ls), err)
 	}
 }
