@@ -64,7 +64,7 @@ func TestCrashSimulation(t *testing.T) {
 	}
 	writers, each := 4, 10*scale
 	if testing.Short() {
-		writers, each = 3, 4
+		writers, each = 3, 5
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -131,6 +131,15 @@ func TestCrashSimulation(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// The last pass committed too, and its half cleaned, within the run.
+	if err := s.flush(); err != nil {
+		t.Fatal(err)
+	}
+	s.log.mu.Lock()
+	for s.log.ready <= s.log.epoch && s.log.failed == nil {
+		s.log.cond.Wait()
+	}
+	s.log.mu.Unlock()
 	sim.stop()
 	crash(t, s)
 	if t.Failed() {

@@ -150,10 +150,11 @@ func (s *Store) checkpointer() {
 // before is committed and that half cleaned; s.log.mu is held.
 func (s *Store) rotateLocked() error {
 	l := s.log
+	from := l.epoch
 	if err := s.waitFrozenLocked(); err != nil {
 		return err
 	}
-	for l.ready <= l.epoch {
+	for l.epoch == from && l.ready <= l.epoch {
 		switch {
 		case l.stopped:
 			return errBoltClosed
@@ -162,8 +163,10 @@ func (s *Store) rotateLocked() error {
 		}
 		l.cond.Wait()
 	}
-	if l.frozen != nil { // frozen again while this waited
-		return s.rotateLocked()
+	if l.epoch != from {
+		// Another writer rotated the pass while this one waited: its
+		// records are frozen, and the pass begun since is not full.
+		return nil
 	}
 	l.frozen, l.frozenEpoch, l.frozenOff, l.frozenWritten = l.over, l.epoch, l.off, l.written
 	l.over = newOverlay()
