@@ -86,8 +86,11 @@
 //     log aside.
 //   - Detecting damage costs a checkout nothing it waits for: a record is
 //     14 bytes longer (its pass, a header checksum, an end byte), and the
-//     zeroing of a half (its written pages, two syncs) runs in the
-//     background with each checkpoint.
+//     zeroing of a half (its written pages, two syncs, about a millisecond
+//     against a checkpoint's commit of ten or more) runs in the background
+//     with each checkpoint. BenchmarkCheckout measured about 0.1 page per
+//     checkout more (3.33 against 3.21 alone, 1.63 against 1.53 at 64 at
+//     once) and no change in time or syncs beyond the disk's noise.
 //   - An older program opening a file would not read its -wal: going back
 //     to an older lendgate needs a clean stop first (Close commits the log
 //     into the file), or the last writes before a crash are not seen. A
