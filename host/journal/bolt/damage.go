@@ -68,8 +68,8 @@ func (r Recovery) String() string {
 	} else {
 		fmt.Fprintf(&b, "journal log %s: damaged at offset %d (%s)", r.Log, r.Damage.Offset, r.Damage.Reason)
 	}
-	fmt.Fprintf(&b, "; kept %s before it", records(r.Kept))
 	if r.Damage.Offset >= 0 {
+		fmt.Fprintf(&b, "; kept %s before it", records(r.Kept))
 		fmt.Fprintf(&b, "; dropped %s after it", records(r.Dropped))
 		if r.Unread > 0 {
 			fmt.Fprintf(&b, " and %d bytes no whole record accounts for (the damaged one's among them)", r.Unread)
