@@ -1,6 +1,8 @@
 package host_test
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +10,8 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/host"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/bolt"
 	"github.com/lendgate/lendgate/host/journal/memory"
 )
 
@@ -150,5 +154,46 @@ func TestBoltStoreRefusesCorruptFile(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), path) {
 		t.Errorf("error %v does not name the file", err)
+	}
+}
+
+// A bolt journal whose log is damaged is not opened: New fails with the
+// journal's damage error (naming the log), not a host on an empty or
+// partial journal. The journal is a copy taken while the store was open
+// (a snapshot's), whose log holds a loan, with one bit flipped.
+func TestBoltStoreRefusesDamagedLog(t *testing.T) {
+	dir := t.TempDir()
+	live, path := filepath.Join(dir, "live.db"), filepath.Join(dir, "lendgate.db")
+	s, err := bolt.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PutLoan(t.Context(), journal.Loan{ID: "ln_1", Provider: "p", Patron: "x", Status: "pending"}); err != nil {
+		t.Fatal(err)
+	}
+	db, _ := os.ReadFile(live)
+	wal, _ := os.ReadFile(live + "-wal")
+	first := bytes.IndexFunc(wal, func(r rune) bool { return r != 0 })
+	if first < 0 {
+		t.Fatal("the log holds no record")
+	}
+	wal[first+30] ^= 1
+	if err := os.WriteFile(path, db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+"-wal", wal, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := fakeConfig(t)
+	c.StoreImpl = nil
+	c.Store = host.StoreConfig{Driver: "bolt", DSN: path}
+	h, err := host.New(t.Context(), c)
+	if err == nil {
+		h.Close(t.Context())
+		t.Fatal("a damaged journal was opened")
+	}
+	if !errors.Is(err, journal.ErrDamaged) || !strings.Contains(err.Error(), path+"-wal: damaged record at offset") {
+		t.Fatalf("New = %v; want the journal's damage error", err)
 	}
 }

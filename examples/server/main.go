@@ -6,9 +6,16 @@
 // SIGHUP re-reads the config file and hot-swaps every plugin to the binary
 // and pin it names now (instances and other settings need a restart); SIGTERM or SIGINT stops accepting requests,
 // drains those in flight and stops the plugins.
+//
+// A journal that cannot be read whole (a damaged bolt log) stops the start:
+// the server exits 1 with an error naming the file and the offset.
+// -recover-journal is the operator's step past it (docs/operations.md,
+// "Recovering a damaged journal"): it keeps what precedes the damage, moves
+// the damaged log aside, prints what it dropped, and starts.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -27,6 +34,8 @@ import (
 	// cluster.redis.
 	_ "github.com/lendgate/lendgate/host/cluster/redis"
 	"github.com/lendgate/lendgate/host/config"
+	"github.com/lendgate/lendgate/host/journal"
+	"github.com/lendgate/lendgate/host/journal/bolt"
 	_ "github.com/lendgate/lendgate/host/journal/postgres"
 )
 
@@ -35,19 +44,27 @@ func main() {
 	listen := flag.String("listen", "", "listen address (default: the config's listen, else 127.0.0.1:8080)")
 	drain := flag.Duration("drain", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	checkOnly := flag.Bool("check", false, "validate the config (keys, pins, plugin handshake), print a report and exit 0 or 1")
+	recoverJournal := flag.Bool("recover-journal", false, `before starting, recover a damaged bolt journal: keep what precedes the damage, move the damaged log aside, print what was dropped (docs/operations.md "Recovering a damaged journal")`)
 	flag.Parse()
 	if *checkOnly {
 		os.Exit(checkMain(*configPath))
 	}
-	if err := run(*configPath, *listen, *drain); err != nil {
+	if err := run(*configPath, *listen, *drain, *recoverJournal); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(configPath, listen string, drain time.Duration) error {
+func run(configPath, listen string, drain time.Duration, recoverJournal bool) error {
 	cfg, err := host.LoadConfig(configPath)
 	if err != nil {
 		return err
+	}
+	if recoverJournal {
+		rec, err := recoverBolt(cfg.Store)
+		if err != nil {
+			return err
+		}
+		log.Print(rec)
 	}
 	if listen == "" {
 		listen = cfg.Listen
@@ -58,6 +75,9 @@ func run(configPath, listen string, drain time.Duration) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	h, err := host.New(ctx, cfg)
+	if errors.Is(err, journal.ErrDamaged) {
+		return fmt.Errorf("%w\n(once you have read it, start once with -recover-journal to open the journal without what follows the damage)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -90,6 +110,15 @@ func run(configPath, listen string, drain time.Duration) error {
 		return fmt.Errorf("draining: %w", err)
 	}
 	return nil
+}
+
+// recoverBolt runs bolt's recovery on the configured journal: the bolt
+// driver's alone (PostgreSQL recovers its own).
+func recoverBolt(c host.StoreConfig) (bolt.Recovery, error) {
+	if c.Driver != "" && c.Driver != "bolt" {
+		return bolt.Recovery{}, fmt.Errorf("-recover-journal: store.driver %q keeps no log of its own to recover; it is the bolt journal's step", c.Driver)
+	}
+	return bolt.Recover(cmp.Or(c.DSN, bolt.DefaultPath))
 }
 
 // reloadOn swaps every plugin on each SIGHUP, to the path and pin the config

@@ -24,6 +24,16 @@
 //     A write that fails rolls its group back; it is then run alone (its
 //     error is its own) and the others committed again, so every write
 //     function may run twice and sets its results afresh each time.
+//   - A journal that cannot be read whole is not opened: a driver's Open
+//     fails with an error matching ErrDamaged, and the host does not start
+//     (its server exits naming the file and the offset). The bolt store
+//     reads past one thing only, the last record of its log cut short by
+//     a crash; recovering from anything else is an operator's step
+//     (bolt.Recover, the server's -recover-journal) that keeps what
+//     precedes the damage and never deletes the damaged log. An event
+//     number once given is never given again, even after a recovery drops
+//     events: numbering resumes past every event, log record and webhook
+//     cursor the journal has, and past what a dropped part could have held.
 //   - A checkout is durable twice (pending before the distributor call,
 //     active with its event before the answer). Folding the two phases is
 //     not safe (pending must be on disk before the distributor is called),

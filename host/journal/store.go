@@ -10,6 +10,13 @@ import (
 // hold.
 var ErrNotFound = errors.New("not found")
 
+// ErrDamaged is what the error of a driver's Open matches (errors.Is) when
+// its journal is damaged: it was not opened, and opening it takes the
+// operator's recovery step (for bolt, docs/operations.md "Recovering a
+// damaged journal"). A journal that cannot be read whole is never opened
+// as if the damage were absence.
+var ErrDamaged = errors.New("journal damaged")
+
 // Store is the journal: loans, loan events and idempotency records.
 // Implementations must be safe for concurrent use (by several host
 // processes, for a shared store) and must not lose a write they

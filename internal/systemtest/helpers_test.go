@@ -196,6 +196,12 @@ func startServer(t testing.TB, name, config string) *server {
 // the test binary (parent-death signal).
 func spawn(t testing.TB, name, config, addr string, env ...string) *server {
 	t.Helper()
+	return spawnArgs(t, name, config, addr, nil, env...)
+}
+
+// spawnArgs is spawn with args added to the server's command line.
+func spawnArgs(t testing.TB, name, config, addr string, args []string, env ...string) *server {
+	t.Helper()
 	bin := testbin.Build(t, serverPkg, "")
 	s := &server{t: t, name: name, url: "http://" + addr, exited: make(chan struct{}),
 		logPath: filepath.Join(t.TempDir(), name+".log")}
@@ -204,7 +210,7 @@ func spawn(t testing.TB, name, config, addr string, env ...string) *server {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	s.cmd = exec.Command(bin, "-config", config, "-listen", addr, "-drain", "2s")
+	s.cmd = exec.Command(bin, append([]string{"-config", config, "-listen", addr, "-drain", "2s"}, args...)...)
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

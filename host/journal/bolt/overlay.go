@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -80,53 +79,8 @@ func (o *overlay) add(r walRecord, ix journal.Loan, end uint64) {
 
 func (o *overlay) empty() bool { return len(o.loans) == 0 && len(o.events) == 0 }
 
-// openLog opens the log of the store's file, commits what it holds into
-// bolt and numbers the next event.
-func (s *Store) openLog(path string, size int64) error {
-	var epoch uint64
-	var ok bool
-	replaySize := size
-	_ = s.db.View(func(tx *bbolt.Tx) error {
-		var was int64
-		epoch, was, ok = walEpoch(tx)
-		if was > 0 {
-			replaySize = was // the passes to replay were written in halves of it
-		}
-		return nil
-	})
-	if !ok {
-		// A random first pass: a stray log of another file (of the same
-		// name, deleted since) is never read as this one's.
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		epoch = binary.BigEndian.Uint64(b[:]) >> 2
-	}
-	l, err := openWAL(path, size, replaySize, epoch, ok)
-	if err != nil {
-		return err
-	}
-	s.log = l
-	s.ckptDone = make(chan struct{})
-	go s.checkpointer()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	// What was replayed is committed as the second pass after bolt's, and
-	// writing goes on in the third: a pass a crash left half written is
-	// never written again, so no record of it can come back.
-	l.epoch += 2
-	if err := s.rotateLocked(); err != nil {
-		return err
-	}
-	if err := s.waitFrozenLocked(); err != nil {
-		return err
-	}
-	return s.db.View(func(tx *bbolt.Tx) error {
-		l.nextSeq = tx.Bucket(bucketEvents).Sequence() + 1
-		return nil
-	})
-}
-
-// checkpointer commits each frozen pass into bolt, then drops it. It also
+// checkpointer commits each frozen pass into bolt, then drops it and
+// cleans its half (walLog.clean) for the pass after the next. It also
 // freezes the pass being written when it is older than s.ckptEvery (and
 // not empty): the log then never holds more than that much of a quiet
 // journal, the next open replays little, and a bolt file that cannot take
@@ -144,13 +98,13 @@ func (s *Store) checkpointer() {
 			}
 		case <-tick.C:
 			l.mu.Lock()
-			if l.frozen == nil && !l.closed && !l.over.empty() {
-				_ = s.rotateLocked() // no pass is frozen: it does not wait
+			if l.frozen == nil && l.ready > l.epoch && !l.closed && !l.over.empty() {
+				_ = s.rotateLocked() // no pass is frozen and the next half is clean: it does not wait
 			}
 			l.mu.Unlock()
 		}
 		l.mu.Lock()
-		o, epoch := l.frozen, l.frozenEpoch
+		o, epoch, off, written := l.frozen, l.frozenEpoch, l.frozenOff, l.frozenWritten
 		l.mu.Unlock()
 		if o == nil {
 			continue
@@ -165,18 +119,56 @@ func (s *Store) checkpointer() {
 		}
 		l.cond.Broadcast()
 		l.mu.Unlock()
+		if err != nil {
+			continue
+		}
+		if s.afterCommit != nil {
+			s.afterCommit(epoch)
+		}
+		// The pass is in bolt; once its own records are all written (a
+		// sync may still hold some), its half is zeroed.
+		err = l.syncTo(written)
+		if err == nil {
+			err = l.clean(epoch, off)
+		}
+		l.mu.Lock()
+		if err != nil {
+			// What the half holds is unknown: no pass may begin in it.
+			if l.failed == nil {
+				l.failed = err
+			}
+		} else {
+			l.ready = max(l.ready, epoch+2)
+		}
+		l.cond.Broadcast()
+		l.mu.Unlock()
 	}
 }
 
 // rotateLocked freezes the pass being written, for the checkpointer to
 // commit, and begins the next in the other half, once the pass frozen
-// before is committed; s.log.mu is held.
+// before is committed and that half cleaned; s.log.mu is held.
 func (s *Store) rotateLocked() error {
 	l := s.log
+	from := l.epoch
 	if err := s.waitFrozenLocked(); err != nil {
 		return err
 	}
-	l.frozen, l.frozenEpoch = l.over, l.epoch
+	for l.epoch == from && l.ready <= l.epoch {
+		switch {
+		case l.stopped:
+			return errBoltClosed
+		case l.failed != nil:
+			return l.failed
+		}
+		l.cond.Wait()
+	}
+	if l.epoch != from {
+		// Another writer rotated the pass while this one waited: its
+		// records are frozen, and the pass begun since is not full.
+		return nil
+	}
+	l.frozen, l.frozenEpoch, l.frozenOff, l.frozenWritten = l.over, l.epoch, l.off, l.written
 	l.over = newOverlay()
 	l.epoch++
 	l.off = 0

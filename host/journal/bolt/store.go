@@ -32,41 +32,9 @@ type Store struct {
 	// ckptDone is closed when the checkpointer has stopped.
 	ckptDone  chan struct{}
 	ckptEvery time.Duration
-}
-
-// Open opens (or creates) the bbolt file at path. A file that is
-// locked, corrupt or unwritable is an error naming the file.
-func Open(path string) (*Store, error) { return open(path, walSize, time.Second) }
-
-// open is Open with a log of logSize bytes, whose pass being written is
-// committed at least every ckptEvery (tests change both).
-func open(path string, logSize int64, ckptEvery time.Duration) (*Store, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout: 2 * time.Second,
-		// The freelist is rebuilt at open rather than written at every
-		// commit: fewer pages per commit. The hashmap freelist keeps
-		// allocation fast in a large file.
-		NoFreelistSync: true,
-		FreelistType:   bbolt.FreelistMapType,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("opening bolt store %s: %w", path, err)
-	}
-	if err := db.Update(migrateBolt); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("initialising bolt store %s: %w", path, err)
-	}
-	s := &Store{db: db, c: newCommitter(db), ckptEvery: ckptEvery}
-	if err := s.openLog(path, logSize); err != nil {
-		if s.log != nil { // the log opened; its first commit failed
-			s.stopCheckpointer()
-			s.log.f.Close()
-		}
-		s.c.close()
-		db.Close()
-		return nil, fmt.Errorf("opening bolt store %s: %w", path, err)
-	}
-	return s, nil
+	// afterCommit, when set (tests), is called by the checkpointer with
+	// each pass it committed, before the pass's half is cleaned.
+	afterCommit func(pass uint64)
 }
 
 // update runs fn in a group-committed write transaction (see
@@ -776,9 +744,34 @@ func (s *Store) Close() error {
 	// by itself (a copy or a compaction of it loses nothing); if that
 	// fails, the log keeps it for the next open.
 	ferr := s.flush()
+	l.mu.Lock()
+	failed := l.failed
+	l.mu.Unlock()
 	s.stopCheckpointer()
 	s.c.close()
-	return errors.Join(s.db.Close(), ferr, l.f.Close())
+	var merr error
+	if ferr == nil && failed == nil {
+		merr = s.markClosed()
+	}
+	return errors.Join(merr, s.db.Close(), ferr, l.f.Close())
+}
+
+// markClosed records that the log holds nothing the file lacks, when so
+// (no write came in since the flush: writes are refused by now), so that
+// the next open needs no log: a copy of the file alone, or a file whose
+// log is lost, opens whole.
+func (s *Store) markClosed() error {
+	l := s.log
+	l.mu.Lock()
+	empty := l.over.empty() && l.frozen == nil && l.ckptErr == nil
+	l.mu.Unlock()
+	if !empty {
+		return nil
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		return meta.Put(keyWALClosed, bytes.Clone(meta.Get(keyWALEpoch)))
+	})
 }
 
 // stopCheckpointer refuses every write from now on and stops the

@@ -1,14 +1,10 @@
 package bolt
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -31,39 +27,58 @@ import (
 // n%2 from its start. When a half is full, its pass is frozen and the next
 // begins in the other half, while a checkpoint commits the frozen pass
 // into bolt in the background, its number with it (the meta bucket's
-// wal_epoch: the last pass bolt has). A pass begins only in a half whose
-// previous pass is in bolt, so writers never wait for a checkpoint unless
-// a whole half fills while one runs. A record is
+// wal_epoch: the last pass bolt has), and then writes zeros over what the
+// pass wrote (the rest of its half, then its first sector, each synced),
+// so that every pass begins in a half of zeros. A pass begins only in a
+// half so cleaned, so writers never wait for a checkpoint unless a whole
+// half fills while one runs. A record is
 //
-//	length uint32 | crc32c(pass, payload) uint32 | payload
+//	0xA7 | pass uint64 | length uint32 | crc32c(payload) uint32 |
+//	crc32c(the 17 bytes before) uint32 | payload | 0x5A
 //	payload: 'P' | key | loan JSON                                 a loan written
 //	         'D' | key                                             a loan deleted
 //	         'A' | key | loan JSON | seq | dedupe key | event JSON  Apply
 //
-// where each field but the last is prefixed by its length (uvarint; seq is
-// the uvarint itself). Summing a record with its pass number makes an old
-// pass's records in a reused half fail their checksum: no half is ever
-// rewritten. Replay, at open, reads the passes after wal_epoch (at most
-// two: the frozen one and the one after it), each until a zero length or a
-// bad checksum (a torn append), commits them into bolt and goes on two
-// passes later, past any pass a crash may have left half written.
+// where each field of the payload but the last is prefixed by its length
+// (uvarint; seq is the uvarint itself). The header has a checksum of its
+// own, so a record's length is trusted before its payload is read, and
+// the first and last bytes of a record are never zero. Replay (replay.go)
+// tells a record a crash cut short from damage: a crash can leave only the
+// last write unfinished, and what it did not write of it is still zeros;
+// a record that fails its checksum with every byte written, or with
+// anything written after it, is damage, and the journal is not opened.
 
 const (
 	// walSize is the preallocated size: halves of about 1,700 checkouts
 	// each, a checkpoint's worth, and little to write at a file's first
 	// open or to take on a small disk.
-	walSize      = 2 << 20
-	opPut        = 'P'
-	opDelete     = 'D'
-	opApply      = 'A'
-	recordHeader = 8
+	walSize  = 2 << 20
+	opPut    = 'P'
+	opDelete = 'D'
+	opApply  = 'A'
+
+	recordMagic    = 0xA7
+	recordEnd      = 0x5A
+	recordHeader   = 21 // magic, pass, length, payload's checksum, header's checksum
+	recordOverhead = recordHeader + 1
+	// sector is the unit a disk writes whole: a crash leaves each sector
+	// of a write either written or as it was. Halves begin on one.
+	sector = 512
 )
 
 var (
-	keyWALEpoch = []byte("wal_epoch")
-	keyWALSize  = []byte("wal_size")
-	castagnoli  = crc32.MakeTable(crc32.Castagnoli)
+	keyWALEpoch  = []byte("wal_epoch")
+	keyWALSize   = []byte("wal_size")
+	keyWALClosed = []byte("wal_closed")
+	keyWALFormat = []byte("wal_format")
+	castagnoli   = crc32.MakeTable(crc32.Castagnoli)
 )
+
+// walFormat is the format of the log's records this code writes (kept in
+// the meta bucket as wal_format). A file with a wal_epoch and no format
+// had its log written by an earlier build, in records of length, checksum
+// and payload only (replay.go reads them once, at open).
+const walFormat = 2
 
 // walRecord is one record's payload, decoded.
 type walRecord struct {
@@ -75,9 +90,9 @@ type walRecord struct {
 	event  []byte // the event's stored record (numbered); 'A'
 }
 
-// size is the length of the record, header included.
+// size is the length of the record, header and end byte included.
 func (r walRecord) size() int {
-	n := recordHeader + 1 + uvarintLen(uint64(len(r.key))) + len(r.key)
+	n := recordOverhead + 1 + uvarintLen(uint64(len(r.key))) + len(r.key)
 	switch r.op {
 	case opPut:
 		n += len(r.loan)
@@ -98,7 +113,7 @@ func uvarintLen(x uint64) int {
 }
 
 // appendTo appends the record to p, with room for its header, which seal
-// fills.
+// fills, and its end byte.
 func (r walRecord) appendTo(p []byte) []byte {
 	p = append(p, make([]byte, recordHeader)...)
 	p = append(p, r.op)
@@ -115,7 +130,7 @@ func (r walRecord) appendTo(p []byte) []byte {
 		p = append(p, r.dedupe...)
 		p = append(p, r.event...)
 	}
-	return p
+	return append(p, recordEnd)
 }
 
 var errShortRecord = errors.New("a record's field overruns it")
@@ -131,6 +146,9 @@ func field(p []byte) (f, rest []byte, err error) {
 
 // parseRecord decodes a payload; its slices alias p.
 func parseRecord(p []byte) (walRecord, error) {
+	if len(p) == 0 {
+		return walRecord{}, errShortRecord
+	}
 	r := walRecord{op: p[0]}
 	key, rest, err := field(p[1:])
 	if err != nil {
@@ -163,25 +181,30 @@ func parseRecord(p []byte) (walRecord, error) {
 
 // walLog is a bolt file's write-ahead log and what it holds (overlay.go).
 type walLog struct {
-	f    *os.File
+	f    logFile
 	size int64      // the preallocated size (walSize; smaller in tests)
 	mu   sync.Mutex // guards the fields below
-	cond sync.Cond  // on mu: a frozen pass committed (or failed to)
+	cond sync.Cond  // on mu: a frozen pass committed (or failed to), a half cleaned
 	// epoch is the pass being written, off where its next record goes in
 	// its half.
 	epoch   uint64
 	off     int64
 	written uint64 // bytes appended since open: what a sync covers
 	over    *overlay
-	// frozen is the previous pass, being committed into bolt (nil: none);
-	// ckptErr the failure of its last commit, gen the count of passes
-	// committed and dropped from memory.
-	frozen      *overlay
-	frozenEpoch uint64
-	ckptErr     error
-	gen         atomic.Uint64 // written under mu; Apply reads it without
-	kick        chan struct{} // wakes the checkpointer
-	nextSeq     uint64        // the next event's number
+	// frozen is the previous pass, being committed into bolt (nil: none),
+	// frozenOff how far it wrote into its half and frozenWritten the
+	// written count past its last record; ckptErr the failure of its last
+	// commit, gen the count of passes committed and dropped from memory.
+	frozen        *overlay
+	frozenEpoch   uint64
+	frozenOff     int64
+	frozenWritten uint64
+	ckptErr       error
+	gen           atomic.Uint64 // written under mu; Apply reads it without
+	// ready is the last pass that may begin: its half holds zeros only.
+	ready   uint64
+	kick    chan struct{} // wakes the checkpointer
+	nextSeq uint64        // the next event's number
 	// failed, once set, refuses every write: an append or a sync that
 	// failed leaves what is on disk unknown (see Decisions).
 	failed  error
@@ -189,7 +212,7 @@ type walLog struct {
 	stopped bool // the checkpointer is told to stop (kick is closed)
 	// queued holds the records appended but not written yet, free the
 	// buffers of spans written since, for the next; pages counts the 4 KiB
-	// pages the syncs wrote, syncs the syncs.
+	// pages the syncs (and the cleaning of halves) wrote, syncs the syncs.
 	queued []span
 	free   [][]byte
 	pages  int64
@@ -204,96 +227,39 @@ type walLog struct {
 // walPath is the log's file beside the bolt file at path.
 func walPath(path string) string { return path + "-wal" }
 
-// openWAL opens (or creates) the log of the bolt file at path, whose
-// last pass in bolt is epoch, and, if replay, reads the passes after it
-// as they were written, in halves of a log of replaySize bytes; the caller
-// commits them. From then on the log is of size bytes. A file that never
-// kept an epoch never had a log: a log found beside it is not its own, and
-// is not read.
-func openWAL(path string, size, replaySize int64, epoch uint64, replay bool) (*walLog, error) {
-	lp := walPath(path)
-	f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	l := &walLog{f: f, size: size &^ 1, epoch: epoch, over: newOverlay(), kick: make(chan struct{}, 1)}
+func newWALLog(f logFile, size int64) *walLog {
+	l := &walLog{f: f, size: size, over: newOverlay(), kick: make(chan struct{}, 1)}
 	l.cond.L = &l.mu
-	if err := l.prealloc(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("preallocating %s: %w", lp, err)
-	}
-	if !replay {
-		return l, nil
-	}
-	if err := l.replay(replaySize &^ 1); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("reading %s: %w", lp, err)
-	}
-	return l, nil
+	return l
 }
 
-// prealloc writes the zeros of a new (or short) log and syncs them and
-// the directory's entry.
+// logSize rounds a log's size down to two halves of whole sectors.
+func logSize(n int64) int64 { return n &^ (2*sector - 1) }
+
+// prealloc writes the zeros of a new (or short) log and syncs them; the
+// caller syncs the directory's entry.
 func (l *walLog) prealloc() error {
-	fi, err := l.f.Stat()
-	if err != nil || fi.Size() >= l.size {
+	n, err := l.f.Size()
+	if err != nil || n >= l.size {
 		return err
 	}
-	zeros := make([]byte, l.size-fi.Size())
-	if _, err := l.f.WriteAt(zeros, fi.Size()); err != nil {
+	if err := writeZeros(l.f, n, l.size); err != nil {
 		return err
 	}
-	if err := l.f.Sync(); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(l.f.Name()))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return l.f.Datasync()
 }
 
-// replay reads the two passes after l.epoch, written in a log of size
-// bytes, into the overlay, in order.
-func (l *walLog) replay(size int64) error {
-	buf := make([]byte, size/2)
-	for pass := l.epoch + 1; pass <= l.epoch+2; pass++ {
-		n, err := l.f.ReadAt(buf, int64(pass%2)*(size/2))
-		if err != nil && err != io.EOF {
-			return err
-		}
-		if err := l.replayPass(pass, buf[:n]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// zeros is what writeZeros writes, a chunk at a time.
+var zeros = make([]byte, 64<<10)
 
-// replayPass reads the records of pass from buf, its half.
-func (l *walLog) replayPass(pass uint64, buf []byte) error {
-	for off := 0; off+recordHeader <= len(buf); {
-		size := int(binary.BigEndian.Uint32(buf[off:]))
-		sum := binary.BigEndian.Uint32(buf[off+4:])
-		end := off + recordHeader + size
-		if size == 0 || end > len(buf) || sum != sumOf(pass, buf[off+recordHeader:end]) {
-			return nil // the end of this pass's records, or a torn append
-		}
-		r, err := parseRecord(buf[off+recordHeader : end])
-		if err != nil {
+// writeZeros writes zeros over [from, to) of f.
+func writeZeros(f logFile, from, to int64) error {
+	for from < to {
+		n := min(to-from, int64(len(zeros)))
+		if _, err := f.WriteAt(zeros[:n], from); err != nil {
 			return err
 		}
-		var ix journal.Loan
-		if r.op != opDelete {
-			if ix, err = decodeIndexed(r.loan); err != nil {
-				return fmt.Errorf("loan %q: %w", r.key, err)
-			}
-		}
-		// Copied out of buf, which is reused: the overlay keeps them.
-		r.loan = bytes.Clone(r.loan)
-		r.event = bytes.Clone(r.event)
-		l.over.add(r, ix, 0)
-		off = end
+		from += n
 	}
 	return nil
 }
@@ -301,15 +267,88 @@ func (l *walLog) replayPass(pass uint64, buf []byte) error {
 // base is the file offset of pass's half.
 func (l *walLog) base(pass uint64) int64 { return int64(pass%2) * (l.size / 2) }
 
-func sumOf(pass uint64, payload []byte) uint32 {
-	h := crc32.Update(0, castagnoli, binary.BigEndian.AppendUint64(nil, pass))
-	return crc32.Update(h, castagnoli, payload)
+// clean writes zeros over the off bytes pass wrote into its half (the pass
+// is in bolt, and its records all written), for the pass after the next:
+// the rest of them first, then its first sector, each synced, so that a
+// half whose first sector is zeros holds zeros only (replay.go).
+func (l *walLog) clean(pass uint64, off int64) error {
+	base := l.base(pass)
+	step := func(from, to int64) error {
+		if from >= to {
+			return nil
+		}
+		if err := writeZeros(l.f, from, to); err != nil {
+			return err
+		}
+		l.mu.Lock()
+		l.pages += (to-1)/4096 - from/4096 + 1
+		l.syncs++
+		l.mu.Unlock()
+		return l.f.Datasync()
+	}
+	err := step(base+sector, base+off)
+	if err == nil {
+		err = zeroFirst(l.f, base, min(off, sector))
+		if err == nil {
+			l.mu.Lock()
+			l.pages++
+			l.syncs++
+			l.mu.Unlock()
+			err = l.f.Datasync()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("bolt store: cleaning %s: %w", l.f.Name(), err)
+	}
+	return nil
+}
+
+// zeroFirst writes zeros over the first n bytes of a half at base (at
+// most a sector) with its first record's header last: a write cut short
+// anywhere leaves either that header whole (the half still reads as the
+// earlier pass's) or nothing but part of it (it reads as a pass that
+// wrote nothing whole).
+func zeroFirst(f logFile, base, n int64) error {
+	if n > recordHeader {
+		if err := writeZeros(f, base+recordHeader, base+n); err != nil {
+			return err
+		}
+	}
+	return writeZeros(f, base, base+min(n, recordHeader))
 }
 
 // seal fills rec's header for the current epoch; l.mu is held.
-func (l *walLog) seal(rec []byte) {
-	binary.BigEndian.PutUint32(rec, uint32(len(rec)-recordHeader))
-	binary.BigEndian.PutUint32(rec[4:], sumOf(l.epoch, rec[recordHeader:]))
+func (l *walLog) seal(rec []byte) { sealRecord(rec, l.epoch) }
+
+// sealRecord fills the header of rec, a record of pass.
+func sealRecord(rec []byte, pass uint64) {
+	payload := rec[recordHeader : len(rec)-1]
+	rec[0] = recordMagic
+	binary.BigEndian.PutUint64(rec[1:], pass)
+	binary.BigEndian.PutUint32(rec[9:], uint32(len(payload)))
+	binary.BigEndian.PutUint32(rec[13:], crc32.Checksum(payload, castagnoli))
+	binary.BigEndian.PutUint32(rec[17:], crc32.Checksum(rec[:17], castagnoli))
+}
+
+// recHeader is a record's header, read.
+type recHeader struct {
+	pass uint64
+	n    int    // the payload's length
+	sum  uint32 // the payload's checksum
+}
+
+// size is the length of the record, header and end byte included.
+func (h recHeader) size() int { return recordOverhead + h.n }
+
+// readHeader reads the header at the start of b: ok when its magic byte
+// and checksum hold.
+func readHeader(b []byte) (h recHeader, ok bool) {
+	if len(b) < recordHeader || b[0] != recordMagic ||
+		crc32.Checksum(b[:17], castagnoli) != binary.BigEndian.Uint32(b[17:]) {
+		return h, false
+	}
+	return recHeader{pass: binary.BigEndian.Uint64(b[1:]), n: int(binary.BigEndian.Uint32(b[9:])),
+		sum: binary.BigEndian.Uint32(b[13:])}, true
 }
 
 // write appends r at off, sealed; l.mu is held, and the pass's half has
@@ -412,7 +451,7 @@ func (l *walLog) sync() error {
 	l.mu.Unlock()
 	err := l.writeSpans(spans)
 	if err == nil {
-		err = datasync(l.f)
+		err = l.f.Datasync()
 	}
 	l.mu.Lock()
 	for _, sp := range spans {
@@ -444,18 +483,35 @@ func (l *walLog) writeSpans(spans []span) error {
 	return nil
 }
 
-// walEpoch reads the last pass of the log bolt has from the meta bucket
-// (ok false: the file never had a log), and the size of the log the
-// passes after it are written in (0: not recorded).
-func walEpoch(tx *bbolt.Tx) (epoch uint64, size int64, ok bool) {
+// walMeta is what bolt's meta bucket says of the log.
+type walMeta struct {
+	epoch uint64 // the last pass of the log bolt has
+	size  int64  // the size of the log the passes after it are written in (0: not recorded)
+	ok    bool   // the file has had a log
+	// closed: the file was closed cleanly after its last pass, so the
+	// log holds nothing the file lacks.
+	closed bool
+	format uint64 // the log's record format (0: an earlier build's)
+}
+
+func readWALMeta(tx *bbolt.Tx) walMeta {
+	var m walMeta
 	meta := tx.Bucket(bucketMeta)
-	if v := meta.Get(keyWALSize); len(v) == 8 {
-		size = int64(binary.BigEndian.Uint64(v))
+	u64 := func(k []byte) (uint64, bool) {
+		v := meta.Get(k)
+		if len(v) != 8 {
+			return 0, false
+		}
+		return binary.BigEndian.Uint64(v), true
 	}
-	if v := meta.Get(keyWALEpoch); len(v) == 8 {
-		return binary.BigEndian.Uint64(v), size, true
+	if v, ok := u64(keyWALSize); ok {
+		m.size = int64(v)
 	}
-	return 0, size, false
+	m.epoch, m.ok = u64(keyWALEpoch)
+	closed, ok := u64(keyWALClosed)
+	m.closed = ok && m.ok && closed == m.epoch
+	m.format, _ = u64(keyWALFormat)
+	return m
 }
 
 // indexed is the part of r the overlay filters on, copied: the caller
