@@ -50,14 +50,7 @@ func (h *Host) renew(ctx context.Context, provider, loanID string, r RenewReques
 		if err != nil {
 			return Loan{}, err
 		}
-		rec.Loan = applyProviderLoan(rec.Loan, got)
-		if err := retryWrite(context.WithoutCancel(ctx), func(ctx context.Context) error {
-			_, _, err := h.apply(ctx, rec, sdk.EventLoanRenewed, map[string]string{"days": fmt.Sprint(r.Days)}, "renewed|"+provider+"|"+c.ref)
-			return err
-		}); err != nil {
-			return Loan{}, unknownAfter(loanID, h.journalUnavailable(err, "journaling a renewal the distributor made", provider, loanID))
-		}
-		return rec.Loan, nil
+		return h.journalRenewal(context.WithoutCancel(ctx), rec, got, map[string]string{"days": fmt.Sprint(r.Days)}, "renewed|"+provider+"|"+c.ref)
 	})
 }
 

@@ -62,13 +62,5 @@ func (h *Host) returnActive(ctx context.Context, provider, loanID string) (Loan,
 	if err != nil {
 		return Loan{}, err
 	}
-	rec.Loan = applyProviderLoan(rec.Loan, got)
-	rec.Loan.Status = StatusReturned
-	if err := retryWrite(context.WithoutCancel(ctx), func(ctx context.Context) error {
-		_, _, err := h.apply(ctx, rec, sdk.EventLoanReturned, nil, "returned|"+provider+"|"+loanID)
-		return err
-	}); err != nil {
-		return Loan{}, unknownAfter(loanID, h.journalUnavailable(err, "journaling a return the distributor made", provider, loanID))
-	}
-	return rec.Loan, nil
+	return h.journalReturn(context.WithoutCancel(ctx), rec, got, "returned|"+provider+"|"+loanID)
 }

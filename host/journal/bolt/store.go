@@ -126,15 +126,102 @@ func loanJSON(tx *bbolt.Tx, provider, id string) []byte {
 }
 
 func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
+	x := s.expect(r.Provider, r.ID, r.Version, false)
+	r.Version++
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return s.logWrite(walRecord{op: opPut, key: string(loanKey(r.Provider, r.ID)), loan: b}, indexed(r))
+	return s.logWrite(walRecord{op: opPut, key: x.key, loan: b}, versioned(r), x)
 }
 
-func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
-	return s.logWrite(walRecord{op: opDelete, key: string(loanKey(provider, id))}, journal.Loan{})
+func (s *Store) DeleteLoan(_ context.Context, provider, id string, version int64) error {
+	x := s.expect(provider, id, version, true)
+	return s.logWrite(walRecord{op: opDelete, key: x.key}, journal.Loan{}, x)
+}
+
+// versioned is indexed(r) with r's version: the overlay keeps it for the
+// compare of the loan's next write.
+func versioned(r journal.Loan) journal.Loan {
+	ix := indexed(r)
+	ix.Version = r.Version
+	return ix
+}
+
+// expectation is the compare of a loan write's compare-and-set: the
+// version the writer read (0: none), checked under the log's lock, in the
+// same hold as the append, against the loan's latest state: the overlays'
+// if they hold it, else bolt's record. Bolt's is read before the lock and
+// holds unless a pass was committed and dropped from memory meanwhile (the
+// log's gen moved: then it is read again under the lock), as Apply's
+// dedupe answer is.
+type expectation struct {
+	s            *Store
+	provider, id string
+	key          string
+	want         int64
+	del          bool   // a deletion: a missing loan is deleted already
+	gen          uint64 // the log's gen when bolt was read
+	bolt         int64  // bolt's version of the loan (0: none)
+	seen         uint64 // the log's written count past the overlay state checked (0: on disk)
+	stale        bool   // bolt's version is to be read again
+}
+
+// expect reads bolt's version of a loan for a write that expects want. A
+// read that fails is made again under the lock, whose failure (or the
+// log's, a closed store's) is the write's.
+func (s *Store) expect(provider, id string, want int64, del bool) *expectation {
+	x := &expectation{s: s, provider: provider, id: id, key: string(loanKey(provider, id)), want: want, del: del,
+		gen: s.log.gen.Load()}
+	v, err := s.boltVersion(provider, id)
+	if err != nil {
+		x.stale = true
+	}
+	x.bolt = v
+	return x
+}
+
+// boltVersion is the version of a loan's record in bolt (0: none).
+func (s *Store) boltVersion(provider, id string) (v int64, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		r, err := getLoanIndexed(tx, provider, id)
+		if err == journal.ErrNotFound {
+			return nil
+		}
+		v = r.Version
+		return err
+	})
+	return v, err
+}
+
+// checkLocked compares: it says whether to write (false: a deletion of a
+// loan already gone) or returns journal.ErrConflict; s.log.mu is held.
+func (x *expectation) checkLocked() (write bool, err error) {
+	l := x.s.log
+	var cur int64
+	if e, ok := l.loanLocked(x.key); ok {
+		x.seen = e.end
+		if e.json != nil {
+			cur = e.ix.Version
+		}
+	} else {
+		x.seen = 0
+		if now := l.gen.Load(); now != x.gen || x.stale {
+			x.gen = now
+			if x.bolt, err = x.s.boltVersion(x.provider, x.id); err != nil {
+				return false, err
+			}
+			x.stale = false
+		}
+		cur = x.bolt
+	}
+	switch {
+	case x.del && cur == 0:
+		return false, nil
+	case cur != x.want:
+		return false, fmt.Errorf("loan %s/%s is at version %d, not %d: %w", x.provider, x.id, cur, x.want, journal.ErrConflict)
+	}
+	return true, nil
 }
 
 // deleteLoanTx removes a loan's record and index entries, if bolt has it.
@@ -167,9 +254,12 @@ type indexedMembers struct {
 	Patron    string     `json:"patron"`
 	Status    string     `json:"status"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	// Version is not indexed: the compare of a loan write reads it.
+	Version int64 `json:"version"`
 }
 
-// getLoanIndexed reads the members of a loan that place it in the indexes.
+// getLoanIndexed reads the members of a loan that place it in the indexes,
+// and its version.
 func getLoanIndexed(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
 	b := loanJSON(tx, provider, id)
 	if b == nil {
@@ -189,7 +279,8 @@ func decodeIndexed(b []byte) (journal.Loan, error) {
 	if x.V1 != nil {
 		l = *x.V1
 	}
-	return journal.Loan{ID: l.ID, Provider: l.Provider, Patron: l.Patron, Status: l.Status, ExpiresAt: l.ExpiresAt}, nil
+	return journal.Loan{ID: l.ID, Provider: l.Provider, Patron: l.Patron, Status: l.Status, ExpiresAt: l.ExpiresAt,
+		Version: journal.StoredVersion(l.Version)}, nil
 }
 
 func getLoan(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
@@ -395,6 +486,8 @@ func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]journ
 }
 
 func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
+	x := s.expect(r.Provider, r.ID, r.Version, false)
+	r.Version++
 	// Both records are encoded before the log is locked; the event's
 	// number, drawn under the lock, is spliced in there.
 	rb, err := json.Marshal(r)
@@ -444,21 +537,26 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 		ev = e
 		ev.Cursor = journal.FormatCursor(l.nextSeq)
 		ev.ID = "ev_" + ev.Cursor
-		rec := walRecord{op: opApply, key: string(loanKey(r.Provider, r.ID)), loan: rb,
+		rec := walRecord{op: opApply, key: x.key, loan: rb,
 			seq: l.nextSeq, dedupe: dedupeKey, event: eb.numbered(ev.ID, ev.Cursor, dk)}
 		var fit, tooLarge bool
 		if fit, tooLarge, err = s.roomLocked(rec.size()); err != nil {
 			break
 		}
+		// The key is not used: the loan's compare, in the same hold of
+		// the lock as the append. A conflict appends nothing.
+		if _, err = x.checkLocked(); err != nil {
+			break
+		}
 		if tooLarge {
 			l.nextSeq++
-			err = s.commitLocked(rec, indexed(r))
+			err = s.commitLocked(rec, versioned(r))
 			break
 		}
 		if fit {
 			written = l.write(rec)
 			l.nextSeq++
-			l.over.add(rec, indexed(r), written)
+			l.over.add(rec, versioned(r), written)
 			break
 		}
 	}
