@@ -327,8 +327,14 @@ func TestCheckoutAgainstSweeperUnknownMark(t *testing.T) {
 					t.Errorf("pending loans during the checkout: %v, %v", ls, err)
 					return
 				}
+				// (In the checkout's goroutine: errors, not t.Fatal.)
 				id = ls[0].ID
-				rewrite(t, hs.Store, "fake-a", id, func(r *journal.Loan) { r.AttemptAt = time.Now().Add(-time.Hour).UTC() })
+				old := ls[0]
+				old.AttemptAt = time.Now().Add(-time.Hour).UTC()
+				if err := hs.Store.PutLoan(context.Background(), old); err != nil {
+					t.Error(err)
+					return
+				}
 				host.Sweep(context.Background(), e.h)
 				cur, _ := hs.Store.Loan(context.Background(), "fake-a", id)
 				marked = cur.Status
@@ -485,6 +491,37 @@ func TestRetriedCheckoutAgainstResolve(t *testing.T) {
 				t.Fatalf("the retry sent the order again (%d lending requests, %d before)", sent, sentBefore)
 			}
 			mustEvents(t, d.h, id, sdk.EventLoanResolved)
+		})
+	}
+}
+
+// A placed loan whose pending record another writer deleted meanwhile is
+// written anew: a loan the distributor placed is never left out of the
+// journal.
+func TestPlacedLoanDeletedMeanwhileIsWrittenAgain(t *testing.T) {
+	for _, driver := range casDrivers {
+		t.Run(driver, func(t *testing.T) {
+			e, hs := startHooked(t, driver, fakeConfig(t))
+			created := func(op string, _ journal.Loan, ev journal.Event) bool {
+				return op == "apply" && ev.Type == sdk.EventLoanCreated
+			}
+			hook := hs.before(created, func() {
+				ls, err := hs.Store.LoansByStatus(context.Background(), "fake-a", host.StatusPending, 10)
+				if err != nil || len(ls) != 1 {
+					t.Errorf("pending loans during the checkout: %v, %v", ls, err)
+					return
+				}
+				if err := hs.Store.DeleteLoan(context.Background(), "fake-a", ls[0].ID, ls[0].Version); err != nil {
+					t.Error(err)
+				}
+			})
+			l := checkout(e, "fake-a", map[string]any{"item": isbnOK, "patron": "p1"})
+			mustFired(t, hook, "the deletion between the checkout's answer and its journaling")
+			got, err := e.h.Loan(t.Context(), "fake-a", l.ID)
+			if err != nil || got.Status != host.StatusActive || l.Status != host.StatusActive {
+				t.Fatalf("journal: %+v, %v; answered %s; want active", got, err, l.Status)
+			}
+			mustEvents(t, e.h, l.ID, sdk.EventLoanCreated)
 		})
 	}
 }

@@ -135,7 +135,16 @@ func (h *Host) journalPlaced(ctx context.Context, rec storedLoan) (Loan, error) 
 		return next, true
 	})
 	if err == nil && out.Loan.ID == "" {
-		err = errors.New("the loan's record is gone")
+		// Gone since the pending write (nothing of this host deletes a
+		// loan that may have been placed; another writer did): the
+		// distributor placed it, so it is written anew.
+		h.log.Warn("placed loan's record was gone: written anew", "provider", rec.Loan.Provider, "loan", rec.Loan.ID)
+		next := rec
+		next.Version = 0
+		if err = write(ctx, next); err == nil {
+			next.Version = 1
+			out = next
+		}
 	}
 	return out.Loan, err
 }
