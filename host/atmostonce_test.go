@@ -49,11 +49,11 @@ func (s *flakyStore) PutLoan(ctx context.Context, r journal.Loan) error {
 	return s.Store.PutLoan(ctx, r)
 }
 
-func (s *flakyStore) DeleteLoan(ctx context.Context, provider, id string) error {
+func (s *flakyStore) DeleteLoan(ctx context.Context, provider, id string, version int64) error {
 	if err := s.fail(); err != nil {
 		return err
 	}
-	return s.Store.DeleteLoan(ctx, provider, id)
+	return s.Store.DeleteLoan(ctx, provider, id, version)
 }
 
 func (s *flakyStore) Apply(ctx context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {

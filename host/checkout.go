@@ -3,7 +3,6 @@ package host
 import (
 	"cmp"
 	"context"
-	"errors"
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
@@ -52,71 +51,23 @@ func (h *Host) checkout(ctx context.Context, provider string, r CheckoutRequest)
 // distributor (c.unknown, or the loan it journaled): the checkout is sent
 // again under the same loan id only where the plugin declares that its
 // distributor deduplicates by it; otherwise the answer is outcome_unknown
-// and nothing is sent (api.md §7).
+// and nothing is sent (api.md §7). Every write is compare-and-set
+// (checkout_attempt.go, cas.go).
 func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, c claim) (Loan, error) {
 	id := c.ref
-	now := time.Now().UTC()
-	// A record under this id means an earlier attempt with the same
-	// Idempotency-Key got this far (without a takeover the id is new:
-	// nothing to look up).
-	var prev storedLoan
-	retry := false
-	if c.takeover {
-		var perr error
-		prev, perr = h.store.Loan(ctx, in.name, id)
-		switch {
-		case perr == nil:
-			retry = true
-		case !errors.Is(perr, ErrNotFound):
-			return Loan{}, unknownAfter(id, h.journalUnavailable(perr, "reading the loan of an earlier attempt", in.name, id))
-		}
+	a, placed, err := h.beginAttempt(ctx, in, r, c)
+	switch {
+	case err != nil:
+		return Loan{}, err
+	case placed != nil:
+		return *placed, nil
 	}
-	if retry {
-		switch prev.Loan.Status {
-		case StatusActive:
-			// It was placed: journaled before its answer was kept, or
-			// resolved since.
-			return prev.Loan, nil
-		case StatusPending, StatusUnknown:
-		default:
-			// Resolved as never placed, or ended since: this key's
-			// checkout is over.
-			return Loan{}, &LoanError{Loan: id, Err: sdk.Errorf(sdk.CodeNotAvailable, "loan %s of this Idempotency-Key is %s", id, prev.Loan.Status)}
-		}
-	}
-	mayHaveReached := retry || c.unknown
-	if mayHaveReached {
-		info, up := in.info()
-		if !up {
-			return Loan{}, unknownAfter(id, sdk.Errorf(sdk.CodePluginUnavailable, "plugin %s is not running; loan %s of this Idempotency-Key keeps its unknown outcome", in.plugin.name, id).WithRetryAfter(time.Second))
-		}
-		if !info.DedupesCheckout {
-			if retry && prev.Loan.Status == StatusPending {
-				prev.Loan.Status = StatusUnknown
-				h.putLoanLogged(context.WithoutCancel(ctx), prev)
-			}
-			return Loan{}, outcomeUnknownError(id, "an earlier attempt with this Idempotency-Key may have placed loan %s and its distributor cannot tell a repeated order; nothing was sent again (the loan is listed with status unknown)", id)
-		}
-	}
-	createdAt := now
-	if retry {
-		createdAt = prev.Loan.CreatedAt
-	}
-	patronKey := h.patronKey(in, r.Patron)
-	rec := storedLoan{Loan: Loan{ID: id, Provider: in.name, Item: r.Item, Patron: r.Patron, Status: StatusPending,
-		Format: r.Format, CreatedAt: createdAt, Links: []Link{}}, PatronKey: patronKey, PatronName: r.PatronName, Options: r.Options, Days: r.Days}
-	if err := h.store.PutLoan(ctx, rec); err != nil {
-		jerr := h.journalUnavailable(err, "journaling the pending loan; nothing was sent to the distributor", in.name, id)
-		if mayHaveReached {
-			return Loan{}, unknownAfter(id, jerr)
-		}
-		return Loan{}, jerr
-	}
+	rec, mayHaveReached, patronKey := a.rec, a.mayHaveReached, a.rec.PatronKey
 	req := sdk.CheckoutRequest{Instance: in.name, LoanID: id, Item: r.Item, Patron: patronKey,
 		PatronName: r.PatronName, Format: r.Format, Days: r.Days, Options: r.Options, NotifyURL: h.notifyURL(in, id)}
 	var got sdk.Loan
 	sent := false
-	err := in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
+	err = in.do(ctx, func(ctx context.Context, p sdk.Provider) error {
 		sent = true
 		var err error
 		got, err = p.Checkout(ctx, req)
@@ -138,23 +89,13 @@ func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, c clai
 			h.putLoanLogged(wctx, rec)
 			return Loan{}, unknownAfter(id, err)
 		default:
-			if derr := h.store.DeleteLoan(wctx, in.name, id); derr != nil {
-				h.log.Error("removing refused pending loan failed", "provider", in.name, "loan", id, "error", derr)
-			}
+			h.deleteRefused(wctx, rec)
 		}
 		return Loan{}, err
 	}
 	rec.Loan = placedLoan(rec, got)
-	if err := retryWrite(wctx, func(ctx context.Context) error {
-		_, applied, err := h.apply(ctx, rec, sdk.EventLoanCreated, nil, "created|"+in.name+"|"+id)
-		if err == nil && !applied {
-			// The sweeper's resolution journaled the placement first (its
-			// loan.resolved stands for loan.created); this write-ahead
-			// may have turned the loan back to pending since.
-			err = h.store.PutLoan(ctx, rec)
-		}
-		return err
-	}); err != nil {
+	l, err := h.journalPlaced(wctx, rec)
+	if err != nil {
 		// The order stands at the distributor but the journal cannot say
 		// so with its event. Listed as unknown (if that write goes
 		// through; else the sweeper turns the pending loan into unknown
@@ -165,7 +106,7 @@ func (h *Host) lend(ctx context.Context, in *instance, r CheckoutRequest, c clai
 		h.putLoanLogged(wctx, rec)
 		return Loan{}, unknownAfter(id, jerr)
 	}
-	return rec.Loan, nil
+	return l, nil
 }
 
 // placedLoan is rec made active with what the distributor answered. A loan

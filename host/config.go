@@ -53,6 +53,7 @@ type Config struct {
 	SweepInterval time.Duration `json:"-"`
 
 	webhookTiming *webhookTiming // tests shorten the webhook delays
+	manualSweep   bool           // tests run the sweeper's passes themselves
 }
 
 // LoadConfig reads a JSON config file strictly: an unknown key is an error

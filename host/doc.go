@@ -39,4 +39,9 @@
 //     renewals and returns are re-sent only where the plugin declares a dedupe (outcome.go)
 //   - a failing journal answers journal_unavailable and stops orders (journal.go)
 //   - the sweeper resolves unknown loans through the plugin's resolve (resolve.go)
+//   - loan writes are compare-and-set; on a conflict the later expiry wins, a
+//     notification applies to the loan as read again, a checkout's answer
+//     wins over pending or unknown, the sweeper and resolve give way (cas.go)
+//   - a retry of a checkout stamps its own attempt time; the sweeper's lease
+//     runs from it, not from created_at (checkout_attempt.go)
 package host

@@ -148,8 +148,10 @@ func New(ctx context.Context, cfg Config) (_ *Host, err error) {
 	if interval <= 0 {
 		interval = DefaultSweepInterval
 	}
-	h.bg.Add(1)
-	go h.sweepLoop(interval)
+	if !cfg.manualSweep {
+		h.bg.Add(1)
+		go h.sweepLoop(interval)
+	}
 	return h, nil
 }
 

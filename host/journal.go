@@ -66,7 +66,9 @@ func (j *journalHealth) recentlyFailed(now time.Time) bool {
 
 func (j *journalHealth) note(ctx context.Context, err error) {
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, journal.ErrConflict):
+		// A conflict is the journal's answer to a write from a stale
+		// read: it works.
 		if j.failing.CompareAndSwap(true, false) {
 			j.log.Info("journal writes again")
 			j.wake()
@@ -104,8 +106,8 @@ func (w *watchedStore) PutLoan(ctx context.Context, r storedLoan) error {
 	return err
 }
 
-func (w *watchedStore) DeleteLoan(ctx context.Context, provider, id string) error {
-	err := w.store.DeleteLoan(ctx, provider, id)
+func (w *watchedStore) DeleteLoan(ctx context.Context, provider, id string, version int64) error {
+	err := w.store.DeleteLoan(ctx, provider, id, version)
 	w.health.note(ctx, err)
 	return err
 }
@@ -212,7 +214,9 @@ const (
 )
 
 // retryWrite runs write up to journalAttempts times with short backoff; it
-// is for writes that must follow what the distributor already did.
+// is for writes that must follow what the distributor already did. A
+// conflict (journal.ErrConflict) is returned at once: the loan changed,
+// and the caller reads it again (cas.go) rather than writing the same.
 func retryWrite(ctx context.Context, write func(context.Context) error) error {
 	b := newBackoff(journalFirstBackoff, journalMaxBackoff)
 	var err error
@@ -226,8 +230,8 @@ func retryWrite(ctx context.Context, write func(context.Context) error) error {
 				return errors.Join(err, ctx.Err())
 			}
 		}
-		if err = write(ctx); err == nil {
-			return nil
+		if err = write(ctx); err == nil || errors.Is(err, journal.ErrConflict) {
+			return err
 		}
 	}
 	return err
@@ -277,19 +281,18 @@ func (o *owedLoans) len() int {
 	return len(o.m)
 }
 
-// payOwed writes each owed loan as unknown, unless its checkout or another
-// node has journaled it since (then it is not pending any more).
+// payOwed writes each owed loan as unknown, unless its checkout, another
+// attempt or another node has journaled it since: the mark expects the
+// pending record the checkout wrote, and gives way to any change of it.
 func (h *Host) payOwed(ctx context.Context) {
 	for _, rec := range h.owed.list() {
-		cur, err := h.store.Loan(ctx, rec.Loan.Provider, rec.Loan.ID)
-		switch {
-		case err == nil && cur.Loan.Status != StatusPending:
+		err := h.store.PutLoan(ctx, rec)
+		if errors.Is(err, journal.ErrConflict) {
 			h.owed.done(rec)
+			h.log.Debug("loan owed an unknown mark changed since: the mark gives way", "provider", rec.Loan.Provider, "loan", rec.Loan.ID)
 			continue
-		case err != nil && !errors.Is(err, ErrNotFound):
-			return // the journal does not read either: next pass
 		}
-		if err := h.store.PutLoan(ctx, rec); err != nil {
+		if err != nil {
 			return // still failing: next pass
 		}
 		h.owed.done(rec)
@@ -311,8 +314,17 @@ func (h *Host) journalChanged() <-chan struct{} {
 // retries what it owes) instead of waiting for its interval.
 const journalProbeEvery = time.Second
 
+// putLoanLogged writes rec (a loan whose outcome is unknown) with
+// compare-and-set: if the loan changed since it was read (the sweeper
+// marked it, a resolution or another attempt settled it), the mark gives
+// way to that change. If the journal fails, the mark is owed (payOwed).
 func (h *Host) putLoanLogged(ctx context.Context, rec storedLoan) {
-	if err := retryWrite(ctx, func(ctx context.Context) error { return h.store.PutLoan(ctx, rec) }); err != nil {
+	err := retryWrite(ctx, func(ctx context.Context) error { return h.store.PutLoan(ctx, rec) })
+	if errors.Is(err, journal.ErrConflict) {
+		h.log.Info("loan changed since it was read: its unknown mark gives way", "provider", rec.Loan.Provider, "loan", rec.Loan.ID)
+		return
+	}
+	if err != nil {
 		h.owed.add(rec)
 		h.log.Error("journaling loan of unknown outcome failed; it is written as soon as the journal writes again", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)
 	}

@@ -76,17 +76,14 @@ func (h *Host) notify(ctx context.Context, provider, token, method string, heade
 	}
 	sum := sha256.Sum256(body)
 	dedupe := fmt.Sprintf("notify|%s|%s|%s", provider, id, hex.EncodeToString(sum[:]))
-	applyEvent(&rec.Loan, ev)
 	typ := ev.Type
 	if typ == "" {
 		typ = sdk.EventLoanNotified
 	}
 	// One transaction: the loan's new state and the event, or, for a
-	// notification delivered before, nothing at all.
-	if _, _, err := h.apply(context.WithoutCancel(ctx), rec, typ, ev.Data, dedupe); err != nil {
-		return fmt.Errorf("journaling notification for %s: %w", id, err)
-	}
-	return nil
+	// notification delivered before, nothing at all. The distributor's
+	// word applies to the loan as it is when written (cas.go).
+	return h.journalNotification(context.WithoutCancel(ctx), rec, ev, typ, dedupe)
 }
 
 // applyEvent applies a distributor's event to the loan; false when the loan

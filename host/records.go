@@ -2,6 +2,7 @@ package host
 
 import (
 	"maps"
+	"time"
 
 	"github.com/lendgate/lendgate/host/journal"
 )
@@ -25,7 +26,17 @@ type storedLoan struct {
 	// that places the order again (sdk.ResolveRequest.Days) and for the
 	// expiry of a loan whose distributor did not tell it.
 	Days int
+	// AttemptAt is when the checkout attempt that wrote the pending record
+	// began (journal.Loan.AttemptAt).
+	AttemptAt time.Time
+	// Version is the journal's version of the record as read: a write of
+	// it expects that version (0: a new record), and fails with
+	// journal.ErrConflict if the loan changed since (cas.go).
+	Version int64
 }
+
+// attempted is when the checkout attempt that wrote r began.
+func (r storedLoan) attempted() time.Time { return journalLoan(r).Attempted() }
 
 // journalLoan is r as the journal keeps it. Only an active loan keeps its
 // links, as the API shows them (Loan.MarshalJSON) and as schema 1 stored
@@ -34,7 +45,8 @@ func journalLoan(r storedLoan) journal.Loan {
 	l := r.Loan
 	out := journal.Loan{ID: l.ID, Provider: l.Provider, Item: l.Item, Patron: l.Patron, Status: l.Status,
 		Format: l.Format, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt, ProviderRef: l.ProviderRef,
-		PatronKey: r.PatronKey, PatronName: r.PatronName, Options: r.Options, Days: r.Days}
+		PatronKey: r.PatronKey, PatronName: r.PatronName, Options: r.Options, Days: r.Days,
+		AttemptAt: r.AttemptAt, Version: r.Version}
 	out.Links = make([]journal.Link, 0, len(l.Links))
 	if l.Status == StatusActive {
 		for _, k := range l.Links {
@@ -48,7 +60,8 @@ func journalLoan(r storedLoan) journal.Loan {
 func loanRecord(l journal.Loan) storedLoan {
 	out := storedLoan{Loan: Loan{ID: l.ID, Provider: l.Provider, Item: l.Item, Patron: l.Patron, Status: l.Status,
 		Format: l.Format, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt, ProviderRef: l.ProviderRef},
-		PatronKey: l.PatronKey, PatronName: l.PatronName, Options: l.Options, Days: l.Days}
+		PatronKey: l.PatronKey, PatronName: l.PatronName, Options: l.Options, Days: l.Days,
+		AttemptAt: l.AttemptAt, Version: l.Version}
 	if l.Links != nil {
 		out.Loan.Links = make([]Link, len(l.Links))
 		for i, k := range l.Links {

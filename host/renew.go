@@ -79,25 +79,9 @@ func (h *Host) renewActive(ctx context.Context, provider, loanID string, r Renew
 	if err != nil {
 		return Loan{}, err
 	}
-	rec.Loan = applyProviderLoan(rec.Loan, got)
-	applied := true
-	if err := retryWrite(context.WithoutCancel(ctx), func(ctx context.Context) error {
-		var err error
-		_, applied, err = h.apply(ctx, rec, sdk.EventLoanRenewed, map[string]string{"days": fmt.Sprint(r.Days)}, renewedKey(provider, c.ref))
-		return err
-	}); err != nil {
-		return Loan{}, unknownAfter(loanID, h.journalUnavailable(err, "journaling a renewal the distributor made", provider, loanID))
-	}
-	if !applied {
-		// The earlier attempt journaled this renewal (its key was not
-		// settled): the journal's loan is the answer.
-		cur, err := h.store.Loan(ctx, provider, loanID)
-		if err != nil {
-			return Loan{}, err
-		}
-		return cur.Loan, nil
-	}
-	return rec.Loan, nil
+	// An earlier attempt that journaled this renewal (its key was not
+	// settled) makes the journal's loan the answer (journalRenewal).
+	return h.journalRenewal(context.WithoutCancel(ctx), rec, got, map[string]string{"days": fmt.Sprint(r.Days)}, renewedKey(provider, c.ref))
 }
 
 // renewedKey is the dedupe key of the loan.renewed event of the renewal

@@ -2,8 +2,10 @@ package host
 
 import (
 	"context"
+	"errors"
 	"sort"
 
+	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -17,8 +19,10 @@ import (
 //     loan to serve. Both append loan.resolved {"outcome": "placed" |
 //     "not_placed"} in the same transaction. A placement is journaled once:
 //     loan.resolved (placed) and loan.created share a dedupe key, so a retry
-//     racing the sweeper adds no second event. An error leaves the loan
-//     unknown for the next pass.
+//     racing the sweeper adds no second event. The settlement is written at
+//     the version listed: a loan that changed meanwhile (a retry of its
+//     checkout turned it pending, or settled it) is left to that change.
+//     An error leaves the loan unknown for the next pass.
 
 // Outcomes of a resolution, as loan.resolved's data "outcome".
 const (
@@ -75,11 +79,10 @@ func (h *Host) resolveLoan(ctx context.Context, in *instance, rec storedLoan) {
 		h.log.Warn("sweep: resolving an unknown loan failed; it stays unknown", "provider", in.name, "loan", rec.Loan.ID, "code", sdk.CodeOf(err))
 		return
 	}
-	// Read it again: a retry of its checkout may have settled it meanwhile.
-	cur, err := h.store.Loan(ctx, in.name, rec.Loan.ID)
-	if err != nil || cur.Loan.Status != StatusUnknown {
-		return
-	}
+	// The answer is about the loan as listed: it is journaled at the
+	// version listed, and gives way to any change since (a retry of its
+	// checkout, which turns it pending before sending again, or settles it).
+	cur := rec
 	outcome, dedupe := resolvedNotPlaced, "resolved|"+in.name+"|"+cur.Loan.ID
 	if res.Placed {
 		// A loan is placed once: by its checkout (a retry's re-send
@@ -95,6 +98,10 @@ func (h *Host) resolveLoan(ctx context.Context, in *instance, rec storedLoan) {
 		// Its checkout journaled the placement first; only the record
 		// needs to say so again.
 		err = h.store.PutLoan(ctx, cur)
+	}
+	if errors.Is(err, journal.ErrConflict) {
+		h.log.Info("sweep: unknown loan changed while it was resolved: the resolution gives way", "provider", in.name, "loan", cur.Loan.ID)
+		return
 	}
 	if err != nil {
 		h.log.Error("sweep: journaling a resolved loan failed; it stays unknown", "provider", in.name, "loan", cur.Loan.ID, "error", err)

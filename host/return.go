@@ -78,22 +78,5 @@ func (h *Host) returnActive(ctx context.Context, provider, loanID string) (Loan,
 	if err != nil {
 		return Loan{}, err
 	}
-	rec.Loan = applyProviderLoan(rec.Loan, got)
-	rec.Loan.Status = StatusReturned
-	applied := true
-	if err := retryWrite(context.WithoutCancel(ctx), func(ctx context.Context) error {
-		var err error
-		_, applied, err = h.apply(ctx, rec, sdk.EventLoanReturned, nil, "returned|"+provider+"|"+loanID)
-		return err
-	}); err != nil {
-		return Loan{}, unknownAfter(loanID, h.journalUnavailable(err, "journaling a return the distributor made", provider, loanID))
-	}
-	if !applied {
-		// Journaled already (a re-sent return): the journal's loan is
-		// the answer.
-		if cur, err := h.store.Loan(ctx, provider, loanID); err == nil {
-			return cur.Loan, nil
-		}
-	}
-	return rec.Loan, nil
+	return h.journalReturn(context.WithoutCancel(ctx), rec, got, "returned|"+provider+"|"+loanID)
 }

@@ -31,7 +31,7 @@ func openStore(ctx context.Context, c StoreConfig) (journal.Store, error) {
 // converts); watchedStore (journal.go) wraps it.
 type store interface {
 	PutLoan(ctx context.Context, r storedLoan) error
-	DeleteLoan(ctx context.Context, provider, id string) error
+	DeleteLoan(ctx context.Context, provider, id string, version int64) error
 	Loan(ctx context.Context, provider, id string) (storedLoan, error)
 	PatronLoans(ctx context.Context, provider, patron string) ([]storedLoan, error)
 	LoansByStatus(ctx context.Context, provider, status string, limit int) ([]storedLoan, error)
@@ -67,8 +67,8 @@ func (s *journalStore) PutLoan(ctx context.Context, r storedLoan) error {
 	return s.j.PutLoan(ctx, journalLoan(r))
 }
 
-func (s *journalStore) DeleteLoan(ctx context.Context, provider, id string) error {
-	return s.j.DeleteLoan(ctx, provider, id)
+func (s *journalStore) DeleteLoan(ctx context.Context, provider, id string, version int64) error {
+	return s.j.DeleteLoan(ctx, provider, id, version)
 }
 
 func (s *journalStore) Loan(ctx context.Context, provider, id string) (storedLoan, error) {

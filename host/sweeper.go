@@ -2,9 +2,11 @@ package host
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/lendgate/lendgate/host/config"
+	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -21,9 +23,11 @@ const (
 // sweep is the journal's housekeeping, run every Config.SweepInterval on
 // every node (each step is idempotent, so nodes sharing a store may overlap):
 //   - an active loan past its expiry becomes expired, with a loan.expired
-//     event (once: the event's dedupe key is per loan);
-//   - a pending loan older than its instance's lease was being lent by a
-//     process that died during the distributor call: its outcome cannot be
+//     event (once per expiry: the event's dedupe key is the loan's and its
+//     expiry's), unless it was renewed or ended since the listing (cas.go);
+//   - a pending loan whose checkout attempt began longer ago than its
+//     instance's lease was being lent by a process that died during the
+//     distributor call: its outcome cannot be
 //     known from here, so it becomes status unknown, listed by
 //     GET /v1/providers/{p}/loans?status=unknown for the library to check
 //     with the distributor. It is never dropped;
@@ -42,10 +46,7 @@ func (h *Host) sweep(ctx context.Context) {
 		h.log.Error("sweep: listing expired loans failed", "error", err)
 	}
 	for _, rec := range expired {
-		rec.Loan.Status = StatusExpired
-		if _, _, err := h.apply(ctx, rec, sdk.EventLoanExpired, nil, "expired|"+rec.Loan.Provider+"|"+rec.Loan.ID); err != nil {
-			h.log.Error("sweep: expiring loan failed", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)
-		}
+		h.expire(ctx, rec, now)
 	}
 	pending, err := h.store.LoansByStatus(ctx, "", StatusPending, sweepBatch)
 	if err != nil {
@@ -56,15 +57,17 @@ func (h *Host) sweep(ctx context.Context) {
 		if in, ok := h.instances[rec.Loan.Provider]; ok {
 			lease = in.lease()
 		}
-		if now.Sub(rec.Loan.CreatedAt) < lease {
-			continue // still in flight somewhere
+		if now.Sub(rec.attempted()) < lease {
+			continue // still in flight somewhere (a retry stamps its own attempt)
 		}
-		// Read it again: its checkout may have ended since the listing.
-		if cur, err := h.store.Loan(ctx, rec.Loan.Provider, rec.Loan.ID); err != nil || cur.Loan.Status != StatusPending {
-			continue
-		}
+		// As listed: if its checkout (or another attempt of it) journaled
+		// anything since, the mark gives way.
 		rec.Loan.Status = StatusUnknown
 		if err := h.store.PutLoan(ctx, rec); err != nil {
+			if errors.Is(err, journal.ErrConflict) {
+				h.log.Debug("sweep: pending loan changed since the listing: not marked unknown", "provider", rec.Loan.Provider, "loan", rec.Loan.ID)
+				continue
+			}
 			h.log.Error("sweep: marking loan unknown failed", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)
 			continue
 		}
@@ -112,6 +115,30 @@ func (h *Host) sweepLoop(interval time.Duration) {
 			h.mendJournal(ctx)
 		}
 	}
+}
+
+// expire journals an active loan's expiry, read as listed: if it changed
+// since, it is read again and expired only if it is still active with an
+// expiry before now (a renewal in between wins).
+func (h *Host) expire(ctx context.Context, rec storedLoan, now time.Time) {
+	due := func(r storedLoan) bool {
+		return r.Loan.Status == StatusActive && r.Loan.ExpiresAt != nil && r.Loan.ExpiresAt.Before(now)
+	}
+	expired := func(r storedLoan) storedLoan { r.Loan.Status = StatusExpired; return r }
+	write := func(ctx context.Context, r storedLoan) error {
+		_, _, err := h.apply(ctx, r, sdk.EventLoanExpired, nil, expiryKey(r))
+		return err // not retried: the next sweep does
+	}
+	_, _, err := h.casWrite(ctx, expired(rec), write, func(cur storedLoan) (storedLoan, bool) { return expired(cur), due(cur) })
+	if err != nil {
+		h.log.Error("sweep: expiring loan failed", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "error", err)
+	}
+}
+
+// expiryKey is the dedupe key of a loan's loan.expired: one per expiry, so
+// that a loan renewed after it expired (cas.go) expires again later.
+func expiryKey(r storedLoan) string {
+	return "expired|" + r.Loan.Provider + "|" + r.Loan.ID + "|" + r.Loan.ExpiresAt.UTC().Format(time.RFC3339Nano)
 }
 
 // mendJournal probes a failing journal and writes what the host owes it.

@@ -58,6 +58,23 @@
 //     would apply again. Purges delete a few thousand records per
 //     transaction. bbolt reuses freed pages but never shrinks its file;
 //     compaction is offline (README, storage).
+//   - Every loan write is compare-and-set on Loan.Version, a count of the
+//     record's writes kept in the record itself (no column or bucket of its
+//     own), so a journal written before versions needs no migration: its
+//     records read as version 1 (StoredVersion). A write expects the
+//     version it read (0: no record), and a record that moved answers
+//     ErrConflict with nothing written; Apply's dedupe key is checked
+//     first and is not used by an Apply that conflicts. Status alone could
+//     not tell "active" from "active, renewed since". The bolt store
+//     compares under its log's lock, in the same hold as the append, with
+//     the loan's latest state (the log's passes, else bolt's record, read
+//     again if a checkpoint moved it meanwhile); memory under its lock;
+//     PostgreSQL in the writing statement (an UPDATE … WHERE on the
+//     record's version, which a concurrent writer makes wait and compare
+//     again; an INSERT … ON CONFLICT DO NOTHING for a creation). A node of
+//     an older release in the same PostgreSQL cluster writes without
+//     comparing and drops the version (its records read as 1 again): the
+//     guarantee holds once every node runs this release.
 //   - Records are JSON (a bolt value, a PostgreSQL jsonb) of this package's
 //     own types. Schema 1 (every journal written before this package) kept
 //     a loan nested under "loan" with the API's field names and an

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lendgate/lendgate/host/journal"
 	_ "github.com/lendgate/lendgate/host/journal/memory" // a driver to open
@@ -74,9 +75,10 @@ func TestLoanShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Written before versions: read as version 1.
 	want := `{"id":"ln_1","provider":"a","item":"i","patron":"p","status":"active","format":"epub",` +
 		`"created_at":"2026-01-02T10:00:00Z","links":[{"format":"epub","rel":"r","href":"h"}],"provider_ref":{"k":"v"},` +
-		`"patron_key":"pk","patron_name":"Ada","options":{"o":"1"},"days":21}`
+		`"patron_key":"pk","patron_name":"Ada","options":{"o":"1"},"days":21,"version":1}`
 	if string(b) != want {
 		t.Fatalf("schema 2 of a schema 1 loan:\n got %s\nwant %s", b, want)
 	}
@@ -86,6 +88,33 @@ func TestLoanShapes(t *testing.T) {
 	}
 	if b2, _ := json.Marshal(again); string(b2) != want {
 		t.Fatalf("schema 2 round trip: %s", b2)
+	}
+}
+
+// A record's version reads as written, and as 1 when it has none (a record
+// of an earlier release, which wrote each record once as far as a
+// compare-and-set write can tell); the attempt time is written only when
+// set, and Attempted falls back to the creation.
+func TestLoanVersionAndAttempt(t *testing.T) {
+	for rec, want := range map[string]int64{`{"id":"ln_1"}`: 1, `{"id":"ln_1","version":0}`: 1, `{"id":"ln_1","version":7}`: 7} {
+		var l journal.Loan
+		if err := json.Unmarshal([]byte(rec), &l); err != nil || l.Version != want {
+			t.Fatalf("%s read at version %d, %v; want %d", rec, l.Version, err, want)
+		}
+	}
+	created := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	l := journal.Loan{ID: "ln_1", CreatedAt: created}
+	if b, _ := json.Marshal(l); strings.Contains(string(b), "attempt_at") || strings.Contains(string(b), "version") {
+		t.Fatalf("a new record without attempt or version: %s", b)
+	}
+	if !l.Attempted().Equal(created) {
+		t.Fatalf("Attempted of a record without AttemptAt: %v", l.Attempted())
+	}
+	l.AttemptAt = created.Add(time.Hour)
+	b, _ := json.Marshal(l)
+	var again journal.Loan
+	if err := json.Unmarshal(b, &again); err != nil || !again.Attempted().Equal(l.AttemptAt) {
+		t.Fatalf("the attempt of %s: %v, %v", b, again.Attempted(), err)
 	}
 }
 

@@ -34,6 +34,26 @@ type Loan struct {
 	// that places the order again and for the expiry of a loan whose
 	// distributor did not tell it.
 	Days int `json:"days,omitempty"`
+	// AttemptAt is when the checkout attempt that wrote this pending record
+	// began: a retry under the same Idempotency-Key keeps CreatedAt and
+	// moves AttemptAt, so that a retry in flight is never taken for a
+	// checkout whose process died. Zero in records written before it
+	// (CreatedAt stands for it).
+	AttemptAt time.Time `json:"attempt_at,omitzero"`
+	// Version counts the writes of the record: a read returns the version
+	// stored, a write expects it (0: no record yet) and the store keeps the
+	// record at the next one (Store). A record written before versions
+	// reads as version 1, the version of a record written once.
+	Version int64 `json:"version,omitempty"`
+}
+
+// Attempted is when the checkout attempt that wrote l began: AttemptAt, or
+// CreatedAt in a record written before it.
+func (l Loan) Attempted() time.Time {
+	if l.AttemptAt.IsZero() {
+		return l.CreatedAt
+	}
+	return l.AttemptAt
 }
 
 // Link is a link of a loan's content.
@@ -60,7 +80,8 @@ type loanV1 struct {
 }
 
 // UnmarshalJSON reads a loan record of either schema: flat (2), or with
-// the loan nested under "loan" (1).
+// the loan nested under "loan" (1). A record without a version (written
+// before versions) reads as version 1.
 func (l *Loan) UnmarshalJSON(b []byte) error {
 	type flat Loan // the same fields, without this method
 	var x struct {
@@ -75,8 +96,14 @@ func (l *Loan) UnmarshalJSON(b []byte) error {
 		l.ID, l.Provider, l.Item, l.Patron, l.Status, l.Format = v.ID, v.Provider, v.Item, v.Patron, v.Status, v.Format
 		l.CreatedAt, l.ExpiresAt, l.Links, l.ProviderRef = v.CreatedAt, v.ExpiresAt, v.Links, v.ProviderRef
 	}
+	l.Version = StoredVersion(l.Version)
 	return nil
 }
+
+// StoredVersion is the version of a stored record whose "version" member
+// reads v: a record written before versions (0) is at version 1. Drivers
+// that read the member themselves (an index, a SQL condition) use it.
+func StoredVersion(v int64) int64 { return max(v, 1) }
 
 // Expiring says whether l is an active loan with an expiry: the loans
 // ExpiredLoans looks at.

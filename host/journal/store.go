@@ -17,17 +17,33 @@ var ErrNotFound = errors.New("not found")
 // as if the damage were absence.
 var ErrDamaged = errors.New("journal damaged")
 
+// ErrConflict is returned by a loan write (PutLoan, Apply, DeleteLoan)
+// whose expectation failed: the stored record is not at the version the
+// writer read (it was written, created or deleted since). Nothing was
+// written. The writer reads the loan again and decides again, or gives way.
+var ErrConflict = errors.New("loan record changed since it was read")
+
 // Store is the journal: loans, loan events and idempotency records.
 // Implementations must be safe for concurrent use (by several host
 // processes, for a shared store) and must not lose a write they
 // acknowledged. The behavioural suite in journaltest runs against every
 // driver.
+//
+// Every write of a loan is compare-and-set on its Version (see Loan): it
+// writes only if the stored record is at the version the writer read (0:
+// there is none), atomically with the check, and stores the record at the
+// next version; otherwise it writes nothing and returns ErrConflict. So a
+// loan's status moves only from the status it was read in, and two writers
+// from the same read never both succeed.
 type Store interface {
-	// PutLoan creates or replaces a loan record.
+	// PutLoan writes l if the stored record is at version l.Version (0: no
+	// record, a creation), and stores it at version l.Version+1;
+	// otherwise it returns ErrConflict and writes nothing.
 	PutLoan(ctx context.Context, l Loan) error
-	// DeleteLoan removes a loan record (a pending checkout that the
-	// distributor refused); deleting a missing one is not an error.
-	DeleteLoan(ctx context.Context, provider, id string) error
+	// DeleteLoan removes a loan record at version (a pending checkout that
+	// the distributor refused); ErrConflict if the record is at another
+	// version. Deleting a missing one is not an error.
+	DeleteLoan(ctx context.Context, provider, id string, version int64) error
 	// Loan returns one loan record, or ErrNotFound.
 	Loan(ctx context.Context, provider, id string) (Loan, error)
 	// PatronLoans returns a patron's loans at a provider, oldest first.
@@ -39,7 +55,10 @@ type Store interface {
 	ExpiredLoans(ctx context.Context, t time.Time, limit int) ([]Loan, error)
 	// Apply writes l and appends e in one transaction, assigning e's ID and
 	// Cursor. When dedupeKey is non-empty and was applied before, it writes
-	// nothing and returns the earlier event and false.
+	// nothing and returns the earlier event and false, whatever l.Version.
+	// Otherwise l is written as PutLoan writes it: if the stored record is
+	// not at l.Version, it returns ErrConflict, appends no event and leaves
+	// dedupeKey unused (a later Apply with it applies).
 	Apply(ctx context.Context, l Loan, e Event, dedupeKey string) (Event, bool, error)
 	// Events returns up to limit events after the cursor ("": from the
 	// start), oldest first.

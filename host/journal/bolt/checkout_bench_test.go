@@ -148,7 +148,7 @@ func benchCheckout(b *testing.B, s *Store, rng *rand.Rand) {
 	if err := s.PutLoan(ctx, r); err != nil {
 		b.Fatal(err)
 	}
-	r.Status, r.ExpiresAt = journal.StatusActive, benchExpiry(r)
+	r.Status, r.ExpiresAt, r.Version = journal.StatusActive, benchExpiry(r), 1
 	r.Links = []journal.Link{{Format: "epub", Rel: "download", Href: "https://example.org/dl/" + r.ID}}
 	if _, applied, err := s.Apply(ctx, r, e, "created|"+r.Provider+"|"+r.ID); err != nil || !applied {
 		b.Fatal(applied, err)

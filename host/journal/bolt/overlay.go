@@ -314,9 +314,10 @@ func (s *Store) commitLocked(r walRecord, ix journal.Loan) error {
 	return err
 }
 
-// logWrite journals a loan's write or deletion and returns once it is on
-// disk.
-func (s *Store) logWrite(r walRecord, ix journal.Loan) error {
+// logWrite journals a loan's write or deletion, if x's compare holds, and
+// returns once it is on disk. The compare runs in the same hold of the lock
+// as the append (again after any wait for room, which releases the lock).
+func (s *Store) logWrite(r walRecord, ix journal.Loan, x *expectation) error {
 	size := r.size()
 	l := s.log
 	l.mu.Lock()
@@ -325,6 +326,15 @@ func (s *Store) logWrite(r walRecord, ix journal.Loan) error {
 	for {
 		var fit, tooLarge bool
 		if fit, tooLarge, err = s.roomLocked(size); err != nil {
+			break
+		}
+		var write bool
+		if write, err = x.checkLocked(); err != nil {
+			break
+		}
+		if !write {
+			// Deleted already: once that deletion is on disk.
+			written = x.seen
 			break
 		}
 		if tooLarge {

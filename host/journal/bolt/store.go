@@ -94,15 +94,18 @@ func loanJSON(tx *bbolt.Tx, provider, id string) []byte {
 }
 
 func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
+	x := s.expect(r.Provider, r.ID, r.Version, false)
+	r.Version++
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return s.logWrite(walRecord{op: opPut, key: string(loanKey(r.Provider, r.ID)), loan: b}, indexed(r))
+	return s.logWrite(walRecord{op: opPut, key: x.key, loan: b}, versioned(r), x)
 }
 
-func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
-	return s.logWrite(walRecord{op: opDelete, key: string(loanKey(provider, id))}, journal.Loan{})
+func (s *Store) DeleteLoan(_ context.Context, provider, id string, version int64) error {
+	x := s.expect(provider, id, version, true)
+	return s.logWrite(walRecord{op: opDelete, key: x.key}, journal.Loan{}, x)
 }
 
 // deleteLoanTx removes a loan's record and index entries, if bolt has it.
@@ -135,9 +138,12 @@ type indexedMembers struct {
 	Patron    string     `json:"patron"`
 	Status    string     `json:"status"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	// Version is not indexed: the compare of a loan write reads it.
+	Version int64 `json:"version"`
 }
 
-// getLoanIndexed reads the members of a loan that place it in the indexes.
+// getLoanIndexed reads the members of a loan that place it in the indexes,
+// and its version.
 func getLoanIndexed(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
 	b := loanJSON(tx, provider, id)
 	if b == nil {
@@ -157,7 +163,8 @@ func decodeIndexed(b []byte) (journal.Loan, error) {
 	if x.V1 != nil {
 		l = *x.V1
 	}
-	return journal.Loan{ID: l.ID, Provider: l.Provider, Patron: l.Patron, Status: l.Status, ExpiresAt: l.ExpiresAt}, nil
+	return journal.Loan{ID: l.ID, Provider: l.Provider, Patron: l.Patron, Status: l.Status, ExpiresAt: l.ExpiresAt,
+		Version: journal.StoredVersion(l.Version)}, nil
 }
 
 func getLoan(tx *bbolt.Tx, provider, id string) (journal.Loan, error) {
@@ -363,6 +370,8 @@ func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]journ
 }
 
 func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
+	x := s.expect(r.Provider, r.ID, r.Version, false)
+	r.Version++
 	// Both records are encoded before the log is locked; the event's
 	// number, drawn under the lock, is spliced in there.
 	rb, err := json.Marshal(r)
@@ -412,21 +421,26 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 		ev = e
 		ev.Cursor = journal.FormatCursor(l.nextSeq)
 		ev.ID = "ev_" + ev.Cursor
-		rec := walRecord{op: opApply, key: string(loanKey(r.Provider, r.ID)), loan: rb,
+		rec := walRecord{op: opApply, key: x.key, loan: rb,
 			seq: l.nextSeq, dedupe: dedupeKey, event: eb.numbered(ev.ID, ev.Cursor, dk)}
 		var fit, tooLarge bool
 		if fit, tooLarge, err = s.roomLocked(rec.size()); err != nil {
 			break
 		}
+		// The key is not used: the loan's compare, in the same hold of
+		// the lock as the append. A conflict appends nothing.
+		if _, err = x.checkLocked(); err != nil {
+			break
+		}
 		if tooLarge {
 			l.nextSeq++
-			err = s.commitLocked(rec, indexed(r))
+			err = s.commitLocked(rec, versioned(r))
 			break
 		}
 		if fit {
 			written = l.write(rec)
 			l.nextSeq++
-			l.over.add(rec, indexed(r), written)
+			l.over.add(rec, versioned(r), written)
 			break
 		}
 	}

@@ -151,11 +151,11 @@ func TestLogStateReplacesBolts(t *testing.T) {
 		t.Fatal("flush left the loans in the log")
 	}
 	returned := activeLoanOf("ln_1", "p1", exp)
-	returned.Status, returned.ExpiresAt = "returned", nil
+	returned.Status, returned.ExpiresAt, returned.Version = "returned", nil, 1
 	if err := s.PutLoan(ctx, returned); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteLoan(ctx, "a", "ln_2"); err != nil {
+	if err := s.DeleteLoan(ctx, "a", "ln_2", 1); err != nil {
 		t.Fatal(err)
 	}
 	if ls, err := s.PatronLoans(ctx, "a", "p1"); err != nil || len(ls) != 2 || ls[0].Status != "returned" || ls[1].ID != "ln_3" {
@@ -235,10 +235,10 @@ func TestLogReplayedAfterACrash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.DeleteLoan(ctx, "a", "ln_2"); err != nil { // refused by its distributor
+	if err := s.DeleteLoan(ctx, "a", "ln_2", 1); err != nil { // refused by its distributor
 		t.Fatal(err)
 	}
-	ev, _, err := s.Apply(ctx, activeLoanOf("ln_3", "p1", time.Now()), created("ln_3"), "created|a|ln_3")
+	ev, _, err := s.Apply(ctx, withVersion(activeLoanOf("ln_3", "p1", time.Now()), 1), created("ln_3"), "created|a|ln_3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestLogReplayedAfterACrash(t *testing.T) {
 	if again, applied, err := s.Apply(ctx, activeLoanOf("ln_3", "p1", time.Now()), created("ln_3"), "created|a|ln_3"); err != nil || applied || again.Cursor != ev.Cursor {
 		t.Fatalf("the replayed dedupe key: %+v, %v, %v; want %s", again, applied, err, ev.Cursor)
 	}
-	next, _, err := s.Apply(ctx, activeLoanOf("ln_1", "p1", time.Now()), created("ln_1"), "")
+	next, _, err := s.Apply(ctx, withVersion(activeLoanOf("ln_1", "p1", time.Now()), 1), created("ln_1"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,6 +289,7 @@ func TestLogCheckpointsWhenFull(t *testing.T) {
 		if err := s.PutLoan(ctx, r); err != nil {
 			t.Fatal(err)
 		}
+		r.Version++
 		if boltHas(t, s, "ln_big") {
 			t.Fatal("a checkpoint before the log was full")
 		}
@@ -379,7 +380,7 @@ func TestLogCheckpointsUnderConcurrentReadsAndWrites(t *testing.T) {
 					errs <- err
 					return
 				}
-				if _, _, err := s.Apply(ctx, activeLoanOf(id, "p1", time.Now()), created(id), "created|"+id); err != nil {
+				if _, _, err := s.Apply(ctx, withVersion(activeLoanOf(id, "p1", time.Now()), 1), created(id), "created|"+id); err != nil {
 					errs <- err
 					return
 				}
@@ -498,7 +499,7 @@ func TestLogCrashUnderConcurrentWritersLosesNoAcknowledgedWrite(t *testing.T) {
 				if err := s.PutLoan(ctx, pendingLoanOf(id, "p1")); err != nil {
 					return // the crash
 				}
-				ev, _, err := s.Apply(ctx, activeLoanOf(id, "p1", time.Now()), created(id), "created|"+id)
+				ev, _, err := s.Apply(ctx, withVersion(activeLoanOf(id, "p1", time.Now()), 1), created(id), "created|"+id)
 				if err != nil {
 					return
 				}

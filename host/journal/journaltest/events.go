@@ -69,6 +69,7 @@ func testApplyWritesLoanAndEvent(t *testing.T, o *opened) {
 	want := e
 	want.ID, want.Cursor = got.ID, got.Cursor
 	mustJSON(t, got, want, "the applied event")
+	r.Version++
 	stored, err := s.Loan(ctx, "a", "ln_01")
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +109,7 @@ func testApplyDedupe(t *testing.T, o *opened) {
 	if err != nil || !applied {
 		t.Fatalf("Apply = %v, %v", applied, err)
 	}
+	r.Version++
 	changed := r
 	changed.Status = "revoked"
 	again, applied, err := s.Apply(ctx, changed, event(changed, "loan.revoked", 2), "notify:1")

@@ -19,6 +19,7 @@ func testIndexesFollowChanges(t *testing.T, o *opened) {
 	if err := s.PutLoan(ctx, r); err != nil {
 		t.Fatal(err)
 	}
+	r.Version++
 	check := func(when string, patrons map[string][]string, statuses map[string][]string, expiredAt map[int][]string) {
 		t.Helper()
 		for p, want := range patrons {
@@ -61,6 +62,7 @@ func testIndexesFollowChanges(t *testing.T, o *opened) {
 	if _, _, err := s.Apply(ctx, r, event(r, "loan.renewed", 1), ""); err != nil {
 		t.Fatal(err)
 	}
+	r.Version++
 	check("renewed",
 		map[string][]string{"p1": {"a/ln_01"}},
 		map[string][]string{journal.StatusActive: {"a/ln_01"}},
@@ -72,12 +74,13 @@ func testIndexesFollowChanges(t *testing.T, o *opened) {
 	if _, _, err := s.Apply(ctx, r, event(r, "loan.returned", 2), ""); err != nil {
 		t.Fatal(err)
 	}
+	r.Version++
 	check("returned",
 		map[string][]string{"p1": nil, "p2": {"a/ln_01"}},
 		map[string][]string{journal.StatusActive: nil, "returned": {"a/ln_01"}},
 		map[int][]string{5001: nil})
 
-	if err := s.DeleteLoan(ctx, "a", "ln_01"); err != nil {
+	if err := s.DeleteLoan(ctx, "a", "ln_01", r.Version); err != nil {
 		t.Fatal(err)
 	}
 	check("deleted",
@@ -219,10 +222,12 @@ func testEventRetention(t *testing.T, o *opened) {
 	}
 	mustJSON(t, again, evs[4], "the event of a kept key")
 	r = loan("a", name("ln", 0), "p1", journal.StatusActive)
+	r.Version = 1
 	next, applied, err := s.Apply(ctx, r, event(r, "loan.created", 100), "created:"+name("ln", 0))
 	if err != nil || !applied {
 		t.Fatalf("Apply of a purged key = %v, %v", applied, err)
 	}
+	r.Version++
 	mustAfter(t, next.Cursor, evs[5].Cursor)
 	// Purging everything leaves an empty log that numbering goes on from.
 	if n, err := p.PurgeEvents(ctx, at(1000)); err != nil || n != 4 {

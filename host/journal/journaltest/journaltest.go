@@ -94,6 +94,12 @@ func Run(t *testing.T, d Driver) {
 		{"EventRetention", testEventRetention},
 		{"IdempotencyPurgeMany", testIdempotencyPurgeMany},
 		{"Webhooks", testWebhooks},
+		{"VersionsCountWrites", testVersionsCountWrites},
+		{"TwoWritersFromOneRead", testTwoWritersFromOneRead},
+		{"ManyWritersFromOneRead", testManyWritersFromOneRead},
+		{"CreateOverExisting", testCreateOverExisting},
+		{"ConflictKeepsDedupeKey", testConflictKeepsDedupeKey},
+		{"ConcurrentWritersLoseNoUpdate", testConcurrentWritersLoseNoUpdate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ func testLoanPutGetDelete(t *testing.T, o *opened) {
 	if err := s.PutLoan(ctx, r); err != nil {
 		t.Fatal(err)
 	}
+	r.Version = 1 // written once
 	got, err := s.Loan(ctx, "a", "ln_1")
 	if err != nil {
 		t.Fatal(err)
@@ -31,25 +32,30 @@ func testLoanPutGetDelete(t *testing.T, o *opened) {
 	if err := s.PutLoan(ctx, other); err != nil {
 		t.Fatal(err)
 	}
+	other.Version++
 
-	// PutLoan replaces.
+	// PutLoan replaces the version it read, and stores the next.
 	r.Status = journal.StatusActive
 	r.ExpiresAt = timePtr(at(3600))
 	if err := s.PutLoan(ctx, r); err != nil {
 		t.Fatal(err)
 	}
+	r.Version++
 	got, err = s.Loan(ctx, "a", "ln_1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustJSON(t, got, r, "Loan after a second PutLoan")
+	if got.Version != 2 {
+		t.Fatalf("a loan written twice is at version %d, want 2", got.Version)
+	}
 	got, err = s.Loan(ctx, "b", "ln_1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustJSON(t, got, other, "the other provider's loan")
 
-	if err := s.DeleteLoan(ctx, "a", "ln_1"); err != nil {
+	if err := s.DeleteLoan(ctx, "a", "ln_1", r.Version); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Loan(ctx, "a", "ln_1"); !errors.Is(err, journal.ErrNotFound) {
@@ -60,10 +66,10 @@ func testLoanPutGetDelete(t *testing.T, o *opened) {
 	if _, err := s.Loan(ctx, "b", "ln_1"); err != nil {
 		t.Fatalf("deleting a/ln_1 removed b/ln_1: %v", err)
 	}
-	if err := s.DeleteLoan(ctx, "a", "ln_1"); err != nil {
+	if err := s.DeleteLoan(ctx, "a", "ln_1", r.Version); err != nil {
 		t.Fatalf("deleting a missing loan: %v", err)
 	}
-	if err := s.DeleteLoan(ctx, "nobody", "nothing"); err != nil {
+	if err := s.DeleteLoan(ctx, "nobody", "nothing", 7); err != nil {
 		t.Fatalf("deleting a missing loan: %v", err)
 	}
 }
@@ -81,10 +87,12 @@ func testLoanRecordRoundTrip(t *testing.T, o *opened) {
 		PatronKey:   "pseudonym-123",
 		PatronName:  "Anne Hébert",
 		Options:     map[string]string{"watermark": "yes"},
+		AttemptAt:   base.Add(5 * time.Second),
 	}
 	if err := s.PutLoan(ctx, r); err != nil {
 		t.Fatal(err)
 	}
+	r.Version++
 	got, err := s.Loan(ctx, r.Provider, r.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +140,7 @@ func testPatronLoans(t *testing.T, o *opened) {
 	mustIDs(t, loans, err, "a/ln_04")
 	loans, err = s.PatronLoans(ctx, "c", "p1")
 	mustIDs(t, loans, err)
-	if err := s.DeleteLoan(ctx, "a", "ln_02"); err != nil {
+	if err := s.DeleteLoan(ctx, "a", "ln_02", 1); err != nil {
 		t.Fatal(err)
 	}
 	loans, err = s.PatronLoans(ctx, "a", "p1")
@@ -257,6 +265,7 @@ func testExpiredLoans(t *testing.T, o *opened) {
 
 	// A loan renewed past t is no longer expired.
 	r := withExpiry(loan("b", "ln_08", "p1", journal.StatusActive), timePtr(at(9000)))
+	r.Version = 1
 	if err := s.PutLoan(ctx, r); err != nil {
 		t.Fatal(err)
 	}

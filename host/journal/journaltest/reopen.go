@@ -20,12 +20,14 @@ func testRecordsSurviveReopen(t *testing.T, o *opened) {
 	if err := o.s.PutLoan(ctx, r2); err != nil {
 		t.Fatal(err)
 	}
+	r2.Version++
 	var evs []journal.Event
 	for i, key := range []string{"created:ln_01", "", "notify:7"} {
 		e, applied, err := o.s.Apply(ctx, r1, event(r1, "loan.event", i), key)
 		if err != nil || !applied {
 			t.Fatalf("Apply %d = %v, %v", i, applied, err)
 		}
+		r1.Version++
 		evs = append(evs, e)
 	}
 	done := claim("checkout", "k1", "ln_01", 0)
@@ -76,6 +78,9 @@ func testRecordsSurviveReopen(t *testing.T, o *opened) {
 	next, applied, err := s.Apply(ctx, r2, event(r2, "loan.event", 10), "")
 	if err != nil || !applied {
 		t.Fatalf("Apply after reopen = %v, %v", applied, err)
+	}
+	if got, err := s.Loan(ctx, r2.Provider, r2.ID); err != nil || got.Version != r2.Version+1 {
+		t.Fatalf("a loan written after the reopen: version %d, %v; want %d", got.Version, err, r2.Version+1)
 	}
 	mustAfter(t, next.Cursor, evs[2].Cursor)
 	page, err := s.Events(ctx, evs[2].Cursor, 10)

@@ -1,6 +1,7 @@
 package journaltest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -112,7 +113,10 @@ func CheckSchema1(t *testing.T, s journal.Store) {
 			{Format: "epub", Rel: "read", Href: "https://cb.example/read/1"},
 		},
 		ProviderRef: map[string]string{"transaction": "tx-1"},
-		PatronKey:   "pk-1", PatronName: "Ada", Options: map[string]string{"lang": "fr"}, Days: 21}
+		PatronKey:   "pk-1", PatronName: "Ada", Options: map[string]string{"lang": "fr"}, Days: 21,
+		// Written before versions: read as version 1, the version a
+		// compare-and-set write of it expects.
+		Version: 1}
 	got, err := s.Loan(ctx, "cb", want.ID)
 	if err != nil {
 		t.Fatalf("the active loan of schema 1: %v", err)
@@ -220,12 +224,28 @@ func CheckSchema1(t *testing.T, s journal.Store) {
 	}
 
 	// Writing to the old journal: a loan changed, and an event after the
-	// old ones.
+	// old ones. Its records have no version: a write expecting none (a
+	// creation) conflicts, one expecting 1 applies and stores 2.
 	got.Status, got.Links = "returned", []journal.Link{}
-	ev, applied, err := s.Apply(ctx, got, journal.Event{Type: "loan.returned", Provider: "cb", Loan: got.ID,
-		Patron: got.Patron, Item: got.Item, At: now, Data: map[string]string{}}, "return:cb:1")
+	ret := journal.Event{Type: "loan.returned", Provider: "cb", Loan: got.ID,
+		Patron: got.Patron, Item: got.Item, At: now, Data: map[string]string{}}
+	create := got
+	create.Version = 0
+	if _, _, err := s.Apply(ctx, create, ret, "return:cb:1"); !errors.Is(err, journal.ErrConflict) {
+		t.Fatalf("Apply creating a loan of the old journal: %v, want ErrConflict", err)
+	}
+	ev, applied, err := s.Apply(ctx, got, ret, "return:cb:1")
 	if err != nil || !applied || ev.Cursor != journal.FormatCursor(5) {
 		t.Fatalf("Apply on the old journal: %+v %v %v", ev, applied, err)
+	}
+	if l, err := s.Loan(ctx, "cb", got.ID); err != nil || l.Version != 2 {
+		t.Fatalf("the old loan after a write: version %d, %v; want 2", l.Version, err)
+	}
+	if err := s.PutLoan(ctx, got); !errors.Is(err, journal.ErrConflict) {
+		t.Fatalf("a second write from the old record's version: %v, want ErrConflict", err)
+	}
+	if err := s.DeleteLoan(ctx, "ehub", "01HV0000000000000000000006", 2); !errors.Is(err, journal.ErrConflict) {
+		t.Fatalf("deleting a loan of the old journal at version 2: %v, want ErrConflict", err)
 	}
 	ls, err = s.PatronLoans(ctx, "cb", "patron-1")
 	mustIDs(t, ls, err, "cb/01HV0000000000000000000001", "cb/01HV0000000000000000000002")

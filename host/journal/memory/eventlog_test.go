@@ -44,7 +44,7 @@ func TestEventsAcrossChunks(t *testing.T) {
 	}
 	// A purged event's key is forgotten: the same key applies again, as
 	// the next event.
-	got, applied, err = s.Apply(ctx, journal.Loan{ID: "ln_5", Provider: "p"}, journal.Event{Type: "loan.created", Loan: "ln_5", At: t0}, "created|ln_5")
+	got, applied, err = s.Apply(ctx, journal.Loan{ID: "ln_5", Provider: "p", Version: 1}, journal.Event{Type: "loan.created", Loan: "ln_5", At: t0}, "created|ln_5")
 	if err != nil || !applied || got.Cursor != journal.FormatCursor(n+1) {
 		t.Fatalf("purged key: %+v applied=%v err=%v", got, applied, err)
 	}

@@ -25,6 +25,7 @@ func TestLoanKeptAsWritten(t *testing.T) {
 		{ID: "ln_c", Provider: "p", Status: "pending"},
 	} {
 		want := l.Clone()
+		want.Version = 1 // written once
 		if err := s.PutLoan(ctx, l); err != nil {
 			t.Fatal(err)
 		}

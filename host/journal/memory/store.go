@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -31,17 +32,43 @@ func New() *Store {
 }
 
 func (s *Store) PutLoan(_ context.Context, r journal.Loan) error {
+	want := r.Version
+	r.Version++
 	kept := store(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.loans[loanKey{r.Provider, r.ID}] = kept
+	k := loanKey{r.Provider, r.ID}
+	if err := s.expectLocked(k, want); err != nil {
+		return err
+	}
+	s.loans[k] = kept
 	return nil
 }
 
-func (s *Store) DeleteLoan(_ context.Context, provider, id string) error {
+// expectLocked checks that the loan of k is at version want (0: absent),
+// the compare of every write's compare-and-set; s.mu is held.
+func (s *Store) expectLocked(k loanKey, want int64) error {
+	var cur int64
+	if r, ok := s.loans[k]; ok {
+		cur = r.loan.Version
+	}
+	if cur != want {
+		return fmt.Errorf("loan %s/%s is at version %d, not %d: %w", k.provider, k.id, cur, want, journal.ErrConflict)
+	}
+	return nil
+}
+
+func (s *Store) DeleteLoan(_ context.Context, provider, id string, version int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.loans, loanKey{provider, id})
+	k := loanKey{provider, id}
+	if _, ok := s.loans[k]; !ok {
+		return nil
+	}
+	if err := s.expectLocked(k, version); err != nil {
+		return err
+	}
+	delete(s.loans, k)
 	return nil
 }
 
@@ -88,7 +115,9 @@ func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]journ
 }
 
 func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
-	kept := store(r) // wasted on a repeated key, which is rare
+	want := r.Version
+	r.Version++
+	kept := store(r) // wasted on a repeated key or a conflict, which are rare
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if dedupeKey != "" {
@@ -96,7 +125,11 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 			return s.events.at(i).ev, false, nil
 		}
 	}
-	s.loans[loanKey{r.Provider, r.ID}] = kept
+	k := loanKey{r.Provider, r.ID}
+	if err := s.expectLocked(k, want); err != nil {
+		return journal.Event{}, false, err
+	}
+	s.loans[k] = kept
 	e.Cursor = journal.FormatCursor(uint64(s.events.len() + 1))
 	e.ID = "ev_" + e.Cursor
 	s.events.append(eventEntry{ev: e, key: dedupeKey})

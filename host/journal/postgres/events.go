@@ -16,8 +16,8 @@ import (
 // The event log on PostgreSQL, without a lock across any commit.
 //
 // An Apply is one statement (one round trip, its own transaction): the
-// dedupe check, the event's insert, which draws its number from the events
-// sequence, and the loan's upsert. Concurrent Applies commit in parallel, so
+// dedupe check, the loan's compare-and-set write, and the event's insert,
+// which draws its number from the events sequence. Concurrent Applies commit in parallel, so
 // PostgreSQL's group commit flushes the WAL once for all of them; but they
 // may commit out of number order, and a number may never be used (its
 // transaction failed). A reader paging with "after" must still never skip
@@ -41,22 +41,31 @@ import (
 // tombstone (each retry draws a new one).
 const pgApplyRetries = 10
 
-// pgApplySQL inserts the event and upserts the loan unless the dedupe key
-// was applied before. It returns one row: ("new", seq) for an applied
-// event, ("dup", seq, event) for a key applied before, or none when another
-// Apply of the same key committed during this one.
+// pgApplySQL writes the loan if its row is at version $9 (as pgPutLoanSQL
+// does) and inserts the event, unless the dedupe key was applied before.
+// It returns one row: ("new", seq) for an applied event, ("dup", seq,
+// event) for a key applied before, or none when the loan's compare failed.
+// The event is inserted only with the loan's write, and the loan written
+// only with the event: an Apply of the same key committed during this one
+// makes the insert fail on the key's unique constraint, which undoes the
+// whole statement (pgDedupeKeyConflict).
 const pgApplySQL = `WITH dup AS (
 	SELECT seq, event FROM events WHERE $7::text <> '' AND dedupe_key = $7::text
+), upd AS (
+	UPDATE loans SET patron = $3, status = $4, expires_at = $5, record = $8
+	WHERE provider = $1 AND id = $2 AND $9::bigint <> 0 AND ` + pgVersion + ` = $9::bigint
+		AND NOT EXISTS (SELECT 1 FROM dup)
+	RETURNING 1
+), crt AS (
+	INSERT INTO loans (provider, id, patron, status, expires_at, record)
+	SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $8::jsonb
+	WHERE $9::bigint = 0 AND NOT EXISTS (SELECT 1 FROM dup)
+	ON CONFLICT (provider, id) DO NOTHING
+	RETURNING 1
 ), ins AS (
 	INSERT INTO events (event, dedupe_key)
-	SELECT $6::jsonb, NULLIF($7::text, '') WHERE NOT EXISTS (SELECT 1 FROM dup)
-	ON CONFLICT (dedupe_key) DO NOTHING
+	SELECT $6::jsonb, NULLIF($7::text, '') FROM (SELECT 1 FROM upd UNION ALL SELECT 1 FROM crt) w
 	RETURNING seq
-), loan AS (
-	INSERT INTO loans (provider, id, patron, status, expires_at, record)
-	SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $8::jsonb FROM ins
-	ON CONFLICT (provider, id) DO UPDATE SET patron = EXCLUDED.patron, status = EXCLUDED.status,
-		expires_at = EXCLUDED.expires_at, record = EXCLUDED.record
 )
 SELECT true, seq, NULL::jsonb FROM ins
 UNION ALL
@@ -66,6 +75,8 @@ func (s *Store) Apply(ctx context.Context, r journal.Loan, e journal.Event, dedu
 	fail := func(err error) (journal.Event, bool, error) {
 		return journal.Event{}, false, fmt.Errorf("postgres store: applying %s event to loan %s/%s: %w", e.Type, r.Provider, r.ID, err)
 	}
+	want := r.Version
+	r.Version++
 	rec, err := json.Marshal(r)
 	if err != nil {
 		return fail(err)
@@ -83,7 +94,7 @@ func (s *Store) Apply(ctx context.Context, r journal.Loan, e journal.Event, dedu
 		var seq int64
 		var prev []byte
 		err := s.pool.QueryRow(ctx, pgApplySQL, r.Provider, r.ID, r.Patron, r.Status, r.ExpiresAt,
-			json.RawMessage(ev), dedupeKey, json.RawMessage(rec)).Scan(&isNew, &seq, &prev)
+			json.RawMessage(ev), dedupeKey, json.RawMessage(rec), want).Scan(&isNew, &seq, &prev)
 		switch {
 		case err == nil && isNew:
 			out := e
@@ -96,17 +107,23 @@ func (s *Store) Apply(ctx context.Context, r journal.Loan, e journal.Event, dedu
 				return fail(err)
 			}
 			return out, false, nil
-		case errors.Is(err, pgx.ErrNoRows):
-			// The same key, applied by another Apply that committed
-			// after this statement's snapshot was taken.
-			out, found, err := s.dedupedEvent(ctx, dedupeKey)
-			if err != nil {
-				return fail(err)
+		case errors.Is(err, pgx.ErrNoRows), pgDedupeKeyConflict(err):
+			// The loan's compare failed, or the same key was applied by
+			// another Apply that committed after this statement's
+			// snapshot was taken: the key, if applied, answers first.
+			if dedupeKey != "" {
+				out, found, derr := s.dedupedEvent(ctx, dedupeKey)
+				if derr != nil {
+					return fail(derr)
+				}
+				if found {
+					return out, false, nil
+				}
 			}
-			if !found {
+			if pgDedupeKeyConflict(err) {
 				return fail(fmt.Errorf("dedupe key %q conflicted but holds no event", dedupeKey))
 			}
-			return out, false, nil
+			return fail(fmt.Errorf("not at version %d: %w", want, journal.ErrConflict))
 		case pgPrimaryKeyConflict(err):
 			continue // a reader settled this number as a gap: draw another
 		default:
@@ -114,6 +131,13 @@ func (s *Store) Apply(ctx context.Context, r journal.Loan, e journal.Event, dedu
 		}
 	}
 	return fail(errors.New("lost its event number to readers ten times over"))
+}
+
+// pgDedupeKeyConflict says whether err is a unique violation of the events
+// table's dedupe key (another Apply of the key committed first).
+func pgDedupeKeyConflict(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "events_dedupe_key_key"
 }
 
 // pgPrimaryKeyConflict says whether err is a unique violation of the

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/lendgate/lendgate/host/journal"
 )
@@ -171,34 +170,62 @@ func migratePostgres(ctx context.Context, pool *pgxpool.Pool) error {
 	})
 }
 
-// pgExecer is a pool or a transaction.
-type pgExecer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
+// pgVersion is a loan row's version, read from its record: a record
+// written before versions has none and is at version 1
+// (journal.StoredVersion). No column of its own: a row written by an
+// earlier release keeps a consistent version, and no migration is needed.
+const pgVersion = `COALESCE((record->>'version')::bigint, 1)`
 
-func pgPutLoan(ctx context.Context, db pgExecer, r journal.Loan) error {
+// pgPutLoanSQL writes a loan if its row is at version $7 (0: no row); it
+// returns no row when the compare fails. An UPDATE waits for a concurrent
+// writer of the row and compares again with what it committed; an INSERT
+// waits for a concurrent insert of the key and then does nothing.
+const pgPutLoanSQL = `WITH upd AS (
+	UPDATE loans SET patron = $3, status = $4, expires_at = $5, record = $6
+	WHERE provider = $1 AND id = $2 AND $7::bigint <> 0 AND ` + pgVersion + ` = $7::bigint
+	RETURNING 1
+), crt AS (
+	INSERT INTO loans (provider, id, patron, status, expires_at, record)
+	SELECT $1, $2, $3, $4, $5, $6 WHERE $7::bigint = 0
+	ON CONFLICT (provider, id) DO NOTHING
+	RETURNING 1
+)
+SELECT 1 FROM upd UNION ALL SELECT 1 FROM crt`
+
+func (s *Store) PutLoan(ctx context.Context, r journal.Loan) error {
+	want := r.Version
+	r.Version++
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	_, err = db.Exec(ctx, `INSERT INTO loans (provider, id, patron, status, expires_at, record)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (provider, id) DO UPDATE SET patron = EXCLUDED.patron, status = EXCLUDED.status,
-			expires_at = EXCLUDED.expires_at, record = EXCLUDED.record`,
-		r.Provider, r.ID, r.Patron, r.Status, r.ExpiresAt, json.RawMessage(b))
-	return err
-}
-
-func (s *Store) PutLoan(ctx context.Context, r journal.Loan) error {
-	if err := pgPutLoan(ctx, s.pool, r); err != nil {
+	var one int
+	err = s.pool.QueryRow(ctx, pgPutLoanSQL, r.Provider, r.ID, r.Patron, r.Status, r.ExpiresAt, json.RawMessage(b), want).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("postgres store: putting loan %s/%s: not at version %d: %w", r.Provider, r.ID, want, journal.ErrConflict)
+	}
+	if err != nil {
 		return fmt.Errorf("postgres store: putting loan %s/%s: %w", r.Provider, r.ID, err)
 	}
 	return nil
 }
 
-func (s *Store) DeleteLoan(ctx context.Context, provider, id string) error {
-	if _, err := s.pool.Exec(ctx, "DELETE FROM loans WHERE provider = $1 AND id = $2", provider, id); err != nil {
-		return fmt.Errorf("postgres store: deleting loan %s/%s: %w", provider, id, err)
+func (s *Store) DeleteLoan(ctx context.Context, provider, id string, version int64) error {
+	fail := func(err error) error { return fmt.Errorf("postgres store: deleting loan %s/%s: %w", provider, id, err) }
+	tag, err := s.pool.Exec(ctx, "DELETE FROM loans WHERE provider = $1 AND id = $2 AND "+pgVersion+" = $3", provider, id, version)
+	if err != nil {
+		return fail(err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	// Missing (deleted already: not an error), or at another version.
+	var exists bool
+	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM loans WHERE provider = $1 AND id = $2)", provider, id).Scan(&exists); err != nil {
+		return fail(err)
+	}
+	if exists {
+		return fail(fmt.Errorf("not at version %d: %w", version, journal.ErrConflict))
 	}
 	return nil
 }
