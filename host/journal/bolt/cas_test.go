@@ -107,7 +107,7 @@ func TestCompareReadsBoltAgainAfterACheckpoint(t *testing.T) {
 // rotations and commits, and no update is lost.
 func TestCompareUnderCheckpoints(t *testing.T) {
 	ctx := context.Background()
-	s, err := open(filepath.Join(t.TempDir(), "j.db"), 16<<10, 5*time.Millisecond)
+	s, err := open(filepath.Join(t.TempDir(), "j.db"), options{logSize: 16 << 10, ckptEvery: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

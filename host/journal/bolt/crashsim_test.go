@@ -114,14 +114,16 @@ func TestCrashSimulation(t *testing.T) {
 				}
 				ack(crashAck{id: id, state: "pending"})
 				if end == "deleted" {
-					if err := s.DeleteLoan(ctx, "a", id); err != nil {
+					if err := s.DeleteLoan(ctx, "a", id, 1); err != nil {
 						t.Error(err)
 						return
 					}
 					ack(crashAck{id: id, state: "deleted"})
 					continue
 				}
-				ev, _, err := s.Apply(ctx, activeLoanOf(id, "p1", time.Now()), created(id), "created|"+id)
+				placed := activeLoanOf(id, "p1", time.Now())
+				placed.Version = 1 // the pending record's
+				ev, _, err := s.Apply(ctx, placed, created(id), "created|"+id)
 				if err != nil {
 					t.Error(err)
 					return

@@ -36,7 +36,9 @@ func checkouts(t *testing.T, n int) (path string, extents [][2]int64, cursors []
 		}
 		extents = append(extents, [2]int64{start, mark()})
 		start = mark()
-		ev, _, err := s.Apply(ctx, activeLoanOf(id, "p1", time.Now()), created(id), "created|"+id)
+		placed := activeLoanOf(id, "p1", time.Now())
+		placed.Version = 1 // the pending record's
+		ev, _, err := s.Apply(ctx, placed, created(id), "created|"+id)
 		if err != nil {
 			t.Fatal(err)
 		}
