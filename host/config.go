@@ -53,6 +53,7 @@ type Config struct {
 	SweepInterval time.Duration `json:"-"`
 
 	webhookTiming *webhookTiming // tests shorten the webhook delays
+	scrapeTimeout time.Duration  // tests shorten the /metrics timeout (0: scrapeTimeout)
 }
 
 // LoadConfig reads a JSON config file strictly: an unknown key is an error

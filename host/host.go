@@ -1,8 +1,10 @@
 package host
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"sort"
@@ -42,6 +44,7 @@ type Host struct {
 	keys      keys
 	auth      Authenticator
 	metrics   *metrics
+	scrape    http.Handler        // /metrics, bounded (made once: it counts its scrapes in flight)
 	observer  resilience.Observer // logCall's, made once in New
 	plugins   map[string]*pluginProc
 	instances map[string]*instance
@@ -81,6 +84,7 @@ func New(ctx context.Context, cfg Config) (_ *Host, err error) {
 			return nil, fmt.Errorf("config: public_url %q is not an absolute http(s) URL", cfg.PublicURL)
 		}
 	}
+	h.scrape = h.metrics.handler(cmp.Or(cfg.scrapeTimeout, scrapeTimeout))
 	h.observer = resilience.Observer{Log: log, Metrics: h.metrics, IsInstance: h.isInstance}
 	h.auth = cfg.Authenticator
 	if h.auth == nil {

@@ -59,7 +59,7 @@ func TestParseConfigWebhookErrors(t *testing.T) {
 		{"unknown type", entry(good, testWebhookSecret, `, "events": ["loan.reslved"]`), `webhooks[0].events[0]: "loan.reslved" matches no event type`},
 		{"star inside", entry(good, testWebhookSecret, `, "events": ["loan.*d"]`), "* is allowed only at the end"},
 		{"empty events", entry(good, testWebhookSecret, `, "events": []`), "webhooks[0].events is empty"},
-		{"same endpoint twice", entry(good, testWebhookSecret, "") + "," + entry(good+"?token=2", testWebhookSecret, ""), "webhooks[1].url: webhooks[0] has the same endpoint"},
+		{"same endpoint twice", entry(good, testWebhookSecret, "") + "," + entry(good+"?token=2", testWebhookSecret, ""), "webhooks[1].url: webhooks[0] has the same URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

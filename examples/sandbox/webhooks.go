@@ -87,7 +87,7 @@ func drainWebhooks(ctx context.Context, h *host.Host, out io.Writer, timeout tim
 			last, lastErr = ws, nil
 			if queued(ws) == 0 {
 				for _, w := range ws {
-					fmt.Fprintf(out, "  %s: every event delivered (cursor %s)\n", w.URL, w.Cursor)
+					fmt.Fprintf(out, "  %s: every event delivered (cursor %s)\n", w.Name, w.Cursor)
 				}
 				return true
 			}
@@ -106,7 +106,7 @@ func drainWebhooks(ctx context.Context, h *host.Host, out io.Writer, timeout tim
 			}
 			for _, w := range last {
 				if w.Queued > 0 {
-					fmt.Fprintf(out, "    %s: %d queued, last error: %s\n", w.URL, w.Queued, lastError(w))
+					fmt.Fprintf(out, "    %s: %d queued, last error: %s\n", w.Name, w.Queued, lastError(w))
 				}
 			}
 			if kept {
@@ -133,7 +133,7 @@ func failing(ws []host.WebhookStatus) string {
 	var b strings.Builder
 	for _, w := range ws {
 		if w.FailingSince != nil {
-			fmt.Fprintf(&b, " %s: %s;", w.URL, lastError(w))
+			fmt.Fprintf(&b, " %s: %s;", w.Name, lastError(w))
 		}
 	}
 	return strings.TrimSuffix(b.String(), ";")
