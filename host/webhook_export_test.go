@@ -32,3 +32,6 @@ func WebhookDelay(attempts int) time.Duration {
 
 // WebhookState is the journal record of an endpoint, for tests that watch it.
 type WebhookState = webhookState
+
+// WebhookWindowSize is how far past its cursor an endpoint's deliveries run.
+const WebhookWindowSize = webhookWindowSize
