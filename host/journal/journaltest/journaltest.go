@@ -94,6 +94,7 @@ func Run(t *testing.T, d Driver) {
 		{"EventRetention", testEventRetention},
 		{"IdempotencyPurgeMany", testIdempotencyPurgeMany},
 		{"Webhooks", testWebhooks},
+		{"ReadsStopWhenTheContextEnds", testReadsStopWhenTheContextEnds},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
