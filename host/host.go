@@ -221,7 +221,7 @@ func (h *Host) Ready() bool {
 func (h *Host) instance(name string) (*instance, error) {
 	in, ok := h.instances[name]
 	if !ok {
-		return nil, sdk.Errorf(sdk.CodeProviderNotFound, "no provider instance named %q", name)
+		return nil, sdk.Errorf(sdk.CodeProviderNotFound, "no provider instance named %q", echo(name))
 	}
 	return in, nil
 }
@@ -279,7 +279,7 @@ func (h *Host) Provider(_ context.Context, name string) (Provider, error) {
 func (h *Host) Reload(ctx context.Context, plugin string, r ReloadRequest) (ReloadResult, error) {
 	p, ok := h.plugins[plugin]
 	if !ok {
-		return ReloadResult{}, sdk.Errorf(sdk.CodeProviderNotFound, "no plugin named %q", plugin)
+		return ReloadResult{}, sdk.Errorf(sdk.CodeProviderNotFound, "no plugin named %q", echo(plugin))
 	}
 	p.mu.Lock()
 	cfg := p.cfg
@@ -299,7 +299,7 @@ func (h *Host) Reload(ctx context.Context, plugin string, r ReloadRequest) (Relo
 func (h *Host) ReloadConfig(ctx context.Context, plugin string, pc PluginConfig) (ReloadResult, error) {
 	p, ok := h.plugins[plugin]
 	if !ok {
-		return ReloadResult{}, sdk.Errorf(sdk.CodeProviderNotFound, "no plugin named %q", plugin)
+		return ReloadResult{}, sdk.Errorf(sdk.CodeProviderNotFound, "no plugin named %q", echo(plugin))
 	}
 	if err := pc.Validate(plugin); err != nil {
 		return ReloadResult{}, sdk.Wrap(sdk.CodeInvalidRequest, err, "%v", err)
