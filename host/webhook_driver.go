@@ -39,12 +39,15 @@ type webhookSession struct {
 	pauseUntil time.Time
 	nextDue    time.Time // the earliest retry waiting on its delay
 
-	more     bool // the log may hold events past what was read or counted
-	dirty    bool // st or the cursor changed since the last write
-	saving   bool
-	saved    chan webhookSave
-	lastSave time.Time
-	stopping bool // lease lost or journal failing: finish the attempts in flight, then end
+	// unread and uncounted: the log may hold events past the window's
+	// last (readPos), past the last counted (countedPos); set when told of
+	// new events (a poke, the poll), cleared when a read finds the end.
+	unread, uncounted bool
+	dirty             bool // st or the cursor changed since the last write
+	saving            bool
+	saved             chan webhookSave
+	lastSave          time.Time
+	stopping          bool // lease lost or journal failing: finish the attempts in flight, then end
 }
 
 // webhookAttempt is the outcome of one attempt; probe says it was sent
@@ -64,7 +67,7 @@ type webhookSave struct {
 func newWebhookSession(w *webhooks, ep *webhookEndpoint, st webhookState, leaseUntil time.Time) *webhookSession {
 	s := &webhookSession{w: w, ep: ep, st: st, win: newDeliveryWindow(st.Cursor), held: true, leaseUntil: leaseUntil,
 		inherit: st.EventFailingSince, results: make(chan webhookAttempt, maxWebhookConcurrency),
-		saved: make(chan webhookSave, 1), more: true, lastSave: time.Now()}
+		saved: make(chan webhookSave, 1), unread: true, uncounted: true, lastSave: time.Now()}
 	if st.Attempts > 0 {
 		// Failing when it was journaled: probe at once, backing off from
 		// where it stood.
@@ -83,7 +86,7 @@ func (s *webhookSession) run(ctx context.Context) {
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
 	for ctx.Err() == nil && !s.stopping {
-		if s.more {
+		if s.wantRead() {
 			s.read(ctx)
 		}
 		now := time.Now()
@@ -93,7 +96,7 @@ func (s *webhookSession) run(ctx context.Context) {
 		}
 		s.publish()
 		s.save(ctx, now, false)
-		if s.takeReady() || s.more {
+		if s.takeReady() || s.wantRead() {
 			continue // more to read, or outcomes taken: look again at once
 		}
 		wake.Reset(s.nextWake(now))
@@ -103,9 +106,9 @@ func (s *webhookSession) run(ctx context.Context) {
 		case sv := <-s.saved:
 			s.saveDone(sv)
 		case <-s.ep.poke:
-			s.more = true
+			s.unread, s.uncounted = true, true
 		case <-poll.C:
-			s.more = true
+			s.unread, s.uncounted = true, true
 		case <-wake.C:
 		case <-ctx.Done():
 		}
@@ -146,35 +149,50 @@ func (s *webhookSession) takeReady() bool {
 	}
 }
 
+// wantRead says whether there is reading to do: events known (counted)
+// or maybe past the window while it has room, or maybe past the count
+// while it is full.
+func (s *webhookSession) wantRead() bool {
+	if s.win.room() > 0 {
+		return s.unread || cursorBefore(s.win.readPos, s.win.countedPos)
+	}
+	return s.uncounted
+}
+
 // read reads the next page of the log into the window or, when the window
 // is full, counts the next page past what was counted.
 func (s *webhookSession) read(ctx context.Context) {
-	var evs []Event
-	var err error
-	n := min(s.win.room(), webhookReadPage)
-	if n > 0 {
-		evs, err = s.w.journal.Events(ctx, s.win.readPos, n)
-	} else {
-		n = webhookCountPage
-		evs, err = s.w.journal.Events(ctx, s.win.countedPos, n)
+	room := s.win.room()
+	from, n := s.win.readPos, min(room, webhookReadPage)
+	if room == 0 {
+		from, n = s.win.countedPos, webhookCountPage
 	}
+	evs, err := s.w.journal.Events(ctx, from, n)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.w.log.Warn("reading the event log for webhooks failed", "endpoint", s.ep.name, "error", err)
 		}
-		s.more = false // again at the next poll
+		s.unread, s.uncounted = false, false // again at the next poll
 		return
 	}
-	if s.win.room() > 0 {
-		first := len(s.win.entries)
-		s.win.add(evs, s.ep.wants)
-		if !s.inherit.IsZero() {
-			s.handOn(first)
-		}
-	} else {
+	if room == 0 {
 		s.win.count(evs, s.ep.wants)
+		if len(evs) < n {
+			s.uncounted = false // every event is counted
+		}
+		return
 	}
-	s.more = len(evs) == n
+	first := len(s.win.entries)
+	s.win.add(evs, s.ep.wants)
+	if !s.inherit.IsZero() {
+		s.handOn(first)
+	}
+	if len(evs) < n {
+		// The end of the log: whatever was counted past the window and
+		// is not there any more was purged.
+		s.win.caughtUp()
+		s.unread, s.uncounted = false, false
+	}
 }
 
 // handOn gives the journaled failing-since to the first wanted event after

@@ -88,6 +88,12 @@ func (w *deliveryWindow) add(evs []Event, wanted func(*Event) bool) {
 	w.beyond = max(w.beyond, 0)
 }
 
+// caughtUp records that nothing follows readPos in the log: what was
+// counted past it is gone (purged).
+func (w *deliveryWindow) caughtUp() {
+	w.countedPos, w.beyond = w.readPos, 0
+}
+
 // count counts the wanted events of evs, read after countedPos while the
 // window is full.
 func (w *deliveryWindow) count(evs []Event, wanted func(*Event) bool) {
