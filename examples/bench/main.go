@@ -34,9 +34,13 @@
 // 64 clients for its memory, in a fresh process of its own (VmRSS of that
 // process and of the plugin). Last come a hot swap under load (64 clients,
 // v1→v2→v1… with h.Reload) and crash restarts (kill -9 of the plugin, time
-// to the next successful call), and the journal growth: bolt and
-// PostgreSQL filled with -journal-growth loans and events, a patron's
-// loans, a page of events and a sweeper pass timed on them, with the size.
+// to the next successful call), the webhook drains (webhooks.go: a
+// 40k-event backlog on bolt delivered to a receiver on loopback answering
+// in 1 ms, idle and under load at the default concurrency, and at
+// concurrency 1; -webhooks-only runs them alone), and the journal growth:
+// bolt and PostgreSQL filled with -journal-growth loans and events, a
+// patron's loans, a page of events and a sweeper pass timed on them, with
+// the size.
 // It prints a markdown report and writes it to -out, with an SVG chart of
 // throughput and p99 against concurrency next to it. It must run from
 // inside the module (it builds the plugins with the go command) and uses

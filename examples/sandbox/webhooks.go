@@ -45,7 +45,7 @@ func endpointName(u *url.URL) string {
 // plain http (a receiver beside the sandbox) and saying so.
 func webhookConfigs(out io.Writer, urls []string, secret string) ([]host.WebhookConfig, error) {
 	var ws []host.WebhookConfig
-	for _, raw := range urls {
+	for i, raw := range urls {
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			return nil, fmt.Errorf("-webhook %q: want an absolute http or https URL", shorten(raw, 60))
@@ -62,7 +62,9 @@ func webhookConfigs(out io.Writer, urls []string, secret string) ([]host.Webhook
 			}
 			note += ")"
 		}
-		fmt.Fprintf(out, "webhook: every event goes to %s%s\n", endpointName(u), note)
+		// The host names it by position (webhook-N): its progress lines
+		// below use that name, never the URL.
+		fmt.Fprintf(out, "webhook-%d: every event goes to %s%s\n", i+1, endpointName(u), note)
 		ws = append(ws, c)
 	}
 	return ws, nil
