@@ -54,6 +54,7 @@ type Config struct {
 
 	webhookTiming *webhookTiming // tests shorten the webhook delays
 	manualSweep   bool           // tests run the sweeper's passes themselves
+	scrapeTimeout time.Duration  // tests shorten the /metrics timeout (0: scrapeTimeout)
 }
 
 // LoadConfig reads a JSON config file strictly: an unknown key is an error

@@ -1,8 +1,10 @@
 package host
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"sort"
@@ -42,6 +44,7 @@ type Host struct {
 	keys      keys
 	auth      Authenticator
 	metrics   *metrics
+	scrape    http.Handler        // /metrics, bounded (made once: it counts its scrapes in flight)
 	observer  resilience.Observer // logCall's, made once in New
 	plugins   map[string]*pluginProc
 	instances map[string]*instance
@@ -81,6 +84,7 @@ func New(ctx context.Context, cfg Config) (_ *Host, err error) {
 			return nil, fmt.Errorf("config: public_url %q is not an absolute http(s) URL", cfg.PublicURL)
 		}
 	}
+	h.scrape = h.metrics.handler(cmp.Or(cfg.scrapeTimeout, scrapeTimeout))
 	h.observer = resilience.Observer{Log: log, Metrics: h.metrics, IsInstance: h.isInstance}
 	h.auth = cfg.Authenticator
 	if h.auth == nil {
@@ -219,7 +223,7 @@ func (h *Host) Ready() bool {
 func (h *Host) instance(name string) (*instance, error) {
 	in, ok := h.instances[name]
 	if !ok {
-		return nil, sdk.Errorf(sdk.CodeProviderNotFound, "no provider instance named %q", name)
+		return nil, sdk.Errorf(sdk.CodeProviderNotFound, "no provider instance named %q", echo(name))
 	}
 	return in, nil
 }
@@ -277,7 +281,7 @@ func (h *Host) Provider(_ context.Context, name string) (Provider, error) {
 func (h *Host) Reload(ctx context.Context, plugin string, r ReloadRequest) (ReloadResult, error) {
 	p, ok := h.plugins[plugin]
 	if !ok {
-		return ReloadResult{}, sdk.Errorf(sdk.CodeProviderNotFound, "no plugin named %q", plugin)
+		return ReloadResult{}, sdk.Errorf(sdk.CodeProviderNotFound, "no plugin named %q", echo(plugin))
 	}
 	p.mu.Lock()
 	cfg := p.cfg
@@ -297,7 +301,7 @@ func (h *Host) Reload(ctx context.Context, plugin string, r ReloadRequest) (Relo
 func (h *Host) ReloadConfig(ctx context.Context, plugin string, pc PluginConfig) (ReloadResult, error) {
 	p, ok := h.plugins[plugin]
 	if !ok {
-		return ReloadResult{}, sdk.Errorf(sdk.CodeProviderNotFound, "no plugin named %q", plugin)
+		return ReloadResult{}, sdk.Errorf(sdk.CodeProviderNotFound, "no plugin named %q", echo(plugin))
 	}
 	if err := pc.Validate(plugin); err != nil {
 		return ReloadResult{}, sdk.Wrap(sdk.CodeInvalidRequest, err, "%v", err)

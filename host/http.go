@@ -37,7 +37,7 @@ func (h *Host) Handler() http.Handler {
 	return httpapi.New(httpapi.Config{
 		Lender:       lender{h},
 		Authenticate: h.auth.Authenticate,
-		Metrics:      h.metrics.handler(),
+		Metrics:      h.scrape,
 		OpenAPI:      api.OpenAPI(),
 		Log:          h.log,
 	})

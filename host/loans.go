@@ -20,7 +20,7 @@ func (h *Host) loanRecord(ctx context.Context, provider, id string) (storedLoan,
 	}
 	rec, err := h.store.Loan(ctx, provider, id)
 	if errors.Is(err, ErrNotFound) {
-		return storedLoan{}, sdk.Errorf(sdk.CodeLoanNotFound, "no loan %q at provider %s", id, provider)
+		return storedLoan{}, sdk.Errorf(sdk.CodeLoanNotFound, "no loan %q at provider %s", echo(id), echo(provider))
 	}
 	return rec, err
 }

@@ -125,6 +125,20 @@ func (m *metrics) pluginUp(plugin string, up bool) {
 	m.up.WithLabelValues(plugin).Set(v)
 }
 
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+// Bounds of /metrics, which needs no key (api.md §7): a scrape reads only
+// numbers the host keeps (no collector reads the journal), a few run at
+// once and the others are answered 503 at once, and one that takes longer
+// than the timeout is answered 503.
+const (
+	maxScrapesInFlight = 4
+	scrapeTimeout      = 10 * time.Second
+)
+
+// handler serves the registry within those bounds; the host makes it once
+// (a handler has its own count of scrapes in flight).
+func (m *metrics) handler(timeout time.Duration) http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		MaxRequestsInFlight: maxScrapesInFlight,
+		Timeout:             timeout,
+	})
 }

@@ -132,5 +132,5 @@ func (h *Host) freshContentHref(ctx context.Context, in *instance, rec storedLoa
 			return l.Href, exp, nil
 		}
 	}
-	return "", time.Time{}, sdk.Errorf(sdk.CodeNotAvailable, "no %s content link for loan %s", clip(format, maxLoggedText), rec.Loan.ID)
+	return "", time.Time{}, sdk.Errorf(sdk.CodeNotAvailable, "no %s content link for loan %s", echo(format), rec.Loan.ID)
 }

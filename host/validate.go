@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -76,7 +77,9 @@ func normalizeItem(info sdk.Info, item string) (string, error) {
 	}
 	n, err := isbn.Normalize(item)
 	if err != nil {
-		return "", invalid("item: %v", err)
+		// The error quotes the item, which may be 200 bytes: an answer
+		// quotes 120 at most.
+		return "", invalid("item: %s", strings.Replace(err.Error(), strconv.Quote(item), strconv.Quote(echo(item)), 1))
 	}
 	return n, nil
 }
@@ -91,7 +94,7 @@ func checkFormat(info sdk.Info, format string) error {
 			return nil
 		}
 	}
-	return invalid("format %q is not offered (offered: %s)", format, strings.Join(info.Formats, ", "))
+	return invalid("format %q is not offered (offered: %s)", echo(format), strings.Join(info.Formats, ", "))
 }
 
 // checkOptions refuses options the plugin did not declare and values outside
@@ -105,7 +108,7 @@ func checkOptions(info sdk.Info, opts map[string]string) error {
 	for _, k := range keys {
 		allowed, ok := info.Options[k]
 		if !ok {
-			return invalid("unknown option %q", k)
+			return invalid("unknown option %q", echo(k))
 		}
 		v := opts[k]
 		if err := checkText(fmt.Sprintf("options.%s", k), v, maxOptionValueLen); err != nil {
@@ -119,7 +122,7 @@ func checkOptions(info sdk.Info, opts map[string]string) error {
 			found = found || a == v
 		}
 		if !found {
-			return invalid("option %s=%q is not one of %s", k, v, strings.Join(allowed, ", "))
+			return invalid("option %s=%q is not one of %s", k, echo(v), strings.Join(allowed, ", "))
 		}
 	}
 	return nil

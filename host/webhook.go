@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -17,23 +18,50 @@ import (
 
 // Decisions where the contract is silent:
 //   - Webhooks keep no copy of events: each endpoint has a cursor on the
-//     log (the last event delivered or given up), journaled with its
-//     failure count and failing-since in the store's own table or bucket.
-//     A new endpoint starts at the end of the log; one removed and added
-//     back resumes where it stopped. An endpoint is named by its URL
-//     without query and user info (which may hold credentials): that name
-//     keys the journal and labels logs, metrics and the admin view.
+//     log (the end of the prefix of the log delivered or given up),
+//     journaled with its failure count and failing-since in the store's
+//     own table or bucket. A new endpoint starts at the end of the log; one
+//     removed and added back resumes where it stopped.
+//   - An endpoint is named by its configured name (default webhook-N, N
+//     its 1-based position): that is what logs, metric labels and the admin
+//     view show, never the URL, whose path may carry a receiver's token.
+//     The journal keeps its record under the URL without query and user
+//     info, as journals written before names did: an upgrade keeps every
+//     cursor, renaming an endpoint keeps it too, and entries reordered
+//     (which renumbers default names) never swap cursors. Changing the URL
+//     (beyond its query) makes a new endpoint.
+//   - Order is per loan: up to `concurrency` (default 8) deliveries are in
+//     flight, each loan's events in log order (an event is not sent before
+//     the earlier events of its loan are delivered or given up); events of
+//     no loan keep their order among themselves. Concurrency 1 sends the
+//     whole log in order, one at a time. The cursor moves only over a
+//     contiguous prefix of the log, and the window of events read past it
+//     is bounded (webhookWindowSize), so one event that keeps failing
+//     stalls the endpoint only once that many events after it are read.
+//   - The cursor is journaled at most every 250 ms while deliveries
+//     advance, and at Close: a crash may send again what was delivered
+//     since the last write (receivers deduplicate by webhook-id), never
+//     skip an event.
 //   - One node at a time drives an endpoint: a lease of 60 s in its
 //     journal record, renewed at half, taken over by another node (which
 //     checks every 20 s) once it lapses or is handed back at Close. Every
 //     journal write is fenced by the holder. The holder reads the log every
 //     second for other nodes' events and is woken at once for its own.
-//   - Webhook retries: first within 2 s, doubling with jitter in the upper
-//     half, capped at 1 h; an event failing 3 days after its first failure
-//     is given up and the next one is tried after the current delay (only
-//     a 2xx resets the backoff, so a dead receiver gets one attempt an
-//     hour). 3xx is a failure and never followed. Close lets an attempt in
-//     flight finish and journals it, so a 2xx is not lost to a shutdown.
+//   - Webhook retries: per event, first within 2 s, doubling with jitter in
+//     the upper half, capped at 1 h; an event failing 3 days after its
+//     first failure is given up. The endpoint backs off as a whole too:
+//     after a failed attempt it sends one attempt at a time (preferring an
+//     event not tried yet, so one refused event does not hold the others),
+//     each after a delay that grows with the failures in a row, until a
+//     2xx; so a dead receiver gets one attempt an hour. 3xx is a failure
+//     and never followed. Close lets the attempts in flight finish and
+//     journals them, so a 2xx is not lost to a shutdown.
+//   - lendgate_webhook_queued is counted by the node that drives the
+//     endpoint as it reads the log: the events of its window not delivered,
+//     plus those counted past the window. A scrape reads a number, never
+//     the journal; other nodes report 0. The admin view (admin key) counts
+//     from the journaled cursor instead, the same on every node, reading at
+//     most 10 000 events.
 //   - Webhook secrets hold 24 to 64 bytes (the Standard Webhooks
 //     recommendation); http URLs need allow_insecure_http, as providers'
 //     base URLs do. Event filters must match a known type, so a typo is a
@@ -44,8 +72,8 @@ import (
 // it: its pending deliveries are the events after the cursor, so nothing is
 // copied per event and a restart continues where the journal stands. One
 // node at a time drives an endpoint (a lease in the journal, renewed while
-// it works), so in a cluster each event is delivered by one node, in log
-// order: event N+1 is sent only once N is delivered or given up.
+// it works), so in a cluster each event is delivered by one node; each
+// loan's events in log order.
 
 // webhookState is an endpoint's journaled delivery state: the journal's
 // record, used as it is.
@@ -76,13 +104,14 @@ type webhookJournal interface {
 
 // webhookTiming are the delays of delivery; tests shorten them through
 // Config.webhookTiming. A lease must outlast two attempts' timeouts: it is
-// renewed before an attempt when less than half of it is left.
+// renewed when less than half of it is left.
 type webhookTiming struct {
 	first, max time.Duration // retry backoff: the first delay and the cap
 	giveUp     time.Duration // an event failing this long is given up
 	timeout    time.Duration // one attempt, answer included
-	poll       time.Duration // an idle driver reads the log this often (other nodes' events)
+	poll       time.Duration // the driver reads the log this often (other nodes' events)
 	lease      time.Duration // renewed at half; other nodes try to take it every third
+	saveEvery  time.Duration // the cursor is journaled at most this often while it moves
 	roots      *x509.CertPool
 	saved      func(webhookState) // tests: called after each journal write
 	closing    func()             // tests: called when Close has stopped a loop's new work
@@ -90,7 +119,7 @@ type webhookTiming struct {
 
 func defaultWebhookTiming() webhookTiming {
 	return webhookTiming{first: 2 * time.Second, max: time.Hour, giveUp: 72 * time.Hour,
-		timeout: 10 * time.Second, poll: time.Second, lease: time.Minute}
+		timeout: 10 * time.Second, poll: time.Second, lease: time.Minute, saveEvery: 250 * time.Millisecond}
 }
 
 // webhookDelay is the wait after the attempts-th failure in a row: from
@@ -116,14 +145,27 @@ type webhooks struct {
 	endpoints []*webhookEndpoint
 }
 
+// webhookEndpoint is one endpoint: its configuration and what this node
+// publishes of its delivery. Everything per endpoint lives here (a
+// dimension such as a library is one more field).
 type webhookEndpoint struct {
-	name   string // journal key, label and what logs show
-	url    string // with its query: never logged
-	events []string
-	filter eventFilter
-	signer *standardwebhooks.Webhook
-	poke   chan struct{}
+	name        string // configured: labels, logs and the admin view
+	key         string // the journal's key (URL without query): never shown
+	url         string // with its query: never logged
+	events      []string
+	filter      eventFilter
+	concurrency int
+	signer      *standardwebhooks.Webhook
+	poke        chan struct{}
+
+	// queued is the queue as the driver counts it (0 when this node does
+	// not drive the endpoint): what lendgate_webhook_queued reads, never
+	// the journal.
+	queued atomic.Int64
 }
+
+// wants says whether ep takes ev.
+func (ep *webhookEndpoint) wants(ev *Event) bool { return ep.filter.matches(ev.Type) }
 
 // startWebhooks journals each endpoint of cfg.Webhooks, checked by New (a
 // new one starts at the end of the log), and starts one delivery loop per
@@ -149,13 +191,14 @@ func (h *Host) startWebhooks(ctx context.Context) (err error) {
 	crand.Read(id[:])
 	w := &webhooks{journal: journal, log: h.log.Named("webhooks"), node: hex.EncodeToString(id[:]),
 		timing: timing, client: newWebhookClient(timing)}
-	for _, c := range h.cfg.Webhooks {
+	for i, c := range h.cfg.Webhooks {
 		u, _ := url.Parse(c.URL) // checked by validateWebhooks
 		key, _ := webhookKey(c.Secret)
 		signer, _ := standardwebhooks.NewWebhookRaw(key)
-		ep := &webhookEndpoint{name: webhookName(u), url: c.URL, events: c.Events, filter: eventFilter(c.Events),
+		ep := &webhookEndpoint{name: webhookEndpointName(i, c), key: webhookJournalKey(u), url: c.URL,
+			events: c.Events, filter: eventFilter(c.Events), concurrency: webhookConcurrency(c),
 			signer: signer, poke: make(chan struct{}, 1)}
-		if err := journal.OpenWebhook(ctx, ep.name); err != nil {
+		if err := journal.OpenWebhook(ctx, ep.key); err != nil {
 			return fmt.Errorf("opening webhook %s: %w", ep.name, err)
 		}
 		w.endpoints = append(w.endpoints, ep)
@@ -200,31 +243,38 @@ func (w *webhooks) run(ep *webhookEndpoint, closed <-chan struct{}) {
 		case <-ctx.Done():
 		}
 	}()
-	d := &webhookDriver{w: w, ep: ep}
-	defer func() {
-		if d.held {
-			// Hand over at once rather than when the lease runs out.
-			rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			if err := w.journal.ReleaseWebhook(rctx, ep.name, w.node); err != nil {
-				w.log.Warn("releasing webhook lease failed", "endpoint", ep.name, "error", err)
-			}
-		}
-	}()
 	for {
-		d.drive(ctx)
-		wait := w.timing.poll
-		if !d.held {
-			wait = w.timing.lease / 3
+		now := time.Now()
+		until := now.Add(w.timing.lease)
+		st, held, err := w.journal.LeaseWebhook(ctx, ep.key, w.node, now, until)
+		wait := w.timing.lease / 3
+		switch {
+		case err != nil:
+			if ctx.Err() == nil {
+				w.log.Warn("taking the webhook lease failed", "endpoint", ep.name, "error", err)
+			}
+		case held:
+			w.log.Debug("delivering this endpoint's events from this node", "endpoint", ep.name, "cursor", st.Cursor)
+			s := newWebhookSession(w, ep, st, until)
+			s.run(ctx)
+			if s.held && ctx.Err() != nil {
+				// Hand over at once rather than when the lease runs out.
+				rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				if err := w.journal.ReleaseWebhook(rctx, ep.key, w.node); err != nil {
+					w.log.Warn("releasing webhook lease failed", "endpoint", ep.name, "error", err)
+				}
+				cancel()
+			}
+			if s.held {
+				wait = w.timing.poll // a journal that failed: read it again soon
+			}
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
-		case <-ep.poke:
 		case <-t.C:
 		}
-		t.Stop()
 	}
 }

@@ -32,6 +32,9 @@ func newWebhookClient(t webhookTiming) webhookClient {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: t.roots}
 	tr.MaxResponseHeaderBytes = maxWebhookHeaderBytes
+	// Every delivery in flight keeps its connection for the next one
+	// (the default keeps 2 per host and closes the others).
+	tr.MaxIdleConnsPerHost = maxWebhookConcurrency
 	return webhookClient{timeout: t.timeout, http: &http.Client{
 		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/lendgate/lendgate/host/internal/logsafe"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -46,19 +49,60 @@ func webhookKey(secret string) ([]byte, error) {
 	return key, nil
 }
 
-// webhookName is how an endpoint is named in the journal, the admin view,
-// logs and metric labels: its URL without user info, query or fragment
-// (which may carry credentials).
-func webhookName(u *url.URL) string {
+// Bounds of an endpoint's concurrency (config.md "webhooks").
+const (
+	defaultWebhookConcurrency = 8
+	maxWebhookConcurrency     = 64
+)
+
+// webhookNamePattern is what an endpoint's configured name may be: it is a
+// metric label and a log field, so a closed, short alphabet.
+var webhookNamePattern = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+
+// webhookEndpointName is entry i's name: the configured one, or
+// "webhook-N" with N its 1-based position. It is what metrics, logs and
+// the admin view show, never the URL (whose path may carry a receiver's
+// token).
+func webhookEndpointName(i int, c WebhookConfig) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return "webhook-" + strconv.Itoa(i+1)
+}
+
+// webhookConcurrency is an entry's deliveries in flight (validated).
+func webhookConcurrency(c WebhookConfig) int {
+	if c.Concurrency == 0 {
+		return defaultWebhookConcurrency
+	}
+	return c.Concurrency
+}
+
+// webhookJournalKey is what the journal keeps an endpoint's delivery state
+// under: its URL without user info, query or fragment (which may carry
+// credentials). It is the key journals written before endpoints had names
+// use, so they keep their cursor; it is never shown.
+func webhookJournalKey(u *url.URL) string {
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // validateWebhooks checks the webhooks of a config; errors name the entry
-// (webhooks[i].key) and never quote a secret.
+// (webhooks[i].key) and never quote a secret or a URL.
 func validateWebhooks(ws []WebhookConfig) error {
-	names := map[string]int{}
+	keys, names := map[string]int{}, map[string]int{}
 	for i, w := range ws {
 		at := fmt.Sprintf("webhooks[%d]", i)
+		if w.Name != "" && !webhookNamePattern.MatchString(w.Name) {
+			return fmt.Errorf("%s.name %q must be 1 to 64 characters of a-z, 0-9 and -", at, logsafe.Clip(w.Name, 64))
+		}
+		name := webhookEndpointName(i, w)
+		if j, dup := names[name]; dup {
+			return fmt.Errorf("%s.name: webhooks[%d] is named %s too (names are unique; an entry without one is webhook-N by its position)", at, j, name)
+		}
+		names[name] = i
+		if w.Concurrency < 0 || w.Concurrency > maxWebhookConcurrency {
+			return fmt.Errorf("%s.concurrency must be between 1 and %d (absent: %d)", at, maxWebhookConcurrency, defaultWebhookConcurrency)
+		}
 		u, err := url.Parse(w.URL)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			return fmt.Errorf("%s.url must be an absolute https URL", at)
@@ -66,11 +110,11 @@ func validateWebhooks(ws []WebhookConfig) error {
 		if u.Scheme == "http" && !w.AllowInsecureHTTP && !loopbackHost(u.Hostname()) {
 			return fmt.Errorf("%s.url must be https (plain http only on the loopback, or with allow_insecure_http for a development receiver)", at)
 		}
-		name := webhookName(u)
-		if j, dup := names[name]; dup {
-			return fmt.Errorf("%s.url: webhooks[%d] has the same endpoint %s (one entry per endpoint; list every event type it wants in events)", at, j, name)
+		key := webhookJournalKey(u)
+		if j, dup := keys[key]; dup {
+			return fmt.Errorf("%s.url: webhooks[%d] has the same URL (query aside; one entry per endpoint: list every event type it wants in events)", at, j)
 		}
-		names[name] = i
+		keys[key] = i
 		if _, err := webhookKey(w.Secret); err != nil {
 			return fmt.Errorf("%s.secret %w", at, err)
 		}

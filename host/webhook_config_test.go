@@ -38,6 +38,12 @@ func TestParseConfigWebhooks(t *testing.T) {
 	if w := c.Webhooks[1]; w.Events != nil || !w.AllowInsecureHTTP {
 		t.Errorf("second webhook %+v: events absent means all", w)
 	}
+	c, err = host.ParseConfig(webhooksConfig(
+		`{"name": "ils-1", "url": "https://ils.example/a", "secret": "`+testWebhookSecret+`", "concurrency": 1},
+		 {"url": "https://ils.example/b", "secret": "`+testWebhookSecret+`", "concurrency": 64}`), nil)
+	if err != nil || c.Webhooks[0].Name != "ils-1" || c.Webhooks[0].Concurrency != 1 || c.Webhooks[1].Name != "" || c.Webhooks[1].Concurrency != 64 {
+		t.Fatalf("names and concurrency: %+v, %v", c.Webhooks, err)
+	}
 }
 
 func TestParseConfigWebhookErrors(t *testing.T) {
@@ -59,7 +65,13 @@ func TestParseConfigWebhookErrors(t *testing.T) {
 		{"unknown type", entry(good, testWebhookSecret, `, "events": ["loan.reslved"]`), `webhooks[0].events[0]: "loan.reslved" matches no event type`},
 		{"star inside", entry(good, testWebhookSecret, `, "events": ["loan.*d"]`), "* is allowed only at the end"},
 		{"empty events", entry(good, testWebhookSecret, `, "events": []`), "webhooks[0].events is empty"},
-		{"same endpoint twice", entry(good, testWebhookSecret, "") + "," + entry(good+"?token=2", testWebhookSecret, ""), "webhooks[1].url: webhooks[0] has the same endpoint"},
+		{"same endpoint twice", entry(good, testWebhookSecret, "") + "," + entry(good+"?token=2", testWebhookSecret, ""), "webhooks[1].url: webhooks[0] has the same URL"},
+		{"name with capitals", entry(good, testWebhookSecret, `, "name": "ILS"`), `webhooks[0].name "ILS" must be 1 to 64 characters of a-z, 0-9 and -`},
+		{"name too long", entry(good, testWebhookSecret, `, "name": "`+strings.Repeat("a", 65)+`"`), "webhooks[0].name"},
+		{"name twice", entry(good, testWebhookSecret, `, "name": "ils"`) + "," + entry(good+"2", testWebhookSecret, `, "name": "ils"`), "webhooks[1].name: webhooks[0] is named ils too"},
+		{"name of another's default", entry(good, testWebhookSecret, `, "name": "webhook-2"`) + "," + entry(good+"2", testWebhookSecret, ""), "webhooks[1].name: webhooks[0] is named webhook-2 too"},
+		{"concurrency negative", entry(good, testWebhookSecret, `, "concurrency": -1`), "webhooks[0].concurrency must be between 1 and 64"},
+		{"concurrency too high", entry(good, testWebhookSecret, `, "concurrency": 65`), "webhooks[0].concurrency must be between 1 and 64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,16 +1,13 @@
 package host
 
 import (
-	"context"
-	"sync/atomic"
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // webhookMetrics are the webhook series, on the host's own registry. Their
-// endpoint label is an endpoint's name from the config (webhookName), so
-// nobody outside adds a series.
+// endpoint label is an endpoint's configured name (webhookEndpointName),
+// never its URL, so nobody outside adds a series and no receiver's token
+// reaches /metrics.
 type webhookMetrics struct {
 	deliveries *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
@@ -19,9 +16,6 @@ type webhookMetrics struct {
 // Outcomes of lendgate_webhook_deliveries_total: one per attempt, and
 // given_up once per event given up.
 var webhookOutcomes = map[string]string{"": "delivered", "status": "refused", "timeout": "timeout", "connection": "unreachable"}
-
-// queuedTimeout bounds the journal reads of one scrape's queued gauge.
-const queuedTimeout = 2 * time.Second
 
 func newWebhookMetrics(reg *prometheus.Registry, w *webhooks) *webhookMetrics {
 	m := &webhookMetrics{
@@ -42,21 +36,13 @@ func newWebhookMetrics(reg *prometheus.Registry, w *webhooks) *webhookMetrics {
 			m.deliveries.WithLabelValues(ep.name, o)
 		}
 		m.deliveries.WithLabelValues(ep.name, "given_up")
-		var last atomic.Int64
+		// A number the driver keeps as it reads the log and delivers: a
+		// scrape costs the same whatever the journal holds.
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "lendgate_webhook_queued",
-			Help:        "Events waiting for delivery to the endpoint (read from the journal at scrape time; at most 10000).",
+			Help:        "Events waiting for delivery to the endpoint, as counted by the node that delivers them (0 on the other nodes of a cluster).",
 			ConstLabels: prometheus.Labels{"endpoint": ep.name},
-		}, func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), queuedTimeout)
-			defer cancel()
-			if st, err := w.journal.WebhookState(ctx, ep.name); err == nil {
-				if n, _, err := w.queued(ctx, ep, st.Cursor); err == nil {
-					last.Store(int64(n))
-				}
-			}
-			return float64(last.Load()) // the last count when the journal does not answer
-		}))
+		}, func() float64 { return float64(ep.queued.Load()) }))
 	}
 	return m
 }

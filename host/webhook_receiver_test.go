@@ -223,12 +223,55 @@ func logEvents(t *testing.T, h *host.Host) []host.Event {
 	return page.Events
 }
 
-// checkDeliveries asserts what an ILS relies on: the calls carry the log's
-// events in log order, each signed and with its event id as webhook-id,
-// the body being the event's JSON as GET /v1/events has it; an event is
-// sent again only after a failed attempt, never after a 2xx; none is
-// missing; and only the events in givenUp end without a 2xx.
+// checkDeliveries asserts what an ILS relies on with the default
+// concurrency: each loan's events reach it in log order (events of
+// different loans may overtake each other), each call signed and with its
+// event id as webhook-id, the body being the event's JSON as GET
+// /v1/events has it; an event is sent again only after a failed attempt,
+// never after a 2xx; none is missing; and only the events in givenUp end
+// without a 2xx.
 func checkDeliveries(t *testing.T, calls []hookCall, log []host.Event, givenUp ...string) {
+	t.Helper()
+	checkOrder(t, calls, log, func(ev host.Event) string { return ev.Provider + "/" + ev.Loan }, givenUp...)
+}
+
+// checkDeliveriesInLogOrder is checkDeliveries for concurrency 1: the
+// whole log in order, one event after the other.
+func checkDeliveriesInLogOrder(t *testing.T, calls []hookCall, log []host.Event, givenUp ...string) {
+	t.Helper()
+	checkOrder(t, calls, log, func(host.Event) string { return "" }, givenUp...)
+}
+
+// checkOrder checks the calls of each key (the events of one loan, or of
+// the whole log) against the log's events of that key, in order.
+func checkOrder(t *testing.T, calls []hookCall, log []host.Event, key func(host.Event) string, givenUp ...string) {
+	t.Helper()
+	keyOf := map[string]string{}
+	logs := map[string][]host.Event{}
+	var keys []string
+	for _, ev := range log {
+		k := key(ev)
+		if _, ok := logs[k]; !ok {
+			keys = append(keys, k)
+		}
+		keyOf[ev.ID] = k
+		logs[k] = append(logs[k], ev)
+	}
+	byKey := map[string][]hookCall{}
+	for n, c := range calls {
+		k, ok := keyOf[c.id]
+		if !ok {
+			t.Fatalf("call %d: event %s is not in the log; calls: %s", n, c.id, describeCalls(calls))
+		}
+		byKey[k] = append(byKey[k], c)
+	}
+	for _, k := range keys {
+		checkSequence(t, byKey[k], logs[k], givenUp...)
+	}
+}
+
+// checkSequence checks calls against events one after the other.
+func checkSequence(t *testing.T, calls []hookCall, log []host.Event, givenUp ...string) {
 	t.Helper()
 	skip := map[string]bool{}
 	for _, id := range givenUp {

@@ -34,9 +34,13 @@
 // 64 clients for its memory, in a fresh process of its own (VmRSS of that
 // process and of the plugin). Last come a hot swap under load (64 clients,
 // v1→v2→v1… with h.Reload) and crash restarts (kill -9 of the plugin, time
-// to the next successful call), and the journal growth: bolt and
-// PostgreSQL filled with -journal-growth loans and events, a patron's
-// loans, a page of events and a sweeper pass timed on them, with the size.
+// to the next successful call), the webhook drains (webhooks.go: a
+// 40k-event backlog on bolt delivered to a receiver on loopback answering
+// in 1 ms, idle and under load at the default concurrency, and at
+// concurrency 1; -webhooks-only runs them alone), and the journal growth:
+// bolt and PostgreSQL filled with -journal-growth loans and events, a
+// patron's loans, a page of events and a sweeper pass timed on them, with
+// the size.
 // It prints a markdown report and writes it to -out, with an SVG chart of
 // throughput and p99 against concurrency next to it. It must run from
 // inside the module (it builds the plugins with the go command) and uses
@@ -67,6 +71,8 @@ const (
 type options struct {
 	growth      int  // loans in the journal-growth scenario (0: skipped)
 	growthOnly  bool // run the journal-growth scenario alone
+	webhooks    bool // run the webhook drains
+	hooksOnly   bool // run the webhook drains alone
 	duration    time.Duration
 	rounds      int
 	out         string
@@ -86,6 +92,8 @@ func main() {
 	flag.IntVar(&o.crashRounds, "crash-rounds", 5, "kill -9 rounds of the crash restart scenario")
 	flag.IntVar(&o.growth, "journal-growth", 1_000_000, "loans (and events) in the journal-growth scenario; 0 skips it")
 	flag.BoolVar(&o.growthOnly, "growth-only", false, "run only the journal-growth scenario and print its table")
+	flag.BoolVar(&o.webhooks, "webhooks", true, "run the webhook drains (a backlog of events delivered to a receiver on loopback)")
+	flag.BoolVar(&o.hooksOnly, "webhooks-only", false, "run only the webhook drains and print their table")
 	flag.StringVar(&benchDirFlag, "dir", "", "where the bolt files and the sync probe go (default: the temporary directory); put it on the journal's disk")
 	flag.StringVar(&postgresFlag, "postgres", "", "a PostgreSQL DSN to benchmark against (default: start a server from the distribution's packages, with durable commits)")
 	var child childFlags
@@ -116,6 +124,16 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
+	if o.hooksOnly {
+		rep, err := webhooksOnly(ctx)
+		if err != nil {
+			fatal(err)
+		}
+		var b strings.Builder
+		rep.webhookSection(func(format string, args ...any) { fmt.Fprintf(&b, format, args...) })
+		fmt.Print(b.String())
+		return
+	}
 	if o.growthOnly {
 		rows, err := journalGrowth(ctx, max(o.growth, 1000))
 		if err != nil {
@@ -228,6 +246,12 @@ func run(ctx context.Context, o options) (*report, error) {
 	if rep.crash, err = crashRestart(ctx, fakeV1, o.crashRounds); err != nil {
 		return nil, fmt.Errorf("crash: %w", err)
 	}
+	if o.webhooks {
+		settle()
+		if rep.webhooks, err = webhookDrains(ctx, fakeV1); err != nil {
+			return nil, fmt.Errorf("webhooks: %w", err)
+		}
+	}
 	if o.growth > 0 {
 		settle()
 		if rep.growth, err = journalGrowth(ctx, o.growth); err != nil {
@@ -236,6 +260,22 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	rep.elapsed = time.Since(rep.started)
 	return rep, nil
+}
+
+// webhooksOnly builds the fake plugin and runs the webhook drains alone.
+func webhooksOnly(ctx context.Context) (*report, error) {
+	bins, err := newBuilder()
+	if err != nil {
+		return nil, err
+	}
+	defer bins.cleanup()
+	fake, err := bins.build("github.com/lendgate/lendgate/internal/testplugins/fakeplugin", "-X main.version=1.0.0")
+	if err != nil {
+		return nil, err
+	}
+	rep := &report{}
+	rep.webhooks, err = webhookDrains(ctx, fake)
+	return rep, err
 }
 
 // scenario is one path the matrix measures.

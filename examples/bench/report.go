@@ -18,6 +18,7 @@ const (
 	targetMemThroughput  = 0.85 // memory checkout throughput at 64 clients over the floor's
 	targetHTTPOverFloor  = 1.1  // http checkout p50 at 1 client over http → floor's
 	targetGrowthP50      = 2 * time.Millisecond
+	targetWebhookDrain   = 2000 // events/s, the default concurrency, no other load
 )
 
 // The targets for the host's own cost.
@@ -31,16 +32,17 @@ const (
 )
 
 type report struct {
-	machine string
-	opts    options
-	started time.Time
-	elapsed time.Duration
-	rows    []row
-	memory  []memRow
-	swap    swapResult
-	crash   crashResult
-	sync    syncResult
-	growth  []growthRow
+	machine  string
+	opts     options
+	started  time.Time
+	elapsed  time.Duration
+	rows     []row
+	memory   []memRow
+	swap     swapResult
+	crash    crashResult
+	sync     syncResult
+	growth   []growthRow
+	webhooks []webhookRow
 }
 
 func describeMachine() string {
@@ -167,6 +169,8 @@ func (r *report) markdown() string {
 		each[i] = fmtDur(d)
 	}
 	w("| %d | %s | %s | %s | %d |\n", c.rounds, fmtDur(c.median()), fmtDur(c.max()), strings.Join(each, ", "), c.failed)
+
+	r.webhookSection(w)
 
 	w("\n## Memory at %d clients\n\n", memClients)
 	w("Each scenario runs once more in a fresh process of its own (this benchmark's binary, started for that scenario alone), %d clients for %s; the figures are peak VmRSS during the run.\n\n", memClients, memoryDuration(r.opts.duration))

@@ -45,7 +45,7 @@ func endpointName(u *url.URL) string {
 // plain http (a receiver beside the sandbox) and saying so.
 func webhookConfigs(out io.Writer, urls []string, secret string) ([]host.WebhookConfig, error) {
 	var ws []host.WebhookConfig
-	for _, raw := range urls {
+	for i, raw := range urls {
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			return nil, fmt.Errorf("-webhook %q: want an absolute http or https URL", shorten(raw, 60))
@@ -62,7 +62,9 @@ func webhookConfigs(out io.Writer, urls []string, secret string) ([]host.Webhook
 			}
 			note += ")"
 		}
-		fmt.Fprintf(out, "webhook: every event goes to %s%s\n", endpointName(u), note)
+		// The host names it by position (webhook-N): its progress lines
+		// below use that name, never the URL.
+		fmt.Fprintf(out, "webhook-%d: every event goes to %s%s\n", i+1, endpointName(u), note)
 		ws = append(ws, c)
 	}
 	return ws, nil
@@ -87,7 +89,7 @@ func drainWebhooks(ctx context.Context, h *host.Host, out io.Writer, timeout tim
 			last, lastErr = ws, nil
 			if queued(ws) == 0 {
 				for _, w := range ws {
-					fmt.Fprintf(out, "  %s: every event delivered (cursor %s)\n", w.URL, w.Cursor)
+					fmt.Fprintf(out, "  %s: every event delivered (cursor %s)\n", w.Name, w.Cursor)
 				}
 				return true
 			}
@@ -106,7 +108,7 @@ func drainWebhooks(ctx context.Context, h *host.Host, out io.Writer, timeout tim
 			}
 			for _, w := range last {
 				if w.Queued > 0 {
-					fmt.Fprintf(out, "    %s: %d queued, last error: %s\n", w.URL, w.Queued, lastError(w))
+					fmt.Fprintf(out, "    %s: %d queued, last error: %s\n", w.Name, w.Queued, lastError(w))
 				}
 			}
 			if kept {
@@ -133,7 +135,7 @@ func failing(ws []host.WebhookStatus) string {
 	var b strings.Builder
 	for _, w := range ws {
 		if w.FailingSince != nil {
-			fmt.Fprintf(&b, " %s: %s;", w.URL, lastError(w))
+			fmt.Fprintf(&b, " %s: %s;", w.Name, lastError(w))
 		}
 	}
 	return strings.TrimSuffix(b.String(), ";")

@@ -231,13 +231,16 @@ type Problem struct {
 
 // WebhookStatus is one endpoint as GET /v1/admin/webhooks shows it.
 type WebhookStatus struct {
-	// URL is the endpoint without user info or query (no credentials).
-	URL    string   `json:"url"`
+	// Name is the endpoint's configured name (webhook-N by default); the
+	// URL is never shown (its path may carry a receiver's token).
+	Name   string   `json:"name"`
 	Events []string `json:"events"`
-	// Cursor is the last event delivered or given up.
+	// Concurrency is how many deliveries may be in flight at once.
+	Concurrency int `json:"concurrency"`
+	// Cursor is the end of the prefix of the log delivered or given up.
 	Cursor string `json:"cursor"`
-	// Queued counts the matching events after Cursor, up to maxQueued;
-	// QueuedCapped says the count stopped there.
+	// Queued counts the matching events after Cursor (reading at most
+	// 10000 events of the log); QueuedCapped says the count stopped there.
 	Queued       int  `json:"queued"`
 	QueuedCapped bool `json:"queued_capped"`
 	// LastSuccess is the last delivery; FailingSince the first failed

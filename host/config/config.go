@@ -201,6 +201,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // Webhook is one endpoint that the event log is pushed to
 // (config.md "webhooks", api.md §8).
 type Webhook struct {
+	// Name is how metrics, logs and the admin view name the endpoint:
+	// [a-z0-9-]{1,64}, unique; empty: "webhook-N", N its 1-based position.
+	Name string `json:"name,omitempty"`
 	// URL receives a POST per event: https; http only on the loopback
 	// (127.0.0.0/8, ::1, localhost: a receiver on the same machine) or with
 	// AllowInsecureHTTP.
@@ -214,4 +217,8 @@ type Webhook struct {
 	// AllowInsecureHTTP permits an http:// URL on another host (development
 	// only: the events carry patron ids).
 	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
+	// Concurrency is how many deliveries may be in flight at once, each
+	// loan's events still in log order; 0: 8. 1 sends the whole log in
+	// order, one event at a time.
+	Concurrency int `json:"concurrency,omitempty"`
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/lendgate/lendgate/host/internal/logsafe"
 )
 
 // FormatCursor renders event sequence number seq as a cursor that sorts as
@@ -26,7 +28,7 @@ func ParseCursor(c string) (uint64, error) {
 	}
 	n, err := strconv.ParseUint(c, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("invalid cursor %q", c)
+		return 0, fmt.Errorf("invalid cursor %q", logsafe.Echo(c))
 	}
 	return n, nil
 }

@@ -200,7 +200,9 @@ func (r *IdempotencyRecord) UnmarshalJSON(b []byte) error {
 
 // WebhookState is an endpoint's journaled delivery state.
 type WebhookState struct {
-	// Endpoint is the endpoint's name (its URL without query or user info).
+	// Endpoint is the key the host keeps the endpoint under: its URL
+	// without query or user info (the host shows the endpoint by its
+	// configured name instead).
 	Endpoint string `json:"endpoint"`
 	// Cursor is the cursor of the last event delivered or given up ("":
 	// none yet).

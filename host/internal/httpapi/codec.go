@@ -19,6 +19,10 @@ const (
 	maxBodyBytes         = api.MaxBodyBytes
 	maxNotificationBytes = api.MaxNotificationBytes
 	maxLoggedText        = logsafe.MaxText
+	// maxDetail bounds a problem's detail whatever made it: the messages
+	// that quote a caller cut what they quote to 120 bytes (logsafe.Echo),
+	// and a plugin's message is capped at 1 KiB on the wire.
+	maxDetail = 1536
 )
 
 // reply writes v as a 200 answer, or returns err for the problem.
@@ -72,7 +76,8 @@ func (s *server) decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return invalid("invalid JSON body: %v", strings.TrimPrefix(err.Error(), "json: "))
+		// The decoder's text may quote what was sent (an unknown member).
+		return invalid("invalid JSON body: %s", logsafe.Echo(strings.TrimPrefix(err.Error(), "json: ")))
 	}
 	if dec.More() {
 		return invalid("invalid JSON body: more than one value")
@@ -156,15 +161,15 @@ func problemFor(err error, provider string) api.Problem {
 		Type:         "https://lendgate.dev/problems/" + strings.ReplaceAll(string(e.Code), "_", "-"),
 		Title:        k.Title,
 		Status:       k.Status,
-		Detail:       e.Message,
+		Detail:       logsafe.Clip(e.Message, maxDetail),
 		Code:         string(e.Code),
-		Provider:     provider,
+		Provider:     logsafe.Echo(provider),
 		ProviderCode: e.ProviderCode,
 		Retryable:    k.Retryable,
 	}
 	var le *api.LoanError
 	if errors.As(err, &le) {
-		p.Loan = le.Loan
+		p.Loan = logsafe.Echo(le.Loan)
 	}
 	if e.RetryAfter > 0 {
 		p.RetryAfter = int(math.Ceil(e.RetryAfter.Seconds()))

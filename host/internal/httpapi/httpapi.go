@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host/api"
+	"github.com/lendgate/lendgate/host/internal/logsafe"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -97,7 +98,7 @@ func New(c Config) http.Handler {
 			return
 		}
 		// The path clipped: an answer need not echo a caller's megabyte.
-		writeProblemStatus(w, http.StatusNotFound, invalid("no such endpoint: %s", clip(r.URL.Path, maxLoggedText)))
+		writeProblemStatus(w, http.StatusNotFound, invalid("no such endpoint: %s", logsafe.Echo(r.URL.Path)))
 	})
 	return mux
 }

@@ -11,6 +11,9 @@
 //   - Every caller-supplied string in a log line (provider, loan id, error
 //     text) is clipped to 120 bytes; a failed request logs its route
 //     pattern, never its path (which holds tokens).
+//   - What a caller sent and an answer shows (a problem's detail, provider
+//     or loan) is Echo'd: at most 120 bytes in all, the mark of the cut
+//     included, so a client may rely on the bound.
 package logsafe
 
 import (
@@ -41,6 +44,21 @@ func Clip(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// Echo returns s for an answer: unchanged when it has at most MaxText
+// bytes, else cut on a rune boundary and marked with its length so that
+// the whole, mark included, has at most MaxText bytes.
+func Echo(s string) string {
+	if len(s) <= MaxText {
+		return s
+	}
+	mark := "…(" + strconv.Itoa(len(s)) + " bytes)"
+	cut := MaxText - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
 }
 
 // CodeLabel is the outcome label of a call: "ok", or a code of the unified

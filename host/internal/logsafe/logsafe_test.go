@@ -1,7 +1,10 @@
 package logsafe
 
 import (
+	"strconv"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -21,6 +24,22 @@ func TestClip(t *testing.T) {
 	for _, tt := range tests {
 		if got := Clip(tt.in, tt.n); got != tt.want {
 			t.Errorf("Clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestEcho(t *testing.T) {
+	short := strings.Repeat("a", MaxText)
+	if got := Echo(short); got != short {
+		t.Errorf("Echo of %d bytes changed it: %q", MaxText, got)
+	}
+	for _, in := range []string{strings.Repeat("b", MaxText+1), strings.Repeat("é", 500<<10)} {
+		got := Echo(in)
+		if len(got) > MaxText || !utf8.ValidString(got) || !strings.HasSuffix(got, "…("+strconv.Itoa(len(in))+" bytes)") {
+			t.Errorf("Echo of %d bytes: %d bytes, %q", len(in), len(got), got)
+		}
+		if !strings.HasPrefix(in, strings.TrimSuffix(got, "…("+strconv.Itoa(len(in))+" bytes)")) {
+			t.Errorf("Echo of %d bytes does not keep its start: %q", len(in), got)
 		}
 	}
 }

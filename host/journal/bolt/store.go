@@ -199,9 +199,12 @@ func (s *Store) Loan(_ context.Context, provider, id string) (r journal.Loan, er
 type boltRef struct{ provider, id string }
 
 // getLoans reads the records of refs, in order.
-func getLoans(tx *bbolt.Tx, refs []boltRef) ([]journal.Loan, error) {
+func getLoans(live *ctxCheck, tx *bbolt.Tx, refs []boltRef) ([]journal.Loan, error) {
 	out := make([]journal.Loan, 0, len(refs))
 	for _, ref := range refs {
+		if live.done() {
+			return nil, live.ctx.Err()
+		}
 		r, err := getLoan(tx, ref.provider, ref.id)
 		if err != nil {
 			return nil, fmt.Errorf("loan %s/%s of an index: %w", ref.provider, ref.id, err)
@@ -211,10 +214,10 @@ func getLoans(tx *bbolt.Tx, refs []boltRef) ([]journal.Loan, error) {
 	return out, nil
 }
 
-func (s *Store) PatronLoans(_ context.Context, provider, patron string) ([]journal.Loan, error) {
+func (s *Store) PatronLoans(ctx context.Context, provider, patron string) ([]journal.Loan, error) {
 	pk := provider + "\x00" + patron
-	return s.mergedLoans(
-		func(tx *bbolt.Tx, skip func(provider, id string) bool) []boltRef {
+	return s.mergedLoans(ctx,
+		func(tx *bbolt.Tx, skip func(provider, id string) bool, _ *ctxCheck) []boltRef {
 			var refs []boltRef
 			for _, id := range prefixKeys(tx.Bucket(bucketPatrons), patronKey(provider, patron, ""), 0) {
 				if !skip(provider, id) {
@@ -229,15 +232,19 @@ func (s *Store) PatronLoans(_ context.Context, provider, patron string) ([]journ
 }
 
 // mergedLoans is a read of loans from bolt and the log's overlays as of
-// one instant. Under the log's lock it begins a bolt transaction, scans
+// one instant, which stops when ctx ends (refs's loops ask live). Under the log's lock it begins a bolt transaction, scans
 // an index with refs (skip says which loans the overlays hold: their
 // state there stands) and takes the overlays' loans that keep (from the
 // keys of each pass that overKeys gives, nil: all); it then reads bolt's
 // records, merges the two with finish, and waits until the log is synced
 // past the overlays' loans it returns.
-func (s *Store) mergedLoans(refs func(tx *bbolt.Tx, skip func(provider, id string) bool) []boltRef,
+func (s *Store) mergedLoans(ctx context.Context, refs func(tx *bbolt.Tx, skip func(provider, id string) bool, live *ctxCheck) []boltRef,
 	overKeys func(*overlay) []string, keep func(journal.Loan) bool,
 	finish func([]journal.Loan) []journal.Loan) ([]journal.Loan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	live := &ctxCheck{ctx: ctx}
 	l := s.log
 	l.mu.Lock()
 	tx, err := s.db.Begin(false)
@@ -251,10 +258,13 @@ func (s *Store) mergedLoans(refs func(tx *bbolt.Tx, skip func(provider, id strin
 	held := refs(tx, func(provider, id string) bool {
 		_, ok := l.loanLocked(string(loanKey(provider, id)))
 		return ok
-	})
+	}, live)
 	over := l.loansLocked(overKeys, keep)
 	l.mu.Unlock()
-	out, err := getLoans(tx, held)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out, err := getLoans(live, tx, held)
 	_ = tx.Rollback()
 	if err != nil {
 		return nil, err
@@ -281,9 +291,9 @@ func sortByID(out []journal.Loan) []journal.Loan {
 // LoansByStatus reads the status index: one provider's loans are one range
 // of it, in id order; for every provider, each provider's first limit are
 // merged by id.
-func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit int) ([]journal.Loan, error) {
-	return s.mergedLoans(
-		func(tx *bbolt.Tx, skip func(provider, id string) bool) []boltRef {
+func (s *Store) LoansByStatus(ctx context.Context, provider, status string, limit int) ([]journal.Loan, error) {
+	return s.mergedLoans(ctx,
+		func(tx *bbolt.Tx, skip func(provider, id string) bool, live *ctxCheck) []boltRef {
 			b, prefix := statusRange(tx, status)
 			var refs []boltRef
 			providers := []string{provider}
@@ -294,7 +304,7 @@ func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit 
 				// The overlays' loans are skipped: limit are read past them.
 				pre := append(append([]byte{}, prefix...), p+"\x00"...)
 				c, n := b.Cursor(), 0
-				for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && (limit <= 0 || n < limit); k, _ = c.Next() {
+				for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && (limit <= 0 || n < limit) && !live.done(); k, _ = c.Next() {
 					if id := string(k[len(pre):]); !skip(p, id) {
 						refs = append(refs, boltRef{p, id})
 						n++
@@ -338,13 +348,13 @@ func statusProviders(b *bbolt.Bucket, prefix []byte) []string {
 
 // ExpiredLoans reads the expiry index from its start up to t, and the
 // overlays' active loans expired by then.
-func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]journal.Loan, error) {
+func (s *Store) ExpiredLoans(ctx context.Context, t time.Time, limit int) ([]journal.Loan, error) {
 	end := timeKey(t)
-	return s.mergedLoans(
-		func(tx *bbolt.Tx, skip func(provider, id string) bool) []boltRef {
+	return s.mergedLoans(ctx,
+		func(tx *bbolt.Tx, skip func(provider, id string) bool, live *ctxCheck) []boltRef {
 			var refs []boltRef
 			c := tx.Bucket(bucketByExpiry).Cursor()
-			for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
+			for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0 && !live.done(); k, _ = c.Next() {
 				if limit > 0 && len(refs) >= limit {
 					break
 				}
@@ -466,12 +476,16 @@ func (s *Store) deduped(b []byte, end uint64) (journal.Event, bool, error) {
 
 // Events reads bolt's events after the cursor, then the overlays': every
 // event they hold comes after bolt's last (or is bolt's too, for a frozen
-// pass just committed: it is taken once).
-func (s *Store) Events(_ context.Context, after string, limit int) ([]journal.Event, error) {
+// pass just committed: it is taken once). It stops when ctx ends.
+func (s *Store) Events(ctx context.Context, after string, limit int) ([]journal.Event, error) {
 	from, err := journal.ParseCursor(after)
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bolt store: reading events: %w", err)
+	}
+	live := &ctxCheck{ctx: ctx}
 	out := []journal.Event{}
 	if from == ^uint64(0) {
 		return out, nil // nothing comes after it
@@ -490,6 +504,10 @@ func (s *Store) Events(_ context.Context, after string, limit int) ([]journal.Ev
 	}
 	c := tx.Bucket(bucketEvents).Cursor()
 	for k, v := c.Seek(seqKey(from + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+		if live.done() {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("bolt store: reading events: %w", ctx.Err())
+		}
 		var e journal.Event
 		if err := json.Unmarshal(v, &e); err != nil {
 			_ = tx.Rollback()
@@ -504,6 +522,9 @@ func (s *Store) Events(_ context.Context, after string, limit int) ([]journal.Ev
 	for _, events := range passes {
 		i := sort.Search(len(events), func(i int) bool { return events[i].seq > from })
 		for ; i < len(events) && len(out) < limit; i++ {
+			if live.done() {
+				return nil, fmt.Errorf("bolt store: reading events: %w", ctx.Err())
+			}
 			var e journal.Event
 			if err := json.Unmarshal(events[i].json, &e); err != nil {
 				return nil, err

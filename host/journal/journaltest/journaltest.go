@@ -100,6 +100,7 @@ func Run(t *testing.T, d Driver) {
 		{"CreateOverExisting", testCreateOverExisting},
 		{"ConflictKeepsDedupeKey", testConflictKeepsDedupeKey},
 		{"ConcurrentWritersLoseNoUpdate", testConcurrentWritersLoseNoUpdate},
+		{"ReadsStopWhenTheContextEnds", testReadsStopWhenTheContextEnds},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

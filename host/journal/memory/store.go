@@ -82,11 +82,24 @@ func (s *Store) Loan(_ context.Context, provider, id string) (journal.Loan, erro
 	return r.copy(), nil
 }
 
-func (s *Store) filter(keep func(journal.Loan) bool, limit int) []journal.Loan {
+// ctxEvery is how many records a read's loop takes between two looks at
+// its context.
+const ctxEvery = 1024
+
+// filter returns the loans that keep, sorted by id, up to limit; it stops
+// with ctx's error when ctx ends.
+func (s *Store) filter(ctx context.Context, keep func(journal.Loan) bool, limit int) ([]journal.Loan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []journal.Loan{}
+	n := 0
 	for _, r := range s.loans {
+		if n++; n%ctxEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if keep(r.loan) {
 			out = append(out, r.copy())
 		}
@@ -95,23 +108,23 @@ func (s *Store) filter(keep func(journal.Loan) bool, limit int) []journal.Loan {
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
-	return out
+	return out, nil
 }
 
-func (s *Store) PatronLoans(_ context.Context, provider, patron string) ([]journal.Loan, error) {
-	return s.filter(func(r journal.Loan) bool { return r.Provider == provider && r.Patron == patron }, 0), nil
+func (s *Store) PatronLoans(ctx context.Context, provider, patron string) ([]journal.Loan, error) {
+	return s.filter(ctx, func(r journal.Loan) bool { return r.Provider == provider && r.Patron == patron }, 0)
 }
 
-func (s *Store) LoansByStatus(_ context.Context, provider, status string, limit int) ([]journal.Loan, error) {
-	return s.filter(func(r journal.Loan) bool {
+func (s *Store) LoansByStatus(ctx context.Context, provider, status string, limit int) ([]journal.Loan, error) {
+	return s.filter(ctx, func(r journal.Loan) bool {
 		return (provider == "" || r.Provider == provider) && r.Status == status
-	}, limit), nil
+	}, limit)
 }
 
-func (s *Store) ExpiredLoans(_ context.Context, t time.Time, limit int) ([]journal.Loan, error) {
-	return s.filter(func(r journal.Loan) bool {
+func (s *Store) ExpiredLoans(ctx context.Context, t time.Time, limit int) ([]journal.Loan, error) {
+	return s.filter(ctx, func(r journal.Loan) bool {
 		return r.Status == journal.StatusActive && r.ExpiresAt != nil && r.ExpiresAt.Before(t)
-	}, limit), nil
+	}, limit)
 }
 
 func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupeKey string) (journal.Event, bool, error) {
@@ -139,15 +152,23 @@ func (s *Store) Apply(_ context.Context, r journal.Loan, e journal.Event, dedupe
 	return e, true, nil
 }
 
-func (s *Store) Events(_ context.Context, after string, limit int) ([]journal.Event, error) {
+// Events returns up to limit events after the cursor; it stops with ctx's
+// error when ctx ends.
+func (s *Store) Events(ctx context.Context, after string, limit int) ([]journal.Event, error) {
 	from, err := journal.ParseCursor(after)
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []journal.Event{}
 	for i := max(from, uint64(s.purged)); i < uint64(s.events.len()) && len(out) < limit; i++ {
+		if len(out)%ctxEvery == ctxEvery-1 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		out = append(out, s.events.at(int(i)).ev)
 	}
 	return out, nil
