@@ -24,8 +24,10 @@
 //   - unmapped_limit: Tinylend's PATRON_LIMIT is missing from the error
 //     table, so it answers provider_error;
 //   - panics: Fulfill writes to a nil map;
-//   - claims_definitive: every error says its outcome is definitive,
-//     even a cut connection's.
+//   - claims_definitive: every provider_error says its outcome is
+//     definitive, even a cut connection's. (A timeout's answer races the
+//     host's own at the deadline, so it is left alone: the kit's run stays
+//     the same from one run to the next.)
 //
 // Without it the plugin is well behaved. Its distributor is the small JSON
 // API the kit's tests simulate (binary_test.go), with the header
@@ -178,7 +180,9 @@ func (a *account) failed(err error) error {
 			e.ForRequest() // the mistake: a 429 is about every caller
 		}
 	case "claims_definitive":
-		e.WithOutcome(sdk.OutcomeDefinitive) // the mistake: a lost answer is not one
+		if e.Code == sdk.CodeProviderError {
+			e.WithOutcome(sdk.OutcomeDefinitive) // the mistake: a lost answer is not one
+		}
 	case "plain_error":
 		return err
 	}
