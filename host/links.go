@@ -11,10 +11,13 @@ import (
 //   - Links are http or https, the scheme read case-insensitively as a
 //     browser does; an href with control characters is dropped too (browsers
 //     strip tabs and newlines, making "java\tscript:" a scheme). An answer
-//     keeps at most 32 links, each href at most 8 KiB; format, rel and name
-//     are cut to 200 bytes. Dropped links are logged at warn with their
+//     keeps at most 32 links, each href at most 8 KiB; format, rel, type and
+//     name are cut to 200 bytes. Dropped links are logged at warn with their
 //     scheme and length only, and counted in
 //     lendgate_links_dropped_total{provider}.
+//   - A link's type (its media type, when the distributor says) is passed
+//     on as given, cut to 200 bytes like its format, rel and name; rel is
+//     content when the plugin leaves it empty.
 
 // Links are http or https (api.md §7): a distributor's link of any other
 // scheme (javascript:, data:, file:, …) would run in the ILS's page or the
@@ -76,8 +79,8 @@ func linksFromSDK(ls []sdk.Link) []Link {
 		if linkProblem(l) != "" {
 			continue
 		}
-		out = append(out, Link{Format: clipText(l.Format, maxLinkText), Rel: cmp.Or(clipText(l.Rel, maxLinkText), "content"),
-			Href: l.Href, Name: clipText(l.Name, maxLinkText), ExpiresAt: timePtr(l.ExpiresAt)})
+		out = append(out, Link{Format: clipText(l.Format, maxLinkText), Rel: cmp.Or(clipText(l.Rel, maxLinkText), sdk.RelContent),
+			Href: l.Href, Type: clipText(l.Type, maxLinkText), Name: clipText(l.Name, maxLinkText), ExpiresAt: timePtr(l.ExpiresAt)})
 	}
 	return out
 }

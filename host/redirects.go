@@ -18,6 +18,10 @@ import (
 //     minutes at most) instead of one per use, and gives its holder nothing
 //     it did not have. At most 10 000 URLs are remembered per node; beyond
 //     that, URLs not yet remembered ask the distributor every time.
+//   - A redirect goes to the loan's content link of the asked format; a
+//     loan without one (an audiobook that only streams) goes to its
+//     manifest link, else its stream link (redirectRels). A supplement is
+//     never a redirect's target.
 
 // A redirect URL (api.md §4) is a bearer credential for ten minutes: whoever
 // holds it, a patron's browser or whoever it leaked to, gets a fresh link at
@@ -116,21 +120,41 @@ func (h *Host) contentHref(ctx context.Context, in *instance, rec storedLoan, fo
 	return href, nil
 }
 
-// freshContentHref asks the distributor for the loan's content link in
-// format, and when it expires (zero: not said).
+// redirectRels are the link relations a redirect URL may send the browser
+// to, in the order it prefers them: the publication itself (its file, or
+// the licence that unlocks it), else the manifest a reading or listening
+// app streams it from, else a page that reads or plays it in the browser.
+// A supplement never stands in for the publication.
+var redirectRels = []string{sdk.RelContent, sdk.RelManifest, sdk.RelStream}
+
+// freshContentHref asks the distributor for the loan's link in format (of
+// the first of redirectRels it offers), and when it expires (zero: not
+// said).
 func (h *Host) freshContentHref(ctx context.Context, in *instance, rec storedLoan, format string) (string, time.Time, error) {
 	links, err := h.fulfill(ctx, in, rec, format)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	for _, l := range links {
-		if l.Rel == "content" && (format == "" || l.Format == format || l.Format == "") && safeHref(l.Href) {
-			var exp time.Time
-			if l.ExpiresAt != nil {
-				exp = *l.ExpiresAt
+	if l, ok := redirectLink(links, format); ok {
+		var exp time.Time
+		if l.ExpiresAt != nil {
+			exp = *l.ExpiresAt
+		}
+		return l.Href, exp, nil
+	}
+	return "", time.Time{}, sdk.Errorf(sdk.CodeNotAvailable, "no %s content, manifest or stream link for loan %s", echo(format), rec.Loan.ID)
+}
+
+// redirectLink is the link of format ("" or a link without a format: any)
+// that a redirect URL sends the browser to: by redirectRels, then in the
+// distributor's order.
+func redirectLink(links []Link, format string) (Link, bool) {
+	for _, rel := range redirectRels {
+		for _, l := range links {
+			if l.Rel == rel && (format == "" || l.Format == format || l.Format == "") && safeHref(l.Href) {
+				return l, true
 			}
-			return l.Href, exp, nil
 		}
 	}
-	return "", time.Time{}, sdk.Errorf(sdk.CodeNotAvailable, "no %s content link for loan %s", echo(format), rec.Loan.ID)
+	return Link{}, false
 }

@@ -10,7 +10,7 @@ import (
 
 func infoToPB(i Info) *pb.Info {
 	out := &pb.Info{Name: i.Name, Version: i.Version, Formats: i.Formats, Items: i.Items, DedupesCheckout: i.DedupesCheckout,
-		DedupesRenew: i.DedupesRenew, DedupesReturn: i.DedupesReturn}
+		DedupesRenew: i.DedupesRenew, DedupesReturn: i.DedupesReturn, Secrets: i.Secrets}
 	for _, c := range i.Capabilities {
 		out.Capabilities = append(out.Capabilities, string(c))
 	}

@@ -32,5 +32,9 @@
 // errors made with Errorf so that the host and the library see the unified
 // code and the distributor's own: an error that is not an *Error reaches the
 // host as a generic provider_error, and the conformance kit (sdk/sdktest)
-// fails it.
+// fails it. Declare in Info what is true of the distributor (DedupesCheckout
+// only when it deduplicates by the loan id; Secrets for the settings that are
+// secrets): the kit checks the claims against the plugin's simulator. What
+// each operation answers, and what a Loan's ProviderRef and Links may hold
+// (the library sees both), is on Loan and Link.
 package sdk

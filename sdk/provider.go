@@ -21,9 +21,11 @@ type Provider interface {
 	Checkout(ctx context.Context, r CheckoutRequest) (Loan, error)
 	// Fulfill returns fresh access links for an existing loan.
 	Fulfill(ctx context.Context, r FulfillRequest) (Fulfillment, error)
-	// Renew extends a loan.
+	// Renew extends a loan by r.Days and answers it with its new
+	// ExpiresAt (see Loan).
 	Renew(ctx context.Context, r RenewRequest) (Loan, error)
-	// Return ends a loan early.
+	// Return ends a loan early and answers it as ended (see Loan); a loan
+	// the distributor no longer knows is CodeLoanNotFound.
 	Return(ctx context.Context, r ReturnRequest) (Loan, error)
 	// Download returns a link for a purchased (not lent) publication.
 	Download(ctx context.Context, r DownloadRequest) (Fulfillment, error)
@@ -87,6 +89,14 @@ type Info struct {
 	// returned answers the returned loan (not an error): only then does
 	// the host re-send a return whose first outcome it could not learn.
 	DedupesReturn bool
+	// Secrets names the settings (keys of Configure's settings) whose
+	// values are secrets: passwords, API keys, tokens, signing keys. Such a
+	// value must never appear in an error, a loan, a link, an event or a
+	// log line. The conformance kit checks that across a whole run, for
+	// these settings and for every setting whose name says it is a secret
+	// (one of its words is password, passphrase, secret, token, key,
+	// apikey or credentials, and the last is not id, url, name or path).
+	Secrets []string
 }
 
 // ItemsISBN is the Info.Items of distributors whose item ids are ISBN-13/EAN-13.
@@ -125,7 +135,23 @@ type CheckoutRequest struct {
 	NotifyURL string
 }
 
-// Link is one access link of a loan.
+// Link is one access link of a loan. What to answer, by publication:
+//
+//   - an e-book file: Format FormatEPUB (or FormatPDF), Rel RelContent, Type
+//     MediaTypeEPUB, or MediaTypeLCPLicense when Href is the LCP licence
+//     that unlocks it;
+//   - a downloadable audiobook: Format FormatAudiobook, Rel RelContent for
+//     its package, or Rel RelManifest with Type MediaTypeAudiobookManifest
+//     when a listening app streams it from a Readium Audiobook Manifest;
+//   - a publication read or played in the browser: Rel RelStream, Type
+//     MediaTypeHTML, Format the publication's (a streamed e-book is still
+//     FormatEPUB);
+//   - material that goes with it (a booklet): Rel RelSupplement with a Name.
+//
+// Href is an absolute http or https URL (the host drops any other). The
+// host's redirect URL (api.md "Browser redirects") sends the browser to the
+// first content link of the asked format, else its manifest, else its
+// stream.
 type Link struct {
 	// Format is the loan format the link serves (FormatEPUB, FormatAudiobook,
 	// or the distributor's own format id).
@@ -135,7 +161,8 @@ type Link struct {
 	Rel  string
 	Href string
 	// Type is the media type of what Href serves, when the distributor
-	// says (e.g. MediaTypeLCPLicense for an LCP licence document).
+	// says (e.g. MediaTypeLCPLicense for an LCP licence document); the host
+	// passes it on to the library as the link's "type".
 	Type      string
 	Name      string // supplement links carry a name
 	ExpiresAt time.Time
@@ -176,18 +203,42 @@ const (
 )
 
 // Loan is what a distributor answered to a checkout, renewal or return.
+// The host merges it into its own record of the loan: a zero ExpiresAt or
+// Format and empty Links keep what the host had, ProviderRef entries are
+// added to (or replace) the stored ones and none is removed.
+//
+//   - Checkout answers the new loan: its Format, its ExpiresAt (required
+//     when the request asked for Days: in the future and no later than
+//     those days, give or take the distributor's rounding; zero only when
+//     the distributor does not say, and the host then counts the days
+//     itself), its Links and its ProviderRef.
+//   - Renew answers the loan with its new ExpiresAt (required: a renewal
+//     that answers zero leaves the host expiring the loan at its old end),
+//     and new Links or ProviderRef entries only when the renewal changed
+//     them (CB's addition has an order reference of its own).
+//   - Return answers the loan as ended: leave ExpiresAt zero (or the moment
+//     the distributor ended it) and Links empty; the host marks the loan
+//     returned and stops showing its links whatever the answer holds.
 type Loan struct {
 	Format    string
 	ExpiresAt time.Time
 	Links     []Link
-	// ProviderRef holds what the distributor needs later (order reference,
-	// transaction id, checkout id). The host stores it and hands it back in
-	// LoanRef.
+	// ProviderRef holds what the distributor needs later: its ids of the
+	// loan (order reference, transaction id, checkout id, the loan's status
+	// document URL). The host stores it, hands it back in LoanRef to every
+	// later call on the loan, and shows it to the library as the loan's
+	// provider_ref (informational, also after the loan ended). So keep ids
+	// there and nothing else: no secret (credentials, tokens, signed or
+	// expiring download links) and no patron data beyond the Patron
+	// pseudonym the plugin was given. The host keeps at most 32 entries,
+	// keys up to 128 bytes and values up to 4 KiB; a larger entry is
+	// dropped whole.
 	ProviderRef map[string]string
 }
 
 // LoanRef is the host's record of an existing loan, handed to the plugin for
-// operations on it.
+// operations on it: ProviderRef is what the plugin's answers put there
+// (see Loan.ProviderRef), ExpiresAt the loan's current end.
 type LoanRef struct {
 	ID          string
 	Item        string

@@ -10,6 +10,7 @@ import (
 	"log"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/lendgate/lendgate/sdk"
 )
@@ -42,8 +43,9 @@ func (p *provider) Describe(context.Context) (sdk.Info, error) {
 		Name:         "acme",
 		Version:      version,
 		Capabilities: []sdk.Capability{sdk.CapCheckout, sdk.CapFulfill, sdk.CapReturn},
-		Formats:      []string{"epub"},
+		Formats:      []string{sdk.FormatEPUB},
 		Items:        sdk.ItemsISBN,
+		Secrets:      []string{"api_key"}, // never in an error, a link or a log line
 	}, nil
 }
 
@@ -80,7 +82,7 @@ func (p *provider) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loa
 	if err != nil {
 		return sdk.Loan{}, err
 	}
-	if r.Format != "" && r.Format != "epub" {
+	if r.Format != "" && r.Format != sdk.FormatEPUB {
 		return sdk.Loan{}, sdk.Errorf(sdk.CodeInvalidRequest, "Acme lends epub only, not %q", r.Format)
 	}
 	req := loanRequest{ISBN: r.Item, Reader: r.Patron, Days: r.Days}
@@ -89,9 +91,9 @@ func (p *provider) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loa
 		return sdk.Loan{}, err
 	}
 	return sdk.Loan{
-		Format:      "epub",
-		ExpiresAt:   out.Expires,
-		Links:       []sdk.Link{{Format: "epub", Rel: "content", Href: out.DownloadURL}},
+		Format:      sdk.FormatEPUB,
+		ExpiresAt:   out.Expires, // the loan's end, as Acme says: the host expires the loan then
+		Links:       []sdk.Link{epubLink(out.DownloadURL, time.Time{})},
 		ProviderRef: map[string]string{refLoanID: out.LoanID},
 	}, nil
 }
@@ -110,9 +112,15 @@ func (p *provider) Fulfill(ctx context.Context, r sdk.FulfillRequest) (sdk.Fulfi
 	if err := a.JSON(ctx, http.MethodGet, "/api/loans/"+url.PathEscape(id)+"/link", nil, &out); err != nil {
 		return sdk.Fulfillment{}, err
 	}
-	return sdk.Fulfillment{Links: []sdk.Link{
-		{Format: "epub", Rel: "content", Href: out.DownloadURL, ExpiresAt: out.Expires},
-	}}, nil
+	return sdk.Fulfillment{Links: []sdk.Link{epubLink(out.DownloadURL, out.Expires)}}, nil
+}
+
+// epubLink is Acme's download link of an e-book: the file itself (rel
+// content). An audiobook would be sdk.FormatAudiobook, and a link a
+// listening app streams from rel sdk.RelManifest with type
+// sdk.MediaTypeAudiobookManifest; a web player, rel sdk.RelStream.
+func epubLink(href string, expires time.Time) sdk.Link {
+	return sdk.Link{Format: sdk.FormatEPUB, Rel: sdk.RelContent, Type: sdk.MediaTypeEPUB, Href: href, ExpiresAt: expires}
 }
 
 // Return gives a loan back to Acme before it expires.
@@ -128,6 +136,8 @@ func (p *provider) Return(ctx context.Context, r sdk.ReturnRequest) (sdk.Loan, e
 	if err := a.JSON(ctx, http.MethodDelete, "/api/loans/"+url.PathEscape(id), nil, nil); err != nil {
 		return sdk.Loan{}, err
 	}
+	// The loan as ended: no expiry and no links (the host marks it
+	// returned and keeps what it had).
 	return sdk.Loan{Format: r.Loan.Format}, nil
 }
 

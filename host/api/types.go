@@ -22,6 +22,7 @@ type Link struct {
 	Format    string     `json:"format"`
 	Rel       string     `json:"rel"`
 	Href      string     `json:"href"`
+	Type      string     `json:"type,omitempty"`
 	Name      string     `json:"name,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }

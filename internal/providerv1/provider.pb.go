@@ -220,6 +220,9 @@ type Info struct {
 	// loan once; dedupes_return: a return re-sent answers the returned loan.
 	DedupesRenew  bool `protobuf:"varint,8,opt,name=dedupes_renew,json=dedupesRenew,proto3" json:"dedupes_renew,omitempty"`
 	DedupesReturn bool `protobuf:"varint,9,opt,name=dedupes_return,json=dedupesReturn,proto3" json:"dedupes_return,omitempty"`
+	// secrets: the setting keys whose values are secrets (passwords, API
+	// keys, tokens), which must never appear in an answer or a log line.
+	Secrets       []string `protobuf:"bytes,10,rep,name=secrets,proto3" json:"secrets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -315,6 +318,13 @@ func (x *Info) GetDedupesReturn() bool {
 		return x.DedupesReturn
 	}
 	return false
+}
+
+func (x *Info) GetSecrets() []string {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
 }
 
 type ConfigureRequest struct {
@@ -1998,7 +2008,7 @@ const file_provider_proto_rawDesc = "" +
 	"\aoutcome\x18\a \x01(\x05R\aoutcome\"\x11\n" +
 	"\x0fDescribeRequest\"&\n" +
 	"\fOptionValues\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values\"\xa2\x03\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\"\xbc\x03\n" +
 	"\x04Info\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\"\n" +
@@ -2008,7 +2018,9 @@ const file_provider_proto_rawDesc = "" +
 	"\x05items\x18\x06 \x01(\tR\x05items\x12)\n" +
 	"\x10dedupes_checkout\x18\a \x01(\bR\x0fdedupesCheckout\x12#\n" +
 	"\rdedupes_renew\x18\b \x01(\bR\fdedupesRenew\x12%\n" +
-	"\x0ededupes_return\x18\t \x01(\bR\rdedupesReturn\x1a^\n" +
+	"\x0ededupes_return\x18\t \x01(\bR\rdedupesReturn\x12\x18\n" +
+	"\asecrets\x18\n" +
+	" \x03(\tR\asecrets\x1a^\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
 	"\x05value\x18\x02 \x01(\v2\".lendgate.provider.v1.OptionValuesR\x05value:\x028\x01\"\xbd\x01\n" +

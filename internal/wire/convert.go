@@ -13,7 +13,7 @@ import (
 
 func infoFromPB(p *pb.Info) sdk.Info {
 	i := sdk.Info{Name: p.GetName(), Version: p.GetVersion(), Formats: p.GetFormats(), Items: p.GetItems(), DedupesCheckout: p.GetDedupesCheckout(),
-		DedupesRenew: p.GetDedupesRenew(), DedupesReturn: p.GetDedupesReturn()}
+		DedupesRenew: p.GetDedupesRenew(), DedupesReturn: p.GetDedupesReturn(), Secrets: p.GetSecrets()}
 	for _, c := range p.GetCapabilities() {
 		i.Capabilities = append(i.Capabilities, sdk.Capability(c))
 	}

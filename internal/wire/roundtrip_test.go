@@ -164,3 +164,23 @@ func TestAvailabilityAndReconcileCrossTheWire(t *testing.T) {
 		t.Errorf("reconcile without the capability: %v", err)
 	}
 }
+
+// describing answers a fixed Info.
+type describing struct {
+	sdk.Unimplemented
+	info sdk.Info
+}
+
+func (d describing) Describe(context.Context) (sdk.Info, error) { return d.info, nil }
+
+// TestInfoCrossesTheWire: every declaration of Info reaches the host, the
+// dedupe claims and the secret settings among them.
+func TestInfoCrossesTheWire(t *testing.T) {
+	want := sdk.Info{Name: "acme", Version: "1.2.3", Capabilities: []sdk.Capability{sdk.CapCheckout, sdk.CapRenew},
+		Formats: []string{sdk.FormatEPUB, sdk.FormatAudiobook}, Options: map[string][]string{"medium": {"download"}}, Items: sdk.ItemsISBN,
+		DedupesCheckout: true, DedupesRenew: true, DedupesReturn: true, Secrets: []string{"api_key", "signing_secret"}}
+	got, err := dial(t, describing{info: want}).Describe(t.Context())
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Describe: %+v, %v; want %+v", got, err, want)
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -27,8 +26,7 @@ func TestConformance(t *testing.T) {
 		cbsim.WithUser(conformancePatron, conformancePassword),
 		cbsim.WithGrant(conformancePatron, cbsim.EANAvailable),
 	)
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
+	srv := sdktest.Simulator(t, sim) // the kit's fault hook too
 
 	checkout := sdk.CheckoutRequest{
 		Item:    cbsim.EANAvailable,
@@ -90,7 +88,19 @@ func TestConformance(t *testing.T) {
 		},
 		Checkout:  checkout,
 		RenewDays: 7,
-		Access:    sdk.AccessRequest{Item: cbsim.EANAvailable, Patron: conformancePatron, Password: conformancePassword},
+		Faults:    srv,
+		// Did the call reach CB? The order placed under the host's loan id
+		// (OrderReference), and the addition a renewal placed under its
+		// renewal id.
+		Effects: sdktest.Effects{
+			Checkout: func(r sdk.CheckoutRequest, _ sdk.Loan) bool { _, ok := sim.Order(r.LoanID); return ok },
+			Renew: func(l sdk.LoanRef, renewed sdk.Loan) bool {
+				o, ok := sim.Order(renewed.ProviderRef[refLastOrderReference])
+				return ok && o.AdditionTo == l.ProviderRef[refCbOrderReference]
+			},
+			Checkouts: func(loanID string) int { return ordersUnder(sim, loanID) },
+		},
+		Access: sdk.AccessRequest{Item: cbsim.EANAvailable, Patron: conformancePatron, Password: conformancePassword},
 		ErrorCases: []sdktest.ErrorCase{
 			{
 				Name: "EAN not in the catalogue",
@@ -104,9 +114,10 @@ func TestConformance(t *testing.T) {
 			},
 			{
 				// RetryAfter is checked below, against the plugin's clock.
+				// An answer about this title: it pauses nothing else.
 				Name: "no price until tomorrow",
 				Call: noPriceCall,
-				Code: sdk.CodeTryLater, ProviderCode: "EBS-10060",
+				Code: sdk.CodeTryLater, ProviderCode: "EBS-10060", Scope: sdk.ScopeRequest,
 			},
 			{
 				Name: "CB asks to slow down",
@@ -158,4 +169,16 @@ func TestConformance(t *testing.T) {
 			t.Errorf("EBS-10060: retry after %s, want between %s and %s (to the next midnight in Amsterdam)", e.RetryAfter, lo, hi)
 		}
 	})
+}
+
+// ordersUnder counts the first orders (not renewals' additions) that CB
+// holds under OrderReference ref.
+func ordersUnder(sim *cbsim.Sim, ref string) int {
+	n := 0
+	for _, o := range sim.Orders() {
+		if o.OrderReference == ref && o.AdditionTo == "" {
+			n++
+		}
+	}
+	return n
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,8 +18,7 @@ import (
 func TestConformance(t *testing.T) {
 	bin := sdktest.Build(t, ".")
 	sim := demarquesim.New()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
+	srv := sdktest.Simulator(t, sim) // the kit's fault hook too
 
 	checkout := sdk.CheckoutRequest{
 		Item:       demarquesim.ISBNAvailable,
@@ -51,6 +50,26 @@ func TestConformance(t *testing.T) {
 			sdk.SettingAllowInsecureHTTP: "true",
 		},
 		Checkout: checkout,
+		Faults:   srv,
+		// Did the call reach the warehouse? The loan kept under its
+		// transaction_id (the host's loan id), the download asked for.
+		Effects: sdktest.Effects{
+			Checkout: func(r sdk.CheckoutRequest, _ sdk.Loan) bool { _, ok := sim.Loan(r.LoanID); return ok },
+			Download: func(r sdk.DownloadRequest, _ sdk.Fulfillment) bool {
+				for _, q := range sim.Requests() {
+					if q.Endpoint == demarquesim.EndpointDownload && strings.Contains(q.Path, r.Transaction) {
+						return true
+					}
+				}
+				return false
+			},
+			Checkouts: func(loanID string) int {
+				if _, ok := sim.Loan(loanID); ok {
+					return 1 // the warehouse keys loans by transaction_id
+				}
+				return 0
+			},
+		},
 		Download: sdk.DownloadRequest{Customer: "cust_42", Transaction: "basket-7", Item: demarquesim.ISBNSecond, Format: "pdf", PatronName: "Jane Doe"},
 		Notification: func(loan sdk.LoanRef) sdk.Notification {
 			body := fmt.Sprintf(`{"type":"return","time":"2026-11-22T10:00:00Z","data":{"loan":"L000001","transaction":%q,"time_before_expire":3600}}`, loan.ID)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -17,8 +16,7 @@ import (
 func TestConformance(t *testing.T) {
 	bin := sdktest.Build(t, ".")
 	sim := ehubsim.New()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
+	srv := sdktest.Simulator(t, sim) // the kit's fault hook too
 
 	// Not ehubsim.RecordMultiFormat: its links are the seed's malformed
 	// hrefs ("http:/localhost:…"), which the plugin passes on verbatim and
@@ -57,6 +55,15 @@ func TestConformance(t *testing.T) {
 		// loan ids); its loan is still active (ehub cannot return), so every
 		// one of them answers already_on_loan, a unified code, and none lends.
 		Checkout: checkout,
+		Faults:   srv,
+		// Did the checkout reach eHUB? The checkout it holds under the id
+		// the plugin keeps.
+		Effects: sdktest.Effects{
+			Checkout: func(_ sdk.CheckoutRequest, l sdk.Loan) bool {
+				_, ok := sim.Lookup(l.ProviderRef["checkout_id"])
+				return ok
+			},
+		},
 		ErrorCases: []sdktest.ErrorCase{
 			{
 				// A patron of its own, so that neither the sample's loan nor

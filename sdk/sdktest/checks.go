@@ -1,6 +1,7 @@
 package sdktest
 
 import (
+	"mime"
 	"net/url"
 	"slices"
 	"testing"
@@ -14,13 +15,15 @@ import (
 // the kit exercises them (return last: it ends the loan).
 var capabilities = []sdk.Capability{
 	sdk.CapCheckout, sdk.CapFulfill, sdk.CapRenew, sdk.CapNotifications,
-	sdk.CapDownload, sdk.CapAccessCheck, sdk.CapResolve, sdk.CapReturn,
+	sdk.CapDownload, sdk.CapAccessCheck, sdk.CapResolve, sdk.CapAvailability,
+	sdk.CapReconcile, sdk.CapReturn,
 }
 
 // events are the event types a notification may become (api.md §5).
 var events = []string{
 	sdk.EventLoanCreated, sdk.EventLoanRenewed, sdk.EventLoanReturned,
 	sdk.EventLoanExpired, sdk.EventLoanRevoked, sdk.EventLoanNotified,
+	sdk.EventLoanActivated,
 }
 
 func (k *kit) checkDescribe(t *testing.T) {
@@ -63,20 +66,35 @@ func (k *kit) checkDescribe(t *testing.T) {
 			t.Error("Describe: an option with an empty name")
 		}
 	}
+	for _, key := range info.Secrets {
+		if key == "" {
+			t.Error("Describe: an empty setting name in Secrets")
+		}
+	}
+	k.secrets.addSettings(k.c.Settings, info.Secrets)
 }
 
+// checkConfigure configures the instance and a second one, as the host
+// does at start, then the first again, as on a swap: a plugin serves every
+// instance of its distributor from one process (concurrent_checkouts calls
+// both at once).
 func (k *kit) checkConfigure(t *testing.T) {
 	ctx, cancel := k.callCtx(t)
 	defer cancel()
-	if err := k.p.Configure(ctx, k.c.Instance, k.c.Settings); err != nil {
-		t.Fatalf("Configure(%q): %v", k.c.Instance, err)
+	instances := []string{k.c.Instance, k.instance2()}
+	for _, in := range instances {
+		if err := k.p.Configure(ctx, in, k.c.Settings); err != nil {
+			t.Fatalf("Configure(%q): %s", in, k.explain(t, err))
+		}
 	}
 	// The host configures every instance again on each restart and swap.
 	if err := k.p.Configure(ctx, k.c.Instance, k.c.Settings); err != nil {
-		t.Fatalf("Configure(%q) a second time with the same settings: %v", k.c.Instance, err)
+		t.Fatalf("Configure(%q) a second time with the same settings: %s", k.c.Instance, k.explain(t, err))
 	}
-	if err := k.p.Health(ctx, k.c.Instance); err != nil {
-		t.Errorf("Health(%q) after Configure: %v (the host health-checks every instance at start and swap)", k.c.Instance, err)
+	for _, in := range instances {
+		if err := k.p.Health(ctx, in); err != nil {
+			t.Errorf("Health(%q) after Configure: %s (the host health-checks every instance at start and swap)", in, k.explain(t, err))
+		}
 	}
 }
 
@@ -111,6 +129,13 @@ func (k *kit) checkCapabilities(t *testing.T) {
 				k.checkDownload(t)
 			case sdk.CapAccessCheck:
 				k.checkAccess(t)
+			case sdk.CapResolve:
+				needLoan(t)
+				k.checkResolve(t, ref)
+			case sdk.CapAvailability:
+				k.checkAvailability(t)
+			case sdk.CapReconcile:
+				k.checkReconcile(t)
 			case sdk.CapReturn:
 				needLoan(t)
 				k.checkReturn(t, ref)
@@ -127,9 +152,10 @@ func (k *kit) checkCheckout(t *testing.T) (sdk.LoanRef, bool) {
 	ctx, cancel := k.callCtx(t)
 	defer cancel()
 	r := k.checkout()
+	asked := time.Now()
 	loan, err := k.p.Checkout(ctx, r)
 	if err != nil {
-		t.Fatalf("Checkout of the sample: %v", err)
+		t.Fatalf("Checkout of the sample: %s", k.explain(t, err))
 	}
 	if len(loan.Links) == 0 && len(loan.ProviderRef) == 0 {
 		t.Error("Checkout: the loan has neither links nor a provider ref, nothing to read or fulfill it with")
@@ -138,11 +164,12 @@ func (k *kit) checkCheckout(t *testing.T) (sdk.LoanRef, bool) {
 	if loan.Format != "" && !slices.Contains(k.info.Formats, loan.Format) {
 		t.Errorf("Checkout: loan format %q is not one of the declared formats %v", loan.Format, k.info.Formats)
 	}
-	if !loan.ExpiresAt.IsZero() && !loan.ExpiresAt.After(time.Now()) {
-		t.Errorf("Checkout: the new loan expired already (%s)", loan.ExpiresAt)
-	}
+	k.checkExpiry(t, "Checkout", r.Days, asked, loan.ExpiresAt)
 	k.checkEffect(t, sdk.CapCheckout, "Checkout", func() bool { return k.c.Effects.Checkout(r, loan) }, k.c.Effects.Checkout != nil)
-	return loanRef(r, loan), !t.Failed()
+	// The operations on the loan need something to find it by: a loan
+	// with neither links nor a provider ref is not one.
+	usable := len(loan.Links) > 0 || len(loan.ProviderRef) > 0
+	return loanRef(r, loan), usable
 }
 
 // checkSample checks the Checkout sample the way the host checks a request
@@ -172,7 +199,7 @@ func (k *kit) checkFulfill(t *testing.T, ref sdk.LoanRef) {
 	defer cancel()
 	f, err := k.p.Fulfill(ctx, sdk.FulfillRequest{Instance: k.c.Instance, Loan: ref})
 	if err != nil {
-		t.Fatalf("Fulfill of the checkout's loan: %v", err)
+		t.Fatalf("Fulfill of the checkout's loan: %s", k.explain(t, err))
 	}
 	if len(f.Links) == 0 {
 		t.Error("Fulfill: no links")
@@ -183,15 +210,14 @@ func (k *kit) checkFulfill(t *testing.T, ref sdk.LoanRef) {
 func (k *kit) checkRenew(t *testing.T, ref sdk.LoanRef) sdk.LoanRef {
 	ctx, cancel := k.callCtx(t)
 	defer cancel()
+	asked := time.Now()
 	loan, err := k.p.Renew(ctx, sdk.RenewRequest{Instance: k.c.Instance, Loan: ref, Days: k.c.RenewDays, RenewalID: k.loanID()})
 	if err != nil {
-		t.Fatalf("Renew of the checkout's loan by %d days: %v", k.c.RenewDays, err)
+		t.Fatalf("Renew of the checkout's loan by %d days: %s", k.c.RenewDays, k.explain(t, err))
 	}
 	checkLinks(t, "Renew", loan.Links)
+	k.checkRenewedExpiry(t, ref.ExpiresAt, asked, loan.ExpiresAt)
 	if !loan.ExpiresAt.IsZero() {
-		if !ref.ExpiresAt.IsZero() && loan.ExpiresAt.Before(ref.ExpiresAt) {
-			t.Errorf("Renew: the loan now expires %s, before its old expiry %s", loan.ExpiresAt, ref.ExpiresAt)
-		}
 		ref.ExpiresAt = loan.ExpiresAt
 	}
 	k.checkEffect(t, sdk.CapRenew, "Renew", func() bool { return k.c.Effects.Renew(ref, loan) }, k.c.Effects.Renew != nil)
@@ -214,7 +240,7 @@ func (k *kit) checkNotification(t *testing.T, ref sdk.LoanRef) {
 	defer cancel()
 	ev, err := k.p.HandleNotification(ctx, n)
 	if err != nil {
-		t.Fatalf("HandleNotification of the sample: %v", err)
+		t.Fatalf("HandleNotification of the sample: %s", k.explain(t, err))
 	}
 	if !slices.Contains(events, ev.Type) {
 		t.Errorf("HandleNotification: event type %q is not one of %v", ev.Type, events)
@@ -231,7 +257,7 @@ func (k *kit) checkDownload(t *testing.T) {
 	defer cancel()
 	f, err := k.p.Download(ctx, r)
 	if err != nil {
-		t.Fatalf("Download of the sample: %v", err)
+		t.Fatalf("Download of the sample: %s", k.explain(t, err))
 	}
 	if len(f.Links) == 0 {
 		t.Error("Download: no links")
@@ -249,7 +275,7 @@ func (k *kit) checkAccess(t *testing.T) {
 	ctx, cancel := k.callCtx(t)
 	defer cancel()
 	if _, err := k.p.CheckAccess(ctx, r); err != nil {
-		t.Fatalf("CheckAccess of the sample: %v", err)
+		t.Fatalf("CheckAccess of the sample: %s", k.explain(t, err))
 	}
 }
 
@@ -258,14 +284,14 @@ func (k *kit) checkReturn(t *testing.T, ref sdk.LoanRef) {
 	defer cancel()
 	loan, err := k.p.Return(ctx, sdk.ReturnRequest{Instance: k.c.Instance, Loan: ref})
 	if err != nil {
-		t.Fatalf("Return of the checkout's loan: %v", err)
+		t.Fatalf("Return of the checkout's loan: %s", k.explain(t, err))
 	}
 	checkLinks(t, "Return", loan.Links)
 	k.checkEffect(t, sdk.CapReturn, "Return", func() bool { return k.c.Effects.Return(ref) }, k.c.Effects.Return != nil)
 }
 
-// checkLinks checks what the host hands to readers: absolute http(s) links,
-// rel content or supplement, supplements named.
+// checkLinks checks what the host hands to readers: absolute http(s)
+// links, a known rel, supplements named, a media type that parses.
 func checkLinks(t *testing.T, op string, links []sdk.Link) {
 	t.Helper()
 	for i, l := range links {
@@ -274,13 +300,18 @@ func checkLinks(t *testing.T, op string, links []sdk.Link) {
 			t.Errorf("%s: link %d: href %q is not an absolute http(s) URL", op, i, l.Href)
 		}
 		switch l.Rel {
-		case "content":
-		case "supplement":
+		case sdk.RelContent, sdk.RelManifest, sdk.RelStream:
+		case sdk.RelSupplement:
 			if l.Name == "" {
 				t.Errorf("%s: link %d: a supplement link needs a name", op, i)
 			}
 		default:
-			t.Errorf("%s: link %d: rel %q, want content or supplement", op, i, l.Rel)
+			t.Errorf("%s: link %d: rel %q, want %s, %s, %s or %s (sdk.Rel*)", op, i, l.Rel, sdk.RelContent, sdk.RelSupplement, sdk.RelManifest, sdk.RelStream)
+		}
+		if l.Type != "" {
+			if _, _, err := mime.ParseMediaType(l.Type); err != nil {
+				t.Errorf("%s: link %d: type %q is not a media type (sdk.MediaType*): %v", op, i, l.Type, err)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"strings"
 	"sync"
@@ -45,11 +46,11 @@ func (k *kit) call(ctx context.Context, c sdk.Capability, instance string, ref s
 		n.Instance, n.Loan = instance, ref
 		_, err = k.p.HandleNotification(ctx, n)
 	case sdk.CapResolve:
-		rv, ok := k.p.(sdk.Resolver)
-		if !ok {
-			return sdk.Errorf(sdk.CodeUnsupportedOperation, "the client does not resolve")
-		}
-		_, err = rv.Resolve(ctx, sdk.ResolveRequest{Instance: instance, Loan: ref})
+		_, err = k.typed.Resolve(ctx, sdk.ResolveRequest{Instance: instance, Loan: ref})
+	case sdk.CapAvailability:
+		_, err = k.typed.Availability(ctx, sdk.AvailabilityRequest{Instance: instance, Item: ref.Item})
+	case sdk.CapReconcile:
+		_, err = k.typed.Reconcile(ctx, sdk.ReconcileRequest{Instance: instance})
 	default:
 		err = fmt.Errorf("sdktest: no call for capability %q", c)
 	}
@@ -85,6 +86,7 @@ func recoveredPanic(err error) bool {
 func (k *kit) checkErrorCase(t *testing.T, ec ErrorCase) {
 	ctx, cancel := k.callCtx(t)
 	defer cancel()
+	mark := k.simMark()
 	var err error
 	if !k.bound(t, "ErrorCase "+ec.Name+": Call", func() { err = ec.Call(ctx, k.p, k.c.Instance) }) {
 		return
@@ -97,13 +99,44 @@ func (k *kit) checkErrorCase(t *testing.T, ec ErrorCase) {
 		t.Fatalf("want an *sdk.Error %s, got %T %v", ec.Code, err, err)
 	}
 	if e.Code != ec.Code {
-		t.Errorf("code: want %q, got %s", ec.Code, describeErr(err))
+		t.Errorf("code: want %q, got %s%s", ec.Code, k.explain(t, err), k.simAnswers(mark))
 	}
 	if ec.ProviderCode != "" && e.ProviderCode != ec.ProviderCode {
 		t.Errorf("provider code: want %q, got %s", ec.ProviderCode, describeErr(err))
 	}
 	if ec.RetryAfter > 0 && e.RetryAfter != ec.RetryAfter {
 		t.Errorf("retry after: want %s, got %s", ec.RetryAfter, describeErr(err))
+	}
+	if e.RetryAfter > 0 && e.Scope != ec.Scope {
+		t.Errorf("the retry-after pauses the %s, want the %s (ErrorCase.Scope): a distributor's answer about one request pauses that "+
+			"request only (sdk.ScopeRequest: e.ForRequest(), or ErrorTable.PerRequest), a signal about the whole account (its 429) the "+
+			"instance (sdk.ScopeInstance, the zero value)", scopeName(e.Scope), scopeName(ec.Scope))
+	}
+	k.checkRefusal(t, err, mark)
+}
+
+// checkRefusal fails an answer of provider_error to a call during which
+// the distributor refused with a 4xx: the distributor answered, and said
+// why, so the plugin's error table misses a code (a PATRON_LIMIT read as
+// a distributor failure counts against the breaker and tells the library
+// nothing). Needs the kit's Server, which sees the simulator's answers.
+func (k *kit) checkRefusal(t *testing.T, err error, mark answerMark) {
+	t.Helper()
+	if k.sim == nil || sdk.CodeOf(err) != sdk.CodeProviderError || recoveredPanic(err) {
+		return
+	}
+	for _, a := range k.sim.since(mark) {
+		if a.status < 400 || a.status > 499 || a.status == http.StatusRequestTimeout || a.status == http.StatusTooManyRequests {
+			continue
+		}
+		code := a.code
+		if code == "" {
+			code = fmt.Sprintf("HTTP %d", a.status)
+		}
+		t.Errorf("the distributor refused with %d %s and the plugin answered %s: a refusal is the distributor's answer, not its failure. "+
+			"Fix: map %q in the plugin's error table (sdk.ErrorTable.Codes, or Statuses for the HTTP status) to the unified code that says why "+
+			"(limit_reached, not_available, patron_rejected, …)%s", a.status, code, describeErr(err), code, k.simAnswers(mark))
+		return
 	}
 }
 
@@ -114,18 +147,29 @@ func (k *kit) checkErrorCase(t *testing.T, ec ErrorCase) {
 // method return; with a binary it reads when the method returned from the
 // plugin's log (sdk.OverrunMessage, which sdk.Serve writes).
 func (k *kit) checkDeadline(t *testing.T) {
-	if k.c.Slow == nil {
-		t.Skip("Config.Slow is not set: give the kit a call slower than a short deadline (e.g. with simulator latency) to check deadlines")
+	slow := k.c.Slow
+	if slow == nil && k.c.Faults != nil && k.info.Has(sdk.CapCheckout) {
+		restore := k.inject(t, FaultSlow)
+		defer restore()
+		slow = func(ctx context.Context, p sdk.Provider, instance string) error {
+			r := k.checkoutFor("slow")
+			r.Instance = instance
+			_, err := p.Checkout(ctx, r)
+			return err
+		}
+	}
+	if slow == nil {
+		t.Skip("neither Config.Slow nor Config.Faults is set: give the kit a call slower than a short deadline (e.g. with simulator latency) to check deadlines")
 	}
 	mark := 0
-	if k.overruns != nil {
-		mark = k.overruns.mark()
+	if k.w == nil {
+		mark = k.log.mark()
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), k.c.Deadline)
 	defer cancel()
 	start := time.Now()
 	var err error
-	if !k.bound(t, "Config.Slow", func() { err = k.c.Slow(ctx, k.p, k.c.Instance) }) {
+	if !k.bound(t, "Config.Slow", func() { err = slow(ctx, k.p, k.c.Instance) }) {
 		return
 	}
 	elapsed := time.Since(start)
@@ -146,11 +190,11 @@ func (k *kit) checkDeadline(t *testing.T) {
 		if !k.w.waitIdle(wait) {
 			t.Errorf("the plugin's method was still running %s after its %s deadline: %s", k.c.Slack, k.c.Deadline, fix)
 		}
-	case k.overruns != nil && elapsed >= k.c.Deadline: // an answer before the deadline was the plugin's own
+	case elapsed >= k.c.Deadline: // Binary mode; an answer before the deadline was the plugin's own
 		// The line comes over a pipe: allow it a moment past the slack.
 		wait, cancel := context.WithDeadline(t.Context(), start.Add(k.c.Deadline+k.c.Slack+250*time.Millisecond))
 		defer cancel()
-		ov, ok := k.overruns.next(wait, mark)
+		ov, ok := k.log.next(wait, mark)
 		switch {
 		case !ok:
 			t.Errorf("the plugin's method was still running %s after its %s deadline (its log has no %q line): %s",
@@ -199,29 +243,49 @@ func (k *kit) checkUnknownInstance(t *testing.T) {
 	}
 }
 
-// checkConcurrentCheckouts makes Concurrency checkouts at once, each with its
-// own loan id and its own patron (the sample's patron with "-<n>" appended,
-// so that distributors refusing a second loan of an item to one patron
-// still lend): every one answers a loan or a unified code, and none fails
-// the transport (a plugin that serialises badly, deadlocks or crashes under
-// load does).
+// checkConcurrentCheckouts makes Concurrency checkouts at once, spread over
+// the kit's two instances, each with its own loan id and its own patron
+// (the sample's patron with "-<n>" appended, so that distributors refusing
+// a second loan of an item to one patron still lend), while both instances
+// are configured again, as on a swap: every checkout answers a loan or a
+// unified code, and none fails the transport (a plugin that serialises
+// badly, deadlocks or crashes under load does). A plugin built with the
+// race detector reports here what per-instance state it shares without a
+// lock (see races).
 func (k *kit) checkConcurrentCheckouts(t *testing.T) {
 	if !k.info.Has(sdk.CapCheckout) {
 		t.Skip("the plugin does not declare checkout")
 	}
 	n := k.c.Concurrency
 	errs := make([]error, n)
+	instances := []string{k.c.Instance, k.instance2()}
+	reconfigured := make([]error, len(instances))
 	var wg sync.WaitGroup
 	for i := range n {
 		r := k.checkout()
+		r.Instance = instances[i%len(instances)]
 		r.Patron = fmt.Sprintf("%s-%d", r.Patron, i+1)
 		wg.Go(func() {
 			ctx, cancel := k.callCtx(t)
 			defer cancel()
 			_, errs[i] = k.p.Checkout(ctx, r)
 		})
+		if i == n/2 {
+			for j, in := range instances {
+				wg.Go(func() {
+					ctx, cancel := k.callCtx(t)
+					defer cancel()
+					reconfigured[j] = k.p.Configure(ctx, in, k.c.Settings)
+				})
+			}
+		}
 	}
 	wg.Wait()
+	for j, err := range reconfigured {
+		if err != nil {
+			t.Errorf("Configure(%q) again while checkouts ran: %s", instances[j], k.explain(t, err))
+		}
+	}
 	ok := 0
 	for i, err := range errs {
 		switch {
@@ -230,9 +294,9 @@ func (k *kit) checkConcurrentCheckouts(t *testing.T) {
 		case !sdk.CodeOf(err).Known():
 			t.Errorf("checkout %d of %d: %q is not a unified code", i+1, n, sdk.CodeOf(err))
 		case transportFailure(err):
-			t.Errorf("checkout %d of %d failed the transport: %s", i+1, n, describeErr(err))
+			t.Errorf("checkout %d of %d failed the transport (did the plugin crash? a concurrent map write does): %s", i+1, n, describeErr(err))
 		case recoveredPanic(err):
-			t.Errorf("checkout %d of %d panicked: %s", i+1, n, describeErr(err))
+			t.Errorf("checkout %d of %d: %s", i+1, n, k.explain(t, err))
 		}
 	}
 	t.Logf("%d of %d concurrent checkouts lent", ok, n)
@@ -262,7 +326,7 @@ func checkPanicRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatalf("building the kit's panicking plugin (needs %s in the module graph, not vendored away): %v", panicPluginPkg, err)
 	}
-	p, _, err := startBinary(t, bin)
+	p, _, err := startBinary(t, bin, newPluginLog(nil, "the kit's panicking plugin's log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,17 +350,27 @@ func checkPanicRecovery(t *testing.T) {
 // vocabulary: the wire turns them into provider_error, so the host would
 // see a distributor failure where the plugin meant something else.
 func (k *kit) checkUnifiedCodes(t *testing.T) {
-	_, bad := k.w.report()
-	for _, b := range bad {
+	for _, b := range k.w.badCodeReport() {
 		t.Errorf("the plugin returned a code outside the unified vocabulary (the host sees provider_error): %s", b)
 	}
 }
 
-// checkNoPanics (Provider mode) reports every panic the plugin raised during
-// the run, including ones that other checks saw only as provider_error.
+// checkNoPanics reports every panic the plugin raised during the run,
+// including ones that other checks saw only as provider_error, each with
+// the first frame of the plugin's own code (from the plugin's log with a
+// binary, from the watch around it in Provider mode).
 func (k *kit) checkNoPanics(t *testing.T) {
-	panics, _ := k.w.report()
-	for _, p := range panics {
-		t.Errorf("the plugin panicked: %s", p)
+	seen := map[string]int{}
+	var order []string
+	for _, p := range k.panics.allPanics() {
+		s := p.String()
+		if seen[s] == 0 {
+			order = append(order, s)
+		}
+		seen[s]++
+	}
+	for _, s := range order {
+		t.Errorf("the plugin panicked (%d×): %s. sdk.Serve recovers a panic into %s, but the call failed and the library saw a "+
+			"distributor error; fix the code at that line (a nil map or pointer, an index out of range on a distributor's answer)", seen[s], s, sdk.CodeProviderError)
 	}
 }

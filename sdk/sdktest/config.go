@@ -60,9 +60,19 @@ type Config struct {
 	// set, every declared operation with an effect needs its hook.
 	Effects Effects
 
+	// Faults makes the distributor fail in each way the kit knows (see
+	// Fault): the kit drives every one through checkout, renew and return
+	// (those declared) and checks the unified code and outcome class of
+	// the answer, whether or not ErrorCases list it. Give it the Server
+	// of Simulator (it makes every fault itself), or a FaultFunc over your
+	// simulator's own fault switches. Without it the fault checks are
+	// skipped, and say so.
+	Faults FaultInjector
+
 	// Slow, when set, makes a call that takes far longer than Deadline
-	// (e.g. with simulator latency); it must pass ctx to the plugin. The
-	// deadline check is skipped without it.
+	// (e.g. with simulator latency); it must pass ctx to the plugin. Left
+	// nil, the deadline check makes a checkout of the sample under
+	// FaultSlow when Faults is set, and is skipped otherwise.
 	Slow func(ctx context.Context, p sdk.Provider, instance string) error
 	// Deadline is the deadline given to Slow (default 300ms).
 	Deadline time.Duration
@@ -81,8 +91,12 @@ type Config struct {
 	// return in time fails its check, named, instead of holding the whole
 	// run (default 30s).
 	CheckTimeout time.Duration
-	// Concurrency is the number of simultaneous checkouts (default 32).
+	// Concurrency is the number of simultaneous checkouts (default 32),
+	// spread over two instances that the kit configures again meanwhile.
 	Concurrency int
+	// ExpiryTolerance is how far past the days asked a loan's expiry may
+	// fall (a distributor that rounds to the end of a day; default 1 day).
+	ExpiryTolerance time.Duration
 }
 
 // ErrorCase is a call the simulator refuses and the error it must answer.
@@ -99,6 +113,11 @@ type ErrorCase struct {
 	// RetryAfter, when positive, is the retry-after the error must carry (the
 	// wire keeps whole milliseconds).
 	RetryAfter time.Duration
+	// Scope is what the error's retry-after must pause, when it carries
+	// one: sdk.ScopeInstance (the zero value: the distributor asked every
+	// caller to wait, as its 429 does) or sdk.ScopeRequest (an answer
+	// about this request only, such as a title that is not out yet).
+	Scope sdk.Scope
 }
 
 // The defaults of Config.
@@ -110,6 +129,9 @@ const (
 	DefaultCallTimeout  = 10 * time.Second
 	DefaultCheckTimeout = 30 * time.Second
 	DefaultConcurrency  = 32
+	// DefaultExpiryTolerance allows for a distributor that ends loans at
+	// the end of a day.
+	DefaultExpiryTolerance = 24 * time.Hour
 )
 
 // withDefaults checks c and fills its zero values.
@@ -127,6 +149,9 @@ func (c Config) withDefaults() (Config, error) {
 		if !ec.Code.Known() {
 			return c, fmt.Errorf("ErrorCases[%d] %q: %q is not a unified code", i, ec.Name, ec.Code)
 		}
+		if ec.Scope != sdk.ScopeInstance && ec.Scope != sdk.ScopeRequest {
+			return c, fmt.Errorf("ErrorCases[%d] %q: scope %d is neither sdk.ScopeInstance nor sdk.ScopeRequest", i, ec.Name, ec.Scope)
+		}
 	}
 	c.Instance = cmp.Or(c.Instance, DefaultInstance)
 	c.RenewDays = positiveOr(c.RenewDays, DefaultRenewDays)
@@ -135,6 +160,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.CallTimeout = positiveOr(c.CallTimeout, DefaultCallTimeout)
 	c.CheckTimeout = positiveOr(c.CheckTimeout, DefaultCheckTimeout)
 	c.Concurrency = positiveOr(c.Concurrency, DefaultConcurrency)
+	c.ExpiryTolerance = positiveOr(c.ExpiryTolerance, DefaultExpiryTolerance)
 	return c, nil
 }
 

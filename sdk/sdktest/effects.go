@@ -27,11 +27,25 @@ type Effects struct {
 	Return func(loan sdk.LoanRef) bool
 	// Download: did the simulator record the sale the link is for?
 	Download func(r sdk.DownloadRequest, f sdk.Fulfillment) bool
+
+	// Checkouts: how many loans does the simulator hold that were ordered
+	// under the host's loan id (CheckoutRequest.LoanID, which the plugin
+	// sends as its order reference)? Required when the plugin declares
+	// Info.DedupesCheckout: the kit sends one loan id twice and wants one
+	// loan. With it, the kit also checks that a checkout whose answer was
+	// lost after the simulator acted left one loan, and that a resend (or
+	// Resolve) finds it rather than ordering again.
+	Checkouts func(loanID string) int
+	// Renewals: how many times did the simulator extend loan under
+	// renewalID (RenewRequest.RenewalID)? Required when the plugin declares
+	// Info.DedupesRenew: the kit sends one renewal id twice and wants one
+	// extension.
+	Renewals func(loan sdk.LoanRef, renewalID string) int
 }
 
 // any reports whether the author set at least one hook.
 func (e Effects) any() bool {
-	return e.Checkout != nil || e.Renew != nil || e.Return != nil || e.Download != nil
+	return e.Checkout != nil || e.Renew != nil || e.Return != nil || e.Download != nil || e.Checkouts != nil || e.Renewals != nil
 }
 
 // effectful are the capabilities whose operation changes something at the

@@ -3,6 +3,8 @@ package sdktest
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +26,9 @@ import (
 // tests can check the binary they are part of:
 //
 //	sdktest.Run(t, sdktest.Config{Binary: sdktest.Build(t, "."), …})
+//
+// Under go test -race it builds the plugin with the race detector too, so
+// that the kit's concurrent calls find the plugin's data races.
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
 	out, err := build(t.Context(), t.TempDir(), pkg)
@@ -43,7 +48,11 @@ func build(ctx context.Context, dir, pkg string) (string, error) {
 	if runtime.GOOS == "windows" {
 		out += ".exe"
 	}
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", out, pkg)
+	args := []string{"build", "-o", out}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.CommandContext(ctx, goTool, append(args, pkg)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
 	}
@@ -54,41 +63,43 @@ func build(ctx context.Context, dir, pkg string) (string, error) {
 type handshake struct {
 	version   int
 	transport string
-	overruns  *overrunLog
+	// stop kills the process and returns once its stderr has been read
+	// to the end (go-plugin drains it before Kill returns).
+	stop func()
 }
 
 // startBinary starts the plugin at path exactly as the host does
 // (internal/launch: a private copy checked against its hash, go-plugin over
 // gRPC with AutoMTLS, the parent-death signal, no host environment) and
-// returns its Provider. The process is killed when t ends, and its log is
-// shown if t failed.
-func startBinary(t *testing.T, path string) (sdk.Provider, handshake, error) {
-	logs := &logTail{max: 64 << 10}
-	hs := handshake{overruns: newOverrunLog()}
+// returns its Provider. Its raw stderr goes to log. The process is killed
+// when t ends, and the end of its log (warnings and errors) is shown if t
+// failed.
+func startBinary(t *testing.T, path string, log *pluginLog) (sdk.Provider, handshake, error) {
+	logs := &logTail{max: 32 << 10}
+	hs := handshake{stop: func() {}}
 	img, err := launch.Copy(filepath.Base(path), path, "", launch.CopyOptions{})
 	if err != nil {
 		return nil, hs, fmt.Errorf("starting %s: %w", path, err)
 	}
 	p, err := launch.Start(t.Context(), launch.Config{
-		Image: img,
-		Args0: path,
-		// The raw JSON lines, for the deadline check.
-		Stderr: hs.overruns,
-		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: logs}),
+		Image:  img,
+		Args0:  path,
+		Stderr: log,
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Info, Output: logs}),
 	})
 	t.Cleanup(func() {
 		if p != nil {
 			p.Kill()
 		}
 		img.Remove()
-		if t.Failed() {
-			t.Logf("log of %s (last %d bytes):\n%s", filepath.Base(path), logs.max, logs.String())
+		if t.Failed() && logs.String() != "" {
+			t.Logf("log of %s, info and above (last %d bytes):\n%s", filepath.Base(path), logs.max, logs.String())
 		}
 	})
 	if err != nil {
 		return nil, hs, fmt.Errorf("starting %s: %w", path, err)
 	}
-	hs.version, hs.transport = p.Version, p.Transport
+	hs.version, hs.transport, hs.stop = p.Version, p.Transport, p.Kill
 	return p.Provider, hs, nil
 }
 
@@ -96,15 +107,17 @@ func startBinary(t *testing.T, path string) (sdk.Provider, handshake, error) {
 // mode (the gRPC server a plugin process runs: the protocol's message size
 // limits and the SDK's panic recovery) and returns the host's side of the
 // wire (internal/wire): the same converters, error details and recovery as
-// between the host and a plugin process, without the process.
-func serveInProcess(t *testing.T, impl sdk.Provider) (sdk.Provider, error) {
+// between the host and a plugin process, without the process. What the
+// plugin logs through sdk.Logger goes to logw, as JSON lines.
+func serveInProcess(t *testing.T, impl sdk.Provider, logw io.Writer) (sdk.Provider, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listening on loopback: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- sdk.Serve(impl, sdk.WithListener(ln), sdk.WithContext(ctx)) }()
+	logger := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	go func() { served <- sdk.Serve(impl, sdk.WithListener(ln), sdk.WithContext(ctx), sdk.WithLogger(logger)) }()
 	opts := append(wire.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	conn, err := grpc.NewClient("passthrough:///"+ln.Addr().String(), opts...)
 	if err != nil {

@@ -24,20 +24,25 @@ func untypedFix(op string) string {
 
 // typedWatch wraps the host's side of the wire and records every answer
 // that the plugin returned as something other than an *sdk.Error
-// (sdk.Untyped), with the operation and the check that got it. It works in
-// both modes: the mark crosses the wire.
+// (sdk.Untyped), with the operation and the check that got it, and looks
+// for the run's secrets in every answer. It works in both modes: the mark
+// crosses the wire.
 type typedWatch struct {
-	next sdk.Provider
+	next    sdk.Provider
+	secrets *secretWatch
 
 	mu   sync.Mutex
 	seen map[string]int // "op (in check)" → count
 }
 
-func newTypedWatch(next sdk.Provider) *typedWatch {
-	return &typedWatch{next: next, seen: map[string]int{}}
+func newTypedWatch(next sdk.Provider, secrets *secretWatch) *typedWatch {
+	return &typedWatch{next: next, secrets: secrets, seen: map[string]int{}}
 }
 
-func (w *typedWatch) note(op string, err error) {
+// note records what an answer of op carried: its value v (nil when it
+// carries none the kit reads) and its error.
+func (w *typedWatch) note(op string, v any, err error) {
+	w.secrets.scanAnswer(op, v, err)
 	if !sdk.Untyped(err) {
 		return
 	}
@@ -60,65 +65,100 @@ func (w *typedWatch) report() []string {
 
 func (w *typedWatch) Describe(ctx context.Context) (sdk.Info, error) {
 	i, err := w.next.Describe(ctx)
-	w.note("Describe", err)
+	w.note("Describe", nil, err)
 	return i, err
 }
 
 func (w *typedWatch) Configure(ctx context.Context, instance string, settings map[string]string) error {
 	err := w.next.Configure(ctx, instance, settings)
-	w.note("Configure", err)
+	w.note("Configure", nil, err)
 	return err
 }
 
 func (w *typedWatch) Checkout(ctx context.Context, r sdk.CheckoutRequest) (sdk.Loan, error) {
 	l, err := w.next.Checkout(ctx, r)
-	w.note("Checkout", err)
+	w.note("Checkout", l, err)
 	return l, err
 }
 
 func (w *typedWatch) Fulfill(ctx context.Context, r sdk.FulfillRequest) (sdk.Fulfillment, error) {
 	f, err := w.next.Fulfill(ctx, r)
-	w.note("Fulfill", err)
+	w.note("Fulfill", f, err)
 	return f, err
 }
 
 func (w *typedWatch) Renew(ctx context.Context, r sdk.RenewRequest) (sdk.Loan, error) {
 	l, err := w.next.Renew(ctx, r)
-	w.note("Renew", err)
+	w.note("Renew", l, err)
 	return l, err
 }
 
 func (w *typedWatch) Return(ctx context.Context, r sdk.ReturnRequest) (sdk.Loan, error) {
 	l, err := w.next.Return(ctx, r)
-	w.note("Return", err)
+	w.note("Return", l, err)
 	return l, err
 }
 
 func (w *typedWatch) Download(ctx context.Context, r sdk.DownloadRequest) (sdk.Fulfillment, error) {
 	f, err := w.next.Download(ctx, r)
-	w.note("Download", err)
+	w.note("Download", f, err)
 	return f, err
 }
 
 func (w *typedWatch) CheckAccess(ctx context.Context, r sdk.AccessRequest) (bool, error) {
 	ok, err := w.next.CheckAccess(ctx, r)
-	w.note("CheckAccess", err)
+	w.note("CheckAccess", nil, err)
 	return ok, err
 }
 
 func (w *typedWatch) HandleNotification(ctx context.Context, n sdk.Notification) (sdk.Event, error) {
 	e, err := w.next.HandleNotification(ctx, n)
-	w.note("HandleNotification", err)
+	w.note("HandleNotification", e, err)
 	return e, err
 }
 
 func (w *typedWatch) Health(ctx context.Context, instance string) error {
 	err := w.next.Health(ctx, instance)
-	w.note("Health", err)
+	w.note("Health", nil, err)
 	return err
 }
 
-var _ sdk.Provider = (*typedWatch)(nil)
+func (w *typedWatch) Resolve(ctx context.Context, r sdk.ResolveRequest) (sdk.Resolution, error) {
+	rv, ok := w.next.(sdk.Resolver)
+	if !ok {
+		return sdk.Resolution{}, sdk.Errorf(sdk.CodeUnsupportedOperation, "the client does not resolve")
+	}
+	res, err := rv.Resolve(ctx, r)
+	w.note("Resolve", res, err)
+	return res, err
+}
+
+func (w *typedWatch) Availability(ctx context.Context, r sdk.AvailabilityRequest) (sdk.Availability, error) {
+	ar, ok := w.next.(sdk.AvailabilityReporter)
+	if !ok {
+		return sdk.Availability{}, sdk.Errorf(sdk.CodeUnsupportedOperation, "the client does not ask for availability")
+	}
+	a, err := ar.Availability(ctx, r)
+	w.note("Availability", a, err)
+	return a, err
+}
+
+func (w *typedWatch) Reconcile(ctx context.Context, r sdk.ReconcileRequest) (sdk.ReconcilePage, error) {
+	rc, ok := w.next.(sdk.Reconciler)
+	if !ok {
+		return sdk.ReconcilePage{}, sdk.Errorf(sdk.CodeUnsupportedOperation, "the client does not reconcile")
+	}
+	p, err := rc.Reconcile(ctx, r)
+	w.note("Reconcile", p, err)
+	return p, err
+}
+
+var (
+	_ sdk.Provider             = (*typedWatch)(nil)
+	_ sdk.Resolver             = (*typedWatch)(nil)
+	_ sdk.AvailabilityReporter = (*typedWatch)(nil)
+	_ sdk.Reconciler           = (*typedWatch)(nil)
+)
 
 // checkTypedErrors fails for every answer of the run that was not an
 // *sdk.Error, naming the operation, the check and the fix.
@@ -181,6 +221,15 @@ func (k *kit) checkFailure(t *testing.T, op string, err error, addr string) {
 	case e.Code != sdk.CodeProviderError && e.Code != sdk.CodeProviderTimeout:
 		t.Errorf("with the distributor unreachable, %s answered %s; want %s or %s (sdk.TransportError, sdk.Exchange)",
 			op, describeErr(err), sdk.CodeProviderError, sdk.CodeProviderTimeout)
+	}
+	switch o := sdk.OutcomeOf(err); o {
+	case sdk.OutcomeNotSent:
+	case sdk.OutcomeUnknown:
+		t.Logf("with the distributor unreachable (a refused connection), %s answered outcome %s: safe, but the host keeps the loan unknown; "+
+			"nothing was sent, which is %s (sdk.Exchange says so)", op, o, sdk.OutcomeNotSent)
+	default:
+		t.Errorf("with the distributor unreachable (a refused connection), %s answered outcome %s: nothing reached the distributor, "+
+			"so no answer of its can be definitive; want %s (or leave the Outcome unset)", op, o, sdk.OutcomeNotSent)
 	}
 	_, port, _ := net.SplitHostPort(addr)
 	if strings.Contains(e.Message, addr) || strings.Contains(e.Message, ":"+port) {

@@ -81,7 +81,7 @@ func testLoanRecordRoundTrip(t *testing.T, o *opened) {
 		Status: journal.StatusActive, Format: "epub", CreatedAt: base.Add(987654321), ExpiresAt: &exp,
 		Links: []journal.Link{
 			{Format: "epub", Rel: "acquisition", Href: "https://example.test/a.epub?sig=x&y=1", Name: "Livre", ExpiresAt: &exp},
-			{Format: "lcp", Rel: "license", Href: "https://example.test/l"},
+			{Format: "lcp", Rel: "license", Href: "https://example.test/l", Type: "application/vnd.readium.lcp.license.v1.0+json"},
 		},
 		ProviderRef: map[string]string{"transaction": "tx-1", "unicode": "é€😀"},
 		PatronKey:   "pseudonym-123",
