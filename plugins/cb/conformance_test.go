@@ -99,6 +99,7 @@ func TestConformance(t *testing.T) {
 				return ok && o.AdditionTo == l.ProviderRef[refCbOrderReference]
 			},
 			Checkouts: func(loanID string) int { return ordersUnder(sim, loanID) },
+			Renewals:  func(l sdk.LoanRef, renewalID string) int { return additionsUnder(sim, l.ProviderRef[refCbOrderReference], renewalID) },
 		},
 		Access: sdk.AccessRequest{Item: cbsim.EANAvailable, Patron: conformancePatron, Password: conformancePassword},
 		ErrorCases: []sdktest.ErrorCase{
@@ -177,6 +178,18 @@ func ordersUnder(sim *cbsim.Sim, ref string) int {
 	n := 0
 	for _, o := range sim.Orders() {
 		if o.OrderReference == ref && o.AdditionTo == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// additionsUnder counts the additions to the order cbRef placed with
+// OrderReference ref (a renewal's RenewalID): CB's dedupe of renewals.
+func additionsUnder(sim *cbsim.Sim, cbRef, ref string) int {
+	n := 0
+	for _, o := range sim.Orders() {
+		if o.OrderReference == ref && o.AdditionTo == cbRef {
 			n++
 		}
 	}
