@@ -72,7 +72,7 @@ func (s *Sim) writeLSD(w http.ResponseWriter, status int, base string, ln *loan)
 func (s *Sim) lookup(w http.ResponseWriter, id string) (*loan, bool) {
 	ln, ok := s.loans[id]
 	if !ok {
-		writeProblem(w, http.StatusNotFound, TypeServer, "Not found", "no such license status document")
+		writeProblem(w, http.StatusNotFound, "about:blank", "Not found", "no such license status document")
 		return nil, false
 	}
 	s.sweepLoan(ln, s.now())
