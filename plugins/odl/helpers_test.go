@@ -168,3 +168,12 @@ func lines(log, s string) []string {
 	}
 	return out
 }
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -151,8 +151,8 @@ func (s *Sim) Sweep() {
 }
 
 // Wait blocks until cond (called with no lock held) is true, re-checking
-// it after every change of a loan, licence or notification, or until ctx
-// ends.
+// it after every API request and every change of a loan, licence or
+// notification, or until ctx ends.
 func (s *Sim) Wait(ctx context.Context, cond func() bool) error {
 	for {
 		s.mu.Lock()

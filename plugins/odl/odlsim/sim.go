@@ -165,7 +165,7 @@ type Sim struct {
 	licenses map[string]*license
 	loans    map[string]*loan // by LSD id
 	byKey    map[string]*loan // by licence id + checkout_id
-	changed  chan struct{}    // closed and replaced on every change (Wait)
+	changed  chan struct{}    // closed and replaced on every request and change (Wait)
 
 	notifier *notifier
 }
@@ -311,6 +311,7 @@ func (s *Sim) route(w http.ResponseWriter, r *http.Request, e Endpoint, method s
 	s.calls[e]++
 	s.requests = append(s.requests, Request{Endpoint: e, Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()), Auth: kind})
 	f := s.faultFor(e)
+	s.signalLocked()
 	s.mu.Unlock()
 	if !f.before(w, r) {
 		return
