@@ -54,10 +54,10 @@ func odlBody(item, patron string) map[string]any {
 	return map[string]any{"item": item, "patron": patron}
 }
 
-// TestODLEndToEnd: a loan lent, fulfilled with its LCP licence, renewed
+// TestOdlEndToEnd: a loan lent, fulfilled with its LCP licence, renewed
 // and returned early through the real plugin process and the simulator;
 // a revocation notified by the distributor ends another.
-func TestODLEndToEnd(t *testing.T) {
+func TestOdlEndToEnd(t *testing.T) {
 	e := startODL(t)
 	ctx := context.Background()
 
@@ -132,12 +132,12 @@ func TestODLEndToEnd(t *testing.T) {
 	}
 }
 
-// TestODLRetryAfterLostAnswer: the distributor lends and its answer comes
+// TestOdlRetryAfterLostAnswer: the distributor lends and its answer comes
 // after the instance's timeout; the checkout retried with its
 // Idempotency-Key is re-sent under the same checkout_id, the distributor
 // answers 303 to the loan it made (though it was its only copy), and there
 // is one loan at the distributor and one in the journal.
-func TestODLRetryAfterLostAnswer(t *testing.T) {
+func TestOdlRetryAfterLostAnswer(t *testing.T) {
 	e := startODLWith(t, func(pc *host.ProviderConfig) { pc.Timeout = host.Duration(time.Second) })
 	body := odlBody(odlsim.ISBNOneCopy, "patron-42")
 	e.sim.SetFaults(odlsim.Faults{Endpoints: []odlsim.Endpoint{odlsim.EndpointCheckout}, Times: 1, Late: time.Minute})
