@@ -95,7 +95,8 @@ type candidate struct {
 }
 
 // candidates reads the info documents of lics and orders the licences a
-// checkout may try (README.md "Licence choice"): those whose status is
+// checkout may try (README.md "Licence choice"); a single licence is tried
+// as it is. Those whose status is
 // available, not expired, with a checkout left and a copy free, preferring
 // time-limited, then perpetual, then time-and-count limited, then
 // count-limited licences, ties to the earliest end, then the most
@@ -108,6 +109,17 @@ func (p *provider) candidates(ctx context.Context, in *instance, lics []*licence
 	now := p.now()
 	var unknown, holding []candidate
 	last, _ := in.placed.get(checkoutID)
+	if len(lics) == 1 {
+		// One licence: its borrow link says all its info document would
+		// (unavailable, expired, or 303 for a checkout it holds) in the
+		// one request, without reading an info document that lists every
+		// loan running on it.
+		c := candidate{lic: lics[0], terms: lics[0].terms, holds: lics[0].id == last}
+		if expired(c.terms, now) && !c.holds {
+			return nil, "its licence has expired", nil
+		}
+		return []candidate{c}, "", nil
+	}
 	for _, l := range lics {
 		c := candidate{lic: l, terms: l.terms, holds: l.id == last}
 		if expired(c.terms, now) && !c.holds {

@@ -216,9 +216,9 @@ func TestCheckoutErrors(t *testing.T) {
 		pc      string
 		outcome sdk.Outcome
 	}{
-		{"checkouts used up (local)", odlsim.ISBNExhausted, odlsim.Faults{}, sdk.CodeNotAvailable, "", sdk.OutcomeDefinitive},
-		{"licence expired (local)", odlsim.ISBNExpired, odlsim.Faults{}, sdk.CodeNotAvailable, "", sdk.OutcomeDefinitive},
-		{"preorder (local)", odlsim.ISBNPreorder, odlsim.Faults{}, sdk.CodeNotAvailable, "", sdk.OutcomeDefinitive},
+		{"checkouts used up", odlsim.ISBNExhausted, odlsim.Faults{}, sdk.CodeNotAvailable, odlsim.TypeUnavailable, sdk.OutcomeDefinitive},
+		{"licence expired (by the feed's terms, no call)", odlsim.ISBNExpired, odlsim.Faults{}, sdk.CodeNotAvailable, "", sdk.OutcomeDefinitive},
+		{"preorder", odlsim.ISBNPreorder, odlsim.Faults{}, sdk.CodeNotAvailable, odlsim.TypeUnavailable, sdk.OutcomeDefinitive},
 		{"unknown item", odlsim.ISBNUnknown, odlsim.Faults{}, sdk.CodeItemNotFound, "", sdk.OutcomeDefinitive},
 		{"licence expired at the distributor", odlsim.ISBNAvailable, odlsim.Faults{Endpoints: []odlsim.Endpoint{odlsim.EndpointCheckout}, Status: 403, Problem: odlsim.TypeExpired}, sdk.CodeNotAvailable, odlsim.TypeExpired, sdk.OutcomeDefinitive},
 		{"variable refused", odlsim.ISBNAvailable, odlsim.Faults{Endpoints: []odlsim.Endpoint{odlsim.EndpointCheckout}, Status: 400, Problem: odlsim.TypeCheckoutVariable + "expires"}, sdk.CodeInvalidRequest, odlsim.TypeCheckoutVariable + "expires", sdk.OutcomeDefinitive},
