@@ -11,6 +11,19 @@ import (
 	"github.com/lendgate/lendgate/sdk"
 )
 
+// Decisions where the contract is silent (README.md "Assumed"):
+//   - expires is RFC 3339 UTC in whole seconds, capped by the licence's
+//     length and end; days 0 asks for defaultDays.
+//   - A licence is skipped, not failed, when its template needs a
+//     passphrase, hint or hint_url the checkout and settings do not give;
+//     when every licence is skipped the checkout is invalid_request naming
+//     what is missing, and nothing is sent.
+//   - A format the item has no licence in is not_available (the item
+//     exists; another licence could be bought), naming the formats it has.
+//   - The expanded borrow link must stay on the host the feed named, so
+//     that no value expanded into its path ({+var}) sends the order
+//     elsewhere.
+
 // Loan length: days 0 takes defaultDays; a licence's length and end cap
 // the loan it makes.
 const (
@@ -77,7 +90,7 @@ func (p *provider) Checkout(ctx context.Context, r sdk.CheckoutRequest) (loan sd
 	}
 	cands, why, _ := p.candidates(ctx, in, lics, r.LoanID)
 	if ctx.Err() != nil {
-		return sdk.Loan{}, sdk.TransportError(ctx, ctx.Err())
+		return sdk.Loan{}, notSent(ctx)
 	}
 	if len(cands) == 0 {
 		return sdk.Loan{}, sdk.Errorf(sdk.CodeNotAvailable, "item %q cannot be lent now: %s", r.Item, why)

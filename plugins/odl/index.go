@@ -144,15 +144,24 @@ func (ix *index) start(now time.Time, read readFunc) chan struct{} {
 	return done
 }
 
-// wait waits for a read to end, or for ctx; the read's error, if the read
-// failed and the caller has nothing else.
+// wait waits for a read to end, or for ctx. A caller that gives up has
+// sent nothing that acts at the distributor (a feed read changes nothing
+// there): OutcomeNotSent.
 func (ix *index) wait(ctx context.Context, done chan struct{}) error {
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return sdk.TransportError(ctx, ctx.Err())
+		return notSent(ctx)
 	}
+}
+
+// notSent is the error of a call whose context ended before any request
+// that acts at the distributor (a checkout's POST) went out.
+func notSent(ctx context.Context) *sdk.Error {
+	e := sdk.TransportError(ctx, ctx.Err())
+	e.Message = "before anything was ordered: " + e.Message
+	return e.WithOutcome(sdk.OutcomeNotSent)
 }
 
 func sortLicences(items map[string]*publication) []*licence {

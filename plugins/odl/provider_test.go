@@ -245,3 +245,24 @@ func TestCheckoutErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestFeedReadOutlivesItsCaller: a caller whose deadline passes while the
+// feed is read gets provider_timeout with nothing ordered (OutcomeNotSent);
+// the read goes on, and the next call uses it instead of starting another.
+func TestFeedReadOutlivesItsCaller(t *testing.T) {
+	e := newEnv(t)
+	e.sim.SetFaults(odlsim.Faults{Endpoints: []odlsim.Endpoint{odlsim.EndpointFeed}, Times: 1, Latency: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := e.p.Checkout(ctx, e.checkout("ln_1", odlsim.ISBNAvailable))
+	if got := wantError(t, err, sdk.CodeProviderTimeout, ""); sdk.OutcomeOf(got) != sdk.OutcomeNotSent {
+		t.Errorf("outcome %s, want not_sent", sdk.OutcomeOf(got))
+	}
+	if n := e.sim.CallsTo(odlsim.EndpointCheckout); n != 0 {
+		t.Fatalf("%d checkouts sent", n)
+	}
+	e.lend(t, "ln_2", odlsim.ISBNAvailable)
+	if n := e.sim.CallsTo(odlsim.EndpointFeed); n != 3 {
+		t.Errorf("%d feed page reads, want one read of 3 pages", n)
+	}
+}

@@ -90,7 +90,7 @@ func (p *provider) Resolve(ctx context.Context, r sdk.ResolveRequest) (res sdk.R
 	// 3. Every licence again.
 	cands, _, _ := p.candidates(ctx, in, lics, o.loanID)
 	if ctx.Err() != nil {
-		return sdk.Resolution{}, sdk.TransportError(ctx, ctx.Err())
+		return sdk.Resolution{}, notSent(ctx)
 	}
 	tried := map[string]bool{}
 	for _, c := range cands {
