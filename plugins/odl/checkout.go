@@ -15,9 +15,10 @@ import (
 //   - expires is RFC 3339 UTC in whole seconds, capped by the licence's
 //     length and end; days 0 asks for defaultDays.
 //   - A licence is skipped, not failed, when its template needs a
-//     passphrase, hint or hint_url the checkout and settings do not give;
-//     when every licence is skipped the checkout is invalid_request naming
-//     what is missing, and nothing is sent.
+//     passphrase the checkout does not give; when every licence is skipped
+//     the checkout is invalid_request naming the option, and nothing is
+//     sent. A hint or hint_url the template has and the instance lacks is
+//     left out: the distributor decides.
 //   - A format the item has no licence in is not_available (the item
 //     exists; another licence could be bought), naming the formats it has.
 //   - The expanded borrow link must stay on the host the feed named, so
@@ -218,10 +219,6 @@ func describeMissing(vars []string) string {
 		switch v {
 		case "passphrase":
 			parts = append(parts, fmt.Sprintf("the patron's hashed passphrase (option %q)", optPassphrase))
-		case "hint":
-			parts = append(parts, fmt.Sprintf("a passphrase hint (option %q or setting %q)", optHint, settingHint))
-		case "hint_url":
-			parts = append(parts, fmt.Sprintf("a hint URL (setting %q)", settingHintURL))
 		default:
 			parts = append(parts, v)
 		}

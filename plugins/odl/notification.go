@@ -54,7 +54,9 @@ func (p *provider) HandleNotification(_ context.Context, n sdk.Notification) (ev
 	if err := json.Unmarshal(n.Body, &doc); err != nil || doc.ID == "" || doc.Status == "" {
 		return sdk.Event{}, sdk.Errorf(sdk.CodeInvalidRequest, "notification: unreadable body (expected a License Status Document with id and status)")
 	}
-	if want := n.Loan.ProviderRef[refLSDID]; want != "" && doc.ID != want {
+	if want := n.Loan.ProviderRef[refLSDID]; want != "" && doc.ID != want && doc.ID != n.Loan.ID {
+		// The host has checked the per-loan token already; a server that
+		// names the loan by its checkout_id is read too.
 		return sdk.Event{}, sdk.Errorf(sdk.CodeInvalidRequest, "notification is about another License Status Document than the loan's")
 	}
 	ev = sdk.Event{Type: sdk.EventLoanNotified, Data: map[string]string{"status": doc.Status, "lsd_id": doc.ID}}

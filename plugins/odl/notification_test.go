@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func TestHandleNotification(t *testing.T) {
 		{"ready", "", `{"id":"lsd-1","status":"ready"}`, sdk.EventLoanNotified, ""},
 		{"full LSD", "POST", `{"id":"lsd-1","status":"returned","message":"Returned\u0007 by the reader","updated":{"license":"2026-11-23T10:00:00Z","status":"2026-11-23T10:00:00Z"},"links":[]}`, sdk.EventLoanReturned, ""},
 		{"another loan", "POST", `{"id":"lsd-2","status":"returned"}`, "", sdk.CodeInvalidRequest},
+		{"named by its checkout id", "POST", `{"id":"ln_1","status":"returned"}`, sdk.EventLoanReturned, ""},
 		{"no status", "POST", `{"id":"lsd-1"}`, "", sdk.CodeInvalidRequest},
 		{"no id", "POST", `{"status":"returned"}`, "", sdk.CodeInvalidRequest},
 		{"not JSON", "POST", `returned`, "", sdk.CodeInvalidRequest},
@@ -45,7 +47,7 @@ func TestHandleNotification(t *testing.T) {
 				wantError(t, err, tt.code, "")
 				return
 			}
-			if err != nil || ev.Type != tt.typ || ev.Data["lsd_id"] != "lsd-1" {
+			if err != nil || ev.Type != tt.typ || !strings.Contains(tt.body, `"id":"`+ev.Data["lsd_id"]+`"`) {
 				t.Errorf("event %+v, %v; want %s", ev, err, tt.typ)
 			}
 		})

@@ -196,12 +196,23 @@ func TestPassphrase(t *testing.T) {
 	if sl.Passphrase != "c2VjcmV0LWhhc2g=" || sl.Hint != "The PIN on your card" || sl.HintURL != e.settings[settingHintURL] {
 		t.Errorf("the distributor got %+v", sl)
 	}
-	// Without hint option, the instance's hint; without either, refused.
-	e.configure(t, map[string]string{settingHint: ""})
+	// Without the hint option, the instance's hint.
 	r.LoanID, r.Options = "ln_3", map[string]string{optPassphrase: "x"}
+	if _, err := e.p.Checkout(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if sl, _ := e.sim.Loan("ln_3"); sl.Hint != e.settings[settingHint] {
+		t.Errorf("hint %q, want the instance's", sl.Hint)
+	}
+	// Without either, the hint is left out and the distributor decides
+	// (this one requires it).
+	e.configure(t, map[string]string{settingHint: ""})
+	r.LoanID = "ln_4"
+	posts = e.sim.CallsTo(odlsim.EndpointCheckout)
 	_, err = e.p.Checkout(ctx, r)
-	if got := wantError(t, err, sdk.CodeInvalidRequest, ""); !strings.Contains(got.Message, "hint") {
-		t.Errorf("message %q", got.Message)
+	wantError(t, err, sdk.CodeInvalidRequest, odlsim.TypeCheckoutVariable+"hint")
+	if e.sim.CallsTo(odlsim.EndpointCheckout) != posts+1 {
+		t.Errorf("the checkout without a hint was not sent")
 	}
 }
 

@@ -7,10 +7,14 @@ import (
 	"github.com/yosida95/uritemplate/v3"
 )
 
-// requiredIfPresent are the borrow template's variables that must be
-// filled when the template has them (ODL 1.0 §5.2); notification_url may
-// stay empty.
-var requiredIfPresent = []string{"expires", "passphrase", "hint", "hint_url"}
+// requiredIfPresent are the borrow template's variables that the plugin
+// refuses to leave empty when the template has them. ODL 1.0 §5.2 requires
+// expires, passphrase, hint and hint_url when present; expires is always
+// filled, and a missing hint or hint_url is left for the distributor to
+// refuse (checkout/hint, checkout/hint_url: invalid_request), since many
+// accept a loan without them. The passphrase is the patron's: without it
+// the loan could never be opened.
+var requiredIfPresent = []string{"expires", "passphrase"}
 
 // expandLink fills a link's href with vars: an RFC 6570 template (levels 1
 // to 4) is expanded, variables it does not name are left out and empty
