@@ -20,8 +20,10 @@
 //     commits) and on the memory store (the reference: it keeps nothing).
 //   - http: an HTTP client → h.Handler() → the same plugin, over loopback,
 //     on bolt and on the memory store.
-//   - full: http, with the real De Marque plugin calling its simulator over
-//     loopback HTTP, on bolt.
+//   - full: http, with a real connector calling its simulator over
+//     loopback HTTP, on bolt: the De Marque plugin (one call a checkout)
+//     and the ODL plugin (two: the licence's info document, then its
+//     borrow link).
 //   - http → floor: the http scenario with the host taken out (a handler
 //     making the floor's bare call), and http alone: the same client and
 //     request against a handler that answers at once. They show which part
@@ -205,13 +207,17 @@ func run(ctx context.Context, o options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	odl, err := bins.build("github.com/lendgate/lendgate/plugins/odl", "")
+	if err != nil {
+		return nil, err
+	}
 
 	progress("disk sync latency in %s", benchDir())
 	syncBefore, err := probeSync(ctx, benchDir(), fakeV1)
 	if err != nil {
 		return nil, fmt.Errorf("sync probe: %w", err)
 	}
-	scenarios := scenarioList(fakeV1, demarque)
+	scenarios := scenarioList(fakeV1, demarque, odl)
 	if rep.rows, err = matrix(ctx, scenarios, o); err != nil {
 		return nil, err
 	}
@@ -287,7 +293,7 @@ type scenario struct {
 }
 
 // scenarioList is every scenario of the matrix, in the report's order.
-func scenarioList(fake, demarque string) []scenario {
+func scenarioList(fake, demarque, odl string) []scenario {
 	return []scenario{
 		{rowFloorCheckout, "", fake, floorCheckout},
 		{rowFloorFulfill, "", fake, floorFulfill},
@@ -298,6 +304,7 @@ func scenarioList(fake, demarque string) []scenario {
 		{rowHTTPCheckout, rowFloorCheckout, fake, httpCheckout(storeBolt)},
 		{rowHTTPCheckoutM, rowFloorCheckout, fake, httpCheckout(storeMemory)},
 		{rowFullCheckout, rowFloorCheckout, demarque, fullCheckout},
+		{rowFullODL, rowFloorCheckout, odl, fullODL},
 		{rowHTTPFloor, rowFloorCheckout, fake, httpFloor},
 		{rowHTTPAlone, rowFloorCheckout, "", httpAlone},
 		{rowPGAlone, rowFloorCheckout, "", pgAlone},

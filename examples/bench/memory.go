@@ -54,7 +54,7 @@ func memoryInChild(ctx context.Context, scenario, plugin string, d time.Duration
 // memClients clients for d, print a memRow.
 func runMemoryChild(f childFlags, d time.Duration) error {
 	var s *scenario
-	for _, c := range scenarioList(f.plugin, f.plugin) {
+	for _, c := range scenarioList(f.plugin, f.plugin, f.plugin) {
 		if c.name == f.scenario {
 			s = &c
 		}

@@ -124,7 +124,7 @@ func (r *report) markdown() string {
 			fmtDur(x.p50), fmtDur(x.p99), ratioP50, ratioTput, x.allocsPerCall, x.bytesPerCall, fmtDur(x.hostCPU), fmtDur(x.gcCPU), fmtDur(x.pluginCPU), x.errors)
 	}
 	w("\nRatios are to the floor of the same operation at the same concurrency (checkout for http and full). ")
-	w("Allocations and CPU are the benchmark process's per call (the GC's share as the Go runtime estimates it; at 1 client the CPU includes the idle spinning of a process waiting on another): the host plus the gRPC client side, plus the HTTP client for http and full, plus the De Marque simulator for full; ")
+	w("Allocations and CPU are the benchmark process's per call (the GC's share as the Go runtime estimates it; at 1 client the CPU includes the idle spinning of a process waiting on another): the host plus the gRPC client side, plus the HTTP client for http and full, plus the simulator for full (De Marque's, or ODL's, which a checkout calls twice); ")
 	w("a floor row is what the gRPC client costs alone, so a row minus its floor is the host's cost. ")
 	w("A checkout journals twice (pending before the distributor call, then active with its loan.created event), each durable before the call goes on: on bolt (the default; a new file after each round, so that rounds stay alike), on PostgreSQL (durable commits, tables kept) and on the memory store (the reference, emptied after each round so that its journal does not load the garbage collector during the others' rounds); a fulfillment (bolt) reads its loan and journals nothing. ")
 	w("The host logs its one line per call at info (hclog text), formatted and discarded. ")
@@ -180,7 +180,7 @@ func (r *report) markdown() string {
 	}
 	w("\nThe process under load is the host's process, and also the benchmark's clients (the floor row shows the part that is not the host); ")
 	w("on bolt its RSS counts the pages of the journal's file that bbolt's read-only memory map has touched (page cache, given back under memory pressure); ")
-	w("the memory store's row holds its journal of every loan made during the run (the heap kept after the run is mostly that journal), and full the simulator and its record of requests.\n")
+	w("the memory store's row holds its journal of every loan made during the run (the heap kept after the run is mostly that journal), and full rows the simulator and its record of requests.\n")
 	return b.String()
 }
 
@@ -245,7 +245,7 @@ func (r *report) targets(w func(string, ...any)) {
 	}
 	for _, m := range r.memory {
 		switch m.Scenario {
-		case rowGoFulfill, rowFullCheckout:
+		case rowGoFulfill, rowFullCheckout, rowFullODL:
 			w("| %s: plugin RSS < %s | %s | %s |\n", m.Scenario, fmtMB(targetPluginRSS), fmtMB(m.PluginRSS), mark(m.PluginRSS < targetPluginRSS))
 		}
 	}

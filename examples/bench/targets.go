@@ -15,6 +15,7 @@ import (
 	"github.com/lendgate/lendgate/host/journal"
 	"github.com/lendgate/lendgate/internal/launch"
 	"github.com/lendgate/lendgate/plugins/demarque/demarquesim"
+	"github.com/lendgate/lendgate/plugins/odl/odlsim"
 	"github.com/lendgate/lendgate/sdk"
 )
 
@@ -31,6 +32,7 @@ const (
 	rowHTTPAlone     = "http alone (loopback, no host, no plugin)"
 	rowHTTPFloor     = "http → floor (no host)"
 	rowFullCheckout  = "full (checkout, De Marque + simulator)"
+	rowFullODL       = "full (checkout, ODL + simulator)"
 	rowPGAlone       = "postgres alone (two durable commits of a small row, no host, no plugin)"
 )
 
@@ -38,6 +40,7 @@ const (
 const (
 	fakeInstance     = "fake-a"
 	demarqueInstance = "demarque-mtl"
+	odlInstance      = "odl-library"
 	benchItem        = demarquesim.ISBNAvailable
 	benchPatron      = "patron-42"
 	benchPatronName  = "Jane Doe"
@@ -396,6 +399,57 @@ func fullCheckout(ctx context.Context, path string) (*target, error) {
 			srv.Close()
 			closeHost(h)
 			simSrv.Close()
+			j.close()
+		},
+	}, nil
+}
+
+// fullODL is the ODL connector's path: HTTP into the host, the ODL plugin,
+// and its two outbound calls per checkout to the simulator (the licence's
+// info document, then the borrow link), on a licence without limits so
+// that every checkout lends. The feed is read once, before the first.
+func fullODL(ctx context.Context, path string) (*target, error) {
+	sim := odlsim.New()
+	simSrv := httptest.NewServer(sim)
+	stopSim := func() {
+		simSrv.Close()
+		sim.Close()
+	}
+	j, err := newJournal(storeBolt)
+	if err != nil {
+		stopSim()
+		return nil, err
+	}
+	h, err := startHost(ctx, j, map[string]host.PluginConfig{"odl": {Path: path, Unpinned: true}}, map[string]host.ProviderConfig{
+		odlInstance: {
+			Plugin: "odl",
+			Settings: map[string]string{"feed_url": sim.FeedURL(simSrv.URL), "username": odlsim.DefaultUsername,
+				"password": odlsim.DefaultPassword},
+			Defaults:          host.Defaults{Format: benchFormat, Days: benchDays},
+			Rate:              unlimited,
+			AllowInsecureHTTP: true, // the simulator speaks plain http on loopback
+		},
+	})
+	if err != nil {
+		stopSim()
+		j.close()
+		return nil, err
+	}
+	srv := httptest.NewServer(h.Handler())
+	body, _ := json.Marshal(host.CheckoutRequest{Item: odlsim.ISBNUnlimited, Patron: benchPatron, PatronName: benchPatronName})
+	c := httpClient()
+	return &target{
+		call: httpCall(c, srv.URL+"/v1/providers/"+odlInstance+"/loans", body),
+		pids: pluginPIDs(h, odlInstance),
+		reset: func() {
+			j.reset()
+			sim.Reset()
+		},
+		close: func() {
+			c.CloseIdleConnections()
+			srv.Close()
+			closeHost(h)
+			stopSim()
 			j.close()
 		},
 	}, nil

@@ -106,6 +106,9 @@ func start(ctx context.Context, o options, logs io.Writer) (*sandbox, func(), er
 		srv := httptest.NewServer(d.sim)
 		d.simURL = srv.URL
 		cleanup = append(cleanup, srv.Close)
+		if d.close != nil {
+			cleanup = append(cleanup, d.close)
+		}
 		for name, pc := range d.providers(srv.URL) {
 			providers[name] = pc
 		}

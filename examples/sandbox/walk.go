@@ -22,6 +22,9 @@ type distributor struct {
 	simURL    string
 	providers func(simURL string) map[string]host.ProviderConfig
 	walk      func(ctx context.Context, w *walker, d *distributor)
+	// close, when set, stops what the simulator runs besides serving
+	// (a notification sender).
+	close func()
 }
 
 // walker sends the walk-through's requests and checks each answer.

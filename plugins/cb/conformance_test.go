@@ -99,7 +99,9 @@ func TestConformance(t *testing.T) {
 				return ok && o.AdditionTo == l.ProviderRef[refCbOrderReference]
 			},
 			Checkouts: func(loanID string) int { return ordersUnder(sim, loanID) },
-			Renewals:  func(l sdk.LoanRef, renewalID string) int { return additionsUnder(sim, l.ProviderRef[refCbOrderReference], renewalID) },
+			Renewals: func(l sdk.LoanRef, renewalID string) int {
+				return additionsUnder(sim, l.ProviderRef[refCbOrderReference], renewalID)
+			},
 		},
 		Access: sdk.AccessRequest{Item: cbsim.EANAvailable, Patron: conformancePatron, Password: conformancePassword},
 		ErrorCases: []sdktest.ErrorCase{
