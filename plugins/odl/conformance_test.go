@@ -62,9 +62,11 @@ func TestConformance(t *testing.T) {
 			Checkout: func(r sdk.CheckoutRequest, l sdk.Loan) bool {
 				return l.ProviderRef[refCheckout] == r.LoanID && sim.Lent(r.LoanID)
 			},
-			Renew:  func(l sdk.LoanRef, _ sdk.Loan) bool { return sim.Renewed(l.ID) },
-			Return: func(l sdk.LoanRef) bool { return sim.Returned(l.ID) },
+			Renew:     func(l sdk.LoanRef, _ sdk.Loan) bool { return sim.Renewed(l.ID) },
+			Return:    func(l sdk.LoanRef) bool { return sim.Returned(l.ID) },
+			Checkouts: sim.LoansOf,
 		},
+		Faults: srv,
 		Notification: func(loan sdk.LoanRef) sdk.Notification {
 			body := fmt.Sprintf(`{"id":%q,"status":"returned"}`, loan.ProviderRef[refLSDID])
 			return sdk.Notification{Method: http.MethodPost, Header: map[string][]string{"Content-Type": {odlsim.TypeLSD}}, Body: []byte(body)}

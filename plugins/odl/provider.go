@@ -62,16 +62,11 @@ type provider struct {
 
 func newProvider() *provider { return &provider{now: time.Now} }
 
-// capabilities are the operations the plugin declares.
-//
-// Decisions where the contract is silent: the plugin also implements
-// sdk.AvailabilityReporter and sdk.Reconciler (availability.go,
-// reconcile.go), but does not declare sdk.CapAvailability and
-// sdk.CapReconcile yet: the host does not call them, and the conformance
-// kit this module builds against does not know those names. Declaring
-// them is this list's one line.
+// capabilities are the operations the plugin declares: availability and
+// reconcile are availability.go's and reconcile.go's.
 var capabilities = []sdk.Capability{
 	sdk.CapCheckout, sdk.CapFulfill, sdk.CapRenew, sdk.CapReturn, sdk.CapNotifications, sdk.CapResolve,
+	sdk.CapAvailability, sdk.CapReconcile,
 }
 
 // Describe tells the host what an ODL distributor offers.
@@ -89,6 +84,7 @@ func (p *provider) Describe(context.Context) (sdk.Info, error) {
 		DedupesReturn: true,
 		Formats:       []string{formatEPUB, formatPDF, formatAudiobook},
 		Options:       map[string][]string{optPassphrase: {}, optHint: {}},
+		Secrets:       []string{settingPassword, settingToken},
 	}, nil
 }
 
