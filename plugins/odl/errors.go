@@ -54,11 +54,11 @@ var errorTable = func() sdk.ErrorTable {
 			typeRenew:     sdk.CodeNotAvailable,
 			typeRenewDate: sdk.CodeNotAvailable,
 			// "Could not be returned properly", a server error, a failed
-			// registration, the generic ODL error: the distributor's
-			// failure.
-			typeReturn:       sdk.CodeProviderError,
-			typeServer:       sdk.CodeProviderError,
-			typeRegistration: sdk.CodeProviderError,
+			// registration and the generic ODL error are left out: they
+			// are provider_error by default, and as 5xx answers they say
+			// nothing of whether the request was carried out (the
+			// Exchange makes them unknown outcomes; a listed code would
+			// make them definitive). Their type stays the provider code.
 		},
 		Statuses: map[int]sdk.Code{
 			http.StatusUnauthorized:       sdk.CodeProviderCredentials,
