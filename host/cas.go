@@ -31,7 +31,10 @@ import (
 //     renewal with no later expiry) it gives way and answers not_available
 //     as if it had come after that end. A distributor's notification is the
 //     distributor's latest word: it is applied to the loan as read again,
-//     whatever its status.
+//     whatever its status; but one that ends the loan as the journal
+//     already has it ended (a return the library made, then notified by
+//     the distributor) changes nothing and appends no second event, and a
+//     return that finds its loan returned meanwhile stands.
 //   - A checkout against the sweeper and resolve: each attempt stamps its
 //     pending record with its own time (AttemptAt; a retry under the same
 //     Idempotency-Key keeps created_at), so the sweeper never takes a
@@ -172,6 +175,11 @@ func (h *Host) journalReturn(ctx context.Context, rec storedLoan, got sdk.Loan, 
 	if err != nil {
 		return Loan{}, unknownAfter(rec.Loan.ID, h.journalUnavailable(err, "journaling a return the distributor made", rec.Loan.Provider, rec.Loan.ID))
 	}
+	if !written && out.Loan.Status == StatusReturned {
+		// Returned meanwhile (the distributor's notification of this very
+		// return): the return stands.
+		return out.Loan, nil
+	}
 	if !written {
 		h.log.Info("return made by the distributor gives way to the loan's end, journaled meanwhile", "provider", rec.Loan.Provider, "loan", rec.Loan.ID, "status", out.Loan.Status)
 		return Loan{}, endedMeanwhile(out, rec.Loan.ID)
@@ -196,19 +204,27 @@ func endedMeanwhile(cur storedLoan, id string) error {
 // latest word, so over a change since it is applied to the loan as read
 // again, whatever its status.
 func (h *Host) journalNotification(ctx context.Context, rec storedLoan, ev sdk.Event, typ, dedupe string) error {
-	notified := func(r storedLoan) storedLoan {
-		applyEvent(&r.Loan, ev)
-		return r
+	// A notification that ends the loan in a way the journal already holds
+	// (a return the library made, then notified by the distributor)
+	// changes nothing and appends no second event.
+	ends := typ == sdk.EventLoanReturned || typ == sdk.EventLoanExpired || typ == sdk.EventLoanRevoked
+	notified := func(r storedLoan) (storedLoan, bool) {
+		changed := applyEvent(&r.Loan, ev)
+		return r, changed || !ends
+	}
+	first, news := notified(rec)
+	if !news {
+		return nil
 	}
 	write := func(ctx context.Context, r storedLoan) error {
 		_, _, err := h.apply(ctx, r, typ, ev.Data, dedupe)
 		return err
 	}
-	out, _, err := h.casWrite(ctx, notified(rec), write, func(cur storedLoan) (storedLoan, bool) { return notified(cur), true })
+	out, written, err := h.casWrite(ctx, first, write, notified)
 	if err != nil {
 		return fmt.Errorf("journaling notification for %s: %w", rec.Loan.ID, err)
 	}
-	if out.Loan.ID == "" {
+	if !written && out.Loan.ID == "" {
 		return sdk.Errorf(sdk.CodeLoanNotFound, "unknown notification token")
 	}
 	return nil

@@ -525,3 +525,40 @@ func TestPlacedLoanDeletedMeanwhileIsWrittenAgain(t *testing.T) {
 		})
 	}
 }
+
+// A return the library makes, and the distributor's notification of that
+// same return, in both orders: the return stands, the loan is returned
+// once, and the log holds one loan.returned.
+func TestReturnAgainstItsOwnNotification(t *testing.T) {
+	returned := []byte(`{"type":"return"}`)
+	for _, driver := range casDrivers {
+		t.Run(driver+"/notification between the return's read and its write", func(t *testing.T) {
+			e, hs := startHooked(t, driver, fakeConfig(t))
+			l := checkout(e, "fake-a", map[string]any{"item": isbnOK, "patron": "p1"})
+			var nerr error
+			hook := hs.before(applying(sdk.EventLoanReturned, l.ID), func() {
+				nerr = e.h.Notify(context.Background(), "fake-a", notifyToken(t, l), "POST", nil, returned)
+			})
+			got, err := e.h.Return(t.Context(), "fake-a", l.ID)
+			mustFired(t, hook, "the notification between the return's read and its write")
+			if nerr != nil {
+				t.Fatal(nerr)
+			}
+			if err != nil || got.Status != host.StatusReturned {
+				t.Fatalf("return of a loan its distributor notified returned meanwhile: %+v, %v; want the returned loan", got, err)
+			}
+			mustEvents(t, e.h, l.ID, sdk.EventLoanCreated, sdk.EventLoanReturned)
+		})
+		t.Run(driver+"/notification after the return", func(t *testing.T) {
+			e, _ := startHooked(t, driver, fakeConfig(t))
+			l := checkout(e, "fake-a", map[string]any{"item": isbnOK, "patron": "p1"})
+			if _, err := e.h.Return(t.Context(), "fake-a", l.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.h.Notify(t.Context(), "fake-a", notifyToken(t, l), "POST", nil, returned); err != nil {
+				t.Fatal(err)
+			}
+			mustEvents(t, e.h, l.ID, sdk.EventLoanCreated, sdk.EventLoanReturned)
+		})
+	}
+}

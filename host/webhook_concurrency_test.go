@@ -29,7 +29,8 @@ func appendLoanEvents(t *testing.T, s journal.Store, loans int, seed uint64) {
 			continue
 		}
 		id := fmt.Sprintf("ln_%04d", i)
-		l := journal.Loan{ID: id, Provider: "fake-a", Item: isbnOK, Patron: "p", Status: "active"}
+		// Each write expects the version the loan's last one left.
+		l := journal.Loan{ID: id, Provider: "fake-a", Item: isbnOK, Patron: "p", Status: "active", Version: int64(next[i])}
 		ev := journal.Event{Type: types[next[i]], Provider: "fake-a", Loan: id, Patron: "p", Item: isbnOK, At: time.Now().UTC(), Data: map[string]string{}}
 		if _, _, err := s.Apply(context.Background(), l, ev, ""); err != nil {
 			t.Fatal(err)

@@ -15,8 +15,9 @@ import (
 	"github.com/lendgate/lendgate/internal/testserver"
 )
 
-// The endpoints of testdata/webhooks-v1.db, a bolt journal written by the
-// host before endpoints had names (commit 9d72493): it keys them by URL
+// The endpoints of testdata/webhooks-v1 (lendgate.db and its log), a bolt
+// journal written by the journal before endpoints had names, closed
+// cleanly, its log at 16 KiB (commit 9d72493): it keys them by URL
 // without query. Seven events; the first endpoint delivered up to event 4
 // and was failing on 5 (three attempts, since 2026-11-30 09:00 UTC), the
 // second is up to date at 7.
@@ -66,14 +67,17 @@ func checkUpgraded(t *testing.T, e *env) {
 // cursor and failure state: the journal key is still the URL, the name is
 // only what is shown.
 func TestWebhooksUpgradeKeepsTheBoltCursor(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "webhooks-v1.db"))
-	if err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	for _, f := range []string{"lendgate.db", "lendgate.db-wal"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "webhooks-v1", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	path := filepath.Join(t.TempDir(), "lendgate.db")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := filepath.Join(dir, "lendgate.db")
 	e := start(t, upgradedConfig(t, host.StoreConfig{Driver: "bolt", DSN: path}))
 	checkUpgraded(t, e)
 }
