@@ -17,19 +17,37 @@ func FromContext(ctx context.Context) (*Host, bool) {
 	return h, ok
 }
 
-// Middleware serves the API (/v1/…, /healthz, /readyz, /metrics) and passes
-// every other request to next, with the Host in its context (FromContext).
-func (h *Host) Middleware(next http.Handler) http.Handler {
+// Middleware serves the API (/v1/…) and, unless an option passes them on,
+// the host's probes (/healthz, /readyz, /metrics), and passes every other
+// request to next, with the Host in its context (FromContext). An
+// application that serves its own /healthz, /readyz or /metrics gives
+// PassProbes: they then reach next, and the host's probes are served by
+// Handler wherever it is mounted (e.g. under /lendgate/ with
+// http.StripPrefix, as /lendgate/healthz).
+func (h *Host) Middleware(next http.Handler, opts ...MiddlewareOption) http.Handler {
+	var o middlewareOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	apiHandler := h.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if strings.HasPrefix(p, "/v1/") || p == "/healthz" || p == "/readyz" || p == "/metrics" {
+		if strings.HasPrefix(p, "/v1/") || (!o.passProbes && (p == "/healthz" || p == "/readyz" || p == "/metrics")) {
 			apiHandler.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, h)))
 	})
 }
+
+// MiddlewareOption changes what Middleware serves itself.
+type MiddlewareOption func(*middlewareOptions)
+
+type middlewareOptions struct{ passProbes bool }
+
+// PassProbes makes Middleware pass /healthz, /readyz and /metrics to the
+// application's own handler rather than answer them.
+func PassProbes() MiddlewareOption { return func(o *middlewareOptions) { o.passProbes = true } }
 
 // Handler returns the HTTP API, rooted at "/". Mount it under a prefix with
 // http.StripPrefix (and set Config.PublicURL to match).

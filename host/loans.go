@@ -113,6 +113,9 @@ func (h *Host) Events(ctx context.Context, after string, limit int) (EventPage, 
 	if err != nil {
 		return EventPage{}, err
 	}
+	if evs == nil {
+		evs = []Event{} // "events" is never null
+	}
 	next := after
 	if len(evs) > 0 {
 		next = evs[len(evs)-1].Cursor

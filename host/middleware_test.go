@@ -90,3 +90,28 @@ func TestHandlerUnderAPrefix(t *testing.T) {
 		t.Errorf("redirect under the prefix: %d", resp.StatusCode)
 	}
 }
+
+// An application with probes of its own keeps them with PassProbes: the
+// middleware then serves /v1/… only, and the host's probes stay reachable
+// through Handler.
+func TestMiddlewarePassProbesLeavesTheApplicationsOwn(t *testing.T) {
+	e := start(t, fakeConfig(t))
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "app "+r.URL.Path) })
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		rec := httptest.NewRecorder()
+		e.h.Middleware(app, host.PassProbes()).ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Body.String() != "app "+path {
+			t.Errorf("GET %s with PassProbes: %d %.60q, want the application's", path, rec.Code, rec.Body.String())
+		}
+		rec = httptest.NewRecorder()
+		e.h.Middleware(app).ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if strings.HasPrefix(rec.Body.String(), "app ") {
+			t.Errorf("GET %s without PassProbes reached the application", path)
+		}
+	}
+	rec := httptest.NewRecorder()
+	e.h.Middleware(app, host.PassProbes()).ServeHTTP(rec, httptest.NewRequest("GET", "/v1/openapi.json", nil))
+	if rec.Code != http.StatusOK || strings.HasPrefix(rec.Body.String(), "app ") {
+		t.Errorf("/v1/ with PassProbes: %d, want the host's", rec.Code)
+	}
+}

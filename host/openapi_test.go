@@ -142,3 +142,55 @@ func TestOpenAPISchemasDescribeTheGoTypes(t *testing.T) {
 		walk(c.schema, reflect.TypeOf(c.v), s, c.request)
 	}
 }
+
+// The document says what the host sends: members the host never sends as
+// null are not typed nullable (a client generator would make them
+// optional pointers), and every operation that calls a distributor lists
+// its 502 and 504 answers.
+func TestOpenAPITypesWhatIsSent(t *testing.T) {
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]map[string]any `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(host.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []struct{ schema, member, typ string }{
+		{"Loan", "links", "array"}, {"Fulfillment", "links", "array"}, {"Event", "data", "object"}, {"EventPage", "events", "array"},
+	} {
+		if got := doc.Components.Schemas[m.schema].Properties[m.member]["type"]; got != m.typ {
+			t.Errorf("%s.%s is typed %v, want %q (never null)", m.schema, m.member, got, m.typ)
+		}
+	}
+	for _, op := range []struct{ path, method string }{
+		{"/v1/providers/{provider}/loans", "post"}, {"/v1/providers/{provider}/loans/{loan}/renewal", "post"},
+		{"/v1/providers/{provider}/loans/{loan}", "delete"}, {"/v1/providers/{provider}/loans/{loan}/fulfillment", "post"},
+		{"/v1/providers/{provider}/loans/{loan}/content", "get"}, {"/v1/providers/{provider}/downloads", "post"},
+		{"/v1/providers/{provider}/access-checks", "post"},
+	} {
+		var o struct{ Responses map[string]any }
+		if err := json.Unmarshal(doc.Paths[op.path][op.method], &o); err != nil {
+			t.Fatalf("%s %s: %v", op.method, op.path, err)
+		}
+		for _, status := range []string{"502", "504"} {
+			if _, ok := o.Responses[status]; !ok {
+				t.Errorf("%s %s does not list %s", strings.ToUpper(op.method), op.path, status)
+			}
+		}
+	}
+
+	// And the host sends them so: an empty log pages as [], an event
+	// journaled without data carries {}.
+	e := start(t, fakeConfig(t))
+	if r := e.do("GET", "/v1/events", nil); r.status != http.StatusOK || !strings.Contains(string(r.body), `"events":[]`) {
+		t.Errorf("an empty log: %d %s, want \"events\":[]", r.status, r.body)
+	}
+	checkout(e, "fake-a", map[string]any{"item": isbnOK, "patron": "p1"})
+	if r := e.do("GET", "/v1/events", nil); !strings.Contains(string(r.body), `"data":{}`) || strings.Contains(string(r.body), "null") {
+		t.Errorf("events: %s, want \"data\":{} and no null", r.body)
+	}
+}

@@ -107,6 +107,9 @@ func (s *journalStore) Events(ctx context.Context, after string, limit int) ([]E
 	out := make([]Event, len(es))
 	for i, e := range es {
 		out[i] = Event(e)
+		if out[i].Data == nil {
+			out[i].Data = map[string]string{} // an event journaled without data: "data" is never null
+		}
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/lendgate/lendgate/host"
-	"github.com/lendgate/lendgate/internal/filehash"
 )
 
 // sandbox is everything the walk-through talks to.
@@ -50,13 +50,27 @@ func buildPlugins(ctx context.Context, dir string, names []string) (map[string]h
 		if err := cmd.Run(); err != nil {
 			return nil, fmt.Errorf("building plugin %s: %w", n, err)
 		}
-		sum, err := filehash.SHA256(bin)
+		sum, err := sha256File(bin)
 		if err != nil {
 			return nil, err
 		}
 		out[n] = host.PluginConfig{Path: bin, SHA256: sum}
 	}
 	return out, nil
+}
+
+// sha256File is what `sha256sum` prints of a plugin binary: its pin.
+func sha256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hashing %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // start builds and starts everything: plugins, simulators, host, HTTP server.
