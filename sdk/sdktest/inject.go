@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lendgate/lendgate/sdk"
+	"github.com/lendgate/lendgate/sdk/sdktest/lostanswer"
 )
 
 // Fault is one way a distributor's HTTP API fails, as the kit drives it
@@ -204,11 +205,9 @@ func mayAct(method string) bool {
 	return true
 }
 
-// The bodies of the faults.
-const (
-	gatewayPage = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>proxy</body></html>\n"
-	garbageBody = "{\"id\": \"\x00\xff<html><body>Service Unavail"
-)
+// garbageBody is FaultGarbage's answer; FaultServerError's is the
+// gateway page simulators lose answers with (lostanswer.GatewayPage).
+const garbageBody = "{\"id\": \"\x00\xff<html><body>Service Unavail"
 
 // fail answers r as fault f (the base fault) says.
 func (d *detached) fail(w http.ResponseWriter, r *http.Request, f Fault) {
@@ -216,7 +215,7 @@ func (d *detached) fail(w http.ResponseWriter, r *http.Request, f Fault) {
 	case FaultServerError:
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)
-		_, _ = w.Write([]byte(gatewayPage))
+		_, _ = w.Write([]byte(lostanswer.GatewayPage))
 	case FaultRateLimited:
 		w.Header().Set("Retry-After", "17")
 		w.Header().Set("Content-Type", "text/plain")
